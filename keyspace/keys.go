@@ -1,0 +1,333 @@
+package keyspace
+
+import (
+	"maps"
+	"math/rand/v2"
+)
+
+// Del deletes keys and returns how many existed.
+func (ks *Keyspace) Del(dbi int, keys [][]byte) int {
+	db := ks.db(dbi)
+	now := ks.NowMs()
+	n := 0
+	if len(keys) == 1 {
+		s := db.stripeFor(keys[0])
+		s.mu.Lock()
+		if e, ok := ks.getLocked(s, keys[0], now, true); ok {
+			s.deleteLocked(string(keys[0]), e)
+			n = 1
+		}
+		s.mu.Unlock()
+	} else {
+		l := lockKeys(db, keys)
+		for _, k := range keys {
+			s := db.stripeFor(k)
+			if e, ok := ks.getLocked(s, k, now, true); ok {
+				s.deleteLocked(string(k), e)
+				n++
+			}
+		}
+		l.unlock()
+	}
+	if n > 0 {
+		ks.watch.touchKeys(dbi, keys)
+	}
+	return n
+}
+
+// lookup returns key's live entry under the read lock.
+func (ks *Keyspace) lookup(dbi int, key []byte) (entry, bool) {
+	db := ks.db(dbi)
+	s := db.stripeFor(key)
+	now := ks.NowMs()
+	s.mu.RLock()
+	e, ok := ks.getLocked(s, key, now, false)
+	s.mu.RUnlock()
+	return e, ok
+}
+
+// Exists counts how many of keys exist (a key named twice counts twice).
+func (ks *Keyspace) Exists(dbi int, keys [][]byte) int {
+	n := 0
+	for _, k := range keys {
+		if _, ok := ks.lookup(dbi, k); ok {
+			n++
+		}
+	}
+	return n
+}
+
+// Type returns the kind of key's value, KindNone if absent.
+func (ks *Keyspace) Type(dbi int, key []byte) Kind {
+	e, ok := ks.lookup(dbi, key)
+	if !ok {
+		return KindNone
+	}
+	return e.kind
+}
+
+// ExpireCond is the NX/XX/GT/LT condition of EXPIRE.
+type ExpireCond uint8
+
+// The conditions of EXPIRE and friends.
+const (
+	ExpireAlways ExpireCond = iota
+	ExpireNX                // only if the key has no deadline
+	ExpireXX                // only if the key has a deadline
+	ExpireGT                // only if the new deadline is later (no deadline counts as infinite)
+	ExpireLT                // only if the new deadline is earlier
+)
+
+// Expire sets key's deadline to the absolute Unix ms deadline, under cond.
+// A deadline at or before now deletes the key. It reports whether the
+// deadline was set (or the key deleted).
+func (ks *Keyspace) Expire(dbi int, key []byte, deadline int64, cond ExpireCond) bool {
+	db := ks.db(dbi)
+	s := db.stripeFor(key)
+	now := ks.NowMs()
+	s.mu.Lock()
+	e, ok := ks.getLocked(s, key, now, true)
+	if !ok {
+		s.mu.Unlock()
+		return false
+	}
+	cur := e.deadline
+	switch cond {
+	case ExpireNX:
+		ok = cur == 0
+	case ExpireXX:
+		ok = cur != 0
+	case ExpireGT:
+		ok = cur != 0 && deadline > cur
+	case ExpireLT:
+		ok = cur == 0 || deadline < cur
+	}
+	if !ok {
+		s.mu.Unlock()
+		return false
+	}
+	k := string(key)
+	if deadline <= now {
+		s.deleteLocked(k, e)
+		s.mu.Unlock()
+		ks.watch.touch(dbi, k)
+		return true
+	}
+	ne := e
+	ne.deadline = deadline
+	s.putLocked(k, e, true, ne)
+	s.mu.Unlock()
+	ks.written(dbi, k, deadline)
+	return true
+}
+
+// Deadline returns key's absolute deadline in Unix ms: -2 if the key does
+// not exist, -1 if it has no deadline. now is the time it was read at.
+func (ks *Keyspace) Deadline(dbi int, key []byte) (deadline, now int64) {
+	db := ks.db(dbi)
+	s := db.stripeFor(key)
+	now = ks.NowMs()
+	s.mu.RLock()
+	e, ok := ks.getLocked(s, key, now, false)
+	s.mu.RUnlock()
+	switch {
+	case !ok:
+		return -2, now
+	case e.deadline == 0:
+		return -1, now
+	}
+	return e.deadline, now
+}
+
+// Persist removes key's deadline and reports whether it had one.
+func (ks *Keyspace) Persist(dbi int, key []byte) bool {
+	db := ks.db(dbi)
+	s := db.stripeFor(key)
+	now := ks.NowMs()
+	s.mu.Lock()
+	e, ok := ks.getLocked(s, key, now, true)
+	if !ok || e.deadline == 0 {
+		s.mu.Unlock()
+		return false
+	}
+	ne := e
+	ne.deadline = 0
+	k := string(key)
+	s.putLocked(k, e, true, ne)
+	s.mu.Unlock()
+	ks.watch.touch(dbi, k)
+	return true
+}
+
+// Keys returns every live key of db matching the glob pattern.
+func (ks *Keyspace) Keys(dbi int, pattern []byte) [][]byte {
+	db := ks.db(dbi)
+	now := ks.NowMs()
+	all := isMatchAll(pattern)
+	var out [][]byte
+	for i := range db.stripes {
+		s := &db.stripes[i]
+		s.mu.RLock()
+		for k, e := range s.m {
+			if e.expiredAt(now) {
+				continue
+			}
+			if all || Match(pattern, []byte(k)) {
+				out = append(out, []byte(k))
+			}
+		}
+		s.mu.RUnlock()
+	}
+	return out
+}
+
+// ScanArgs are the options of SCAN.
+type ScanArgs struct {
+	Match []byte // glob; nil matches all
+	Count int    // hint: stripes are visited until at least Count keys were looked at
+	Type  Kind   // KindNone for any; TypeFilter must be set for it to apply
+	// TypeFilter enables the Type filter; an unknown type name filters out
+	// everything, as in Redis.
+	TypeFilter bool
+}
+
+// Scan returns keys of db from cursor onwards and the cursor to continue
+// from (0 when the iteration is complete). The cursor is a stripe index: a
+// key present for the whole iteration is returned exactly once, because
+// its stripe is visited exactly once; keys added or removed meanwhile may or
+// may not be returned, as Redis guarantees.
+func (ks *Keyspace) Scan(dbi int, cursor uint64, a ScanArgs) (next uint64, keys [][]byte) {
+	db := ks.db(dbi)
+	now := ks.NowMs()
+	count := max(a.Count, 1)
+	seen := 0
+	all := isMatchAll(a.Match)
+	i := cursor
+	for ; i < uint64(len(db.stripes)) && seen < count; i++ {
+		s := &db.stripes[i]
+		s.mu.RLock()
+		for k, e := range s.m {
+			seen++
+			if e.expiredAt(now) {
+				continue
+			}
+			if a.TypeFilter && e.kind != a.Type {
+				continue
+			}
+			if all || Match(a.Match, []byte(k)) {
+				keys = append(keys, []byte(k))
+			}
+		}
+		s.mu.RUnlock()
+	}
+	if i >= uint64(len(db.stripes)) {
+		return 0, keys
+	}
+	return i, keys
+}
+
+// RandomKey returns a random live key of db, or false if it has none.
+func (ks *Keyspace) RandomKey(dbi int) ([]byte, bool) {
+	db := ks.db(dbi)
+	now := ks.NowMs()
+	n := len(db.stripes)
+	start := rand.IntN(n)
+	for j := range n {
+		s := &db.stripes[(start+j)%n]
+		s.mu.RLock()
+		for k, e := range s.m { // map iteration starts at a random place
+			if !e.expiredAt(now) {
+				s.mu.RUnlock()
+				return []byte(k), true
+			}
+		}
+		s.mu.RUnlock()
+	}
+	return nil, false
+}
+
+// cloneEntry copies e so that the copy shares nothing mutable with it.
+func cloneEntry(e entry) entry {
+	if e.kind == KindSet {
+		e.set = maps.Clone(e.set)
+	}
+	return e
+}
+
+// Rename moves src to dst, keeping its deadline. With nx it does nothing
+// and returns false if dst exists. It returns ErrNoSuchKey if src is absent.
+func (ks *Keyspace) Rename(dbi int, src, dst []byte, nx bool) (bool, error) {
+	db := ks.db(dbi)
+	now := ks.NowMs()
+	l := lockKeys(db, [][]byte{src, dst})
+	ss, ds := db.stripeFor(src), db.stripeFor(dst)
+	e, ok := ks.getLocked(ss, src, now, true)
+	if !ok {
+		l.unlock()
+		return false, ErrNoSuchKey
+	}
+	de, dok := ks.getLocked(ds, dst, now, true)
+	if string(src) == string(dst) {
+		l.unlock()
+		return !nx, nil
+	}
+	if nx && dok {
+		l.unlock()
+		return false, nil
+	}
+	ss.deleteLocked(string(src), e)
+	dk := string(dst)
+	ds.putLocked(dk, de, dok, e)
+	l.unlock()
+	ks.watch.touch(dbi, string(src))
+	ks.written(dbi, dk, e.deadline)
+	return true, nil
+}
+
+// Copy copies src in srcDB to dst in dstDB with its deadline. Without
+// replace it does nothing if dst exists. It reports whether it copied.
+func (ks *Keyspace) Copy(srcDB int, src []byte, dstDB int, dst []byte, replace bool) bool {
+	sdb, ddb := ks.db(srcDB), ks.db(dstDB)
+	now := ks.NowMs()
+	l := lockStripes([]stripeRef{{sdb, sdb.stripeIndex(src)}, {ddb, ddb.stripeIndex(dst)}})
+	ss, ds := sdb.stripeFor(src), ddb.stripeFor(dst)
+	e, ok := ks.getLocked(ss, src, now, true)
+	if !ok {
+		l.unlock()
+		return false
+	}
+	de, dok := ks.getLocked(ds, dst, now, true)
+	if dok && !replace {
+		l.unlock()
+		return false
+	}
+	dk := string(dst)
+	ds.putLocked(dk, de, dok, cloneEntry(e))
+	l.unlock()
+	ks.written(dstDB, dk, e.deadline)
+	return true
+}
+
+// Move moves key from srcDB to dstDB if it exists there and not in dstDB.
+func (ks *Keyspace) Move(srcDB int, key []byte, dstDB int) bool {
+	sdb, ddb := ks.db(srcDB), ks.db(dstDB)
+	now := ks.NowMs()
+	l := lockStripes([]stripeRef{{sdb, sdb.stripeIndex(key)}, {ddb, ddb.stripeIndex(key)}})
+	ss, ds := sdb.stripeFor(key), ddb.stripeFor(key)
+	e, ok := ks.getLocked(ss, key, now, true)
+	if !ok {
+		l.unlock()
+		return false
+	}
+	if _, dok := ks.getLocked(ds, key, now, true); dok {
+		l.unlock()
+		return false
+	}
+	k := string(key)
+	ss.deleteLocked(k, e)
+	ds.putLocked(k, entry{}, false, e)
+	l.unlock()
+	ks.watch.touch(srcDB, k)
+	ks.written(dstDB, k, e.deadline)
+	return true
+}

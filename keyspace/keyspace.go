@@ -1,0 +1,376 @@
+package keyspace
+
+import (
+	"errors"
+	"math/bits"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// NumDBs is the number of logical databases, as in Redis's default config.
+const NumDBs = 16
+
+// Clock is the time source. Production code passes nil (real time); tests
+// pass internal/clocktest.Fake.
+type Clock interface{ Now() time.Time }
+
+// Scheduler is told about every deadline that is set or changed, after the
+// stripe lock is released. *expiry.Wheel implements it. A scheduler may be
+// told about a key that has since been deleted or re-set: the keyspace
+// re-checks the deadline itself (ExpireIfDue), so stale entries are harmless.
+type Scheduler interface {
+	Schedule(db int, key string, deadlineMs int64)
+}
+
+// Options configures New.
+type Options struct {
+	// Stripes is the number of lock stripes per database, a power of two.
+	// Zero means DefaultStripes.
+	Stripes int
+	// Clock is the time source; nil means time.Now.
+	Clock Clock
+	// Scheduler receives deadlines; nil means none (lazy expiry only).
+	Scheduler Scheduler
+}
+
+// DefaultStripes is the stripe count per database when Options.Stripes is 0.
+// Many small stripes keep lock hold times and SCAN steps short.
+const DefaultStripes = 1024
+
+// Kind is the type of a stored value.
+type Kind uint8
+
+// The kinds of value a key can hold.
+const (
+	KindNone Kind = iota // the key does not exist
+	KindString
+	KindSet
+)
+
+// String returns the name TYPE replies with.
+func (k Kind) String() string {
+	switch k {
+	case KindString:
+		return "string"
+	case KindSet:
+		return "set"
+	}
+	return "none"
+}
+
+// entry is one stored value. Exactly one of str or set is meaningful,
+// selected by kind. str is never modified after it is stored (commands that
+// change a string store a new slice), so readers may keep it after the
+// stripe lock is released. set is modified in place under the write lock.
+type entry struct {
+	str      []byte
+	set      map[string]struct{}
+	deadline int64 // absolute Unix ms; 0 means no expiry
+	kind     Kind
+}
+
+// expiredAt reports whether e is expired at nowMs. It is the only expiry
+// predicate in the program. As in Redis (db.c keyIsExpired) a key is
+// expired strictly after its deadline.
+func (e *entry) expiredAt(nowMs int64) bool {
+	return e.deadline != 0 && nowMs > e.deadline
+}
+
+// stripe is one lock domain of a database.
+type stripe struct {
+	mu      sync.RWMutex // protects m and expires
+	m       map[string]entry
+	expires int // entries in m with a deadline
+	_       [24]byte
+}
+
+// DB is one of the 16 logical databases.
+type DB struct {
+	id      uint64 // unique, orders lock acquisition across databases
+	stripes []stripe
+	mask    uint64
+}
+
+// Keyspace holds the 16 databases.
+type Keyspace struct {
+	dbs     [NumDBs]atomic.Pointer[DB]
+	nstripe int
+	clock   Clock
+	sched   Scheduler
+	nextID  atomic.Uint64
+	watch   watchRegistry
+
+	expiredKeys atomic.Int64 // keys removed because their deadline passed
+	keyHits     atomic.Int64
+	keyMisses   atomic.Int64
+}
+
+// New returns an empty keyspace.
+func New(opts Options) (*Keyspace, error) {
+	n := opts.Stripes
+	if n == 0 {
+		n = DefaultStripes
+	}
+	if n < 1 || bits.OnesCount(uint(n)) != 1 {
+		return nil, errors.New("keyspace: stripes must be a power of two")
+	}
+	ks := &Keyspace{nstripe: n, clock: opts.Clock, sched: opts.Scheduler}
+	for i := range ks.dbs {
+		ks.dbs[i].Store(ks.newDB())
+	}
+	ks.watch.init()
+	return ks, nil
+}
+
+// SetScheduler sets the scheduler. It must be called before the keyspace is
+// shared between goroutines (the wheel and the keyspace refer to each other).
+func (ks *Keyspace) SetScheduler(s Scheduler) { ks.sched = s }
+
+func (ks *Keyspace) newDB() *DB {
+	db := &DB{id: ks.nextID.Add(1), stripes: make([]stripe, ks.nstripe), mask: uint64(ks.nstripe - 1)}
+	for i := range db.stripes {
+		db.stripes[i].m = make(map[string]entry)
+	}
+	return db
+}
+
+// NowMs is the keyspace's current time in Unix milliseconds.
+func (ks *Keyspace) NowMs() int64 {
+	if ks.clock == nil {
+		return time.Now().UnixMilli()
+	}
+	return ks.clock.Now().UnixMilli()
+}
+
+func (ks *Keyspace) db(i int) *DB { return ks.dbs[i].Load() }
+
+func (db *DB) stripeIndex(key []byte) int { return int(xxhash.Sum64(key) & db.mask) }
+
+func (db *DB) stripeFor(key []byte) *stripe { return &db.stripes[db.stripeIndex(key)] }
+
+// getLocked returns key's live entry. An expired entry is deleted (the
+// caller must hold the write lock for that; with only the read lock it is
+// reported absent and left for the wheel or a writer). s.mu must be held.
+func (ks *Keyspace) getLocked(s *stripe, key []byte, now int64, write bool) (entry, bool) {
+	e, ok := s.m[string(key)]
+	if !ok {
+		return entry{}, false
+	}
+	if e.expiredAt(now) {
+		if write {
+			s.deleteLocked(string(key), e)
+			ks.expiredKeys.Add(1)
+		}
+		return entry{}, false
+	}
+	return e, true
+}
+
+// putLocked stores e under key. s.mu must be held for writing.
+func (s *stripe) putLocked(key string, old entry, hadOld bool, e entry) {
+	if hadOld && old.deadline != 0 {
+		s.expires--
+	}
+	if e.deadline != 0 {
+		s.expires++
+	}
+	s.m[key] = e
+}
+
+// deleteLocked removes key, whose current entry is e. s.mu must be held for writing.
+func (s *stripe) deleteLocked(key string, e entry) {
+	if e.deadline != 0 {
+		s.expires--
+	}
+	delete(s.m, key)
+}
+
+// schedule tells the scheduler about a deadline. Never call it with a stripe lock held.
+func (ks *Keyspace) schedule(db int, key string, deadline int64) {
+	if deadline != 0 && ks.sched != nil {
+		ks.sched.Schedule(db, key, deadline)
+	}
+}
+
+// locked is a set of stripes held for writing, in ascending order.
+type locked struct {
+	stripes []*stripe
+}
+
+type stripeRef struct {
+	db  *DB
+	idx int
+}
+
+// lockStripes write-locks the stripes of keys (which may live in different
+// databases) in ascending (database id, stripe index) order, so that two
+// multi-key operations can never deadlock.
+func lockStripes(refs []stripeRef) locked {
+	slices.SortFunc(refs, func(a, b stripeRef) int {
+		if a.db.id != b.db.id {
+			if a.db.id < b.db.id {
+				return -1
+			}
+			return 1
+		}
+		return a.idx - b.idx
+	})
+	refs = slices.CompactFunc(refs, func(a, b stripeRef) bool { return a.db == b.db && a.idx == b.idx })
+	l := locked{stripes: make([]*stripe, len(refs))}
+	for i, r := range refs {
+		s := &r.db.stripes[r.idx]
+		s.mu.Lock()
+		l.stripes[i] = s
+	}
+	return l
+}
+
+func (l locked) unlock() {
+	for i := len(l.stripes) - 1; i >= 0; i-- {
+		l.stripes[i].mu.Unlock()
+	}
+}
+
+// lockKeys write-locks the stripes of keys in db.
+func lockKeys(db *DB, keys [][]byte) locked {
+	refs := make([]stripeRef, len(keys))
+	for i, k := range keys {
+		refs[i] = stripeRef{db, db.stripeIndex(k)}
+	}
+	return lockStripes(refs)
+}
+
+// ExpireIfDue deletes key in db if its deadline has passed at nowMs, under
+// the stripe lock. It reports whether it deleted the key and, if the key is
+// live with a deadline, that deadline, so that the caller can re-schedule a
+// stale entry. It implements expiry.Store.
+func (ks *Keyspace) ExpireIfDue(dbi int, key string, nowMs int64) (deleted bool, next int64) {
+	db := ks.db(dbi)
+	s := db.stripeFor([]byte(key))
+	s.mu.Lock()
+	e, ok := s.m[key]
+	switch {
+	case !ok:
+	case e.expiredAt(nowMs):
+		s.deleteLocked(key, e)
+		deleted = true
+	default:
+		next = e.deadline
+	}
+	s.mu.Unlock()
+	if deleted {
+		ks.expiredKeys.Add(1)
+		ks.watch.touch(dbi, key)
+	}
+	return deleted, next
+}
+
+// Stats are counters for INFO.
+type Stats struct {
+	ExpiredKeys int64
+	KeyHits     int64
+	KeyMisses   int64
+}
+
+// Stats returns the keyspace's counters.
+func (ks *Keyspace) Stats() Stats {
+	return Stats{ExpiredKeys: ks.expiredKeys.Load(), KeyHits: ks.keyHits.Load(), KeyMisses: ks.keyMisses.Load()}
+}
+
+// ResetStats zeroes the counters (CONFIG RESETSTAT).
+func (ks *Keyspace) ResetStats() {
+	ks.expiredKeys.Store(0)
+	ks.keyHits.Store(0)
+	ks.keyMisses.Store(0)
+}
+
+func (ks *Keyspace) hit(ok bool) {
+	if ok {
+		ks.keyHits.Add(1)
+	} else {
+		ks.keyMisses.Add(1)
+	}
+}
+
+// Size returns the number of keys in db and how many have a deadline. Like
+// Redis's DBSIZE it may count expired keys that are not yet reclaimed.
+func (ks *Keyspace) Size(dbi int) (keys, expires int) {
+	db := ks.db(dbi)
+	for i := range db.stripes {
+		s := &db.stripes[i]
+		s.mu.RLock()
+		keys += len(s.m)
+		expires += s.expires
+		s.mu.RUnlock()
+	}
+	return keys, expires
+}
+
+// Flush empties db (FLUSHDB). The old maps are dropped, not cleared, so the
+// garbage collector reclaims them off the request path.
+func (ks *Keyspace) Flush(dbi int) {
+	db := ks.db(dbi)
+	for i := range db.stripes {
+		s := &db.stripes[i]
+		s.mu.Lock()
+		s.m = make(map[string]entry)
+		s.expires = 0
+		s.mu.Unlock()
+	}
+	ks.watch.touchDB(dbi)
+}
+
+// FlushAll empties every database.
+func (ks *Keyspace) FlushAll() {
+	for i := range NumDBs {
+		ks.Flush(i)
+	}
+}
+
+// Swap exchanges databases a and b (SWAPDB). Keys with deadlines are
+// re-scheduled under their new database number; entries the scheduler
+// holds under the old numbers become stale.
+func (ks *Keyspace) Swap(a, b int) {
+	if a == b {
+		return
+	}
+	da, db := ks.db(a), ks.db(b)
+	ks.dbs[a].Store(db)
+	ks.dbs[b].Store(da)
+	ks.watch.touchDB(a)
+	ks.watch.touchDB(b)
+	ks.rescheduleDB(a)
+	ks.rescheduleDB(b)
+}
+
+func (ks *Keyspace) rescheduleDB(dbi int) {
+	if ks.sched == nil {
+		return
+	}
+	db := ks.db(dbi)
+	var batch []struct {
+		key string
+		d   int64
+	}
+	for i := range db.stripes {
+		s := &db.stripes[i]
+		batch = batch[:0]
+		s.mu.RLock()
+		for k, e := range s.m {
+			if e.deadline != 0 {
+				batch = append(batch, struct {
+					key string
+					d   int64
+				}{k, e.deadline})
+			}
+		}
+		s.mu.RUnlock()
+		for _, x := range batch {
+			ks.sched.Schedule(dbi, x.key, x.d)
+		}
+	}
+}

@@ -1,0 +1,99 @@
+package keyspace
+
+// isMatchAll reports whether pattern matches every key, so that callers
+// can skip matching.
+func isMatchAll(pattern []byte) bool {
+	return len(pattern) == 0 || (len(pattern) == 1 && pattern[0] == '*')
+}
+
+// Match reports whether s matches the glob pattern with Redis's rules
+// (util.c stringmatchlen): * any run, ? one byte, [abc] [^a-z] classes,
+// and backslash escapes.
+func Match(pattern, s []byte) bool {
+	return match(pattern, s, 0)
+}
+
+func match(p, s []byte, depth int) bool {
+	if depth > 1000 { // Redis bounds the recursion the same way
+		return false
+	}
+	for len(p) > 0 {
+		switch p[0] {
+		case '*':
+			for len(p) > 1 && p[1] == '*' {
+				p = p[1:]
+			}
+			if len(p) == 1 {
+				return true
+			}
+			for i := 0; i <= len(s); i++ {
+				if match(p[1:], s[i:], depth+1) {
+					return true
+				}
+			}
+			return false
+		case '?':
+			if len(s) == 0 {
+				return false
+			}
+			s = s[1:]
+		case '[':
+			if len(s) == 0 {
+				return false
+			}
+			p = p[1:]
+			not := len(p) > 0 && p[0] == '^'
+			if not {
+				p = p[1:]
+			}
+			matched := false
+			for {
+				if len(p) == 0 {
+					break
+				}
+				if p[0] == '\\' && len(p) >= 2 {
+					p = p[1:]
+					if p[0] == s[0] {
+						matched = true
+					}
+				} else if p[0] == ']' {
+					break
+				} else if len(p) >= 3 && p[1] == '-' {
+					lo, hi := p[0], p[2]
+					if lo > hi {
+						lo, hi = hi, lo
+					}
+					p = p[2:]
+					if s[0] >= lo && s[0] <= hi {
+						matched = true
+					}
+				} else if p[0] == s[0] {
+					matched = true
+				}
+				p = p[1:]
+			}
+			if not {
+				matched = !matched
+			}
+			if !matched {
+				return false
+			}
+			s = s[1:]
+			if len(p) == 0 { // unterminated class: Redis treats the end as ']'
+				return len(s) == 0
+			}
+		case '\\':
+			if len(p) >= 2 {
+				p = p[1:]
+			}
+			fallthrough
+		default:
+			if len(s) == 0 || p[0] != s[0] {
+				return false
+			}
+			s = s[1:]
+		}
+		p = p[1:]
+	}
+	return len(s) == 0
+}

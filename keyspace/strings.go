@@ -1,0 +1,409 @@
+package keyspace
+
+import (
+	"bytes"
+	"math"
+	"strconv"
+)
+
+// written is called after a write to key released its stripe lock: it
+// schedules a new deadline and dirties watchers.
+func (ks *Keyspace) written(dbi int, key string, deadline int64) {
+	ks.schedule(dbi, key, deadline)
+	ks.watch.touch(dbi, key)
+}
+
+// Get returns key's string value. The slice is shared and must not be
+// modified. ok is false if the key is absent or expired.
+func (ks *Keyspace) Get(dbi int, key []byte) (val []byte, ok bool, err error) {
+	db := ks.db(dbi)
+	s := db.stripeFor(key)
+	now := ks.NowMs()
+	s.mu.RLock()
+	e, ok := ks.getLocked(s, key, now, false)
+	s.mu.RUnlock()
+	ks.hit(ok)
+	if !ok {
+		return nil, false, nil
+	}
+	if e.kind != KindString {
+		return nil, false, ErrWrongType
+	}
+	return e.str, true, nil
+}
+
+// SetArgs are the options of SET.
+type SetArgs struct {
+	NX, XX   bool  // only if absent / only if present
+	Get      bool  // return the old value (it must be a string)
+	KeepTTL  bool  // keep the current deadline
+	Deadline int64 // absolute Unix ms; 0 means no expiry (unless KeepTTL)
+}
+
+// SetResult is what SET did.
+type SetResult struct {
+	Old    []byte // the previous string value, if Get and it existed
+	HadOld bool
+	Done   bool // false if NX/XX prevented the write
+}
+
+// Set stores val under key with SET's semantics. val is copied.
+func (ks *Keyspace) Set(dbi int, key, val []byte, a SetArgs) (SetResult, error) {
+	db := ks.db(dbi)
+	s := db.stripeFor(key)
+	now := ks.NowMs()
+	var r SetResult
+	s.mu.Lock()
+	e, ok := ks.getLocked(s, key, now, true)
+	if a.Get && ok {
+		if e.kind != KindString {
+			s.mu.Unlock()
+			return r, ErrWrongType
+		}
+		r.Old, r.HadOld = e.str, true
+	}
+	if (a.NX && ok) || (a.XX && !ok) {
+		s.mu.Unlock()
+		return r, nil
+	}
+	deadline := a.Deadline
+	if a.KeepTTL && ok {
+		deadline = e.deadline
+	}
+	k := string(key)
+	s.putLocked(k, e, ok, entry{kind: KindString, str: bytes.Clone(val), deadline: deadline})
+	s.mu.Unlock()
+	r.Done = true
+	ks.written(dbi, k, deadline)
+	return r, nil
+}
+
+// GetExArgs are the options of GETEX.
+type GetExArgs struct {
+	Persist  bool
+	Deadline int64 // new absolute deadline; 0 leaves it unchanged
+}
+
+// GetEx returns key's value and changes its deadline as GETEX does. A
+// deadline at or before now deletes the key (after returning its value).
+func (ks *Keyspace) GetEx(dbi int, key []byte, a GetExArgs) (val []byte, ok bool, err error) {
+	db := ks.db(dbi)
+	s := db.stripeFor(key)
+	now := ks.NowMs()
+	s.mu.Lock()
+	e, ok := ks.getLocked(s, key, now, true)
+	ks.hit(ok)
+	if !ok {
+		s.mu.Unlock()
+		return nil, false, nil
+	}
+	if e.kind != KindString {
+		s.mu.Unlock()
+		return nil, false, ErrWrongType
+	}
+	k := string(key)
+	changed := false
+	switch {
+	case a.Persist && e.deadline != 0:
+		ne := e
+		ne.deadline = 0
+		s.putLocked(k, e, true, ne)
+		changed = true
+	case a.Deadline != 0 && a.Deadline <= now:
+		s.deleteLocked(k, e)
+		changed = true
+	case a.Deadline != 0:
+		ne := e
+		ne.deadline = a.Deadline
+		s.putLocked(k, e, true, ne)
+		changed = true
+	}
+	s.mu.Unlock()
+	if changed {
+		d := a.Deadline
+		if d <= now {
+			d = 0
+		}
+		ks.written(dbi, k, d)
+	}
+	return e.str, true, nil
+}
+
+// GetDel returns key's string value and deletes it.
+func (ks *Keyspace) GetDel(dbi int, key []byte) (val []byte, ok bool, err error) {
+	db := ks.db(dbi)
+	s := db.stripeFor(key)
+	now := ks.NowMs()
+	s.mu.Lock()
+	e, ok := ks.getLocked(s, key, now, true)
+	ks.hit(ok)
+	if ok && e.kind != KindString {
+		s.mu.Unlock()
+		return nil, false, ErrWrongType
+	}
+	if ok {
+		s.deleteLocked(string(key), e)
+	}
+	s.mu.Unlock()
+	if ok {
+		ks.watch.touch(dbi, string(key))
+	}
+	return e.str, ok, nil
+}
+
+// update runs fn on key's live string value under the write lock and
+// stores what it returns. fn sees ok=false for an absent key. If fn returns
+// store=false nothing is written.
+func (ks *Keyspace) updateString(dbi int, key []byte, fn func(cur []byte, ok bool) (next []byte, store bool, err error)) error {
+	db := ks.db(dbi)
+	s := db.stripeFor(key)
+	now := ks.NowMs()
+	s.mu.Lock()
+	e, ok := ks.getLocked(s, key, now, true)
+	if ok && e.kind != KindString {
+		s.mu.Unlock()
+		return ErrWrongType
+	}
+	next, store, err := fn(e.str, ok)
+	if err != nil || !store {
+		s.mu.Unlock()
+		return err
+	}
+	k := string(key)
+	s.putLocked(k, e, ok, entry{kind: KindString, str: next, deadline: e.deadline})
+	s.mu.Unlock()
+	ks.watch.touch(dbi, k)
+	return nil
+}
+
+// Append appends val to key's string (creating it) and returns the new length.
+func (ks *Keyspace) Append(dbi int, key, val []byte) (int, error) {
+	var n int
+	err := ks.updateString(dbi, key, func(cur []byte, ok bool) ([]byte, bool, error) {
+		if len(cur)+len(val) > MaxStringLen {
+			return nil, false, ErrTooLarge
+		}
+		next := make([]byte, len(cur)+len(val))
+		copy(next, cur)
+		copy(next[len(cur):], val)
+		n = len(next)
+		return next, true, nil
+	})
+	return n, err
+}
+
+// ParseInt parses a Redis integer: decimal, optional minus sign, no
+// leading zeros or plus sign, no surrounding space, fits int64.
+func ParseInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	if len(b) == 1 && b[0] == '0' {
+		return 0, true
+	}
+	neg := b[0] == '-'
+	d := b
+	if neg {
+		d = b[1:]
+	}
+	if len(d) == 0 || d[0] < '1' || d[0] > '9' {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range d {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		nv := v*10 + uint64(c-'0')
+		if nv/10 != v {
+			return 0, false
+		}
+		v = nv
+	}
+	if neg {
+		if v > 1<<63 {
+			return 0, false
+		}
+		return -int64(v), true
+	}
+	if v > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// IncrBy adds delta to key's integer value (0 if absent) and returns the result.
+func (ks *Keyspace) IncrBy(dbi int, key []byte, delta int64) (int64, error) {
+	var n int64
+	err := ks.updateString(dbi, key, func(cur []byte, ok bool) ([]byte, bool, error) {
+		var v int64
+		if ok {
+			var good bool
+			if v, good = ParseInt(cur); !good {
+				return nil, false, ErrNotInteger
+			}
+		}
+		if (delta > 0 && v > math.MaxInt64-delta) || (delta < 0 && v < math.MinInt64-delta) {
+			return nil, false, ErrOverflow
+		}
+		n = v + delta
+		return strconv.AppendInt(nil, n, 10), true, nil
+	})
+	return n, err
+}
+
+// ParseFloat parses a number as Redis's string2ld does: no surrounding
+// space, no NaN.
+func ParseFloat(b []byte) (float64, bool) {
+	if len(b) == 0 || len(b) > 5000 || b[0] == ' ' || b[len(b)-1] == ' ' {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil && !isRangeErr(err) {
+		return 0, false
+	}
+	if math.IsNaN(f) {
+		return 0, false
+	}
+	return f, true
+}
+
+func isRangeErr(err error) bool {
+	ne, ok := err.(*strconv.NumError)
+	return ok && ne.Err == strconv.ErrRange
+}
+
+// FormatFloat formats f as Redis prints long doubles for humans: fixed
+// point, no exponent, trailing zeros removed. Redis computes in long double;
+// 17 significant digits of a float64 would show binary noise (0.1+0.2), so
+// the value is first rounded to 15 significant digits.
+func FormatFloat(f float64) string {
+	if f == 0 {
+		return "0"
+	}
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 15, 64), 64)
+	s := strconv.FormatFloat(r, 'f', -1, 64)
+	return s
+}
+
+// IncrByFloat adds delta to key's numeric value and returns the new value as stored.
+func (ks *Keyspace) IncrByFloat(dbi int, key []byte, delta float64) ([]byte, error) {
+	var out []byte
+	err := ks.updateString(dbi, key, func(cur []byte, ok bool) ([]byte, bool, error) {
+		var v float64
+		if ok {
+			var good bool
+			if v, good = ParseFloat(cur); !good {
+				return nil, false, ErrNotFloat
+			}
+		}
+		n := v + delta
+		if math.IsNaN(n) || math.IsInf(n, 0) {
+			return nil, false, ErrNaN
+		}
+		out = []byte(FormatFloat(n))
+		return out, true, nil
+	})
+	return out, err
+}
+
+// Strlen returns the length of key's string value (0 if absent).
+func (ks *Keyspace) Strlen(dbi int, key []byte) (int, error) {
+	v, _, err := ks.Get(dbi, key)
+	return len(v), err
+}
+
+// GetRange returns the substring of key's value between start and end
+// inclusive, with negative offsets counting from the end, as GETRANGE does.
+func (ks *Keyspace) GetRange(dbi int, key []byte, start, end int64) ([]byte, error) {
+	v, _, err := ks.Get(dbi, key)
+	if err != nil {
+		return nil, err
+	}
+	n := int64(len(v))
+	if start < 0 && end < 0 && start > end {
+		return nil, nil
+	}
+	if start < 0 {
+		start += n
+	}
+	if end < 0 {
+		end += n
+	}
+	if start < 0 {
+		start = 0
+	}
+	if end < 0 {
+		end = 0
+	}
+	if end >= n {
+		end = n - 1
+	}
+	if n == 0 || start > end {
+		return nil, nil
+	}
+	return v[start : end+1], nil
+}
+
+// SetRange overwrites key's value from offset with val, zero-padding, and
+// returns the new length.
+func (ks *Keyspace) SetRange(dbi int, key []byte, offset int64, val []byte) (int, error) {
+	var n int
+	err := ks.updateString(dbi, key, func(cur []byte, ok bool) ([]byte, bool, error) {
+		if len(val) == 0 {
+			n = len(cur)
+			return nil, false, nil
+		}
+		if offset+int64(len(val)) > MaxStringLen {
+			return nil, false, ErrTooLarge
+		}
+		size := max(int64(len(cur)), offset+int64(len(val)))
+		next := make([]byte, size)
+		copy(next, cur)
+		copy(next[offset:], val)
+		n = len(next)
+		return next, true, nil
+	})
+	return n, err
+}
+
+// MGet returns the string values of keys; absent keys and keys of another
+// kind are nil.
+func (ks *Keyspace) MGet(dbi int, keys [][]byte) [][]byte {
+	out := make([][]byte, len(keys))
+	for i, k := range keys {
+		v, ok, err := ks.Get(dbi, k)
+		if ok && err == nil {
+			out[i] = v
+		}
+	}
+	return out
+}
+
+// MSet stores pairs (key, value, key, value...) atomically. With nx, it
+// stores nothing and returns false if any key exists.
+func (ks *Keyspace) MSet(dbi int, pairs [][]byte, nx bool) bool {
+	db := ks.db(dbi)
+	keys := make([][]byte, 0, len(pairs)/2)
+	for i := 0; i < len(pairs); i += 2 {
+		keys = append(keys, pairs[i])
+	}
+	now := ks.NowMs()
+	l := lockKeys(db, keys)
+	if nx {
+		for _, k := range keys {
+			if _, ok := ks.getLocked(db.stripeFor(k), k, now, true); ok {
+				l.unlock()
+				return false
+			}
+		}
+	}
+	for i := 0; i < len(pairs); i += 2 {
+		s := db.stripeFor(pairs[i])
+		e, ok := ks.getLocked(s, pairs[i], now, true)
+		s.putLocked(string(pairs[i]), e, ok, entry{kind: KindString, str: bytes.Clone(pairs[i+1])})
+	}
+	l.unlock()
+	ks.watch.touchKeys(dbi, keys)
+	return true
+}

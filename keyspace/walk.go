@@ -1,0 +1,81 @@
+package keyspace
+
+import "bytes"
+
+// Item is one key as a snapshot sees it. Str is shared with the keyspace
+// (strings are immutable once stored) and must not be modified; Members is
+// a copy made under the stripe lock, because sets change in place.
+type Item struct {
+	Key      string
+	Kind     Kind
+	Str      []byte
+	Members  []string
+	Deadline int64 // absolute Unix ms; 0 means none
+}
+
+// Walk calls fn with the live keys of db, one stripe at a time. Under each
+// stripe's read lock it only takes references (and copies set member
+// names), so no writer waits longer than that; fn runs with no lock held.
+// The result is consistent per key, not across keys: a write that lands
+// after its stripe was visited is not seen. items is reused between calls.
+func (ks *Keyspace) Walk(dbi int, fn func(items []Item) error) error {
+	db := ks.db(dbi)
+	now := ks.NowMs()
+	var items []Item
+	for i := range db.stripes {
+		s := &db.stripes[i]
+		items = items[:0]
+		s.mu.RLock()
+		for k, e := range s.m {
+			if e.expiredAt(now) {
+				continue
+			}
+			it := Item{Key: k, Kind: e.kind, Str: e.str, Deadline: e.deadline}
+			if e.kind == KindSet {
+				it.Members = make([]string, 0, len(e.set))
+				for m := range e.set {
+					it.Members = append(it.Members, m)
+				}
+			}
+			items = append(items, it)
+		}
+		s.mu.RUnlock()
+		if len(items) == 0 {
+			continue
+		}
+		if err := fn(items); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RestoreString stores a string loaded from a snapshot, replacing any
+// existing key. val is copied.
+func (ks *Keyspace) RestoreString(dbi int, key, val []byte, deadline int64) {
+	ks.restore(dbi, key, entry{kind: KindString, str: bytes.Clone(val), deadline: deadline})
+}
+
+// RestoreSet stores a set loaded from a snapshot, replacing any existing
+// key. An empty set stores nothing.
+func (ks *Keyspace) RestoreSet(dbi int, key []byte, members [][]byte, deadline int64) {
+	if len(members) == 0 {
+		return
+	}
+	set := make(map[string]struct{}, len(members))
+	for _, m := range members {
+		set[string(m)] = struct{}{}
+	}
+	ks.restore(dbi, key, entry{kind: KindSet, set: set, deadline: deadline})
+}
+
+func (ks *Keyspace) restore(dbi int, key []byte, e entry) {
+	db := ks.db(dbi)
+	s := db.stripeFor(key)
+	k := string(key)
+	s.mu.Lock()
+	old, ok := s.m[k]
+	s.putLocked(k, old, ok, e)
+	s.mu.Unlock()
+	ks.written(dbi, k, e.deadline)
+}

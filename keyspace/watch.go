@@ -1,0 +1,112 @@
+package keyspace
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// Watch is one connection's set of WATCHed keys. It becomes dirty when any
+// of them is modified, deleted or expired, or its database is flushed or
+// swapped. EXEC aborts a dirty transaction.
+type Watch struct {
+	dirty atomic.Bool
+	keys  []watchKey
+}
+
+// Dirty reports whether a watched key changed since it was watched.
+func (w *Watch) Dirty() bool { return w.dirty.Load() }
+
+// Len is the number of keys watched.
+func (w *Watch) Len() int { return len(w.keys) }
+
+type watchKey struct {
+	db  int
+	key string
+}
+
+// watchRegistry maps watched keys to their watchers, as Redis's
+// db->watched_keys does. Writers check n first so that the common case (no
+// WATCH anywhere) costs one atomic load.
+type watchRegistry struct {
+	n    atomic.Int64 // registered (key, watcher) pairs
+	mu   sync.Mutex
+	keys map[watchKey]map[*Watch]struct{}
+}
+
+func (r *watchRegistry) init() { r.keys = make(map[watchKey]map[*Watch]struct{}) }
+
+// WatchKey adds key in db to w.
+func (ks *Keyspace) WatchKey(w *Watch, db int, key []byte) {
+	r := &ks.watch
+	k := watchKey{db, string(key)}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ws := r.keys[k]
+	if ws == nil {
+		ws = make(map[*Watch]struct{})
+		r.keys[k] = ws
+	}
+	if _, ok := ws[w]; ok {
+		return
+	}
+	ws[w] = struct{}{}
+	w.keys = append(w.keys, k)
+	r.n.Add(1)
+}
+
+// Unwatch forgets all of w's keys and clears its dirty flag.
+func (ks *Keyspace) Unwatch(w *Watch) {
+	r := &ks.watch
+	r.mu.Lock()
+	for _, k := range w.keys {
+		if ws := r.keys[k]; ws != nil {
+			delete(ws, w)
+			r.n.Add(-1)
+			if len(ws) == 0 {
+				delete(r.keys, k)
+			}
+		}
+	}
+	r.mu.Unlock()
+	w.keys = w.keys[:0]
+	w.dirty.Store(false)
+}
+
+// touch marks the watchers of key dirty. It is called after the stripe lock
+// is released, while the command still holds the executor's shared lock, so
+// an EXEC cannot slip between a write and its touch.
+func (r *watchRegistry) touch(db int, key string) {
+	if r.n.Load() == 0 {
+		return
+	}
+	r.mu.Lock()
+	for w := range r.keys[watchKey{db, key}] {
+		w.dirty.Store(true)
+	}
+	r.mu.Unlock()
+}
+
+func (r *watchRegistry) touchKeys(db int, keys [][]byte) {
+	if r.n.Load() == 0 {
+		return
+	}
+	for _, k := range keys {
+		r.touch(db, string(k))
+	}
+}
+
+// touchDB marks every watcher of a key in db dirty.
+func (r *watchRegistry) touchDB(db int) {
+	if r.n.Load() == 0 {
+		return
+	}
+	r.mu.Lock()
+	for k, ws := range r.keys {
+		if k.db == db {
+			for w := range ws {
+				w.dirty.Store(true)
+			}
+		}
+	}
+	r.mu.Unlock()
+}
