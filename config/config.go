@@ -1,0 +1,383 @@
+package config
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+)
+
+// Param is one configuration parameter. Its value is always held as the
+// canonical string CONFIG GET returns; typed accessors parse it.
+type Param struct {
+	Name    string
+	Default string
+	Usage   string
+	// Mutable parameters can be changed with CONFIG SET at run time.
+	Mutable bool
+	// Check validates a value and returns its canonical form.
+	Check func(string) (string, error)
+	// Inert parameters are accepted and reported for Redis compatibility
+	// but change nothing in sessiond.
+	Inert bool
+}
+
+// Config is the server's configuration: defaults, then the config file,
+// then flags, then CONFIG SET. It is safe for concurrent use.
+type Config struct {
+	mu     sync.RWMutex
+	values map[string]string
+	onSet  map[string][]func(string)
+	file   string
+}
+
+// Params is the table of every parameter, sorted by name.
+var Params = buildParams()
+
+func buildParams() []Param {
+	p := []Param{
+		{Name: "addr", Default: "127.0.0.1:6379", Usage: "listen address (host:port)", Check: checkAddr},
+		{Name: "dir", Default: "./data", Usage: "directory for the snapshot file", Mutable: true, Check: checkNonEmpty},
+		{Name: "dbfilename", Default: "dump.rdb", Usage: "snapshot file name inside dir", Mutable: true, Check: checkFileName},
+		{Name: "save-interval", Default: "60s", Usage: "time between periodic snapshots (0 disables)", Mutable: true, Check: checkDuration},
+		{Name: "rdb-skip-unsupported", Default: "no", Usage: "skip keys of types sessiond does not hold when loading a snapshot", Mutable: true, Check: checkBool},
+		{Name: "requirepass", Default: "", Usage: "password of the default user (empty: no password)", Mutable: true, Check: checkAny},
+		{Name: "maxclients", Default: "10000", Usage: "maximum number of connected clients", Mutable: true, Check: checkIntRange(1, 1<<20)},
+		{Name: "maxmemory", Default: "0", Usage: "memory limit in bytes (0: none); also sets the Go memory limit", Mutable: true, Check: checkSize},
+		{Name: "maxmemory-policy", Default: "noeviction", Usage: "what to do at maxmemory", Mutable: true, Check: checkEnum("noeviction", "allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu", "allkeys-random", "volatile-random", "volatile-ttl")},
+		{Name: "maxmemory-samples", Default: "5", Usage: "keys sampled per eviction", Mutable: true, Check: checkIntRange(1, 64)},
+		{Name: "timeout", Default: "0", Usage: "close a client after this many idle seconds (0: never)", Mutable: true, Check: checkIntRange(0, 1<<31-1)},
+		{Name: "log-format", Default: "text", Usage: "log format: text or json", Check: checkEnum("text", "json")},
+		{Name: "loglevel", Default: "notice", Usage: "debug, verbose, notice or warning", Mutable: true, Check: checkEnum("debug", "verbose", "notice", "warning", "nothing")},
+		{Name: "pprof-addr", Default: "", Usage: "serve net/http/pprof on this address (empty: off)", Check: checkAny},
+		{Name: "databases", Default: "16", Usage: "number of databases (fixed at 16)", Check: checkEnum("16")},
+		{Name: "save", Default: "3600 1 300 100 60 10000", Usage: "redis.conf form; sessiond uses the shortest interval as save-interval", Mutable: true, Check: checkAny},
+		{Name: "appendonly", Default: "no", Usage: "accepted for compatibility; sessiond has no AOF", Mutable: true, Check: checkEnum("no"), Inert: true},
+		{Name: "notify-keyspace-events", Default: "", Usage: "accepted and reported; notifications are not implemented yet", Mutable: true, Check: checkAny, Inert: true},
+		{Name: "hz", Default: "10", Usage: "accepted for compatibility", Mutable: true, Check: checkIntRange(1, 500), Inert: true},
+		{Name: "slowlog-log-slower-than", Default: "10000", Usage: "accepted for compatibility", Mutable: true, Check: checkIntRange(-1, 1<<62), Inert: true},
+		{Name: "slowlog-max-len", Default: "128", Usage: "accepted for compatibility", Mutable: true, Check: checkIntRange(0, 1<<31-1), Inert: true},
+		{Name: "proto-max-bulk-len", Default: "536870912", Usage: "maximum bulk length accepted", Mutable: true, Check: checkSize, Inert: true},
+		{Name: "client-query-buffer-limit", Default: "1073741824", Usage: "maximum query buffer per client", Mutable: true, Check: checkSize, Inert: true},
+		{Name: "protected-mode", Default: "yes", Usage: "accepted for compatibility", Mutable: true, Check: checkBool, Inert: true},
+		{Name: "tcp-keepalive", Default: "300", Usage: "accepted for compatibility", Mutable: true, Check: checkIntRange(0, 1<<31-1), Inert: true},
+		{Name: "rdbcompression", Default: "yes", Usage: "accepted for compatibility (snapshots are not compressed)", Mutable: true, Check: checkBool, Inert: true},
+		{Name: "rdbchecksum", Default: "yes", Usage: "accepted for compatibility (snapshots always carry a checksum)", Mutable: true, Check: checkBool, Inert: true},
+		{Name: "stop-writes-on-bgsave-error", Default: "yes", Usage: "accepted for compatibility", Mutable: true, Check: checkBool, Inert: true},
+		{Name: "lua-time-limit", Default: "5000", Usage: "accepted for compatibility", Mutable: true, Check: checkIntRange(0, 1<<62), Inert: true},
+		{Name: "busy-reply-threshold", Default: "5000", Usage: "accepted for compatibility", Mutable: true, Check: checkIntRange(0, 1<<62), Inert: true},
+		{Name: "io-threads", Default: "1", Usage: "accepted for compatibility (sessiond uses all cores)", Check: checkIntRange(1, 128), Inert: true},
+		{Name: "latency-tracking", Default: "yes", Usage: "accepted for compatibility", Mutable: true, Check: checkBool, Inert: true},
+		{Name: "daemonize", Default: "no", Usage: "accepted for compatibility (run sessiond under a supervisor)", Check: checkEnum("no"), Inert: true},
+	}
+	slices.SortFunc(p, func(a, b Param) int { return strings.Compare(a.Name, b.Name) })
+	return p
+}
+
+// Lookup returns the parameter named name (case-insensitive).
+func Lookup(name string) (Param, bool) {
+	name = strings.ToLower(name)
+	i, ok := slices.BinarySearchFunc(Params, name, func(p Param, n string) int { return strings.Compare(p.Name, n) })
+	if !ok {
+		return Param{}, false
+	}
+	return Params[i], true
+}
+
+// New returns a configuration holding the defaults.
+func New() *Config {
+	c := &Config{values: make(map[string]string, len(Params)), onSet: make(map[string][]func(string))}
+	for _, p := range Params {
+		c.values[p.Name] = p.Default
+	}
+	return c
+}
+
+// Get returns name's canonical value ("" if unknown).
+func (c *Config) Get(name string) string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.values[name]
+}
+
+// Set validates and stores a value. Only the command line, the file and
+// the test harness call Set directly; CONFIG SET uses SetRuntime.
+func (c *Config) Set(name, value string) error {
+	p, ok := Lookup(name)
+	if !ok {
+		return fmt.Errorf("unknown parameter %q", name)
+	}
+	v, err := p.Check(value)
+	if err != nil {
+		return fmt.Errorf("invalid %s %q: %w", p.Name, value, err)
+	}
+	if p.Name == "save" {
+		// redis.conf's "save <seconds> <changes> ..." drives save-interval.
+		if iv, ok := saveToInterval(v); ok {
+			c.mu.Lock()
+			c.values["save-interval"] = iv
+			c.mu.Unlock()
+			defer c.notify("save-interval", iv)
+		}
+	}
+	c.mu.Lock()
+	c.values[p.Name] = v
+	c.mu.Unlock()
+	c.notify(p.Name, v)
+	return nil
+}
+
+// SetRuntime is CONFIG SET: like Set, but only for mutable parameters.
+func (c *Config) SetRuntime(name, value string) error {
+	p, ok := Lookup(name)
+	if !ok || !p.Mutable {
+		return ErrImmutable
+	}
+	return c.Set(name, value)
+}
+
+// ErrImmutable is returned by SetRuntime for an unknown or read-only parameter.
+var ErrImmutable = errors.New("config: unknown or immutable parameter")
+
+// OnSet registers fn to be called with the new value whenever name is set.
+func (c *Config) OnSet(name string, fn func(string)) {
+	c.mu.Lock()
+	c.onSet[name] = append(c.onSet[name], fn)
+	c.mu.Unlock()
+}
+
+func (c *Config) notify(name, v string) {
+	c.mu.RLock()
+	fns := c.onSet[name]
+	c.mu.RUnlock()
+	for _, fn := range fns {
+		fn(v)
+	}
+}
+
+// Int returns name's value as an integer.
+func (c *Config) Int(name string) int64 {
+	n, _ := strconv.ParseInt(c.Get(name), 10, 64)
+	return n
+}
+
+// Bool returns name's value as a boolean.
+func (c *Config) Bool(name string) bool { return c.Get(name) == "yes" }
+
+// Duration returns name's value as a duration.
+func (c *Config) Duration(name string) time.Duration {
+	d, _ := time.ParseDuration(c.Get(name))
+	return d
+}
+
+// File is the config file that was loaded, if any.
+func (c *Config) File() string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.file
+}
+
+// LoadFile reads redis.conf-style lines: "name value...", '#' comments,
+// values optionally quoted. Every bad line is reported, with its number.
+func (c *Config) LoadFile(name string, r io.Reader) error {
+	c.mu.Lock()
+	c.file = name
+	c.mu.Unlock()
+	var errs []error
+	sc := bufio.NewScanner(r)
+	line := 0
+	saves := []string{}
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || text[0] == '#' {
+			continue
+		}
+		fields, err := splitArgs(text)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s:%d: %w", name, line, err))
+			continue
+		}
+		key := strings.ToLower(fields[0])
+		val := strings.Join(fields[1:], " ")
+		if key == "save" { // redis.conf repeats "save" lines; they add up
+			if val == "" {
+				saves = saves[:0]
+				continue
+			}
+			saves = append(saves, val)
+			val = strings.Join(saves, " ")
+		}
+		if err := c.Set(key, val); err != nil {
+			errs = append(errs, fmt.Errorf("%s:%d: %w", name, line, err))
+		}
+	}
+	if err := sc.Err(); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", name, err))
+	}
+	return errors.Join(errs...)
+}
+
+// splitArgs splits a config line into words, honouring double and single quotes.
+func splitArgs(s string) ([]string, error) {
+	var out []string
+	var cur strings.Builder
+	inWord, quote := false, rune(0)
+	for _, r := range s {
+		switch {
+		case quote != 0:
+			if r == quote {
+				quote = 0
+				continue
+			}
+			cur.WriteRune(r)
+		case r == '"' || r == '\'':
+			quote, inWord = r, true
+		case unicode.IsSpace(r):
+			if inWord {
+				out = append(out, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if quote != 0 {
+		return nil, errors.New("unbalanced quotes")
+	}
+	if inWord {
+		out = append(out, cur.String())
+	}
+	return out, nil
+}
+
+// saveToInterval turns "3600 1 300 100" into the shortest interval, "300s";
+// an empty save line disables snapshots.
+func saveToInterval(v string) (string, bool) {
+	f := strings.Fields(v)
+	if len(f) == 0 {
+		return "0s", true
+	}
+	best := int64(-1)
+	for i := 0; i+1 < len(f); i += 2 {
+		n, err := strconv.ParseInt(f[i], 10, 64)
+		if err != nil {
+			return "", false
+		}
+		if best < 0 || n < best {
+			best = n
+		}
+	}
+	if best < 0 {
+		return "", false
+	}
+	return (time.Duration(best) * time.Second).String(), true
+}
+
+func checkAny(v string) (string, error) { return v, nil }
+
+func checkNonEmpty(v string) (string, error) {
+	if v == "" {
+		return "", errors.New("must not be empty")
+	}
+	return v, nil
+}
+
+func checkFileName(v string) (string, error) {
+	if v == "" || strings.ContainsAny(v, "/\\") {
+		return "", errors.New("must be a plain file name")
+	}
+	return v, nil
+}
+
+func checkAddr(v string) (string, error) {
+	if _, _, err := net.SplitHostPort(v); err != nil {
+		return "", err
+	}
+	return v, nil
+}
+
+func checkDuration(v string) (string, error) {
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil { // bare seconds, as redis.conf writes them
+		v = (time.Duration(n) * time.Second).String()
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return "", err
+	}
+	if d < 0 {
+		return "", errors.New("must not be negative")
+	}
+	return d.String(), nil
+}
+
+func checkBool(v string) (string, error) {
+	switch strings.ToLower(v) {
+	case "yes", "true", "on", "1":
+		return "yes", nil
+	case "no", "false", "off", "0":
+		return "no", nil
+	}
+	return "", errors.New("must be yes or no")
+}
+
+func checkEnum(allowed ...string) func(string) (string, error) {
+	return func(v string) (string, error) {
+		lv := strings.ToLower(v)
+		if slices.Contains(allowed, lv) {
+			return lv, nil
+		}
+		return "", fmt.Errorf("must be one of %s", strings.Join(allowed, ", "))
+	}
+}
+
+func checkIntRange(lo, hi int64) func(string) (string, error) {
+	return func(v string) (string, error) {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return "", errors.New("must be an integer")
+		}
+		if n < lo || n > hi {
+			return "", fmt.Errorf("must be between %d and %d", lo, hi)
+		}
+		return strconv.FormatInt(n, 10), nil
+	}
+}
+
+// checkSize parses Redis memory sizes: 1024, 1k (1000), 1kb (1024), 1mb, 1gb.
+func checkSize(v string) (string, error) {
+	n, err := ParseSize(v)
+	if err != nil {
+		return "", err
+	}
+	return strconv.FormatInt(n, 10), nil
+}
+
+// ParseSize parses a size as redis.conf writes it (memtoull).
+func ParseSize(v string) (int64, error) {
+	s := strings.ToLower(strings.TrimSpace(v))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"kb", 1 << 10}, {"mb", 1 << 20}, {"gb", 1 << 30}, {"k", 1000}, {"m", 1000 * 1000}, {"g", 1000 * 1000 * 1000}, {"b", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSuffix(s, u.suffix), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("invalid size %q", v)
+	}
+	return n * mult, nil
+}
