@@ -1,0 +1,99 @@
+package resp
+
+import (
+	"cmp"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tidwall/redcon"
+
+	"sessiond/keyspace"
+)
+
+// client is one connection's state. Fields other than those marked atomic
+// or guarded are touched only by the connection's own goroutine.
+type client struct {
+	id       uint64
+	conn     redcon.Conn
+	addr     string
+	laddr    string
+	created  time.Time
+	lastCmd  atomic.Int64 // Unix ms of the last command
+	lastName atomic.Value // string: the last command's name
+
+	db       int
+	resp3    bool
+	authed   bool
+	user     string
+	nameMu   sync.Mutex // guards name, libName, libVer (CLIENT LIST reads them)
+	name     string
+	libName  string
+	libVer   string
+	noEvict  bool
+	noTouch  bool
+	inMulti  bool
+	multiErr bool       // a command failed to queue: EXEC aborts
+	queue    [][][]byte // queued commands' arguments (copies)
+	watch    keyspace.Watch
+	closing  atomic.Bool
+	netConn  net.Conn
+}
+
+func (c *client) setName(n string) {
+	c.nameMu.Lock()
+	c.name = n
+	c.nameMu.Unlock()
+}
+
+func (c *client) getName() string {
+	c.nameMu.Lock()
+	defer c.nameMu.Unlock()
+	return c.name
+}
+
+// info formats the client as a CLIENT LIST / CLIENT INFO line.
+func (c *client) info(now time.Time) string {
+	c.nameMu.Lock()
+	name, lib, ver := c.name, c.libName, c.libVer
+	c.nameMu.Unlock()
+	last, _ := c.lastName.Load().(string)
+	if last == "" {
+		last = "NULL"
+	}
+	age := int64(now.Sub(c.created).Seconds())
+	idle := (now.UnixMilli() - c.lastCmd.Load()) / 1000
+	flags := "N"
+	if c.inMulti {
+		flags = "x"
+	}
+	multi := -1
+	if c.inMulti {
+		multi = len(c.queue)
+	}
+	resp := 2
+	if c.resp3 {
+		resp = 3
+	}
+	user := c.user
+	if user == "" {
+		user = "default"
+	}
+	var b strings.Builder
+	b.WriteString("id=" + strconv.FormatUint(c.id, 10))
+	b.WriteString(" addr=" + c.addr + " laddr=" + c.laddr + " fd=8 name=" + name)
+	b.WriteString(" age=" + strconv.FormatInt(age, 10) + " idle=" + strconv.FormatInt(idle, 10))
+	b.WriteString(" flags=" + flags + " db=" + strconv.Itoa(c.db) + " sub=0 psub=0 ssub=0")
+	b.WriteString(" multi=" + strconv.Itoa(multi) + " qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0")
+	b.WriteString(" obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=" + last + " user=" + user)
+	b.WriteString(" redir=-1 resp=" + strconv.Itoa(resp) + " lib-name=" + lib + " lib-ver=" + ver)
+	return b.String()
+}
+
+func slicesSortClients(cs []*client) {
+	slices.SortFunc(cs, func(a, b *client) int { return cmp.Compare(a.id, b.id) })
+}

@@ -1,0 +1,412 @@
+package resp
+
+import (
+	"crypto/subtle"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func connectionCommands() []*command {
+	const g = "connection"
+	return []*command{
+		{name: "ping", arity: -1, flags: flagFast | flagLoading | flagStale, group: g, since: "1.0.0", summary: "Returns the server's liveliness response.", run: cmdPing},
+		{name: "echo", arity: 2, flags: flagFast | flagLoading | flagStale, group: g, since: "1.0.0", summary: "Returns the given string.", run: cmdEcho},
+		{name: "hello", arity: -1, flags: flagNoAuth | flagFast | flagLoading | flagStale | flagNoScript, group: g, since: "6.0.0", summary: "Handshakes with the Redis server.", run: cmdHello},
+		{name: "auth", arity: -2, flags: flagNoAuth | flagFast | flagLoading | flagStale | flagNoScript, group: g, since: "1.0.0", summary: "Authenticates the connection.", run: cmdAuth},
+		{name: "select", arity: 2, flags: flagFast | flagLoading | flagStale, group: g, since: "1.0.0", summary: "Changes the selected database.", run: cmdSelect},
+		{name: "quit", arity: -1, flags: flagNoAuth | flagFast | flagLoading | flagStale | flagNoMulti | flagNoScript, group: g, since: "1.0.0", summary: "Closes the connection.", run: cmdQuit},
+		{name: "reset", arity: 1, flags: flagNoAuth | flagFast | flagLoading | flagStale | flagNoMulti | flagNoScript, group: g, since: "6.2.0", summary: "Resets the connection.", run: cmdReset},
+		{name: "client", arity: -2, group: g, since: "2.4.0", summary: "A container for client connection commands."},
+		{name: "client|setname", arity: 3, flags: flagNoScript | flagLoading | flagStale, group: g, since: "2.6.9", summary: "Sets the connection name.", run: cmdClientSetname},
+		{name: "client|getname", arity: 2, flags: flagNoScript | flagLoading | flagStale, group: g, since: "2.6.9", summary: "Returns the name of the connection.", run: cmdClientGetname},
+		{name: "client|setinfo", arity: 4, flags: flagNoScript | flagLoading | flagStale, group: g, since: "7.2.0", summary: "Sets information specific to the client or connection.", run: cmdClientSetinfo},
+		{name: "client|id", arity: 2, flags: flagNoScript | flagLoading | flagStale, group: g, since: "5.0.0", summary: "Returns the unique client ID of the connection.", run: cmdClientID},
+		{name: "client|info", arity: 2, flags: flagNoScript | flagLoading | flagStale, group: g, since: "6.2.0", summary: "Returns information about the connection.", run: cmdClientInfo},
+		{name: "client|list", arity: -2, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: g, since: "2.4.0", summary: "Lists open connections.", run: cmdClientList},
+		{name: "client|kill", arity: -3, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: g, since: "2.4.0", summary: "Terminates open connections.", run: cmdClientKill},
+		{name: "client|no-evict", arity: 3, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: g, since: "7.0.0", summary: "Sets the client eviction mode of the connection.", run: cmdClientOnOff},
+		{name: "client|no-touch", arity: 3, flags: flagNoScript | flagLoading | flagStale, group: g, since: "7.2.0", summary: "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", run: cmdClientOnOff},
+		{name: "client|help", arity: 2, flags: flagLoading | flagStale, group: g, since: "5.0.0", summary: "Returns helpful text about the different subcommands.", run: cmdClientHelp},
+	}
+}
+
+func cmdPing(x *call) {
+	switch len(x.args) {
+	case 1:
+		x.r.status("PONG")
+	case 2:
+		x.r.bulk(x.args[1])
+	default:
+		x.r.error("ERR wrong number of arguments for 'ping' command")
+	}
+}
+
+func cmdEcho(x *call) { x.r.bulk(x.args[1]) }
+
+// checkPassword authenticates user/pass against the default user, the only
+// user sessiond has. With no requirepass the default user is "nopass" and
+// accepts any password, as in Redis.
+func (s *Server) checkPassword(user, pass []byte) bool {
+	if string(user) != "default" {
+		return false
+	}
+	want := s.cfg.Get("requirepass")
+	if want == "" {
+		return true
+	}
+	return subtle.ConstantTimeCompare([]byte(want), pass) == 1
+}
+
+const msgWrongPass = "WRONGPASS invalid username-password pair or user is disabled."
+
+func cmdAuth(x *call) {
+	var user, pass []byte
+	switch len(x.args) {
+	case 2:
+		if x.s.cfg.Get("requirepass") == "" {
+			x.r.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+			return
+		}
+		user, pass = []byte("default"), x.args[1]
+	case 3:
+		user, pass = x.args[1], x.args[2]
+	default:
+		x.r.error(msgSyntax)
+		return
+	}
+	if !x.s.checkPassword(user, pass) {
+		x.r.error(msgWrongPass)
+		return
+	}
+	x.c.authed, x.c.user = true, string(user)
+	x.r.ok()
+}
+
+// validName reports whether a client name has only printable non-space ASCII.
+func validName(b []byte) bool {
+	for _, ch := range b {
+		if ch < '!' || ch > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+const msgBadName = "ERR Client names cannot contain spaces, newlines or special characters."
+
+func cmdHello(x *call) {
+	ver := int64(0)
+	next := 1
+	if len(x.args) >= 2 {
+		v, ok := parseInt64(x.args[1])
+		if !ok {
+			x.r.error("ERR Protocol version is not an integer or out of range")
+			return
+		}
+		if v < 2 || v > 3 {
+			x.r.error("NOPROTO unsupported protocol version")
+			return
+		}
+		ver = v
+		next = 2
+	}
+	var user, pass, name []byte
+	hasName := false
+	for j := next; j < len(x.args); j++ {
+		more := len(x.args) - 1 - j
+		opt := strings.ToLower(string(x.args[j]))
+		switch {
+		case opt == "auth" && more >= 2:
+			user, pass = x.args[j+1], x.args[j+2]
+			j += 2
+		case opt == "setname" && more >= 1:
+			name, hasName = x.args[j+1], true
+			if !validName(name) {
+				x.r.error(msgBadName)
+				return
+			}
+			j++
+		default:
+			x.r.error("ERR Syntax error in HELLO option '" + sanitize(string(x.args[j])) + "'")
+			return
+		}
+	}
+	if user != nil {
+		if !x.s.checkPassword(user, pass) {
+			x.r.error(msgWrongPass)
+			return
+		}
+		x.c.authed, x.c.user = true, string(user)
+	}
+	if !x.c.authed {
+		x.r.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		return
+	}
+	if hasName {
+		x.c.setName(string(name))
+	}
+	if ver != 0 {
+		x.c.resp3 = ver == 3
+		x.r.resp3 = x.c.resp3
+	}
+	proto := int64(2)
+	if x.c.resp3 {
+		proto = 3
+	}
+	x.r.mapLen(7)
+	x.r.bulkString("server")
+	x.r.bulkString("redis")
+	x.r.bulkString("version")
+	x.r.bulkString(Version)
+	x.r.bulkString("proto")
+	x.r.int(proto)
+	x.r.bulkString("id")
+	x.r.int(int64(x.c.id))
+	x.r.bulkString("mode")
+	x.r.bulkString("standalone")
+	x.r.bulkString("role")
+	x.r.bulkString("master")
+	x.r.bulkString("modules")
+	x.r.array(0)
+}
+
+func parseInt64(b []byte) (int64, bool) {
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	return n, err == nil
+}
+
+func cmdSelect(x *call) {
+	db, ok := x.dbArg(x.args[1], "ERR invalid DB index")
+	if !ok {
+		return
+	}
+	x.c.db = db
+	x.r.ok()
+}
+
+func cmdQuit(x *call) {
+	x.r.ok()
+	x.c.closing.Store(true)
+	x.c.conn.Close() // flushes the OK first
+}
+
+func cmdReset(x *call) {
+	c := x.c
+	c.inMulti, c.multiErr, c.queue = false, false, nil
+	x.s.ks.Unwatch(&c.watch)
+	c.db = 0
+	c.resp3 = false
+	x.r.resp3 = false
+	c.setName("")
+	c.noEvict, c.noTouch = false, false
+	c.authed = x.s.cfg.Get("requirepass") == ""
+	c.user = ""
+	x.r.status("RESET")
+}
+
+func cmdClientSetname(x *call) {
+	if !validName(x.args[2]) {
+		x.r.error(msgBadName)
+		return
+	}
+	x.c.setName(string(x.args[2]))
+	x.r.ok()
+}
+
+func cmdClientGetname(x *call) {
+	n := x.c.getName()
+	if n == "" {
+		x.r.null()
+		return
+	}
+	x.r.bulkString(n)
+}
+
+func cmdClientSetinfo(x *call) {
+	attr := strings.ToLower(string(x.args[2]))
+	if attr != "lib-name" && attr != "lib-ver" {
+		x.r.error("ERR Unrecognized option '" + sanitize(string(x.args[2])) + "'")
+		return
+	}
+	v := x.args[3]
+	for _, ch := range v {
+		if ch < '!' || ch > '~' {
+			x.r.error("ERR " + attr + " cannot contain spaces, newlines or special characters.")
+			return
+		}
+	}
+	x.c.nameMu.Lock()
+	if attr == "lib-name" {
+		x.c.libName = string(v)
+	} else {
+		x.c.libVer = string(v)
+	}
+	x.c.nameMu.Unlock()
+	x.r.ok()
+}
+
+func cmdClientID(x *call) { x.r.int(int64(x.c.id)) }
+
+func cmdClientInfo(x *call) { x.r.verbatim(x.c.info(time.Now()) + "\n") }
+
+func cmdClientList(x *call) {
+	var ids map[uint64]bool
+	for j := 2; j < len(x.args); j++ {
+		opt := strings.ToLower(string(x.args[j]))
+		switch {
+		case opt == "type" && j+1 < len(x.args):
+			t := strings.ToLower(string(x.args[j+1]))
+			if t != "normal" && t != "master" && t != "replica" && t != "pubsub" {
+				x.r.error("ERR Unknown client type '" + sanitize(string(x.args[j+1])) + "'")
+				return
+			}
+			if t != "normal" {
+				ids = map[uint64]bool{} // no such clients
+			}
+			j++
+		case opt == "id" && j+1 < len(x.args):
+			if ids == nil {
+				ids = map[uint64]bool{}
+			}
+			for j++; j < len(x.args); j++ {
+				id, err := strconv.ParseUint(string(x.args[j]), 10, 64)
+				if err != nil || id == 0 {
+					x.r.error("ERR Invalid client ID")
+					return
+				}
+				ids[id] = true
+			}
+		default:
+			x.r.error(msgSyntax)
+			return
+		}
+	}
+	now := time.Now()
+	var b strings.Builder
+	for _, c := range x.s.snapshotClients() {
+		if ids != nil && !ids[c.id] {
+			continue
+		}
+		b.WriteString(c.info(now))
+		b.WriteByte('\n')
+	}
+	x.r.verbatim(b.String())
+}
+
+func cmdClientKill(x *call) {
+	if len(x.args) == 3 { // old form: CLIENT KILL addr:port
+		for _, c := range x.s.snapshotClients() {
+			if c.addr == string(x.args[2]) {
+				x.s.kill(c, x.c)
+				x.r.ok()
+				return
+			}
+		}
+		x.r.error("ERR No such client")
+		return
+	}
+	var id uint64
+	var addr, laddr, user string
+	skipme := true
+	if len(x.args)%2 != 0 {
+		x.r.error(msgSyntax)
+		return
+	}
+	for j := 2; j < len(x.args); j += 2 {
+		v := string(x.args[j+1])
+		switch strings.ToLower(string(x.args[j])) {
+		case "id":
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil || n == 0 {
+				x.r.error("ERR client-id should be greater than 0")
+				return
+			}
+			id = n
+		case "addr":
+			addr = v
+		case "laddr":
+			laddr = v
+		case "user":
+			user = v
+		case "type":
+			if t := strings.ToLower(v); t != "normal" && t != "master" && t != "replica" && t != "pubsub" {
+				x.r.error("ERR Unknown client type '" + sanitize(v) + "'")
+				return
+			}
+		case "skipme":
+			switch strings.ToLower(v) {
+			case "yes":
+				skipme = true
+			case "no":
+				skipme = false
+			default:
+				x.r.error(msgSyntax)
+				return
+			}
+		default:
+			x.r.error(msgSyntax)
+			return
+		}
+	}
+	n := 0
+	for _, c := range x.s.snapshotClients() {
+		if (id != 0 && c.id != id) || (addr != "" && c.addr != addr) || (laddr != "" && c.laddr != laddr) {
+			continue
+		}
+		if u := c.user; user != "" && (u == "" && user != "default" || u != "" && u != user) {
+			continue
+		}
+		if c == x.c && skipme {
+			continue
+		}
+		x.s.kill(c, x.c)
+		n++
+	}
+	x.r.int(int64(n))
+}
+
+// kill closes c's connection. The caller's own connection is closed after
+// its reply is written.
+func (s *Server) kill(c, self *client) {
+	c.closing.Store(true)
+	if c == self {
+		return // handled once the reply is flushed: see handle
+	}
+	c.netConn.Close()
+}
+
+func cmdClientOnOff(x *call) {
+	v := strings.ToLower(string(x.args[2]))
+	if v != "on" && v != "off" {
+		x.r.error(msgSyntax)
+		return
+	}
+	if x.cmd.name == "client|no-evict" {
+		x.c.noEvict = v == "on"
+	} else {
+		x.c.noTouch = v == "on"
+	}
+	x.r.ok()
+}
+
+func cmdClientHelp(x *call) {
+	lines := []string{
+		"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+		"GETNAME", "    Return the name of the current connection.",
+		"ID", "    Return the ID of the current connection.",
+		"INFO", "    Return information about the current client connection.",
+		"KILL <ip:port>", "    Kill connection made from <ip:port>.",
+		"KILL <option> <value> [<option> <value> [...]]", "    Kill connections. Options are: ID, ADDR, LADDR, USER, TYPE, SKIPME.",
+		"LIST [options ...]", "    Return information about client connections.",
+		"SETNAME <name>", "    Assign the name <name> to the current connection.",
+		"SETINFO <option> <value>", "    Set client meta attr. Options are: LIB-NAME, LIB-VER.",
+		"NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
+		"NO-TOUCH (ON|OFF)", "    Will not touch LRU/LFU stats when this mode is on.",
+		"HELP", "    Print this help.",
+	}
+	x.r.array(len(lines))
+	for _, l := range lines {
+		x.r.status(l)
+	}
+}

@@ -1,0 +1,602 @@
+package resp
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"sessiond/config"
+	"sessiond/keyspace"
+)
+
+func serverCommands() []*command {
+	const g = "server"
+	return []*command{
+		{name: "info", arity: -1, flags: flagLoading | flagStale, group: g, since: "1.0.0", summary: "Returns information and statistics about the server.", run: cmdInfo},
+		{name: "time", arity: 1, flags: flagLoading | flagStale | flagFast, group: g, since: "2.6.0", summary: "Returns the server time.", run: cmdTime},
+		{name: "save", arity: 1, flags: flagAdmin | flagNoScript | flagNoMulti, group: g, since: "1.0.0", summary: "Synchronously saves the database(s) to disk.", run: cmdSave},
+		{name: "bgsave", arity: -1, flags: flagAdmin | flagNoScript, group: g, since: "1.0.0", summary: "Asynchronously saves the database(s) to disk.", run: cmdBgsave},
+		{name: "lastsave", arity: 1, flags: flagLoading | flagStale | flagFast, group: g, since: "1.0.0", summary: "Returns the Unix timestamp of the last successful save to disk.", run: cmdLastsave},
+		{name: "shutdown", arity: -1, flags: flagAdmin | flagNoScript | flagLoading | flagStale | flagNoMulti, group: g, since: "1.0.0", summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.", run: cmdShutdown},
+		{name: "readonly", arity: 1, flags: flagFast | flagLoading | flagStale, group: "cluster", since: "3.0.0", summary: "Enables read-only queries for a connection to a Redis Cluster replica node.", run: cmdReadonly},
+		{name: "readwrite", arity: 1, flags: flagFast | flagLoading | flagStale, group: "cluster", since: "3.0.0", summary: "Enables read-write queries for a connection to a Reids Cluster replica node.", run: cmdReadonly},
+		{name: "config", arity: -2, group: g, since: "2.0.0", summary: "A container for server configuration commands."},
+		{name: "config|get", arity: -3, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: g, since: "2.0.0", summary: "Returns the effective values of configuration parameters.", run: cmdConfigGet},
+		{name: "config|set", arity: -4, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: g, since: "2.0.0", summary: "Sets configuration parameters in-flight.", run: cmdConfigSet},
+		{name: "config|resetstat", arity: 2, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: g, since: "2.0.0", summary: "Resets the server's statistics.", run: cmdConfigResetstat},
+		{name: "command", arity: -1, flags: flagLoading | flagStale, group: g, since: "2.8.13", summary: "Returns detailed information about all commands.", run: cmdCommand},
+		{name: "command|count", arity: 2, flags: flagLoading | flagStale, group: g, since: "2.8.13", summary: "Returns a count of commands.", run: cmdCommandCount},
+		{name: "command|list", arity: -2, flags: flagLoading | flagStale, group: g, since: "7.0.0", summary: "Returns a list of command names.", run: cmdCommandList},
+		{name: "command|info", arity: -2, flags: flagLoading | flagStale, group: g, since: "2.8.13", summary: "Returns information about one, multiple or all commands.", run: cmdCommandInfo},
+		{name: "command|docs", arity: -2, flags: flagLoading | flagStale, group: g, since: "7.0.0", summary: "Returns documentary information about one, multiple or all commands.", run: cmdCommandDocs},
+	}
+}
+
+func cmdTime(x *call) {
+	now := time.Now()
+	x.r.array(2)
+	x.r.bulkString(strconv.FormatInt(now.Unix(), 10))
+	x.r.bulkString(strconv.FormatInt(int64(now.Nanosecond()/1000), 10))
+}
+
+func cmdReadonly(x *call) { x.r.error("ERR This instance has cluster support disabled") }
+
+func cmdSave(x *call) {
+	if x.s.persist == nil {
+		x.r.error("ERR snapshots are not configured")
+		return
+	}
+	if err := x.s.persist.Save(); err != nil {
+		x.r.error("ERR " + err.Error())
+		return
+	}
+	x.r.ok()
+}
+
+func cmdBgsave(x *call) {
+	if len(x.args) > 2 || (len(x.args) == 2 && strings.ToLower(string(x.args[1])) != "schedule") {
+		x.r.error(msgSyntax)
+		return
+	}
+	if x.s.persist == nil {
+		x.r.error("ERR snapshots are not configured")
+		return
+	}
+	if err := x.s.persist.BGSave(); err != nil {
+		x.r.error("ERR " + err.Error())
+		return
+	}
+	x.r.status("Background saving started")
+}
+
+func cmdLastsave(x *call) {
+	if x.s.persist == nil {
+		x.r.int(x.s.started.Unix())
+		return
+	}
+	x.r.int(x.s.persist.LastSave())
+}
+
+func cmdShutdown(x *call) {
+	mode := ""
+	for _, a := range x.args[1:] {
+		switch o := strings.ToLower(string(a)); o {
+		case "save", "nosave":
+			mode = o
+		case "now", "force", "abort":
+		default:
+			x.r.error(msgSyntax)
+			return
+		}
+	}
+	if x.s.onShut == nil {
+		x.r.error("ERR Errors trying to SHUTDOWN. Check logs.")
+		return
+	}
+	if err := x.s.onShut(mode); err != nil {
+		x.r.error("ERR Errors trying to SHUTDOWN. Check logs.")
+		return
+	}
+	// Like Redis, a successful SHUTDOWN closes the connection with no reply.
+	x.c.closing.Store(true)
+	x.c.netConn.Close()
+}
+
+func cmdConfigGet(x *call) {
+	var out []string
+	seen := map[string]bool{}
+	for _, pat := range x.args[2:] {
+		for _, p := range config.Params {
+			if !seen[p.Name] && keyspace.Match([]byte(strings.ToLower(string(pat))), []byte(p.Name)) {
+				seen[p.Name] = true
+				out = append(out, p.Name, x.s.cfg.Get(p.Name))
+			}
+		}
+		for _, alias := range []string{"bind", "port"} { // derived from addr
+			if !seen[alias] && keyspace.Match([]byte(strings.ToLower(string(pat))), []byte(alias)) {
+				seen[alias] = true
+				host, port := splitAddr(x.s.cfg.Get("addr"))
+				v := host
+				if alias == "port" {
+					v = port
+				}
+				out = append(out, alias, v)
+			}
+		}
+	}
+	x.r.mapLen(len(out) / 2)
+	for _, s := range out {
+		x.r.bulkString(s)
+	}
+}
+
+func splitAddr(a string) (string, string) {
+	i := strings.LastIndexByte(a, ':')
+	if i < 0 {
+		return a, ""
+	}
+	return strings.Trim(a[:i], "[]"), a[i+1:]
+}
+
+func cmdConfigSet(x *call) {
+	if len(x.args)%2 != 0 {
+		x.r.error("ERR wrong number of arguments for 'config|set' command")
+		return
+	}
+	// Validate every pair first, so that a bad one changes nothing.
+	for j := 2; j < len(x.args); j += 2 {
+		name := strings.ToLower(string(x.args[j]))
+		p, ok := config.Lookup(name)
+		if !ok || !p.Mutable {
+			x.r.error("ERR Unknown option or number of arguments for CONFIG SET - '" + sanitize(string(x.args[j])) + "'")
+			return
+		}
+		if _, err := p.Check(string(x.args[j+1])); err != nil {
+			x.r.error("ERR CONFIG SET failed (possibly related to argument '" + name + "') - " + err.Error())
+			return
+		}
+	}
+	for j := 2; j < len(x.args); j += 2 {
+		if err := x.s.cfg.SetRuntime(string(x.args[j]), string(x.args[j+1])); err != nil {
+			x.r.error("ERR CONFIG SET failed - " + err.Error())
+			return
+		}
+	}
+	x.r.ok()
+}
+
+func cmdConfigResetstat(x *call) {
+	x.s.ks.ResetStats()
+	x.s.totalCmds.Store(0)
+	x.s.totalConns.Store(0)
+	x.s.rejectedConns.Store(0)
+	x.s.errorReplies.Store(0)
+	x.r.ok()
+}
+
+// infoSections lists INFO's sections in Redis's order; default ones are
+// those INFO without arguments prints.
+var infoSections = []struct {
+	name string
+	def  bool
+}{
+	{"server", true}, {"clients", true}, {"memory", true}, {"persistence", true}, {"stats", true},
+	{"replication", true}, {"cpu", true}, {"modules", true}, {"errorstats", true}, {"cluster", true}, {"keyspace", true},
+}
+
+func cmdInfo(x *call) {
+	want := map[string]bool{}
+	all := len(x.args) == 1
+	for _, a := range x.args[1:] {
+		switch s := strings.ToLower(string(a)); s {
+		case "all", "everything", "default":
+			all = true
+		default:
+			want[s] = true
+		}
+	}
+	var b strings.Builder
+	n := 0
+	for _, sec := range infoSections {
+		if !(all && sec.def) && !want[sec.name] {
+			continue
+		}
+		if n > 0 {
+			b.WriteString("\r\n")
+		}
+		n++
+		x.s.writeInfoSection(&b, sec.name, x.c)
+	}
+	x.r.verbatim(b.String())
+}
+
+func (s *Server) writeInfoSection(b *strings.Builder, name string, c *client) {
+	f := func(k string, v any) { fmt.Fprintf(b, "%s:%v\r\n", k, v) }
+	now := time.Now()
+	switch name {
+	case "server":
+		b.WriteString("# Server\r\n")
+		host, port := splitAddr(s.cfg.Get("addr"))
+		_ = host
+		exe, _ := os.Executable()
+		f("redis_version", Version)
+		f("sessiond_version", ServerVersion)
+		f("redis_git_sha1", "00000000")
+		f("redis_git_dirty", 0)
+		f("redis_build_id", "0")
+		f("redis_mode", "standalone")
+		f("os", runtime.GOOS+" "+runtime.GOARCH)
+		f("arch_bits", 64)
+		f("monotonic_clock", "POSIX clock_gettime")
+		f("multiplexing_api", "epoll")
+		f("go_version", runtime.Version())
+		f("process_id", os.Getpid())
+		f("process_supervised", "no")
+		f("run_id", runID)
+		f("tcp_port", port)
+		f("server_time_usec", now.UnixMicro())
+		f("uptime_in_seconds", int64(now.Sub(s.started).Seconds()))
+		f("uptime_in_days", int64(now.Sub(s.started).Hours()/24))
+		f("hz", s.cfg.Get("hz"))
+		f("configured_hz", s.cfg.Get("hz"))
+		f("lru_clock", now.Unix()&(1<<24-1))
+		f("executable", exe)
+		f("config_file", s.cfg.File())
+		f("io_threads_active", 0)
+	case "clients":
+		s.mu.Lock()
+		nc := len(s.clients)
+		s.mu.Unlock()
+		b.WriteString("# Clients\r\n")
+		f("connected_clients", nc)
+		f("cluster_connections", 0)
+		f("maxclients", s.cfg.Get("maxclients"))
+		f("client_recent_max_input_buffer", 0)
+		f("client_recent_max_output_buffer", 0)
+		f("blocked_clients", 0)
+		f("tracking_clients", 0)
+		f("clients_in_timeout_table", 0)
+	case "memory":
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		rss := readRSS()
+		b.WriteString("# Memory\r\n")
+		f("used_memory", ms.HeapAlloc)
+		f("used_memory_human", humanBytes(int64(ms.HeapAlloc)))
+		f("used_memory_rss", rss)
+		f("used_memory_rss_human", humanBytes(rss))
+		f("used_memory_peak", ms.HeapSys)
+		f("used_memory_peak_human", humanBytes(int64(ms.HeapSys)))
+		f("used_memory_lua", 0)
+		f("maxmemory", s.cfg.Get("maxmemory"))
+		f("maxmemory_human", humanBytes(s.cfg.Int("maxmemory")))
+		f("maxmemory_policy", s.cfg.Get("maxmemory-policy"))
+		ratio := 0.0
+		if ms.HeapAlloc > 0 {
+			ratio = float64(rss) / float64(ms.HeapAlloc)
+		}
+		f("mem_fragmentation_ratio", strconv.FormatFloat(ratio, 'f', 2, 64))
+		f("mem_allocator", "go")
+		f("go_heap_sys", ms.HeapSys)
+		f("go_gc_cycles", ms.NumGC)
+	case "persistence":
+		var pi PersistInfo
+		if s.persist != nil {
+			pi = s.persist.Info()
+		} else {
+			pi = PersistInfo{LastSaveTime: s.started.Unix(), LastBGSaveOK: true}
+		}
+		b.WriteString("# Persistence\r\n")
+		f("loading", b2i(s.loading.Load()))
+		f("async_loading", 0)
+		f("current_cow_peak", 0)
+		f("current_cow_size", 0)
+		f("current_fork_perc", "0.00")
+		f("current_save_keys_processed", 0)
+		f("current_save_keys_total", 0)
+		f("rdb_changes_since_last_save", pi.ChangesSinceSave)
+		f("rdb_bgsave_in_progress", b2i(pi.BGSaveInProgress))
+		f("rdb_last_save_time", pi.LastSaveTime)
+		f("rdb_last_bgsave_status", okErr(pi.LastBGSaveOK))
+		f("rdb_last_bgsave_time_sec", pi.LastBGSaveSeconds)
+		f("rdb_current_bgsave_time_sec", -1)
+		f("aof_enabled", 0)
+		f("aof_rewrite_in_progress", 0)
+		f("aof_rewrite_scheduled", 0)
+		f("aof_last_bgrewrite_status", "ok")
+		f("aof_last_write_status", "ok")
+		f("module_fork_in_progress", 0)
+	case "stats":
+		st := s.ks.Stats()
+		stale, capped := 0.0, int64(0)
+		if s.expiry != nil {
+			stale, capped = s.expiry.ExpiryInfo()
+		}
+		b.WriteString("# Stats\r\n")
+		f("total_connections_received", s.totalConns.Load())
+		f("total_commands_processed", s.totalCmds.Load())
+		f("instantaneous_ops_per_sec", 0)
+		f("total_net_input_bytes", 0)
+		f("total_net_output_bytes", 0)
+		f("rejected_connections", s.rejectedConns.Load())
+		f("expired_keys", st.ExpiredKeys)
+		f("expired_stale_perc", strconv.FormatFloat(stale*100, 'f', 2, 64))
+		f("expired_time_cap_reached_count", capped)
+		f("evicted_keys", 0)
+		f("keyspace_hits", st.KeyHits)
+		f("keyspace_misses", st.KeyMisses)
+		f("pubsub_channels", 0)
+		f("pubsub_patterns", 0)
+		f("latest_fork_usec", 0)
+		f("total_forks", 0)
+		f("total_error_replies", s.errorReplies.Load())
+	case "replication":
+		b.WriteString("# Replication\r\n")
+		f("role", "master")
+		f("connected_slaves", 0)
+		f("master_failover_state", "no-failover")
+		f("master_replid", runID)
+		f("master_replid2", "0000000000000000000000000000000000000000")
+		f("master_repl_offset", 0)
+		f("second_repl_offset", -1)
+		f("repl_backlog_active", 0)
+		f("repl_backlog_size", 1048576)
+		f("repl_backlog_first_byte_offset", 0)
+		f("repl_backlog_histlen", 0)
+	case "cpu":
+		user, sys := cpuTimes()
+		b.WriteString("# CPU\r\n")
+		f("used_cpu_sys", strconv.FormatFloat(sys, 'f', 6, 64))
+		f("used_cpu_user", strconv.FormatFloat(user, 'f', 6, 64))
+		f("used_cpu_sys_children", "0.000000")
+		f("used_cpu_user_children", "0.000000")
+	case "modules":
+		b.WriteString("# Modules\r\n")
+	case "errorstats":
+		b.WriteString("# Errorstats\r\n")
+	case "cluster":
+		b.WriteString("# Cluster\r\n")
+		f("cluster_enabled", 0)
+	case "keyspace":
+		b.WriteString("# Keyspace\r\n")
+		for i := range keyspace.NumDBs {
+			keys, exp := s.ks.Size(i)
+			if keys > 0 {
+				fmt.Fprintf(b, "db%d:keys=%d,expires=%d,avg_ttl=0\r\n", i, keys, exp)
+			}
+		}
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func okErr(b bool) string {
+	if b {
+		return "ok"
+	}
+	return "err"
+}
+
+// humanBytes formats n as Redis's bytesToHuman does.
+func humanBytes(n int64) string {
+	f := float64(n)
+	switch {
+	case n < 1024:
+		return strconv.FormatInt(n, 10) + "B"
+	case n < 1<<20:
+		return strconv.FormatFloat(f/(1<<10), 'f', 2, 64) + "K"
+	case n < 1<<30:
+		return strconv.FormatFloat(f/(1<<20), 'f', 2, 64) + "M"
+	case n < 1<<40:
+		return strconv.FormatFloat(f/(1<<30), 'f', 2, 64) + "G"
+	}
+	return strconv.FormatFloat(f/(1<<40), 'f', 2, 64) + "T"
+}
+
+// readRSS returns the process's resident set size in bytes (Linux).
+func readRSS() int64 {
+	data, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
+
+var runID = func() string {
+	return fmt.Sprintf("%040x", time.Now().UnixNano())[:40]
+}()
+
+// commandInfo writes one COMMAND INFO entry in Redis 7's ten-element shape.
+func (x *call) commandInfo(c *command) {
+	x.r.array(10)
+	x.r.bulkString(c.name)
+	x.r.int(int64(c.arity))
+	var flags []string
+	for _, fl := range flagNames {
+		if c.flags&fl.f != 0 {
+			flags = append(flags, fl.name)
+		}
+	}
+	x.r.setLen(len(flags))
+	for _, fl := range flags {
+		x.r.status(fl)
+	}
+	last := c.lastKey
+	x.r.int(int64(c.firstKey))
+	x.r.int(int64(last))
+	x.r.int(int64(c.step))
+	cats := aclCategories(c)
+	x.r.setLen(len(cats))
+	for _, cat := range cats {
+		x.r.status(cat)
+	}
+	x.r.setLen(0) // tips
+	x.r.array(0)  // key specs
+	subs := c.sortedSubs()
+	x.r.array(len(subs))
+	for _, s := range subs {
+		x.commandInfo(s)
+	}
+}
+
+func aclCategories(c *command) []string {
+	var cats []string
+	switch {
+	case c.flags&flagWrite != 0:
+		cats = append(cats, "@write")
+	case c.flags&flagReadonly != 0:
+		cats = append(cats, "@read")
+	}
+	if c.flags&flagAdmin != 0 {
+		cats = append(cats, "@admin", "@dangerous")
+	}
+	if c.group == "string" || c.group == "set" {
+		cats = append(cats, "@"+c.group)
+	}
+	if c.group == "generic" {
+		cats = append(cats, "@keyspace")
+	}
+	if c.group == "connection" {
+		cats = append(cats, "@connection")
+	}
+	if c.group == "transactions" {
+		cats = append(cats, "@transaction")
+	}
+	if c.flags&flagFast != 0 {
+		cats = append(cats, "@fast")
+	} else {
+		cats = append(cats, "@slow")
+	}
+	return cats
+}
+
+func (c *command) sortedSubs() []*command {
+	out := make([]*command, 0, len(c.subs))
+	for _, s := range c.subs {
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b *command) int { return strings.Compare(a.name, b.name) })
+	return out
+}
+
+func cmdCommand(x *call) {
+	names := x.s.table.sortedNames()
+	x.r.array(len(names))
+	for _, n := range names {
+		x.commandInfo(x.s.table[n])
+	}
+}
+
+func cmdCommandCount(x *call) { x.r.int(int64(len(x.s.table))) }
+
+func cmdCommandList(x *call) {
+	var pattern []byte
+	if len(x.args) > 2 {
+		if len(x.args) != 5 || strings.ToLower(string(x.args[2])) != "filterby" {
+			x.r.error(msgSyntax)
+			return
+		}
+		switch strings.ToLower(string(x.args[3])) {
+		case "pattern":
+			pattern = x.args[4]
+		case "module":
+			x.r.array(0)
+			return
+		case "aclcat":
+		default:
+			x.r.error(msgSyntax)
+			return
+		}
+	}
+	var out [][]byte
+	for _, n := range x.s.table.sortedNames() {
+		if pattern == nil || keyspace.Match(pattern, []byte(n)) {
+			out = append(out, []byte(n))
+		}
+	}
+	x.r.bulks(out)
+}
+
+// lookupName finds a command or "container|sub" by name.
+func (t commandTable) lookupName(name string) *command {
+	name = strings.ToLower(name)
+	if i := strings.IndexByte(name, '|'); i >= 0 {
+		if p := t[name[:i]]; p != nil {
+			return p.subs[name[i+1:]]
+		}
+		return nil
+	}
+	return t[name]
+}
+
+func cmdCommandInfo(x *call) {
+	if len(x.args) == 2 {
+		cmdCommand(x)
+		return
+	}
+	x.r.array(len(x.args) - 2)
+	for _, a := range x.args[2:] {
+		if c := x.s.table.lookupName(string(a)); c != nil {
+			x.commandInfo(c)
+		} else {
+			x.r.null()
+		}
+	}
+}
+
+func (x *call) commandDoc(c *command) {
+	subs := c.sortedSubs()
+	n := 3
+	if len(subs) > 0 {
+		n++
+	}
+	x.r.mapLen(n)
+	x.r.bulkString("summary")
+	x.r.bulkString(c.summary)
+	x.r.bulkString("since")
+	x.r.bulkString(c.since)
+	x.r.bulkString("group")
+	x.r.bulkString(c.group)
+	if len(subs) > 0 {
+		x.r.bulkString("subcommands")
+		x.r.mapLen(len(subs))
+		for _, s := range subs {
+			x.r.bulkString(s.name)
+			x.commandDoc(s)
+		}
+	}
+}
+
+func cmdCommandDocs(x *call) {
+	var cmds []*command
+	if len(x.args) == 2 {
+		for _, n := range x.s.table.sortedNames() {
+			cmds = append(cmds, x.s.table[n])
+		}
+	} else {
+		for _, a := range x.args[2:] {
+			if c := x.s.table.lookupName(string(a)); c != nil {
+				cmds = append(cmds, c)
+			}
+		}
+	}
+	x.r.mapLen(len(cmds))
+	for _, c := range cmds {
+		x.r.bulkString(c.name)
+		x.commandDoc(c)
+	}
+}

@@ -1,0 +1,88 @@
+package resp
+
+func txCommands() []*command {
+	const g = "transactions"
+	return []*command{
+		{name: "multi", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagFast | flagNoMulti, group: g, since: "1.2.0", summary: "Starts a transaction.", run: cmdMulti},
+		{name: "exec", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagNoMulti, group: g, since: "1.2.0", summary: "Executes all commands in a transaction.", run: cmdExec},
+		{name: "discard", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagFast | flagNoMulti, group: g, since: "2.0.0", summary: "Discards a transaction.", run: cmdDiscard},
+		{name: "watch", arity: -2, flags: flagNoScript | flagLoading | flagStale | flagFast | flagNoMulti, firstKey: 1, lastKey: -1, step: 1, group: g, since: "2.2.0", summary: "Monitors changes to keys to determine the execution of a transaction.", run: cmdWatch},
+		{name: "unwatch", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagFast, group: g, since: "2.2.0", summary: "Forgets about watched keys of a transaction.", run: cmdUnwatch},
+	}
+}
+
+func cmdMulti(x *call) {
+	if x.c.inMulti {
+		x.r.error("ERR MULTI calls can not be nested")
+		return
+	}
+	x.c.inMulti, x.c.multiErr, x.c.queue = true, false, nil
+	x.r.ok()
+}
+
+func (c *client) endMulti() {
+	c.inMulti, c.multiErr, c.queue = false, false, nil
+}
+
+func cmdDiscard(x *call) {
+	if !x.c.inMulti {
+		x.r.error("ERR DISCARD without MULTI")
+		return
+	}
+	x.c.endMulti()
+	x.s.ks.Unwatch(&x.c.watch)
+	x.r.ok()
+}
+
+// cmdExec runs the queued commands with the whole gate held, so that no
+// other command runs in between: the transaction is atomic and isolated.
+func cmdExec(x *call) {
+	c := x.c
+	if !c.inMulti {
+		x.r.error("ERR EXEC without MULTI")
+		return
+	}
+	queue, aborted := c.queue, c.multiErr
+	c.endMulti()
+	if aborted {
+		x.s.ks.Unwatch(&c.watch)
+		x.r.error("EXECABORT Transaction discarded because of previous errors.")
+		return
+	}
+	x.s.gate.lock()
+	defer x.s.gate.unlock()
+	if c.watch.Dirty() {
+		x.s.ks.Unwatch(&c.watch)
+		x.r.nullArray()
+		return
+	}
+	x.s.ks.Unwatch(&c.watch)
+	x.r.array(len(queue))
+	for _, args := range queue {
+		cmd, msg := x.s.resolve(args) // validated when queued; resolve again for the subcommand
+		if msg != "" {
+			x.r.error(msg)
+			continue
+		}
+		x.s.totalCmds.Add(1)
+		r := reply{w: x.r.w, resp3: c.resp3}
+		cmd.run(&call{s: x.s, c: c, r: &r, cmd: cmd, args: args})
+		x.r.resp3 = c.resp3
+	}
+}
+
+func cmdWatch(x *call) {
+	if x.c.inMulti {
+		x.r.error("ERR WATCH inside MULTI is not allowed")
+		return
+	}
+	for _, k := range x.args[1:] {
+		x.s.ks.WatchKey(&x.c.watch, x.c.db, k)
+	}
+	x.r.ok()
+}
+
+func cmdUnwatch(x *call) {
+	x.s.ks.Unwatch(&x.c.watch)
+	x.r.ok()
+}

@@ -1,0 +1,59 @@
+package resp
+
+import (
+	"errors"
+
+	"sessiond/keyspace"
+)
+
+// Reply texts that clients match byte for byte (Redis 7 server.c, t_string.c...).
+const (
+	msgWrongType   = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	msgNotInteger  = "ERR value is not an integer or out of range"
+	msgNotFloat    = "ERR value is not a valid float"
+	msgSyntax      = "ERR syntax error"
+	msgNoSuchKey   = "ERR no such key"
+	msgSameObject  = "ERR source and destination objects are the same"
+	msgDBIndex     = "ERR DB index is out of range"
+	msgOverflow    = "ERR increment or decrement would overflow"
+	msgNaN         = "ERR increment would produce NaN or Infinity"
+	msgTooLarge    = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+	msgOffsetRange = "ERR offset is out of range"
+)
+
+// ksError writes the reply for an error from the keyspace. It is the only
+// place keyspace errors become wire text.
+func (x *call) ksError(err error) {
+	switch {
+	case errors.Is(err, keyspace.ErrWrongType):
+		x.r.error(msgWrongType)
+	case errors.Is(err, keyspace.ErrNotInteger):
+		x.r.error(msgNotInteger)
+	case errors.Is(err, keyspace.ErrNotFloat):
+		x.r.error(msgNotFloat)
+	case errors.Is(err, keyspace.ErrOverflow):
+		x.r.error(msgOverflow)
+	case errors.Is(err, keyspace.ErrNaN):
+		x.r.error(msgNaN)
+	case errors.Is(err, keyspace.ErrNoSuchKey):
+		x.r.error(msgNoSuchKey)
+	case errors.Is(err, keyspace.ErrTooLarge):
+		x.r.error(msgTooLarge)
+	default:
+		x.r.error("ERR " + err.Error())
+	}
+}
+
+// intArg parses args[i] as an integer, replying with Redis's error if it is not one.
+func (x *call) intArg(i int) (int64, bool) {
+	n, ok := keyspace.ParseInt(x.args[i])
+	if !ok {
+		x.r.error(msgNotInteger)
+	}
+	return n, ok
+}
+
+// expireErr is Redis's addReplyErrorExpireTime.
+func (x *call) expireErr() {
+	x.r.error("ERR invalid expire time in '" + x.cmd.name + "' command")
+}

@@ -1,0 +1,347 @@
+package resp
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tidwall/redcon"
+
+	"sessiond/config"
+	"sessiond/keyspace"
+)
+
+// Version is the Redis version sessiond reports (INFO, HELLO). Clients
+// gate features on it; sessiond implements the Redis 7.2 commands it lists.
+const Version = "7.2.4"
+
+// ServerVersion is sessiond's own version, reported as sessiond_version.
+var ServerVersion = "0.1.0"
+
+// Persistence is what the snapshot subsystem offers the command layer.
+type Persistence interface {
+	Save() error   // SAVE: a snapshot now, in the foreground
+	BGSave() error // BGSAVE: start one in the background; an error if one is running
+	LastSave() int64
+	Info() PersistInfo
+}
+
+// PersistInfo is INFO's persistence section.
+type PersistInfo struct {
+	ChangesSinceSave  int64
+	BGSaveInProgress  bool
+	LastSaveTime      int64
+	LastBGSaveOK      bool
+	LastBGSaveSeconds int64
+	Loading           bool
+}
+
+// ExpiryStats reports the active expirer's counters for INFO.
+type ExpiryStats interface {
+	ExpiryInfo() (staleRatio float64, timeCapReached int64)
+}
+
+// Options configures a Server.
+type Options struct {
+	Keyspace    *keyspace.Keyspace
+	Config      *config.Config
+	Logger      *slog.Logger
+	Persistence Persistence // nil: SAVE and BGSAVE reply with an error
+	Expiry      ExpiryStats // nil: zero stats
+	// Shutdown is called by the SHUTDOWN command with the save mode
+	// ("", "save" or "nosave"). It returns an error to refuse.
+	Shutdown func(mode string) error
+}
+
+// Server is the RESP front end.
+type Server struct {
+	ks      *keyspace.Keyspace
+	cfg     *config.Config
+	log     *slog.Logger
+	persist Persistence
+	expiry  ExpiryStats
+	onShut  func(mode string) error
+	gate    gate
+	table   commandTable
+	started time.Time
+	loading atomic.Bool
+
+	mu      sync.Mutex
+	clients map[uint64]*client
+	rc      *redcon.Server
+	closed  bool
+	wg      sync.WaitGroup
+
+	nextID        atomic.Uint64
+	totalConns    atomic.Int64
+	rejectedConns atomic.Int64
+	totalCmds     atomic.Int64
+	errorReplies  atomic.Int64
+}
+
+// NewServer returns a server over o.Keyspace.
+func NewServer(o Options) *Server {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Config == nil {
+		o.Config = config.New()
+	}
+	return &Server{
+		ks: o.Keyspace, cfg: o.Config, log: o.Logger, persist: o.Persistence, expiry: o.Expiry,
+		onShut: o.Shutdown, started: time.Now(), clients: map[uint64]*client{}, table: buildTable(),
+	}
+}
+
+// SetLoading marks the dataset as loading: commands get -LOADING and
+// INFO reports loading:1.
+func (s *Server) SetLoading(b bool) { s.loading.Store(b) }
+
+// SetPersistence sets the snapshot subsystem; call before Serve.
+func (s *Server) SetPersistence(p Persistence) { s.persist = p }
+
+// ErrServerClosed is returned by Serve after Close.
+var ErrServerClosed = errors.New("resp: server closed")
+
+// Serve accepts connections on ln until Close is called.
+func (s *Server) Serve(ln net.Listener) error {
+	rc := redcon.NewServerNetwork(ln.Addr().Network(), ln.Addr().String(), s.handle, s.accept, s.closedConn)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		ln.Close()
+		return ErrServerClosed
+	}
+	s.rc = rc
+	s.mu.Unlock()
+	s.applyTimeout(s.cfg.Get("timeout"))
+	s.cfg.OnSet("timeout", s.applyTimeout)
+	err := rc.Serve(ln)
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return ErrServerClosed
+	}
+	return err
+}
+
+func (s *Server) applyTimeout(v string) {
+	s.mu.Lock()
+	rc := s.rc
+	s.mu.Unlock()
+	if rc == nil {
+		return
+	}
+	secs := s.cfg.Int("timeout")
+	rc.SetIdleClose(time.Duration(secs) * time.Second)
+}
+
+// Close stops accepting, closes every connection, and waits until the
+// commands already running have finished.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	rc := s.rc
+	s.mu.Unlock()
+	var err error
+	if rc != nil {
+		err = rc.Close()
+	}
+	// Wait for in-flight commands: every running command holds a gate shard.
+	s.gate.lock()
+	s.gate.unlock()
+	return err
+}
+
+// Shutdown closes the server, waiting for in-flight commands or ctx.
+func (s *Server) Shutdown(ctx context.Context) error {
+	done := make(chan error, 1)
+	go func() { done <- s.Close() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Server) accept(conn redcon.Conn) bool {
+	max := s.cfg.Int("maxclients")
+	s.mu.Lock()
+	if int64(len(s.clients)) >= max {
+		s.mu.Unlock()
+		s.rejectedConns.Add(1)
+		conn.WriteError("ERR max number of clients reached")
+		return false
+	}
+	c := &client{
+		id: s.nextID.Add(1), conn: conn, addr: conn.RemoteAddr(), created: time.Now(),
+		authed: s.cfg.Get("requirepass") == "", netConn: conn.NetConn(),
+	}
+	if la := conn.NetConn().LocalAddr(); la != nil {
+		c.laddr = la.String()
+	}
+	c.lastCmd.Store(c.created.UnixMilli())
+	s.clients[c.id] = c
+	s.mu.Unlock()
+	conn.SetContext(c)
+	s.totalConns.Add(1)
+	return true
+}
+
+func (s *Server) closedConn(conn redcon.Conn, err error) {
+	c, _ := conn.Context().(*client)
+	if c == nil {
+		return
+	}
+	s.ks.Unwatch(&c.watch)
+	s.mu.Lock()
+	delete(s.clients, c.id)
+	s.mu.Unlock()
+}
+
+// call is one command being executed.
+type call struct {
+	s    *Server
+	c    *client
+	r    *reply
+	cmd  *command
+	args [][]byte
+}
+
+func (s *Server) handle(conn redcon.Conn, rc redcon.Command) {
+	c, _ := conn.Context().(*client)
+	if c == nil || c.closing.Load() {
+		return
+	}
+	r := reply{w: conn, resp3: c.resp3}
+	s.dispatch(c, &r, rc.Args)
+	if c.closing.Load() {
+		conn.Close() // QUIT or CLIENT KILL of itself: flush the reply, then close
+	}
+}
+
+// dispatch runs one command for c, writing exactly one reply.
+func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
+	s.totalCmds.Add(1)
+	c.lastCmd.Store(time.Now().UnixMilli())
+	cmd, errMsg := s.resolve(args)
+	if cmd != nil {
+		c.lastName.Store(cmd.name)
+	}
+	if errMsg != "" {
+		if c.inMulti {
+			c.multiErr = true
+		}
+		s.fail(r, errMsg)
+		return
+	}
+	if !c.authed && cmd.flags&flagNoAuth == 0 {
+		s.fail(r, "NOAUTH Authentication required.")
+		return
+	}
+	if s.loading.Load() && cmd.flags&flagLoading == 0 {
+		s.fail(r, "LOADING Redis is loading the dataset in memory")
+		return
+	}
+	if c.inMulti && cmd.flags&flagNoMulti == 0 {
+		q := make([][]byte, len(args))
+		for i, a := range args {
+			q[i] = append([]byte(nil), a...) // args alias the read buffer
+		}
+		c.queue = append(c.queue, q)
+		r.status("QUEUED")
+		return
+	}
+	x := call{s: s, c: c, r: r, cmd: cmd, args: args}
+	if cmd.name == "exec" {
+		cmd.run(&x) // takes the whole gate itself
+	} else {
+		s.gate.rlock(c.id)
+		cmd.run(&x)
+		s.gate.runlock(c.id)
+	}
+	if r.err != "" {
+		s.errorReplies.Add(1)
+	}
+}
+
+func (s *Server) fail(r *reply, msg string) {
+	s.errorReplies.Add(1)
+	r.error(msg)
+}
+
+// resolve finds the command for args and checks its arity, returning
+// Redis's error text when it cannot run.
+func (s *Server) resolve(args [][]byte) (*command, string) {
+	cmd := s.table.lookup(args[0])
+	if cmd == nil {
+		return nil, unknownCommand(args)
+	}
+	if !arityOK(cmd.arity, len(args)) {
+		return nil, "ERR wrong number of arguments for '" + cmd.name + "' command"
+	}
+	if cmd.subs != nil {
+		sub := cmd.subs[strings.ToLower(string(args[1]))]
+		if sub == nil {
+			return nil, "ERR unknown subcommand '" + sanitize(truncate(string(args[1]), 128)) + "'. Try " + strings.ToUpper(cmd.name) + " HELP."
+		}
+		if !arityOK(sub.arity, len(args)) {
+			return nil, "ERR wrong number of arguments for '" + sub.name + "' command"
+		}
+		cmd = sub
+	}
+	return cmd, ""
+}
+
+func arityOK(arity, n int) bool {
+	return (arity > 0 && n == arity) || (arity < 0 && n >= -arity)
+}
+
+// unknownCommand formats Redis's unknown-command error (server.c).
+func unknownCommand(args [][]byte) string {
+	var b strings.Builder
+	for _, a := range args[1:] {
+		if b.Len() >= 128 {
+			break
+		}
+		b.WriteString("'" + truncate(string(a), 128-b.Len()) + "' ")
+	}
+	return "ERR unknown command '" + sanitize(truncate(string(args[0]), 128)) + "', with args beginning with: " + sanitize(b.String())
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// sanitize replaces newlines, which would break the protocol, as Redis does.
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// forEachClient calls fn for every connected client, in id order.
+func (s *Server) snapshotClients() []*client {
+	s.mu.Lock()
+	out := make([]*client, 0, len(s.clients))
+	for _, c := range s.clients {
+		out = append(out, c)
+	}
+	s.mu.Unlock()
+	slicesSortClients(out)
+	return out
+}

@@ -1,0 +1,119 @@
+package resp
+
+import (
+	"slices"
+	"strings"
+)
+
+// flags of a command, as COMMAND INFO reports them.
+type cmdFlags uint32
+
+const (
+	flagWrite cmdFlags = 1 << iota
+	flagReadonly
+	flagFast
+	flagAdmin
+	flagNoAuth    // allowed before authentication
+	flagNoMulti   // executed immediately even inside MULTI
+	flagLoading   // allowed while a snapshot is loading
+	flagStale     // allowed on a stale replica (reported only)
+	flagDenyOOM   // may grow memory (reported only)
+	flagNoScript  // not allowed from scripts (reported only)
+	flagSkipStats // (reported only)
+)
+
+var flagNames = []struct {
+	f    cmdFlags
+	name string
+}{
+	{flagWrite, "write"}, {flagReadonly, "readonly"}, {flagDenyOOM, "denyoom"}, {flagAdmin, "admin"},
+	{flagNoScript, "noscript"}, {flagLoading, "loading"}, {flagStale, "stale"}, {flagNoAuth, "no_auth"},
+	{flagFast, "fast"}, {flagNoMulti, "no_multi"},
+}
+
+// command is one entry of the command table. It drives dispatch, arity
+// errors and the COMMAND introspection replies.
+type command struct {
+	name     string // lower case; subcommands are "container|sub"
+	arity    int    // Redis arity: n exact, -n at least n (counting the name)
+	flags    cmdFlags
+	firstKey int // position of the first key (0: none)
+	lastKey  int // position of the last key (-1: the last argument)
+	step     int
+	group    string // COMMAND DOCS group
+	summary  string
+	since    string
+	run      func(x *call)
+	subs     map[string]*command // container commands (CLIENT, CONFIG...)
+}
+
+// keys returns the key arguments of args according to the key spec.
+func (c *command) keys(args [][]byte) [][]byte {
+	if c.firstKey == 0 || c.firstKey >= len(args) {
+		return nil
+	}
+	last := c.lastKey
+	if last < 0 {
+		last = len(args) + last
+	}
+	var out [][]byte
+	for i := c.firstKey; i <= last && i < len(args); i += max(c.step, 1) {
+		out = append(out, args[i])
+	}
+	return out
+}
+
+// commandTable is the whole supported surface, keyed by lower-case name.
+type commandTable map[string]*command
+
+
+
+
+func buildTable() commandTable {
+	t := commandTable{}
+	for _, family := range [][]*command{connectionCommands(), stringCommands(), keyCommands(), setCommands(), txCommands(), serverCommands()} {
+		for _, c := range family {
+			if i := strings.IndexByte(c.name, '|'); i >= 0 {
+				parent := t[c.name[:i]]
+				if parent == nil {
+					panic("resp: subcommand before its container: " + c.name)
+				}
+				if parent.subs == nil {
+					parent.subs = map[string]*command{}
+				}
+				parent.subs[c.name[i+1:]] = c
+				continue
+			}
+			if t[c.name] != nil {
+				panic("resp: duplicate command " + c.name)
+			}
+			t[c.name] = c
+		}
+	}
+	return t
+}
+
+// sortedNames returns the table's command names in order.
+func (t commandTable) sortedNames() []string {
+	names := make([]string, 0, len(t))
+	for n := range t {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// lookup finds the command for args[0] without allocating.
+func (t commandTable) lookup(name []byte) *command {
+	var buf [32]byte
+	if len(name) > len(buf) {
+		return t[strings.ToLower(string(name))]
+	}
+	for i, ch := range name {
+		if 'A' <= ch && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		buf[i] = ch
+	}
+	return t[string(buf[:len(name)])]
+}
