@@ -22,6 +22,8 @@ type Dataset struct {
 	TTL       int    // seconds
 	Value     []byte // the blob used by redis-benchmark and for numbered keys
 	HexIDs    []string
+	SessKeys  []string // "sess:" + HexIDs[i]
+	UserKeys  []string // user_sess:%012d
 }
 
 func newDataset(keys, valueSize int) *Dataset {
@@ -29,8 +31,14 @@ func newDataset(keys, valueSize int) *Dataset {
 	d.Value = blob(rand.New(rand.NewPCG(1, 2)), valueSize)
 	rng := rand.New(rand.NewPCG(3, 4))
 	d.HexIDs = make([]string, keys)
+	d.SessKeys = make([]string, keys)
 	for i := range d.HexIDs {
 		d.HexIDs[i] = hexID(rng)
+		d.SessKeys[i] = "sess:" + d.HexIDs[i]
+	}
+	d.UserKeys = make([]string, d.Users)
+	for u := range d.UserKeys {
+		d.UserKeys[u] = numKey("user_sess:", u)
 	}
 	return d
 }
@@ -132,7 +140,7 @@ func preload(ctx context.Context, addr string, d *Dataset) error {
 		return fmt.Errorf("preload sess:<n>: %w", err)
 	}
 	if err := pipelineLoad(ctx, addr, d.Keys, 8, 256, func(i int, c *conn) {
-		c.Send("SETEX", "sess:"+d.HexIDs[i], ttl, d.Value)
+		c.Send("SETEX", d.SessKeys[i], ttl, d.Value)
 	}, isOK); err != nil {
 		return fmt.Errorf("preload sess:<hex>: %w", err)
 	}
@@ -140,7 +148,7 @@ func preload(ctx context.Context, addr string, d *Dataset) error {
 	if err := pipelineLoad(ctx, addr, d.Users, 8, 256, func(u int, c *conn) {
 		args := []any{"SADD", numKey("user_sess:", u)}
 		for j := 0; j < 5; j++ {
-			args = append(args, "sess:"+d.HexIDs[(u*5+j)%d.Keys])
+			args = append(args, d.SessKeys[(u*5+j)%d.Keys])
 		}
 		c.Send(args...)
 	}, isInt); err != nil {
@@ -173,7 +181,7 @@ func verify(addr string, d *Dataset) error {
 		if err := check("GET "+k, r, err, func(r Reply) bool { return r.Kind == '$' && bytes.Equal(r.Str, d.Value) }); err != nil {
 			return err
 		}
-		k = "sess:" + d.HexIDs[i]
+		k = d.SessKeys[i]
 		r, err = c.Do("GET", k)
 		if err := check("GET "+k, r, err, func(r Reply) bool { return r.Kind == '$' && bytes.Equal(r.Str, d.Value) }); err != nil {
 			return err
@@ -294,6 +302,7 @@ func runMix(ctx context.Context, addr string, d *Dataset, conns, pipeline int, d
 		go func() {
 			defer wg.Done()
 			c := cs[ci]
+			c.reuse = true
 			h := &hists[ci]
 			rng := rand.New(rand.NewPCG(seed, uint64(ci)+1))
 			setVal := blob(rng, d.ValueSize)
@@ -306,20 +315,20 @@ func runMix(ctx context.Context, addr string, d *Dataset, conns, pipeline int, d
 				for j := range batch {
 					op := pickOp(rng.IntN(100))
 					batch[j] = op
-					sid := "sess:" + d.HexIDs[rng.IntN(d.Keys)]
+					sid := d.SessKeys[rng.IntN(d.Keys)]
 					switch op {
 					case opGet:
-						c.Send("GET", sid)
+						c.SendStrings("GET", sid)
 					case opSetex:
-						c.Send("SETEX", sid, ttl, setVal)
+						c.SendSetex(sid, ttl, setVal)
 					case opExpire:
-						c.Send("EXPIRE", sid, ttl)
+						c.SendStrings("EXPIRE", sid, ttl)
 					case opSadd:
-						c.Send("SADD", numKey("user_sess:", rng.IntN(d.Users)), sid)
+						c.SendStrings("SADD", d.UserKeys[rng.IntN(d.Users)], sid)
 					case opSmembers:
-						c.Send("SMEMBERS", numKey("user_sess:", rng.IntN(d.Users)))
+						c.SendStrings("SMEMBERS", d.UserKeys[rng.IntN(d.Users)])
 					case opDel:
-						c.Send("DEL", sid)
+						c.SendStrings("DEL", sid)
 					}
 				}
 				_ = c.nc.SetDeadline(time.Now().Add(10 * time.Second))

@@ -108,12 +108,15 @@ func (h *Histogram) Percentile(p float64) time.Duration {
 	if h.total == 0 {
 		return 0
 	}
+	if p <= 0 {
+		return time.Duration(h.min)
+	}
 	rank := uint64(math.Ceil(p / 100 * float64(h.total)))
 	if rank < 1 {
 		rank = 1
 	}
-	if rank > h.total {
-		rank = h.total
+	if rank >= h.total {
+		return time.Duration(h.max)
 	}
 	var cum uint64
 	for i, c := range h.counts {

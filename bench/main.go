@@ -474,6 +474,8 @@ func errNote(s Sample) string {
 func runOne(ctx context.Context, o *options, w workload, d *Dataset, srv *Server, redisBench string, round uint64) (Sample, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.runTimeout)
 	defer cancel()
+	// Collect the harness's own garbage now, not during the next run.
+	runtime.GC()
 	if w.mix {
 		res, err := runMix(ctx, srv.Addr(), d, o.clients, w.pipeline, o.mixDuration, 1000+round)
 		if err != nil {
@@ -522,7 +524,7 @@ func writeOutputs(o *options, rep *Report) error {
 		return err
 	}
 	abs, _ := filepath.Abs(o.out)
-	progress("wrote results.md, results.txt, results.csv, ratios.svg, rounds.txt to %s", abs)
+	progress("wrote results.md, results.txt, results.csv, ratios.svg (and rounds.txt for throughput runs) to %s", abs)
 	if len(rep.Problems) > 0 {
 		progress("%d problem(s) recorded; see the Problems section", len(rep.Problems))
 	}

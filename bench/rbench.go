@@ -38,7 +38,12 @@ func rbParse(out string) (Sample, error) {
 
 // rbParseCSV parses --csv output. ok is false when out has no CSV header.
 func rbParseCSV(out string) (s Sample, ok bool, err error) {
-	idx := strings.Index(out, `"test","rps"`)
+	idx := -1
+	if strings.HasPrefix(out, `"test",`) {
+		idx = 0
+	} else if i := strings.Index(out, "\n\"test\","); i >= 0 {
+		idx = i + 1
+	}
 	if idx < 0 {
 		return s, false, nil
 	}

@@ -162,7 +162,24 @@ func (r *Report) WriteText(w io.Writer) {
 	for _, h := range r.Header {
 		fmt.Fprintln(w, h)
 	}
-	fmt.Fprintln(w)
+	if len(r.Rows) > 0 {
+		fmt.Fprintln(w)
+		r.writeRowsText(w)
+	}
+	if len(r.Mem) > 0 {
+		fmt.Fprintln(w)
+		r.writeMemText(w)
+	}
+	if len(r.Problems) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Problems:")
+		for _, p := range r.Problems {
+			fmt.Fprintln(w, "  - "+strings.ReplaceAll(p, "\n", "\n      "))
+		}
+	}
+}
+
+func (r *Report) writeRowsText(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "workload\t%s ops/s\t%s ops/s\tratio\t%s p50/p99/p99.9 ms\t%s p50/p99/p99.9 ms\t\n", r.ALabel, r.BLabel, r.ALabel, r.BLabel)
 	for _, s := range r.Rows {
@@ -174,17 +191,6 @@ func (r *Report) WriteText(w io.Writer) {
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
-	if len(r.Mem) > 0 {
-		fmt.Fprintln(w)
-		r.writeMemText(w)
-	}
-	if len(r.Problems) > 0 {
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "Problems:")
-		for _, p := range r.Problems {
-			fmt.Fprintln(w, "  - "+p)
-		}
-	}
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
@@ -253,7 +259,11 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 		fmt.Fprintln(w, "## Problems")
 		fmt.Fprintln(w)
 		for _, p := range r.Problems {
-			fmt.Fprintf(w, "- %s\n", p)
+			head, rest, multi := strings.Cut(p, "\n")
+			fmt.Fprintf(w, "- %s\n", head)
+			if multi {
+				fmt.Fprintf(w, "\n  ```\n  %s\n  ```\n", strings.ReplaceAll(rest, "\n", "\n  "))
+			}
 		}
 	}
 }

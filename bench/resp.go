@@ -18,6 +18,12 @@ type conn struct {
 	w  *bufio.Writer
 	// scratch for integer formatting
 	num []byte
+	// reuse makes Read return top-level bulk strings in a buffer that is
+	// overwritten by the next Read (the mix driver only checks lengths), so
+	// the driver does not make garbage that the GC then collects during the
+	// other server's run.
+	reuse bool
+	bulk  []byte
 }
 
 func dial(addr string, timeout time.Duration) (*conn, error) {
@@ -28,11 +34,13 @@ func dial(addr string, timeout time.Duration) (*conn, error) {
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
-	return &conn{
-		nc: nc,
-		r:  bufio.NewReaderSize(nc, 64*1024),
-		w:  bufio.NewWriterSize(nc, 64*1024),
-	}, nil
+	c := &conn{nc: nc}
+	c.r, c.w = newBufs(nc)
+	return c, nil
+}
+
+func newBufs(nc net.Conn) (*bufio.Reader, *bufio.Writer) {
+	return bufio.NewReaderSize(nc, 64*1024), bufio.NewWriterSize(nc, 64*1024)
 }
 
 func (c *conn) Close() error { return c.nc.Close() }
@@ -65,6 +73,30 @@ func (c *conn) Send(args ...any) {
 		}
 		c.w.WriteString("\r\n")
 	}
+}
+
+// SendStrings buffers one command of string arguments without boxing them.
+func (c *conn) SendStrings(args ...string) {
+	c.writeLen('*', len(args))
+	for _, a := range args {
+		c.writeLen('$', len(a))
+		c.w.WriteString(a)
+		c.w.WriteString("\r\n")
+	}
+}
+
+// SendSetex buffers SETEX key ttl value.
+func (c *conn) SendSetex(key, ttl string, value []byte) {
+	c.w.WriteString("*4\r\n$5\r\nSETEX\r\n")
+	c.writeLen('$', len(key))
+	c.w.WriteString(key)
+	c.w.WriteString("\r\n")
+	c.writeLen('$', len(ttl))
+	c.w.WriteString(ttl)
+	c.w.WriteString("\r\n")
+	c.writeLen('$', len(value))
+	c.w.Write(value)
+	c.w.WriteString("\r\n")
 }
 
 func (c *conn) Flush() error { return c.w.Flush() }
@@ -120,7 +152,9 @@ func (c *conn) readLine() ([]byte, error) {
 // Read reads one reply. RESP3 types that a RESP2 connection never sees
 // (maps, sets, doubles, nulls) are accepted too, so a misbehaving server is
 // reported as a wrong reply rather than a protocol error where possible.
-func (c *conn) Read() (Reply, error) {
+func (c *conn) Read() (Reply, error) { return c.read(0) }
+
+func (c *conn) read(depth int) (Reply, error) {
 	line, err := c.readLine()
 	if err != nil {
 		return Reply{}, err
@@ -129,6 +163,9 @@ func (c *conn) Read() (Reply, error) {
 	body := line[1:]
 	switch kind {
 	case '+', '-':
+		if c.reuse && depth == 0 {
+			return Reply{Kind: kind, Str: body}, nil // valid until the next Read
+		}
 		return Reply{Kind: kind, Str: append([]byte(nil), body...)}, nil
 	case ':':
 		n, err := strconv.ParseInt(string(body), 10, 64)
@@ -146,7 +183,15 @@ func (c *conn) Read() (Reply, error) {
 		if n < 0 {
 			return Reply{Kind: '$', Nil: true}, nil
 		}
-		buf := make([]byte, n+2)
+		var buf []byte
+		if c.reuse && depth == 0 {
+			if cap(c.bulk) < n+2 {
+				c.bulk = make([]byte, n+2)
+			}
+			buf = c.bulk[:n+2]
+		} else {
+			buf = make([]byte, n+2)
+		}
 		if _, err := io.ReadFull(c.r, buf); err != nil {
 			return Reply{}, err
 		}
@@ -164,7 +209,7 @@ func (c *conn) Read() (Reply, error) {
 		}
 		r := Reply{Kind: '*', Elems: make([]Reply, 0, n)}
 		for i := 0; i < n; i++ {
-			e, err := c.Read()
+			e, err := c.read(depth + 1)
 			if err != nil {
 				return Reply{}, err
 			}
