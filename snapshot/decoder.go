@@ -667,7 +667,7 @@ func (d *Decoder) readErr(off int64, what string, err error) error {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return &DecodeError{Offset: off, Reason: "truncated " + what, Err: ErrCorrupt, Cause: io.ErrUnexpectedEOF}
 	case errors.Is(err, errTooLong):
-		return &DecodeError{Offset: off, Reason: fmt.Sprintf("truncated %s: only %d bytes remain", what, max(d.rd.remaining(), 0)), Err: ErrCorrupt}
+		return &DecodeError{Offset: off, Reason: fmt.Sprintf("truncated %s: only %d bytes remain", what, max(d.rd.remaining(), 0)), Err: ErrCorrupt, Cause: io.ErrUnexpectedEOF}
 	}
 	return d.ioErr(off, "read "+what, err)
 }

@@ -1,0 +1,87 @@
+// Package snapshot reads and writes Redis RDB files: the subset sessiond
+// needs to save its keyspace in a form redis-check-rdb accepts and Redis
+// loads, and to load the dump.rdb files Redis 7 writes (migration both
+// ways). It is the format layer only; walking and filling the keyspace is
+// the caller's job.
+//
+// # Format subset
+//
+// A file is the magic "REDIS" and a four-digit version, opcodes and keys,
+// the EOF opcode 0xFF and, from version 5, an 8-byte little-endian CRC64
+// (Redis's CRC-64/Jones, reflected, init 0) of every byte before it. A stored
+// checksum of 0 means "not computed" and is accepted.
+//
+//	0xFA AUX        <string name> <string value>
+//	0xFE SELECTDB   <length db>
+//	0xFB RESIZEDB   <length keys> <length expires>      (a hint, ignored)
+//	0xFC EXPIRETIME_MS <int64 LE Unix ms>              (applies to the next key)
+//	0xFD EXPIRETIME    <int32 LE Unix seconds>         (old files)
+//	0xF8 IDLE <length>, 0xF9 FREQ <byte>               (ignored)
+//	0xF4 SLOT_INFO <length> x3                         (Redis 7.4 cluster, ignored)
+//	0xF7 MODULE_AUX, 0xF5 FUNCTION2                    (unsupported, or skipped)
+//	<type byte> <string key> <value>
+//
+// A length is 1, 2, 5 or 9 bytes: 00xxxxxx (6 bits), 01xxxxxx xxxxxxxx (14
+// bits, big-endian), 0x80 + uint32 BE, 0x81 + uint64 BE. A prefix 11xxxxxx
+// introduces a specially encoded string instead: 0/1/2 an int8/16/32
+// (little-endian) whose decimal form is the string, 3 an LZF-compressed
+// string <length clen> <length rawlen> <clen bytes>.
+//
+// Value types read: 0 string; 2 set (a length and that many strings); 11
+// set as an intset; 20 set as a listpack (Redis 7.2). With
+// DecoderOptions.SkipUnsupported, lists (1, 10, 14, 18), sorted sets (3, 5,
+// 12, 17), hashes (4, 9, 13, 16), module values of the self-describing v2
+// format (7), module AUX data and function libraries are parsed past and
+// reported through OnSkip; streams (15, 19, 21), hashes with field expiry
+// (22-25, Redis 7.4) and pre-release formats always fail.
+//
+// The Encoder writes version 10 (what Redis 7.0 writes; loaded by every Redis
+// since): AUX fields in a fixed order, SELECTDB and RESIZEDB per database,
+// EXPIRETIME_MS for keys with a deadline, type 0 strings (int-encoded when
+// the string is a canonical int32 decimal, as Redis does, otherwise plain;
+// never LZF) and type 2 sets. The Decoder reads versions 1 to 12.
+//
+// # Invariants
+//
+//   - Expiry is an absolute Unix time in milliseconds; 0 means none. The
+//     Decoder returns expired keys as they are: dropping them at load is
+//     the caller's decision (Redis drops them on a master).
+//   - A key appears at most once per database in a file the Encoder
+//     writes; the caller guarantees it (Redis refuses duplicates).
+//   - Sets are non-empty and their members distinct. The Encoder rejects
+//     an empty set; the Decoder drops an empty set (as Redis does, telling
+//     OnSkip) and rejects duplicate members as corruption.
+//   - Only integer strings that round-trip are int-encoded: "123" and "-5"
+//     are, "00012", "+1", "-0" and " 1" are not.
+//   - Databases are 0..15.
+//   - The Decoder never allocates from a length in the file before checking
+//     it: when the reader's size is known (*os.File, *bytes.Reader, an
+//     io.Seeker, anything with Len) a length beyond the rest of the file is
+//     rejected outright, and otherwise buffers grow only as bytes actually
+//     arrive. Counts never pre-size slices. An LZF string may claim at most
+//     88 times its compressed size, which it has already read.
+//   - Records returned by Decoder.Next are reused: they are valid until the
+//     next call.
+//
+// # Error model
+//
+// Decoding errors are *DecodeError values with the byte offset of the bad
+// item and a reason, for example
+//
+//	snapshot: offset 1234: truncated string value of 100 bytes: unexpected EOF
+//
+// and wrap one sentinel, tested with errors.Is: ErrNotRDB (bad magic or a
+// file shorter than the header), ErrVersion, ErrCorrupt (truncation, an
+// unknown opcode, type or encoding, a length beyond the file, an invalid
+// intset, listpack or LZF stream, a duplicate set member, a database out of
+// range), ErrChecksum or ErrUnsupportedType (naming the key and its type:
+// "list", "zset", "hash", "stream", "module"). An I/O error from the
+// underlying reader is wrapped instead of a sentinel. Errors are sticky.
+//
+// Encoder errors are plain wrapped errors; they come from invalid records
+// (a caller bug) or from the destination writer, and are sticky too.
+//
+// WriteFileAtomic publishes a file the way Redis does: temp-<pid>.rdb in the
+// same directory, fsync, close, rename over the target, fsync of the
+// directory.
+package snapshot

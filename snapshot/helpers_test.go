@@ -1,0 +1,200 @@
+package snapshot
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// onlyReader hides every method but Read, so the Decoder cannot learn the
+// input's size.
+type onlyReader struct{ io.Reader }
+
+// rec is a Record in comparable form (strings, nil-free).
+type rec struct {
+	DB       int
+	Key      string
+	Kind     Kind
+	Str      string
+	Members  []string
+	ExpireMs int64
+}
+
+func toRec(r *Record) rec {
+	out := rec{DB: r.DB, Key: string(r.Key), Kind: r.Kind, Str: string(r.Str), ExpireMs: r.ExpireMs}
+	for _, m := range r.Members {
+		out.Members = append(out.Members, string(m))
+	}
+	return out
+}
+
+func toRecord(r rec) *Record {
+	out := &Record{DB: r.DB, Key: []byte(r.Key), Kind: r.Kind, Str: []byte(r.Str), ExpireMs: r.ExpireMs}
+	for _, m := range r.Members {
+		out.Members = append(out.Members, []byte(m))
+	}
+	return out
+}
+
+// encode writes recs (grouped as given) into an RDB file.
+func encode(t testing.TB, aux map[string]string, recs []rec) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	e := NewEncoder(&buf)
+	require.NoError(t, e.WriteHeader(aux))
+	db := -1
+	for i, r := range recs {
+		if r.DB != db {
+			var keys, exp uint64
+			for _, o := range recs[i:] {
+				if o.DB != r.DB {
+					break
+				}
+				keys++
+				if o.ExpireMs > 0 {
+					exp++
+				}
+			}
+			require.NoError(t, e.SelectDB(r.DB, keys, exp))
+			db = r.DB
+		}
+		require.NoError(t, e.WriteRecord(toRecord(r)))
+	}
+	require.NoError(t, e.Close())
+	require.Equal(t, int64(buf.Len()), e.Written())
+	return buf.Bytes()
+}
+
+// decodeAll decodes every record of data, copying each.
+func decodeAll(data []byte, opts DecoderOptions) ([]rec, *Decoder, error) {
+	return decodeFrom(bytes.NewReader(data), opts)
+}
+
+func decodeFrom(r io.Reader, opts DecoderOptions) ([]rec, *Decoder, error) {
+	d, err := NewDecoder(r, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []rec
+	for {
+		r, err := d.Next()
+		if errors.Is(err, io.EOF) {
+			return out, d, nil
+		}
+		if err != nil {
+			return out, d, err
+		}
+		out = append(out, toRec(r))
+	}
+}
+
+// rdbFile frames body as a complete file of the given version: magic, body,
+// EOF and (version >= 5) a correct CRC64.
+func rdbFile(version int, body ...[]byte) []byte {
+	b := fmt.Appendf(nil, "REDIS%04d", version)
+	for _, p := range body {
+		b = append(b, p...)
+	}
+	b = append(b, opEOF)
+	if version >= 5 {
+		b = binary.LittleEndian.AppendUint64(b, crc64Update(0, b))
+	}
+	return b
+}
+
+// Builders for hand-made byte sequences.
+func rawStr(s string) []byte { return append(appendLen(nil, uint64(len(s))), s...) }
+
+func cat(parts ...[]byte) []byte { return slices.Concat(parts...) }
+
+func strKey(key string, value []byte) []byte {
+	return cat([]byte{typeString}, rawStr(key), value)
+}
+
+// intLike lists strings that look like integers; only canonical int32 ones
+// may be int-encoded.
+var intLike = []string{
+	"0", "1", "-1", "123", "-5", "127", "128", "-128", "-129", "32767", "32768",
+	"-32768", "-32769", "2147483647", "2147483648", "-2147483648", "-2147483649",
+	"00012", "007", "+1", "-0", " 1", "1 ", "-", "1e3", "0x10", "12345678901",
+	"99999999999", "9223372036854775807", "-9223372036854775808", "1.5",
+}
+
+// randRecords returns n distinct-key random records spread over all 16
+// databases, sorted by database.
+func randRecords(rng *rand.Rand, n int) []rec {
+	now := int64(1_800_000_000_000)
+	seen := map[[2]string]bool{}
+	var out []rec
+	for len(out) < n {
+		r := rec{DB: rng.IntN(NumDBs)}
+		switch rng.IntN(4) {
+		case 0:
+			r.Key = intLike[rng.IntN(len(intLike))]
+		case 1:
+			r.Key = ""
+		default:
+			r.Key = randBytes(rng, rng.IntN(40))
+		}
+		k := [2]string{fmt.Sprint(r.DB), r.Key}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		if rng.IntN(3) == 0 {
+			r.ExpireMs = now + rng.Int64N(1e9)
+		}
+		if rng.IntN(2) == 0 {
+			r.Kind = KindString
+			switch rng.IntN(5) {
+			case 0:
+				r.Str = intLike[rng.IntN(len(intLike))]
+			case 1:
+				r.Str = ""
+			case 2:
+				r.Str = randBytes(rng, 1000+rng.IntN(70000))
+			default:
+				r.Str = randBytes(rng, rng.IntN(300))
+			}
+		} else {
+			r.Kind = KindSet
+			size := []int{1, 2, 5, 17, 100, 1000}[rng.IntN(6)]
+			ms := map[string]bool{}
+			for len(ms) < size {
+				var m string
+				switch rng.IntN(4) {
+				case 0:
+					m = intLike[rng.IntN(len(intLike))]
+				case 1:
+					m = fmt.Sprint(rng.Int64N(1e12) - 5e11)
+				default:
+					m = randBytes(rng, rng.IntN(30))
+				}
+				ms[m] = true
+			}
+			for m := range ms {
+				r.Members = append(r.Members, m)
+			}
+			slices.Sort(r.Members)
+			rng.Shuffle(len(r.Members), func(i, j int) { r.Members[i], r.Members[j] = r.Members[j], r.Members[i] })
+		}
+		out = append(out, r)
+	}
+	slices.SortStableFunc(out, func(a, b rec) int { return a.DB - b.DB })
+	return out
+}
+
+func randBytes(rng *rand.Rand, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(rng.Uint32())
+	}
+	return string(b)
+}
