@@ -30,7 +30,7 @@ func (ks *Keyspace) Del(dbi int, keys [][]byte) int {
 		l.unlock()
 	}
 	if n > 0 {
-		ks.watch.touchKeys(dbi, keys)
+		ks.modifiedKeys(dbi, keys)
 	}
 	return n
 }
@@ -66,16 +66,16 @@ func (ks *Keyspace) Type(dbi int, key []byte) Kind {
 	return e.kind
 }
 
-// ExpireCond is the NX/XX/GT/LT condition of EXPIRE.
+// ExpireCond is the NX/XX/GT/LT condition of EXPIRE, a bit set (XX and
+// GT may be combined).
 type ExpireCond uint8
 
 // The conditions of EXPIRE and friends.
 const (
-	ExpireAlways ExpireCond = iota
-	ExpireNX                // only if the key has no deadline
-	ExpireXX                // only if the key has a deadline
-	ExpireGT                // only if the new deadline is later (no deadline counts as infinite)
-	ExpireLT                // only if the new deadline is earlier
+	ExpireNX ExpireCond = 1 << iota // only if the key has no deadline
+	ExpireXX                        // only if the key has a deadline
+	ExpireGT                        // only if the new deadline is later (no deadline counts as infinite)
+	ExpireLT                        // only if the new deadline is earlier
 )
 
 // Expire sets key's deadline to the absolute Unix ms deadline, under cond.
@@ -92,17 +92,10 @@ func (ks *Keyspace) Expire(dbi int, key []byte, deadline int64, cond ExpireCond)
 		return false
 	}
 	cur := e.deadline
-	switch cond {
-	case ExpireNX:
-		ok = cur == 0
-	case ExpireXX:
-		ok = cur != 0
-	case ExpireGT:
-		ok = cur != 0 && deadline > cur
-	case ExpireLT:
-		ok = cur == 0 || deadline < cur
-	}
-	if !ok {
+	if (cond&ExpireNX != 0 && cur != 0) ||
+		(cond&ExpireXX != 0 && cur == 0) ||
+		(cond&ExpireGT != 0 && (cur == 0 || deadline <= cur)) ||
+		(cond&ExpireLT != 0 && cur != 0 && deadline >= cur) {
 		s.mu.Unlock()
 		return false
 	}
@@ -110,7 +103,7 @@ func (ks *Keyspace) Expire(dbi int, key []byte, deadline int64, cond ExpireCond)
 	if deadline <= now {
 		s.deleteLocked(k, e)
 		s.mu.Unlock()
-		ks.watch.touch(dbi, k)
+		ks.modified(dbi, k)
 		return true
 	}
 	ne := e
@@ -155,7 +148,7 @@ func (ks *Keyspace) Persist(dbi int, key []byte) bool {
 	k := string(key)
 	s.putLocked(k, e, true, ne)
 	s.mu.Unlock()
-	ks.watch.touch(dbi, k)
+	ks.modified(dbi, k)
 	return true
 }
 
@@ -279,7 +272,7 @@ func (ks *Keyspace) Rename(dbi int, src, dst []byte, nx bool) (bool, error) {
 	dk := string(dst)
 	ds.putLocked(dk, de, dok, e)
 	l.unlock()
-	ks.watch.touch(dbi, string(src))
+	ks.modified(dbi, string(src))
 	ks.written(dbi, dk, e.deadline)
 	return true, nil
 }
@@ -327,7 +320,7 @@ func (ks *Keyspace) Move(srcDB int, key []byte, dstDB int) bool {
 	ss.deleteLocked(k, e)
 	ds.putLocked(k, entry{}, false, e)
 	l.unlock()
-	ks.watch.touch(srcDB, k)
+	ks.modified(srcDB, k)
 	ks.written(dstDB, k, e.deadline)
 	return true
 }

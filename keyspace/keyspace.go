@@ -104,6 +104,7 @@ type Keyspace struct {
 	nextID  atomic.Uint64
 	watch   watchRegistry
 
+	dirty       atomic.Int64 // writes since start (rdb_changes_since_last_save)
 	expiredKeys atomic.Int64 // keys removed because their deadline passed
 	keyHits     atomic.Int64
 	keyMisses   atomic.Int64
@@ -264,7 +265,7 @@ func (ks *Keyspace) ExpireIfDue(dbi int, key string, nowMs int64) (deleted bool,
 	s.mu.Unlock()
 	if deleted {
 		ks.expiredKeys.Add(1)
-		ks.watch.touch(dbi, key)
+		ks.modified(dbi, key)
 	}
 	return deleted, next
 }
@@ -321,7 +322,7 @@ func (ks *Keyspace) Flush(dbi int) {
 		s.expires = 0
 		s.mu.Unlock()
 	}
-	ks.watch.touchDB(dbi)
+	ks.modifiedDB(dbi)
 }
 
 // FlushAll empties every database.
@@ -341,8 +342,8 @@ func (ks *Keyspace) Swap(a, b int) {
 	da, db := ks.db(a), ks.db(b)
 	ks.dbs[a].Store(db)
 	ks.dbs[b].Store(da)
-	ks.watch.touchDB(a)
-	ks.watch.touchDB(b)
+	ks.modifiedDB(a)
+	ks.modifiedDB(b)
 	ks.rescheduleDB(a)
 	ks.rescheduleDB(b)
 }

@@ -30,7 +30,7 @@ func (ks *Keyspace) updateSet(dbi int, key []byte, fn func(set map[string]struct
 		s.putLocked(k, e, false, entry{kind: KindSet, set: set})
 	}
 	s.mu.Unlock()
-	ks.watch.touch(dbi, k)
+	ks.modified(dbi, k)
 	return nil
 }
 
@@ -194,8 +194,8 @@ func (ks *Keyspace) SMove(dbi int, src, dst, member []byte) (bool, error) {
 	}
 	de.set[m] = struct{}{}
 	l.unlock()
-	ks.watch.touch(dbi, string(src))
-	ks.watch.touch(dbi, string(dst))
+	ks.modified(dbi, string(src))
+	ks.modified(dbi, string(dst))
 	return true, nil
 }
 
@@ -310,7 +310,7 @@ func (ks *Keyspace) SetCombineStore(dbi int, op SetOp, dst []byte, keys [][]byte
 		ds.putLocked(dk, de, dok, entry{kind: KindSet, set: res})
 	}
 	l.unlock()
-	ks.watch.touch(dbi, dk)
+	ks.modified(dbi, dk)
 	return len(res), nil
 }
 

@@ -10,7 +10,7 @@ import (
 // schedules a new deadline and dirties watchers.
 func (ks *Keyspace) written(dbi int, key string, deadline int64) {
 	ks.schedule(dbi, key, deadline)
-	ks.watch.touch(dbi, key)
+	ks.modified(dbi, key)
 }
 
 // Get returns key's string value. The slice is shared and must not be
@@ -146,7 +146,7 @@ func (ks *Keyspace) GetDel(dbi int, key []byte) (val []byte, ok bool, err error)
 	}
 	s.mu.Unlock()
 	if ok {
-		ks.watch.touch(dbi, string(key))
+		ks.modified(dbi, string(key))
 	}
 	return e.str, ok, nil
 }
@@ -172,7 +172,7 @@ func (ks *Keyspace) updateString(dbi int, key []byte, fn func(cur []byte, ok boo
 	k := string(key)
 	s.putLocked(k, e, ok, entry{kind: KindString, str: next, deadline: e.deadline})
 	s.mu.Unlock()
-	ks.watch.touch(dbi, k)
+	ks.modified(dbi, k)
 	return nil
 }
 
@@ -404,6 +404,6 @@ func (ks *Keyspace) MSet(dbi int, pairs [][]byte, nx bool) bool {
 		s.putLocked(string(pairs[i]), e, ok, entry{kind: KindString, str: bytes.Clone(pairs[i+1])})
 	}
 	l.unlock()
-	ks.watch.touchKeys(dbi, keys)
+	ks.modifiedKeys(dbi, keys)
 	return true
 }

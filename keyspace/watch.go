@@ -110,3 +110,25 @@ func (r *watchRegistry) touchDB(db int) {
 	}
 	r.mu.Unlock()
 }
+
+// modified records a write to key: it counts the change for the snapshot
+// scheduler and dirties the key's watchers. Call it after the stripe lock
+// is released.
+func (ks *Keyspace) modified(db int, key string) {
+	ks.dirty.Add(1)
+	ks.watch.touch(db, key)
+}
+
+func (ks *Keyspace) modifiedKeys(db int, keys [][]byte) {
+	ks.dirty.Add(int64(len(keys)))
+	ks.watch.touchKeys(db, keys)
+}
+
+func (ks *Keyspace) modifiedDB(db int) {
+	ks.dirty.Add(1)
+	ks.watch.touchDB(db)
+}
+
+// Dirty returns the number of changes since the keyspace was created; the
+// snapshot scheduler subtracts the value it saw at its last save.
+func (ks *Keyspace) Dirty() int64 { return ks.dirty.Load() }
