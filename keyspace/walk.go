@@ -77,5 +77,6 @@ func (ks *Keyspace) restore(dbi int, key []byte, e entry) {
 	old, ok := s.m[k]
 	s.putLocked(k, old, ok, e)
 	s.mu.Unlock()
-	ks.written(dbi, k, e.deadline)
+	ks.schedule(dbi, k, e.deadline) // a restored key is not a change since the last save
+
 }

@@ -16,8 +16,10 @@ import (
 	"time"
 
 	"sessiond/config"
+	"sessiond/expiry"
 	"sessiond/keyspace"
 	"sessiond/resp"
+	"sessiond/snapshot"
 )
 
 func main() {
@@ -127,9 +129,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	if err != nil {
 		return err
 	}
+	wheel, err := expiry.New(expiry.Options{Store: ks, Logger: log.With("component", "expiry")})
+	if err != nil {
+		return err
+	}
+	ks.SetScheduler(wheel)
+	wheelCtx, stopWheel := context.WithCancel(context.Background())
+	defer stopWheel()
+	go wheel.Run(wheelCtx)
 	shutdown := make(chan string, 1)
 	srv := resp.NewServer(resp.Options{
-		Keyspace: ks, Config: cfg, Logger: log,
+		Keyspace: ks, Config: cfg, Logger: log, Expiry: wheelStats{wheel},
 		Shutdown: func(mode string) error {
 			select {
 			case shutdown <- mode:
@@ -138,21 +148,49 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 			return nil
 		},
 	})
+	snaps := snapshot.NewManager(snapshot.ManagerOptions{
+		Keyspace: ks, Logger: log.With("component", "snapshot"),
+		Dir: func() string { return cfg.Get("dir") }, File: func() string { return cfg.Get("dbfilename") },
+	})
+	srv.SetPersistence(persistence{snaps})
+
 	ln, err := net.Listen("tcp", cfg.Get("addr"))
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	log.Info("sessiond started", "version", resp.ServerVersion, "addr", ln.Addr().String(), "dir", cfg.Get("dir"), "pid", os.Getpid())
+	log.Info("sessiond started", "version", resp.ServerVersion, "addr", ln.Addr().String(), "dir", cfg.Get("dir"),
+		"pid", os.Getpid(), "config", changedParams(cfg))
+	// Clients may connect while the snapshot loads; they get -LOADING.
+	srv.SetLoading(true)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
 	if ready != nil {
 		ready <- ln.Addr()
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	start := time.Now()
+	st, err := snapshot.LoadFile(snaps.Path(), ks, snapshot.LoadOptions{
+		SkipUnsupported: cfg.Bool("rdb-skip-unsupported"), Logger: log.With("component", "snapshot"),
+	})
+	if err != nil {
+		// Refuse to serve a partial dataset, and never overwrite the file.
+		srv.Close()
+		<-errc
+		return fmt.Errorf("refusing to start: %w", err)
+	}
+	if st.Keys+st.Expired+st.Skipped > 0 {
+		log.Info("snapshot loaded", "path", snaps.Path(), "keys", st.Keys, "expired_skipped", st.Expired,
+			"unsupported_skipped", st.Skipped, "bytes", st.Bytes, "duration", time.Since(start).Round(time.Millisecond))
+	}
+	srv.SetLoading(false)
+	saveCtx, stopSaves := context.WithCancel(context.Background())
+	defer stopSaves()
+	go snaps.Run(saveCtx, func() time.Duration { return cfg.Duration("save-interval") })
 
+	mode := ""
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down", "cause", "signal")
-	case mode := <-shutdown:
+	case mode = <-shutdown:
 		log.Info("shutting down", "cause", "SHUTDOWN command", "mode", mode)
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -163,6 +201,50 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		log.Warn("shutdown", "err", err)
 	}
 	<-errc
+	stopSaves()
+	snaps.Wait()
+	if mode == "save" || (mode == "" && cfg.Duration("save-interval") > 0) {
+		if err := snaps.Save(); err != nil {
+			return fmt.Errorf("final snapshot: %w", err)
+		}
+	}
 	log.Info("bye")
 	return nil
+}
+
+// changedParams lists the parameters that differ from their defaults, for
+// the start-up log line.
+func changedParams(cfg *config.Config) []string {
+	var out []string
+	for _, p := range config.Params {
+		if v := cfg.Get(p.Name); v != p.Default {
+			if p.Name == "requirepass" {
+				v = "(set)"
+			}
+			out = append(out, p.Name+"="+v)
+		}
+	}
+	return out
+}
+
+// persistence adapts the snapshot manager to what the command layer needs.
+type persistence struct{ m *snapshot.Manager }
+
+func (p persistence) Save() error     { return p.m.Save() }
+func (p persistence) BGSave() error   { return p.m.BGSave() }
+func (p persistence) LastSave() int64 { return p.m.LastSave() }
+func (p persistence) Info() resp.PersistInfo {
+	st := p.m.Status()
+	return resp.PersistInfo{
+		ChangesSinceSave: st.ChangesSinceSave, BGSaveInProgress: st.InProgress, LastSaveTime: st.LastSaveTime,
+		LastBGSaveOK: st.LastOK, LastBGSaveSeconds: st.LastSeconds,
+	}
+}
+
+// wheelStats adapts the wheel's counters to what INFO needs.
+type wheelStats struct{ w *expiry.Wheel }
+
+func (s wheelStats) ExpiryInfo() (float64, int64) {
+	st := s.w.Stats()
+	return st.LastTickStaleRatio, st.TimeCapReached
 }

@@ -1,0 +1,339 @@
+package snapshot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"sessiond/keyspace"
+)
+
+// Keyspace is what snapshots need from the keyspace; *keyspace.Keyspace
+// implements it.
+type Keyspace interface {
+	Walk(db int, fn func(items []keyspace.Item) error) error
+	Size(db int) (keys, expires int)
+	RestoreString(db int, key, val []byte, deadline int64)
+	RestoreSet(db int, key []byte, members [][]byte, deadline int64)
+	Dirty() int64
+	NowMs() int64
+}
+
+var _ Keyspace = (*keyspace.Keyspace)(nil)
+
+// Save writes every database of ks to w as an RDB file and returns the
+// number of keys written. It walks the keyspace stripe by stripe (see
+// keyspace.Walk): each stripe's lock is held only while references are
+// taken, so the file is consistent per key, not across keys. A MULTI/EXEC
+// that lands while a save is running may be half in the file: its writes to
+// stripes already visited are missing, those to stripes not yet visited are
+// present.
+func Save(w io.Writer, ks Keyspace, aux map[string]string) (int64, error) {
+	enc := NewEncoder(w)
+	if err := enc.WriteHeader(aux); err != nil {
+		return 0, err
+	}
+	var n int64
+	var rec Record
+	var members [][]byte
+	for db := range keyspace.NumDBs {
+		keys, expires := ks.Size(db)
+		if keys == 0 {
+			continue
+		}
+		if err := enc.SelectDB(db, uint64(keys), uint64(expires)); err != nil {
+			return n, err
+		}
+		err := ks.Walk(db, func(items []keyspace.Item) error {
+			for i := range items {
+				it := &items[i]
+				rec = Record{DB: db, Key: []byte(it.Key), Str: it.Str, ExpireMs: it.Deadline}
+				if it.Kind == keyspace.KindSet {
+					rec.Kind = KindSet
+					members = members[:0]
+					for _, m := range it.Members {
+						members = append(members, []byte(m))
+					}
+					rec.Members = members
+				} else {
+					rec.Kind = KindString
+				}
+				if err := enc.WriteRecord(&rec); err != nil {
+					return err
+				}
+				n++
+			}
+			return nil
+		})
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, enc.Close()
+}
+
+// LoadStats describes a completed load.
+type LoadStats struct {
+	Keys    int64 // keys restored
+	Expired int64 // keys skipped because their deadline had passed
+	Skipped int64 // values of unsupported types skipped (with SkipUnsupported)
+	Bytes   int64
+}
+
+// LoadOptions configures Load.
+type LoadOptions struct {
+	SkipUnsupported bool
+	Logger          *slog.Logger
+	// Progress is how often a progress line is logged; 0 means every 2s.
+	Progress time.Duration
+}
+
+// Load reads an RDB file from r into ks. Keys whose deadline has already
+// passed are skipped. On a damaged file it returns an error naming the
+// offset and reason; what was loaded before the damage stays loaded, so the
+// caller must refuse to serve.
+func Load(r io.Reader, ks Keyspace, o LoadOptions) (LoadStats, error) {
+	var st LoadStats
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	every := o.Progress
+	if every == 0 {
+		every = 2 * time.Second
+	}
+	dec, err := NewDecoder(r, DecoderOptions{
+		SkipUnsupported: o.SkipUnsupported,
+		OnSkip: func(db int, key []byte, typ string) {
+			st.Skipped++
+			log.Warn("skipped key of unsupported type", "db", db, "key", string(key), "type", typ)
+		},
+	})
+	if err != nil {
+		return st, err
+	}
+	now := ks.NowMs()
+	last := time.Now()
+	for {
+		rec, err := dec.Next()
+		if errors.Is(err, io.EOF) {
+			st.Bytes = dec.Offset()
+			return st, nil
+		}
+		if err != nil {
+			return st, err
+		}
+		if rec.ExpireMs != 0 && rec.ExpireMs < now {
+			st.Expired++
+			continue
+		}
+		switch rec.Kind {
+		case KindString:
+			ks.RestoreString(rec.DB, rec.Key, rec.Str, rec.ExpireMs)
+		case KindSet:
+			ks.RestoreSet(rec.DB, rec.Key, rec.Members, rec.ExpireMs)
+		}
+		st.Keys++
+		if st.Keys%4096 == 0 && time.Since(last) >= every {
+			last = time.Now()
+			log.Info("loading snapshot", "keys", st.Keys, "offset", dec.Offset())
+		}
+	}
+}
+
+// ErrInProgress is returned by Manager.Save and BGSave while a save is
+// running. Its text is Redis's reply text.
+var ErrInProgress = errors.New("Background save already in progress")
+
+// ManagerOptions configures a Manager.
+type ManagerOptions struct {
+	Keyspace Keyspace
+	// Dir and File return the current directory and file name (they can
+	// change with CONFIG SET).
+	Dir, File func() string
+	Logger    *slog.Logger
+}
+
+// Manager runs snapshots: periodic ones, SAVE, BGSAVE and the final one at
+// shutdown. At most one runs at a time.
+type Manager struct {
+	o       ManagerOptions
+	log     *slog.Logger
+	running atomic.Bool
+	wg      sync.WaitGroup
+
+	lastSave    atomic.Int64 // Unix seconds of the last successful save
+	lastOK      atomic.Bool
+	lastSecs    atomic.Int64
+	dirtyAtSave atomic.Int64
+}
+
+// NewManager returns a manager; nothing runs until Run, Save or BGSave.
+func NewManager(o ManagerOptions) *Manager {
+	m := &Manager{o: o, log: o.Logger}
+	if m.log == nil {
+		m.log = slog.New(slog.DiscardHandler)
+	}
+	m.lastSave.Store(time.Now().Unix())
+	m.lastOK.Store(true)
+	m.dirtyAtSave.Store(o.Keyspace.Dirty())
+	return m
+}
+
+// Path is the snapshot file's current path.
+func (m *Manager) Path() string { return filepath.Join(m.o.Dir(), m.o.File()) }
+
+// Save writes a snapshot now and waits for it.
+func (m *Manager) Save() error {
+	if !m.running.CompareAndSwap(false, true) {
+		return ErrInProgress
+	}
+	defer m.running.Store(false)
+	return m.save()
+}
+
+// BGSave starts a snapshot in the background.
+func (m *Manager) BGSave() error {
+	if !m.running.CompareAndSwap(false, true) {
+		return ErrInProgress
+	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		defer m.running.Store(false)
+		m.save() // logged and recorded in the status
+	}()
+	return nil
+}
+
+// Wait waits for a background save to finish.
+func (m *Manager) Wait() { m.wg.Wait() }
+
+func (m *Manager) save() error {
+	start := time.Now()
+	dirty := m.o.Keyspace.Dirty()
+	dir, file := m.o.Dir(), m.o.File()
+	m.log.Info("snapshot started", "path", filepath.Join(dir, file))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		m.fail(err)
+		return err
+	}
+	var keys int64
+	var size int64
+	err := WriteFileAtomic(dir, file, func(w io.Writer) error {
+		cw := &countingWriter{w: w}
+		aux := map[string]string{
+			"redis-ver": "7.2.4", "redis-bits": "64", "ctime": strconv.FormatInt(time.Now().Unix(), 10),
+			"used-mem": "0", "aof-base": "0",
+		}
+		n, err := Save(cw, m.o.Keyspace, aux)
+		keys, size = n, cw.n
+		return err
+	})
+	if err != nil {
+		m.fail(err)
+		return err
+	}
+	d := time.Since(start)
+	m.lastSave.Store(time.Now().Unix())
+	m.lastOK.Store(true)
+	m.lastSecs.Store(int64(d.Seconds()))
+	m.dirtyAtSave.Store(dirty)
+	m.log.Info("snapshot written", "keys", keys, "bytes", size, "duration", d.Round(time.Millisecond),
+		"mb_per_s", fmt.Sprintf("%.0f", float64(size)/(1<<20)/max(d.Seconds(), 1e-9)))
+	return nil
+}
+
+func (m *Manager) fail(err error) {
+	m.lastOK.Store(false)
+	m.log.Error("snapshot failed", "err", err)
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// LastSave is the Unix time of the last successful save (start time if none).
+func (m *Manager) LastSave() int64 { return m.lastSave.Load() }
+
+// Status is the state INFO's persistence section reports.
+type Status struct {
+	ChangesSinceSave int64
+	InProgress       bool
+	LastSaveTime     int64
+	LastOK           bool
+	LastSeconds      int64
+}
+
+// Status returns the current state.
+func (m *Manager) Status() Status {
+	return Status{
+		ChangesSinceSave: m.o.Keyspace.Dirty() - m.dirtyAtSave.Load(),
+		InProgress:       m.running.Load(),
+		LastSaveTime:     m.lastSave.Load(),
+		LastOK:           m.lastOK.Load(),
+		LastSeconds:      m.lastSecs.Load(),
+	}
+}
+
+// Run saves every interval() while there were changes, until ctx is done.
+// interval is read each time so that CONFIG SET save-interval applies; 0
+// disables periodic saves.
+func (m *Manager) Run(ctx context.Context, interval func() time.Duration) {
+	const poll = time.Second
+	next := time.Now().Add(interval())
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			iv := interval()
+			if iv <= 0 {
+				next = now.Add(poll)
+				continue
+			}
+			if now.Before(next) && now.Before(time.Unix(m.lastSave.Load(), 0).Add(iv)) {
+				continue
+			}
+			next = now.Add(iv)
+			if m.Status().ChangesSinceSave > 0 {
+				_ = m.BGSave()
+			}
+		}
+	}
+}
+
+// LoadFile loads path into the keyspace if it exists. A missing file is
+// not an error (a fresh server). Errors name the file.
+func LoadFile(path string, ks Keyspace, o LoadOptions) (LoadStats, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return LoadStats{}, nil
+	}
+	if err != nil {
+		return LoadStats{}, fmt.Errorf("snapshot %s: %w", path, err)
+	}
+	defer f.Close()
+	st, err := Load(f, ks, o) // the decoder buffers, and learns the size from *os.File
+	if err != nil {
+		return st, fmt.Errorf("snapshot %s: %w", path, err)
+	}
+	return st, nil
+}
