@@ -125,7 +125,7 @@ func main() {
 	flag.StringVar(&o.redisBench, "redis-benchmark", "redis-benchmark", "redis-benchmark binary")
 	flag.DurationVar(&o.mixDuration, "mix-duration", 0, "duration of each session-mix run (default 2s with --quick, 5s otherwise)")
 	flag.IntVar(&o.requestsP1, "requests-p1", 0, "redis-benchmark -n at pipeline 1 (default 50000 with --quick, 200000 otherwise)")
-	flag.IntVar(&o.requestsP16, "requests-p16", 0, "redis-benchmark -n at pipeline 16 (default 300000 with --quick, 1000000 otherwise)")
+	flag.IntVar(&o.requestsP16, "requests-p16", 0, "redis-benchmark -n at pipeline 16 (default 200000 with --quick, 1000000 otherwise)")
 	flag.DurationVar(&o.settle, "settle", 2*time.Second, "wait after loading before measuring memory")
 	flag.BoolVar(&o.keepTmp, "keep", false, "keep the temporary directory (server logs and data dirs)")
 	flag.DurationVar(&o.runTimeout, "run-timeout", 2*time.Minute, "give up on a single run after this long (a hung server)")
@@ -175,7 +175,7 @@ func applyDefaults(o *options) {
 	}
 	pick(&o.rounds, 3, 5)
 	pick(&o.requestsP1, 50000, 200000)
-	pick(&o.requestsP16, 300000, 1000000)
+	pick(&o.requestsP16, 200000, 1000000)
 	if o.mem < 0 {
 		o.mem = 500000
 		if o.quick {
@@ -329,8 +329,21 @@ func header(o *options, aBin, redisServer string) []string {
 		h = append(h, "redis: "+strings.TrimSpace(string(out)))
 	}
 	h = append(h, fmt.Sprintf("machine: %d CPUs (%s), %s; %s", runtime.NumCPU(), cpuModel(), runtime.GOOS+"/"+runtime.GOARCH, runtime.Version()))
+	h = append(h, "load average at start: "+loadAvg())
 	h = append(h, "latencies are medians over rounds of each run's percentile; at pipeline 16 a command's latency is its batch's round trip")
 	return h
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func gitCommit() string {
@@ -404,6 +417,7 @@ func runThroughput(ctx context.Context, o *options, rep *Report, ws []workload, 
 		row := Row{Workload: w.name, Desc: w.desc, Pipeline: w.pipeline}
 		for r := 0; r < o.rounds; r++ {
 			done++
+			var okA, okB float64
 			for _, sd := range []*side{sideA, b} {
 				if ctx.Err() != nil {
 					return ctx.Err()
@@ -413,7 +427,8 @@ func runThroughput(ctx context.Context, o *options, rep *Report, ws []workload, 
 						return err
 					}
 				}
-				s, detail, err := runOne(ctx, o, w, d, sd.srv, redisBench, uint64(r))
+				s, detail, note, err := runOne(ctx, o, w, d, sd.srv, redisBench, uint64(r))
+				detailNote := note
 				isA := sd != b
 				if err != nil {
 					if ctx.Err() != nil {
@@ -438,8 +453,10 @@ func runThroughput(ctx context.Context, o *options, rep *Report, ws []workload, 
 				}
 				if isA {
 					row.A = append(row.A, s)
+					okA = s.OpsPerSec
 				} else {
 					row.B = append(row.B, s)
+					okB = s.OpsPerSec
 				}
 				lbl := sd.label
 				if isA {
@@ -447,7 +464,10 @@ func runThroughput(ctx context.Context, o *options, rep *Report, ws []workload, 
 				}
 				rounds = append(rounds, gobenchLine(benchName(lbl, w.name, w.pipeline, o.clients, o.valueSize), s))
 				progress("[%d/%d] %-20s round %d %-22s %10s ops/s  p50 %s p99 %s p99.9 %s ms%s", done, total, w.name, r+1, sd.label,
-					fmtOps(s.OpsPerSec), fmtMs(s.P50), fmtMs(s.P99), fmtMs(s.P999), errNote(s))
+					fmtOps(s.OpsPerSec), fmtMs(s.P50), fmtMs(s.P99), fmtMs(s.P999), errNote(s)+detailNote)
+			}
+			if okA > 0 && okB > 0 {
+				row.Pairs = append(row.Pairs, okA/okB)
 			}
 		}
 		rep.Rows = append(rep.Rows, summarize(row))
@@ -471,7 +491,8 @@ func errNote(s Sample) string {
 
 // runOne runs one round of w against srv. detail carries anomalies worth
 // reporting even when the run completed (bad replies).
-func runOne(ctx context.Context, o *options, w workload, d *Dataset, srv *Server, redisBench string, round uint64) (Sample, string, error) {
+// note is a short remark for the progress line (the mix's GET hit rate).
+func runOne(ctx context.Context, o *options, w workload, d *Dataset, srv *Server, redisBench string, round uint64) (s Sample, detail, note string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, o.runTimeout)
 	defer cancel()
 	// Collect the harness's own garbage now, not during the next run.
@@ -479,23 +500,26 @@ func runOne(ctx context.Context, o *options, w workload, d *Dataset, srv *Server
 	if w.mix {
 		res, err := runMix(ctx, srv.Addr(), d, o.clients, w.pipeline, o.mixDuration, 1000+round)
 		if err != nil {
-			return Sample{}, "", err
+			return Sample{}, "", "", err
 		}
-		detail := ""
 		if res.Errors > 0 {
 			detail = fmt.Sprintf("%d bad replies of %d, first: %s", res.Errors, res.Ops, strings.Join(res.FirstErrs, "; "))
 		}
-		return res.Sample, detail, nil
+		if res.Gets > 0 {
+			note = fmt.Sprintf("  GET hits %.1f%%", 100*float64(res.Gets-res.Misses)/float64(res.Gets))
+		}
+		return res.Sample, detail, note, nil
 	}
 	n := o.requestsP1
 	if w.pipeline > 1 {
 		n = o.requestsP16
 	}
-	s, err := rbRun(ctx, redisBench, "127.0.0.1", srv.Port, o.clients, n, w.pipeline, w.keyspace, w.command)
-	return s, "", err
+	s, err = rbRun(ctx, redisBench, "127.0.0.1", srv.Port, o.clients, n, w.pipeline, w.keyspace, w.command)
+	return s, "", "", err
 }
 
 func writeOutputs(o *options, rep *Report) error {
+	rep.Header = append(rep.Header, "load average at end: "+loadAvg()+" (above about 2 the machine was busy with other work; trust ratios, not absolutes)")
 	rep.WriteText(os.Stdout)
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err

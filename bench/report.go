@@ -21,6 +21,9 @@ type Row struct {
 	A, B     []Sample // A is sessiond (or whatever plays it), B is redis
 	AErr     []string
 	BErr     []string
+	// Pairs holds A/B for each round where both sides completed: A and B
+	// ran back to back, so their ratio is less exposed to drift.
+	Pairs []float64
 }
 
 // Summary is a Row reduced to medians.
@@ -29,6 +32,7 @@ type Summary struct {
 	Desc                 string
 	AOps, BOps           float64
 	Ratio                float64 // AOps / BOps; NaN when either is missing
+	PairLo, PairHi       float64 // range of the per-round ratios; NaN when none
 	AP50, AP99, AP999    time.Duration
 	BP50, BP99, BP999    time.Duration
 	ARounds, BRounds     int
@@ -89,6 +93,10 @@ func summarize(r Row) Summary {
 		AErrors: errs(r.A), BErrors: errs(r.B),
 		AFailures: len(r.AErr), BFailures: len(r.BErr),
 	}
+	s.PairLo, s.PairHi = math.NaN(), math.NaN()
+	if len(r.Pairs) > 0 {
+		s.PairLo, s.PairHi = slices.Min(r.Pairs), slices.Max(r.Pairs)
+	}
 	s.Ratio = math.NaN()
 	if !math.IsNaN(s.AOps) && !math.IsNaN(s.BOps) && s.BOps > 0 {
 		s.Ratio = s.AOps / s.BOps
@@ -120,6 +128,14 @@ func fmtRatio(v float64) string {
 }
 
 // fmtMs prints a latency in milliseconds with 3 decimals, "-" when absent.
+// fmtRange prints the spread of the per-round ratios.
+func fmtRange(lo, hi float64) string {
+	if math.IsNaN(lo) || math.IsNaN(hi) {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f-%.2f", lo, hi)
+}
+
 func fmtMs(d time.Duration) string {
 	if d <= 0 {
 		return "-"
@@ -181,9 +197,9 @@ func (r *Report) WriteText(w io.Writer) {
 
 func (r *Report) writeRowsText(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "workload\t%s ops/s\t%s ops/s\tratio\t%s p50/p99/p99.9 ms\t%s p50/p99/p99.9 ms\t\n", r.ALabel, r.BLabel, r.ALabel, r.BLabel)
+	fmt.Fprintf(tw, "workload\t%s ops/s\t%s ops/s\tratio\tround ratios\t%s p50/p99/p99.9 ms\t%s p50/p99/p99.9 ms\t\n", r.ALabel, r.BLabel, r.ALabel, r.BLabel)
 	for _, s := range r.Rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t", s.Workload, fmtOps(s.AOps), fmtOps(s.BOps), fmtRatio(s.Ratio),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t", s.Workload, fmtOps(s.AOps), fmtOps(s.BOps), fmtRatio(s.Ratio), fmtRange(s.PairLo, s.PairHi),
 			fmtLat(s.AP50, s.AP99, s.AP999), fmtLat(s.BP50, s.BP99, s.BP999))
 		if n := r.notes(s); n != "" {
 			fmt.Fprintf(tw, "  %s", n)
@@ -231,10 +247,10 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	if len(r.Rows) > 0 {
-		fmt.Fprintf(w, "| workload | %s ops/s | %s ops/s | ratio | %s p50 / p99 / p99.9 ms | %s p50 / p99 / p99.9 ms | notes |\n", r.ALabel, r.BLabel, r.ALabel, r.BLabel)
-		fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---|")
+		fmt.Fprintf(w, "| workload | %s ops/s | %s ops/s | ratio | round ratios | %s p50 / p99 / p99.9 ms | %s p50 / p99 / p99.9 ms | notes |\n", r.ALabel, r.BLabel, r.ALabel, r.BLabel)
+		fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---|")
 		for _, s := range r.Rows {
-			fmt.Fprintf(w, "| %s | %s | %s | **%s** | %s | %s | %s |\n", s.Workload, fmtOps(s.AOps), fmtOps(s.BOps), fmtRatio(s.Ratio),
+			fmt.Fprintf(w, "| %s | %s | %s | **%s** | %s | %s | %s | %s |\n", s.Workload, fmtOps(s.AOps), fmtOps(s.BOps), fmtRatio(s.Ratio), fmtRange(s.PairLo, s.PairHi),
 				fmtLat(s.AP50, s.AP99, s.AP999), fmtLat(s.BP50, s.BP99, s.BP999), r.notes(s))
 		}
 		fmt.Fprintln(w)
@@ -283,20 +299,20 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		}
 		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 3, 64)
 	}
-	_ = cw.Write([]string{"workload", "a_server", "b_server", "a_ops_per_sec", "b_ops_per_sec", "ratio",
+	_ = cw.Write([]string{"workload", "a_server", "b_server", "a_ops_per_sec", "b_ops_per_sec", "ratio", "round_ratio_min", "round_ratio_max",
 		"a_p50_ms", "a_p99_ms", "a_p999_ms", "b_p50_ms", "b_p99_ms", "b_p999_ms", "a_rounds", "b_rounds", "a_bad_replies", "b_bad_replies", "notes"})
 	for _, s := range r.Rows {
-		_ = cw.Write([]string{s.Workload, r.ALabel, r.BLabel, f(s.AOps), f(s.BOps), f(s.Ratio),
+		_ = cw.Write([]string{s.Workload, r.ALabel, r.BLabel, f(s.AOps), f(s.BOps), f(s.Ratio), f(s.PairLo), f(s.PairHi),
 			ms(s.AP50), ms(s.AP99), ms(s.AP999), ms(s.BP50), ms(s.BP99), ms(s.BP999),
 			strconv.Itoa(s.ARounds), strconv.Itoa(s.BRounds), strconv.FormatInt(s.AErrors, 10), strconv.FormatInt(s.BErrors, 10), r.notes(s)})
 	}
 	if len(r.Mem) == 2 {
 		a, b := r.Mem[0], r.Mem[1]
 		_ = cw.Write([]string{fmt.Sprintf("mem-rss-bytes-per-session-%d", a.Sessions), r.ALabel, r.BLabel,
-			f(a.PerSession()), f(b.PerSession()), f(r.memRatio()), "", "", "", "", "", "", "1", "1", "", "", "lower is better"})
+			f(a.PerSession()), f(b.PerSession()), f(r.memRatio()), "", "", "", "", "", "", "", "", "1", "1", "", "", "lower is better"})
 		if a.UsedPerSession() >= 0 && b.UsedPerSession() >= 0 {
 			_ = cw.Write([]string{fmt.Sprintf("mem-used_memory-bytes-per-session-%d", a.Sessions), r.ALabel, r.BLabel,
-				f(a.UsedPerSession()), f(b.UsedPerSession()), f(a.UsedPerSession() / b.UsedPerSession()), "", "", "", "", "", "", "1", "1", "", "", "lower is better"})
+				f(a.UsedPerSession()), f(b.UsedPerSession()), f(a.UsedPerSession() / b.UsedPerSession()), "", "", "", "", "", "", "", "", "1", "1", "", "", "lower is better"})
 		}
 	}
 	cw.Flush()

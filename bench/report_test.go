@@ -49,6 +49,11 @@ func TestSummarize(t *testing.T) {
 	assert.EqualValues(t, 2, s.AErrors)
 	assert.Equal(t, 1, s.BFailures)
 	assert.Equal(t, 3, s.ARounds)
+	assert.True(t, math.IsNaN(s.PairLo), "no pairs recorded")
+	r.Pairs = []float64{0.9, 1.3, 1.1}
+	s = summarize(r)
+	assert.Equal(t, 0.9, s.PairLo)
+	assert.Equal(t, 1.3, s.PairHi)
 
 	none := summarize(Row{Workload: "x", A: []Sample{{OpsPerSec: 10}}})
 	assert.True(t, math.IsNaN(none.Ratio), "no redis result: no ratio")
@@ -66,7 +71,7 @@ func TestFormatting(t *testing.T) {
 
 func sampleReport() *Report {
 	rows := []Row{
-		{Workload: "get-p1", A: []Sample{{OpsPerSec: 120000, P50: ms(0.3), P99: ms(1), P999: ms(2)}}, B: []Sample{{OpsPerSec: 100000, P50: ms(0.4), P99: ms(1.2), P999: ms(2.5)}}},
+		{Workload: "get-p1", A: []Sample{{OpsPerSec: 120000, P50: ms(0.3), P99: ms(1), P999: ms(2)}}, B: []Sample{{OpsPerSec: 100000, P50: ms(0.4), P99: ms(1.2), P999: ms(2.5)}}, Pairs: []float64{1.25, 1.1, 1.2}},
 		{Workload: "setex-p16", A: []Sample{{OpsPerSec: 400000}}, B: []Sample{{OpsPerSec: 500000}}},
 		{Workload: "mix-p1", A: nil, AErr: []string{"crash"}, B: []Sample{{OpsPerSec: 90000}}},
 	}
@@ -95,7 +100,7 @@ func TestReportOutputs(t *testing.T) {
 
 	var md bytes.Buffer
 	rep.WriteMarkdown(&md)
-	assert.Contains(t, md.String(), "| get-p1 | 120,000 | 100,000 | **1.20x** | 0.300 / 1.000 / 2.000 | 0.400 / 1.200 / 2.500 |  |")
+	assert.Contains(t, md.String(), "| get-p1 | 120,000 | 100,000 | **1.20x** | 1.10-1.25 | 0.300 / 1.000 / 2.000 | 0.400 / 1.200 / 2.500 |  |")
 	assert.Contains(t, md.String(), "| redis | 1000 |")
 	assert.Contains(t, md.String(), "  log line 1\n")
 
@@ -104,7 +109,10 @@ func TestReportOutputs(t *testing.T) {
 	recs, err := csv.NewReader(&c).ReadAll()
 	require.NoError(t, err)
 	require.Len(t, recs, 1+3+1, "header, 3 workloads, RSS line (no used_memory line: sessiond did not report it)")
-	assert.Equal(t, []string{"get-p1", "sessiond", "redis", "120000.000", "100000.000", "1.200"}, recs[1][:6])
+	assert.Equal(t, []string{"get-p1", "sessiond", "redis", "120000.000", "100000.000", "1.200", "1.100", "1.250"}, recs[1][:8])
+	for _, rec := range recs {
+		require.Len(t, rec, len(recs[0]), "every line has the header's columns")
+	}
 	assert.Equal(t, "", recs[3][5], "no ratio without a sessiond result")
 	assert.Equal(t, "mem-rss-bytes-per-session-1000", recs[4][0])
 
