@@ -132,7 +132,7 @@ func cmdSrandmember(x *call) {
 	if !ok {
 		return
 	}
-	if n < -(1<<63-1) {
+	if n < -(1<<63 - 1) {
 		x.r.error("ERR value is out of range")
 		return
 	}

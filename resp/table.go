@@ -66,9 +66,6 @@ func (c *command) keys(args [][]byte) [][]byte {
 // commandTable is the whole supported surface, keyed by lower-case name.
 type commandTable map[string]*command
 
-
-
-
 func buildTable() commandTable {
 	t := commandTable{}
 	for _, family := range [][]*command{connectionCommands(), stringCommands(), keyCommands(), setCommands(), txCommands(), serverCommands()} {
