@@ -1,0 +1,80 @@
+package snapshot
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// FuzzDecoder feeds arbitrary bytes to the Decoder. Properties: it never
+// panics; it never allocates far beyond the input (readers with and without
+// a known size); and when a file decodes cleanly, its records re-encode and
+// decode to the same records.
+func FuzzDecoder(f *testing.F) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for range 4 {
+		recs := randRecords(rng, 6)
+		for i := range recs { // keep seeds small
+			if len(recs[i].Str) > 100 {
+				recs[i].Str = recs[i].Str[:100]
+			}
+			if len(recs[i].Members) > 20 {
+				recs[i].Members = recs[i].Members[:20]
+			}
+		}
+		f.Add(encode(f, map[string]string{"redis-ver": "7.0.15", "redis-bits": "64"}, recs))
+	}
+	for _, body := range [][]byte{
+		strKey("k", []byte{0xC0, 0x7B}),
+		strKey("k", []byte{0xC2, 0xFF, 0xFF, 0xFF, 0x7F}),
+		strKey("k", []byte{0xC3, 5, 36, 0x00, 'a', 0xE0, 26, 0x00}),
+		setObj(typeSetIntset, "s", intset(2, -2, 5, 300)),
+		setObj(typeSetIntset, "s", intset(8, -1<<40, 0, 1<<40)),
+		setObj(typeSetListpack, "s", listpack(6, lpUint7(5), lpStr("hello"), lpInt13(-100),
+			lpInt(0xF1, -30000), lpInt(0xF3, 1<<30), lpInt(0xF4, 1<<40))),
+		cat([]byte{opSelectDB, 3, opResizeDB, 1, 1, opExpireTimeMs}, binary.LittleEndian.AppendUint64(nil, 1700000000123),
+			[]byte{opIdle, 5, opFreq, 7}, strKey("k", rawStr("v"))),
+		cat([]byte{typeZset}, rawStr("x"), []byte{1}, rawStr("a"), []byte{3, '1', '.', '5'}),
+		cat([]byte{typeListQuicklist2}, rawStr("x"), []byte{1, 2}, rawStr("lp")),
+		cat([]byte{typeModule2}, rawStr("x"), []byte{1, moduleOpString}, rawStr("b"), []byte{moduleOpEOF}),
+	} {
+		f.Add(rdbFile(10, body))
+	}
+	f.Add(rdbFile(3, strKey("k", rawStr("v"))))
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		opts := DecoderOptions{SkipUnsupported: len(data)%2 == 0}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		got, _, err := decodeAll(data, opts)
+		got2, _, err2 := decodeFrom(onlyReader{bytes.NewReader(data)}, opts)
+		runtime.ReadMemStats(&after)
+		// Two read buffers (at most 256 KiB each) plus a bounded multiple of
+		// the input: an LZF string may expand 88x, and decoded integers and
+		// per-member slice headers cost more than their encoded bytes.
+		limit := uint64(2*decBufSize + 1<<20 + 400*len(data))
+		require.LessOrEqual(t, after.TotalAlloc-before.TotalAlloc, limit, "allocated for %d input bytes", len(data))
+		// Knowing the size changes only how early a bad length is caught.
+		require.Equal(t, err == nil, err2 == nil, "sized: %v, unsized: %v", err, err2)
+		if err != nil {
+			return
+		}
+		require.Equal(t, got, got2)
+		// Re-encode (grouping by database as the Encoder expects nothing in
+		// particular: records carry their DB) and decode again.
+		var buf bytes.Buffer
+		e := NewEncoder(&buf)
+		require.NoError(t, e.WriteHeader(nil))
+		for _, r := range got {
+			require.NoError(t, e.WriteRecord(toRecord(r)))
+		}
+		require.NoError(t, e.Close())
+		again, _, err := decodeAll(buf.Bytes(), DecoderOptions{})
+		require.NoError(t, err)
+		require.Equal(t, got, again)
+	})
+}
