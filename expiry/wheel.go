@@ -31,8 +31,10 @@ type Options struct {
 	Tick      time.Duration // wheel resolution, a whole number of ms; default 10ms
 	Slots     int           // slots per level, a power of two in [2, 1<<20]; default 1024
 	BatchSize int           // max keys handed to Store per batch before yielding; default 256
-	// Budget is the wall time one Advance may spend before it leaves the
-	// remaining due work for the next call and counts Stats.TimeCapReached.
+	// Budget is the time one Advance may spend working (taking batches,
+	// waiting for Store, filing results; time yielded to other goroutines
+	// between batches does not count) before it leaves the remaining due
+	// work for the next call and counts Stats.TimeCapReached.
 	// Default Tick/2. (Addition to the original contract.)
 	Budget time.Duration
 	Clock  Clock        // default: real time
@@ -383,9 +385,10 @@ func (w *Wheel) hasWork(target uint64) bool {
 // whose deadline is before the last tick boundary at or before nowMs, plus
 // entries scheduled with a deadline already processed. It calls Store in
 // batches of at most BatchSize keys without holding the wheel's lock and
-// yields the processor between batches. If it runs longer than the budget it
-// stops, leaving the rest for the next call, and counts TimeCapReached. It
-// returns how many keys Store deleted. Calls are serialized.
+// yields the processor between batches. Once its work (not counting the
+// yields) exceeds the budget it stops, leaving the rest for the next call,
+// and counts TimeCapReached. It returns how many keys Store deleted. Calls
+// are serialized.
 //
 // A nowMs earlier than a previous call's (the clock moved backward) fires
 // nothing new; entries already due are still handed to Store with nowMs, and
@@ -393,12 +396,13 @@ func (w *Wheel) hasWork(target uint64) bool {
 func (w *Wheel) Advance(nowMs int64) int {
 	w.adv.Lock()
 	defer w.adv.Unlock()
-	start := w.now()
 	target := w.tickIndex(nowMs)
 	deleted, fired, stale := 0, 0, 0
+	var spent time.Duration // time spent working, not counting yields
 
 	w.mu.Lock()
 	for {
+		t := w.now()
 		batch := w.scratch[:0]
 		placed := 0
 		for len(batch) < w.batch && placed < placeChunk {
@@ -426,9 +430,11 @@ func (w *Wheel) Advance(nowMs int64) int {
 		for i, e := range batch {
 			res[i].deleted, res[i].next = w.store.ExpireIfDue(metaDB(e.meta), e.key, nowMs)
 		}
+		spent += w.now().Sub(t)
 		runtime.Gosched()
 
 		w.mu.Lock()
+		t = w.now()
 		for i, e := range batch {
 			fired++
 			if res[i].deleted {
@@ -446,7 +452,8 @@ func (w *Wheel) Advance(nowMs int64) int {
 			}
 		}
 		clear(batch) // do not keep deleted keys' bytes alive
-		if w.now().Sub(start) >= w.budget && w.hasWork(target) {
+		spent += w.now().Sub(t)
+		if spent >= w.budget && w.hasWork(target) {
 			w.stats.TimeCapReached++
 			w.log.Debug("expiry: tick budget reached, leaving work for the next tick",
 				"budget", w.budget, "pending", w.pendN)

@@ -69,10 +69,11 @@ func TestMetaPacking(t *testing.T) {
 }
 
 // TestTimeCapLeavesWorkForNextTick uses a budget clock that moves 1 ms per
-// reading: the budget of 2 ms is exhausted after the second batch.
+// reading. Advance reads it twice per work segment, two segments per batch,
+// so each batch costs 2 ms and the budget of 4 ms is spent after two.
 func TestTimeCapLeavesWorkForNextTick(t *testing.T) {
 	s := &countStore{}
-	w := newTestWheel(t, Options{Store: s, BatchSize: 100, Budget: 2 * time.Millisecond})
+	w := newTestWheel(t, Options{Store: s, BatchSize: 100, Budget: 4 * time.Millisecond})
 	var fake time.Time
 	w.now = func() time.Time { fake = fake.Add(time.Millisecond); return fake }
 	for i := range 1000 {

@@ -1,0 +1,141 @@
+// Package expiry reclaims expired keys on a deadline: a hierarchical timing
+// wheel of key deadlines, driven by one goroutine, that hands due keys to
+// the keyspace in bounded batches.
+//
+// # The keyspace is the truth
+//
+// The wheel only proposes. An entry says "key k in db d may expire at tick
+// t"; when t comes the wheel calls Store.ExpireIfDue(d, k, now), and the
+// keyspace re-checks the record's deadline under its stripe lock with its
+// one expiry predicate (expired once now > deadline) and deletes the key or
+// not. Entries are never searched for or removed when a key is refreshed,
+// renamed or deleted: the old entry goes stale and is recognised as such
+// when it fires. Reads never depend on the wheel (the keyspace expires
+// lazily on access); the wheel bounds how long an expired key keeps its
+// memory.
+//
+// # Ticks
+//
+// Time is cut into ticks of Options.Tick (a whole number of milliseconds,
+// 10 ms by default); tick i starts at Unix millisecond i*Tick. An entry with
+// deadline D fires at tick D/Tick+1, the first boundary strictly after D, so
+// that the keyspace agrees it is due whenever the wheel fires it. cur is
+// the last tick processed: Advance(now) processes every tick up to
+// now/Tick. A key is therefore reclaimed between 0 and 1 tick after its
+// deadline, plus the time Run takes to wake up (Run sleeps until each tick
+// boundary by Clock, not on a free-running ticker) and to work through the
+// due batch.
+//
+// A Schedule whose tick is already processed (a deadline in the past, or
+// the clock stepped back) goes to a "late" list that the next Advance fires
+// whatever its time argument.
+//
+// # Levels
+//
+// Each level has Slots slots (a power of two, 2^b); a slot of level l covers
+// 2^(b*l) ticks, so with the defaults (1024 slots of 10 ms) level 0 spans
+// 10.24 s, level 1 2.9 h, level 2 124 days, level 3 348 years. Levels are
+// allocated on first use; there are enough of them for any deadline (ticks
+// have at most 60 bits), so there are no rounds and no clamping in practice.
+//
+// An entry with tick t goes to the lowest level l at which t and cur agree
+// on every base-2^b digit above l (l is the highest differing bit of t^cur,
+// divided by b), in the slot numbered by t's digit at l. That digit is
+// greater than cur's, so the slot lies ahead in cur's current block. When
+// cur reaches the start of a level-l slot (l >= 1) the slot is cascaded:
+// its entries are re-filed relative to the new cur, to a lower level or
+// straight to firing. When cur reaches a level-0 slot it fires. So an entry
+// is moved at most once per level between its Schedule and its tick, and no
+// slot is ever scanned for entries that are not due: level-0 slots hold a
+// single tick, and higher-level slots are touched only to be emptied.
+//
+// Worked example (Tick 10 ms, Slots 1024, cur = tick 1000, time 10.000 s):
+//
+//	deadline 10.004 s -> tick 1001 -> 1001^1000 < 1024  -> level 0, slot 1001; fires at 10.010 s
+//	deadline 10.555 s -> tick 1056 -> top differing bit 10 -> level 1, slot 1056>>10 = 1;
+//	                     cascaded at tick 1024 (10.24 s) into level 0, slot 1056&1023 = 32;
+//	                     fires at tick 1056 (10.56 s)
+//	deadline +30 min  -> level 1, cascaded once into level 0 about 10 s before its tick
+//
+// Advance does not walk empty ticks: a bitmap of non-empty slots per level
+// gives the next tick at which a slot fires or cascades, and cur jumps
+// there. A forward clock jump of days costs in proportion to the occupied
+// slots passed, not the ticks.
+//
+// # Advance, batches and the time budget
+//
+// Due entries are taken out of the wheel (a slot is moved whole, O(1)) onto
+// a FIFO of pending slots and handed to Store at most BatchSize at a time.
+// The wheel's lock (which Schedule takes) is held only to take a batch and
+// to file the results, never across Store calls; each Store call takes one
+// stripe lock, so no stripe lock is held across a batch either. Between
+// batches Advance calls runtime.Gosched, so under load the expiry goroutine
+// shares its processor with request goroutines. Re-filing cascaded entries
+// is also chunked (4096 per lock hold), so even a cascade of a million keys
+// never blocks Schedule for long. Advance calls are serialized by a second
+// mutex that Schedule never takes.
+//
+// If one Advance has run for Options.Budget of wall time (Tick/2 by
+// default) and due work remains, it stops, counts Stats.TimeCapReached and
+// leaves the rest, in deadline order, for the next tick. Wall time rather
+// than CPU time is deliberate: when the machine is busy, expiry backs off.
+// As a measure, a 256-stripe map store takes about 150-300 ns per key, so
+// 1M keys expiring within one second cost 15-30% of one core, well inside
+// the budget; the budget only bites when far more than that expire in the
+// same tick.
+//
+// # When an entry fires
+//
+//   - Store deleted the key: counted in Stats.ExpiredKeys.
+//   - The key is absent or has no deadline (deleted, renamed, persisted,
+//     flushed): the entry is stale and dropped.
+//   - The key's deadline is later than the entry's tick (refreshed): stale
+//     and dropped, because the keyspace scheduled the new deadline itself.
+//   - The key's deadline is at or before the entry's tick but Store says it
+//     is not due (the clock went backward since): the entry is re-filed at
+//     cur+1 and tried again, never dropped.
+//
+// Stale entries count in Stats.StaleEntries and LastTickStaleRatio. An
+// entry is handed to Store once per firing and fires once; a backward clock
+// jump fires nothing new and loses nothing.
+//
+// # What the keyspace must do
+//
+//   - Call Schedule for every deadline it sets or changes (SET EX/PX/EXAT,
+//     EXPIRE and friends, GETEX, SETEX, RENAME and MOVE for the new name or
+//     database, RESTORE, snapshot load, and every key of both databases on
+//     SWAPDB), after releasing its stripe lock. The wheel keeps every entry,
+//     so concurrent schedules may arrive in any order. It need not schedule
+//     when a deadline is unchanged (SET KEEPTTL): the existing entry stands.
+//   - Pass its own map key string, so the wheel shares the key's bytes.
+//   - Implement ExpireIfDue with the same predicate as lazy expiry.
+//   - On FLUSHALL call Reset before clearing the stripes: a key set after
+//     the flush then has its entry scheduled after the Reset. FLUSHDB needs
+//     nothing (ResetDB is a no-op): the flushed entries go stale.
+//
+// # Memory
+//
+// A slot stores entries in two forms. Consecutive entries of a slot with
+// the same (tick, db) - the common case, as sessions get the same TTL over
+// and over, and within a level-0 slot every entry has the same tick - are
+// run-length encoded: the key string header (16 bytes) in one slice plus one
+// 16-byte run header per group. Other entries carry their own packed
+// tick<<4|db word: 24 bytes. Measured on 1M entries (BenchmarkMemoryPerEntry,
+// heap after GC, including slice growth slack): 18 B/entry for a fixed TTL
+// or a storm, 26 B/entry when every neighbour differs (alternating
+// databases, or TTLs with random jitter of minutes). Key bytes are not
+// counted: they belong to the keyspace. Each level in use costs Slots*72
+// bytes of slot headers plus a bitmap (72 KiB with the defaults); two or
+// three levels are typical.
+//
+// Slices are append-only while a slot fills. When a slot is drained its
+// buffers are cleared (so they do not pin deleted keys' bytes) and kept for
+// reuse if they hold at most 1024 entries (up to 64 such buffers); larger
+// ones, as a storm leaves, are dropped so that their memory returns.
+//
+// Refreshing a TTL adds an entry and the old one stays until its own tick,
+// so a sliding-expiration session refreshed every r seconds with a TTL of T
+// costs about T/r entries. A keyspace that wants one entry per key can stop
+// scheduling extensions only together with a wheel that re-files stale
+// entries at the later deadline; that would be a change of this contract.
+package expiry
