@@ -75,14 +75,19 @@
 // never blocks Schedule for long. Advance calls are serialized by a second
 // mutex that Schedule never takes.
 //
-// If one Advance has run for Options.Budget of wall time (Tick/2 by
-// default) and due work remains, it stops, counts Stats.TimeCapReached and
-// leaves the rest, in deadline order, for the next tick. Wall time rather
-// than CPU time is deliberate: when the machine is busy, expiry backs off.
-// As a measure, a 256-stripe map store takes about 150-300 ns per key, so
-// 1M keys expiring within one second cost 15-30% of one core, well inside
-// the budget; the budget only bites when far more than that expire in the
-// same tick.
+// If the work of one Advance (taking batches, Store calls, filing results;
+// not the time yielded between batches) reaches Options.Budget, 3/4 of a
+// tick by default, and due work remains, it stops, counts
+// Stats.TimeCapReached and leaves the rest, in deadline order, for the next
+// tick. The budget caps the expiry goroutine's share of one core while it is
+// behind; it does not govern request latency, which the batches do: a
+// request that becomes runnable on the expiry goroutine's processor waits at
+// most one batch (256 keys, on the order of 100 us) or is stolen by the
+// other processor. The budget must stay well above the steady cost of the
+// worst storm to be absorbed: a keyspace-like Store costs roughly 150-500
+// ns per key (more when the keyspace is large and cache-cold), so 1M keys
+// expiring within one second need 15-50% of a core, and 3/4 of a tick
+// leaves headroom while always leaving a quarter of each tick to requests.
 //
 // # When an entry fires
 //

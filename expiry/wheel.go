@@ -35,7 +35,7 @@ type Options struct {
 	// waiting for Store, filing results; time yielded to other goroutines
 	// between batches does not count) before it leaves the remaining due
 	// work for the next call and counts Stats.TimeCapReached.
-	// Default Tick/2. (Addition to the original contract.)
+	// Default 3/4 of Tick. (Addition to the original contract.)
 	Budget time.Duration
 	Clock  Clock        // default: real time
 	Store  Store        // required
@@ -162,7 +162,7 @@ func New(opts Options) (*Wheel, error) {
 		return nil, fmt.Errorf("expiry: BatchSize %d is negative", opts.BatchSize)
 	}
 	if opts.Budget == 0 {
-		opts.Budget = opts.Tick / 2
+		opts.Budget = opts.Tick * 3 / 4
 	}
 	if opts.Budget < 0 {
 		return nil, fmt.Errorf("expiry: Budget %v is negative", opts.Budget)
