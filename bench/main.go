@@ -150,7 +150,12 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, &o)
+	interrupted := ctx.Err() != nil
 	stop()
+	if interrupted {
+		fmt.Fprintln(os.Stderr, "bench: interrupted; servers stopped, no results written")
+		os.Exit(130)
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		var ue usageError
@@ -262,6 +267,18 @@ func run(ctx context.Context, o *options) error {
 	}
 
 	aLabel, aBin := "sessiond", o.sessiondBin
+	if aBin != "" && o.target == kindSessiond {
+		st, err := os.Stat(aBin)
+		if err != nil {
+			return usageError{fmt.Errorf("--sessiond-bin: %w", err)}
+		}
+		if st.IsDir() || st.Mode()&0o111 == 0 {
+			return usageError{fmt.Errorf("--sessiond-bin %s is not an executable file", aBin)}
+		}
+		if aBin, err = filepath.Abs(aBin); err != nil {
+			return err
+		}
+	}
 	if o.target == kindRedis {
 		aLabel, aBin = "redis-a", redisServer
 	} else if aBin == "" {
