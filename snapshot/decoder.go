@@ -12,7 +12,7 @@ import (
 
 // maxStringLen bounds one decoded string (and an LZF string's claimed
 // uncompressed size). Redis's own proto-max-bulk-len default is 512 MiB.
-const maxStringLen = 1 << 32
+const maxStringLen = 1<<31 - 1
 
 // maxLZFRatio bounds rawlen/clen of an LZF string: the best LZF can do is a
 // 3-byte back reference expanding to 264 bytes, so anything claiming more is
