@@ -78,3 +78,48 @@ func FuzzDecoder(f *testing.F) {
 		require.Equal(t, got, again)
 	})
 }
+
+// FuzzListpack feeds arbitrary blobs to the listpack and intset parsers:
+// they never panic, and an accepted listpack rebuilt from its elements (as
+// strings) parses to the same elements.
+func FuzzListpack(f *testing.F) {
+	f.Add(listpack(6, lpUint7(5), lpStr("hello"), lpInt13(-100), lpInt(0xF1, -30000), lpInt(0xF3, 1<<30), lpInt(0xF4, 1<<40)))
+	f.Add(listpack(0xFFFF, lpStr(string(make([]byte, 200))), lpInt(0xF2, -5)))
+	f.Add(intset(2, -2, 5, 300))
+	f.Add(intset(8, -1<<40, 0, 1<<40))
+	f.Fuzz(func(t *testing.T, blob []byte) {
+		d := &Decoder{}
+		_ = d.parseIntset(blob)
+		d = &Decoder{}
+		if d.parseListpack(blob) != nil {
+			return
+		}
+		var entries [][]byte
+		var want []string
+		for _, m := range d.members {
+			entries = append(entries, lpStr(string(m)))
+			want = append(want, string(m))
+		}
+		d2 := &Decoder{}
+		require.NoError(t, d2.parseListpack(listpack(len(entries), entries...)))
+		var got []string
+		for _, m := range d2.members {
+			got = append(got, string(m))
+		}
+		require.Equal(t, want, got)
+	})
+}
+
+// FuzzLZF decompresses arbitrary input into buffers of arbitrary size: it
+// never panics or writes out of bounds, and succeeds only when the output
+// is filled exactly.
+func FuzzLZF(f *testing.F) {
+	f.Add([]byte{0x00, 'a', 0xE0, 26, 0x00}, uint16(36))
+	f.Add([]byte{0x02, 'a', 'b', 'c', 0xE0, 0x00, 0x02, 0x20, 0x05, 0x04, 'x', 'y', 'z', '!', '?'}, uint16(20))
+	f.Fuzz(func(t *testing.T, in []byte, n uint16) {
+		out := make([]byte, n)
+		if err := lzfDecompress(in, out); err != nil {
+			require.ErrorIs(t, err, errLZF)
+		}
+	})
+}

@@ -351,3 +351,37 @@ func TestDecodeRedisWrittenFile(t *testing.T) {
 	require.ErrorIs(t, err, ErrUnsupportedType)
 	assert.Regexp(t, `key "a-(list|hash|zset)" has type (list|hash|zset)`, err.Error())
 }
+
+// TestListpackParserOnRedisListpack checks parseListpack against listpacks
+// Redis itself wrote. Redis 7.0 does not write listpack sets (7.2 does), but
+// its small hashes are listpacks (RDB type 16) with the same entry
+// encodings, integers included.
+func TestListpackParserOnRedisListpack(t *testing.T) {
+	requireTool(t, "redis-server")
+	dir := t.TempDir()
+	rc := startRedis(t, dir)
+	rc.must("CONFIG", "SET", "hash-max-listpack-value", "8192")
+	pairs := []string{
+		"u7", "5", "u7max", "127", "i13", "-100", "i13b", "4000",
+		"i16", "-30000", "i24", "8000000", "i32", "-2000000000", "i64", "1099511627776",
+		"s6", "hello", "empty", "", "s12", strings.Repeat("x", 100), "s32", strings.Repeat("y", 4100),
+		"bin", "\x00\xff\x80",
+	}
+	rc.must(append([]string{"HSET", "lp-hash"}, pairs...)...)
+	rc.must("SAVE")
+	data, err := os.ReadFile(filepath.Join(dir, "dump.rdb"))
+	require.NoError(t, err)
+
+	prefix := cat([]byte{typeHashListpack}, rawStr("lp-hash"))
+	i := bytes.Index(data, prefix)
+	require.GreaterOrEqual(t, i, 0, "Redis wrote lp-hash as a listpack (type 16)")
+	d := &Decoder{rd: newReader(bytes.NewReader(data[i+len(prefix):]))}
+	blob, err := d.readString("listpack") // Redis may have LZF-compressed it
+	require.NoError(t, err)
+	require.NoError(t, d.parseListpack(blob))
+	var got []string
+	for _, m := range d.members {
+		got = append(got, string(m))
+	}
+	assert.Equal(t, pairs, got)
+}
