@@ -158,8 +158,8 @@ func New(opts Options) (*Wheel, error) {
 	if opts.BatchSize == 0 {
 		opts.BatchSize = DefaultBatchSize
 	}
-	if opts.BatchSize < 0 {
-		return nil, fmt.Errorf("expiry: BatchSize %d is negative", opts.BatchSize)
+	if opts.BatchSize < 0 || opts.BatchSize > 1<<20 {
+		return nil, fmt.Errorf("expiry: BatchSize %d is not in [1, %d]", opts.BatchSize, 1<<20)
 	}
 	if opts.Budget == 0 {
 		opts.Budget = opts.Tick * 3 / 4

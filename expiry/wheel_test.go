@@ -33,6 +33,7 @@ func TestNewValidates(t *testing.T) {
 		{"negative tick", expiry.Options{Store: s, Tick: -time.Millisecond}, false},
 		{"1ms tick", expiry.Options{Store: s, Tick: time.Millisecond}, true},
 		{"negative batch", expiry.Options{Store: s, BatchSize: -1}, false},
+		{"huge batch", expiry.Options{Store: s, BatchSize: 1<<20 + 1}, false},
 		{"negative budget", expiry.Options{Store: s, Budget: -1}, false},
 	}
 	for _, c := range cases {
