@@ -673,5 +673,5 @@ func (d *Decoder) readErr(off int64, what string, err error) error {
 }
 
 func (d *Decoder) ioErr(off int64, what string, err error) error {
-	return &DecodeError{Offset: off, Reason: what, Err: err}
+	return &DecodeError{Offset: off, Reason: what + ": " + err.Error(), Err: err}
 }

@@ -357,4 +357,6 @@ func TestIOErrorIsNotCorruption(t *testing.T) {
 	_, _, err := decodeFrom(&errReader{data: data[:15], err: boom}, DecoderOptions{})
 	require.ErrorIs(t, err, boom)
 	assert.NotErrorIs(t, err, ErrCorrupt)
+	assert.Contains(t, err.Error(), "disk on fire")
+	assert.Contains(t, err.Error(), "snapshot: offset ")
 }
