@@ -270,6 +270,8 @@ func TestDecodeRedisWrittenFile(t *testing.T) {
 			"lzf-text":  strings.Repeat("session:user=42;role=admin;", 50),
 			"binary":    randBytes(rng, 200),
 			"large-raw": randBytes(rng, 100_000),
+			// Keys and members are LZF-compressed too when long enough.
+			"long-key-" + strings.Repeat("z", 40): "v",
 		}
 		for k, v := range strs {
 			rc.must("SET", k, v)
@@ -281,6 +283,8 @@ func TestDecodeRedisWrittenFile(t *testing.T) {
 			"intset64":  {"5000000000", "-5000000000", "0"},
 			"small-str": {"a", "b", "c", ""},
 			"mixed":     {"1", "two", "3"},
+			"lzf-members": {strings.Repeat("m", 60), strings.Repeat("n", 60) + "x",
+				strings.Repeat("o", 30000)},
 		}
 		var big, bigInts []string
 		for i := range 1000 {
