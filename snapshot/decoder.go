@@ -239,6 +239,14 @@ func (d *Decoder) readObject(off int64, t byte) (*Record, error) {
 	if !isObjectType(t) {
 		return nil, d.corrupt(off, fmt.Sprintf("unknown opcode or value type 0x%02x", t))
 	}
+	// Reuse the buffers, but do not pin one huge value's memory for the
+	// rest of the file.
+	if cap(d.arena) > 8<<20 {
+		d.arena = nil
+	}
+	if cap(d.members) > 1<<16 {
+		d.members = nil
+	}
 	d.arena = d.arena[:0]
 	d.members = d.members[:0]
 	key, err := d.readString("key")

@@ -81,7 +81,23 @@
 // Encoder errors are plain wrapped errors; they come from invalid records
 // (a caller bug) or from the destination writer, and are sticky too.
 //
+// # Publishing and concurrency
+//
 // WriteFileAtomic publishes a file the way Redis does: temp-<pid>.rdb in the
 // same directory, fsync, close, rename over the target, fsync of the
-// directory.
+// directory. Encoder and Decoder are not safe for concurrent use, and only
+// one WriteFileAtomic may run per directory at a time; the package has no
+// global state besides read-only tables and a test hook.
+//
+// # Compatibility checks
+//
+// The tests verify, when redis-server is installed (CI=true makes its
+// absence a failure): that redis-check-rdb accepts Encoder output; that
+// redis-server loads it with every value, set member and PTTL intact (and
+// drops an already-expired key); that the Decoder reads a dump.rdb written
+// by redis-server (int-encoded and LZF strings, LZF keys and members,
+// intsets of every width, hashtable sets, expiries in several databases,
+// skipped lists, hashes and sorted sets); and that the listpack parser reads
+// listpacks Redis wrote. Listpack sets (type 20) are written only by Redis
+// 7.2+, so they are covered by hand-built golden files.
 package snapshot
