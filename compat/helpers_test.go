@@ -62,10 +62,11 @@ func startProxy(t testing.TB, target string) *proxy {
 				io.Copy(c, s)
 				c.Close()
 			}()
-			go func() { // client -> server, parsed on the way
+			go func() { // client -> server: each command is recorded before it is forwarded
 				defer p.wg.Done()
 				defer s.Close()
-				r := bufio.NewReader(io.TeeReader(c, s))
+				raw := &rawRecorder{r: c}
+				r := bufio.NewReader(raw)
 				for {
 					cmd, err := readCommand(r)
 					if err != nil {
@@ -74,6 +75,13 @@ func startProxy(t testing.TB, target string) *proxy {
 					p.mu.Lock()
 					p.conns[idx] = append(p.conns[idx], cmd)
 					p.mu.Unlock()
+					if r.Buffered() == 0 {
+						// Everything read so far has been parsed and
+						// recorded: forward it (a pipeline in one write).
+						if _, err := s.Write(raw.take()); err != nil {
+							return
+						}
+					}
 				}
 			}()
 		}
@@ -88,6 +96,24 @@ func startProxy(t testing.TB, target string) *proxy {
 		p.wg.Wait()
 	})
 	return p
+}
+
+// rawRecorder keeps the bytes read from r until take is called.
+type rawRecorder struct {
+	r   io.Reader
+	buf []byte
+}
+
+func (w *rawRecorder) Read(b []byte) (int, error) {
+	n, err := w.r.Read(b)
+	w.buf = append(w.buf, b[:n]...)
+	return n, err
+}
+
+func (w *rawRecorder) take() []byte {
+	b := w.buf
+	w.buf = nil
+	return b
 }
 
 // readCommand parses one client command: a RESP multibulk or an inline line.
