@@ -40,57 +40,55 @@ type run struct {
 // entry arrives with the same meta as the last single, the single is promoted
 // into a new run. The order of entries within a slot carries no meaning.
 //
-// All slices are append-only; a slot is emptied only as a whole (when its
-// tick fires or it is cascaded to a lower level).
+// keys and singles are append-only block lists, so a slot that grows to a
+// million entries never copies them and wastes at most one block; a slot is
+// emptied only as a whole (when its tick fires or it is cascaded).
 type slot struct {
-	keys    []string // keys of all runs, run after run
+	keys    blocks[string] // keys of all runs, run after run
 	runs    []run
-	singles []entry
+	singles blocks[entry]
 }
 
 // add appends key with meta m to s.
 func (s *slot) add(key string, m uint64) {
 	if n := len(s.runs); n > 0 && s.runs[n-1].meta == m {
-		s.keys = append(s.keys, key)
+		s.keys.push(key, keysPerBlock)
 		s.runs[n-1].n++
 		return
 	}
-	if n := len(s.singles); n > 0 && s.singles[n-1].meta == m {
-		prev := s.singles[n-1].key
-		s.singles[n-1] = entry{}
-		s.singles = s.singles[:n-1]
-		s.keys = append(s.keys, prev, key)
+	if last := s.singles.last(); last != nil && last.meta == m {
+		prev := s.singles.pop()
+		s.keys.push(prev.key, keysPerBlock)
+		s.keys.push(key, keysPerBlock)
 		s.runs = append(s.runs, run{meta: m, n: 2})
 		return
 	}
-	s.singles = append(s.singles, entry{key: key, meta: m})
+	s.singles.push(entry{key: key, meta: m}, entriesPerBlock)
 }
 
 // len returns the number of entries in s.
-func (s *slot) len() int { return len(s.keys) + len(s.singles) }
+func (s *slot) len() int { return s.keys.n + s.singles.n }
 
 // empty reports whether s holds no entries.
-func (s *slot) empty() bool { return len(s.keys) == 0 && len(s.singles) == 0 }
+func (s *slot) empty() bool { return s.keys.n == 0 && s.singles.n == 0 }
 
-// cap returns the capacity of s in entries, the measure used to decide
+// capacity returns the capacity of s in entries, the measure used to decide
 // whether its buffers are worth keeping.
-func (s *slot) capacity() int { return cap(s.keys) + cap(s.singles) }
+func (s *slot) capacity() int { return s.keys.capacity() + s.singles.capacity() }
 
-// clear drops the contents of s but keeps its buffers. The backing arrays are
-// zeroed so that they no longer keep deleted keys' bytes alive.
-func (s *slot) clear() {
-	clear(s.keys)
-	clear(s.singles)
-	s.keys = s.keys[:0]
+// reset empties s, keeping only its first blocks (cleared, so that they no
+// longer keep deleted keys' bytes alive) for reuse.
+func (s *slot) reset() {
+	s.keys.reset()
+	s.singles.reset()
 	s.runs = s.runs[:0]
-	s.singles = s.singles[:0]
 }
 
 // cursor walks the entries of a slot in storage order: runs first, then
 // singles.
 type cursor struct {
 	run  int // index into runs
-	left int // keys left in runs[run]
+	left int // keys left in runs[run-1]
 	key  int // index into keys
 	one  int // index into singles
 }
@@ -103,15 +101,100 @@ func (c *cursor) next(s *slot) (key string, m uint64, ok bool) {
 		c.run++
 	}
 	if c.left > 0 {
-		key, m = s.keys[c.key], s.runs[c.run-1].meta
+		key, m = s.keys.at(c.key, keysPerBlock), s.runs[c.run-1].meta
 		c.key++
 		c.left--
 		return key, m, true
 	}
-	if c.one < len(s.singles) {
-		e := s.singles[c.one]
+	if c.one < s.singles.n {
+		e := s.singles.at(c.one, entriesPerBlock)
 		c.one++
 		return e.key, e.meta, true
 	}
 	return "", 0, false
+}
+
+// Elements per block of a block list. A block of either kind takes 8184
+// bytes plus the 8-byte header Go puts on pointer-carrying objects over 512
+// bytes, exactly the 8192-byte size class: no rounding waste.
+const (
+	keysPerBlock    = 511 // 16-byte string headers
+	entriesPerBlock = 341 // 24-byte entries
+)
+
+// blocks is an append-only list stored in blocks of per elements (per is
+// passed to each method and is the same for the life of the list). Every
+// block but the last is full. The first block starts small and doubles, so
+// that the many small slots of a quiet wheel stay small; later blocks are
+// allocated full size and never copied.
+type blocks[T any] struct {
+	b [][]T
+	n int // elements
+}
+
+func (l *blocks[T]) push(v T, per int) {
+	k := len(l.b)
+	switch {
+	case k == 0:
+		l.b = append(l.b, make([]T, 0, min(4, per)))
+		k++
+	case len(l.b[k-1]) == per:
+		l.b = append(l.b, make([]T, 0, per))
+		k++
+	case len(l.b[k-1]) == cap(l.b[k-1]): // the first block, growing
+		nb := make([]T, len(l.b[0]), min(2*cap(l.b[0]), per))
+		copy(nb, l.b[0])
+		l.b[0] = nb
+	}
+	l.b[k-1] = append(l.b[k-1], v)
+	l.n++
+}
+
+// at returns element i.
+func (l *blocks[T]) at(i, per int) T { return l.b[i/per][i%per] }
+
+// last returns a pointer to the last element, or nil if l is empty.
+func (l *blocks[T]) last() *T {
+	if l.n == 0 {
+		return nil
+	}
+	b := l.b[len(l.b)-1]
+	return &b[len(b)-1]
+}
+
+// pop removes and returns the last element. l must not be empty.
+func (l *blocks[T]) pop() T {
+	k := len(l.b) - 1
+	b := l.b[k]
+	v := b[len(b)-1]
+	var zero T
+	b[len(b)-1] = zero
+	l.b[k] = b[:len(b)-1]
+	if len(l.b[k]) == 0 && k > 0 {
+		l.b[k] = nil
+		l.b = l.b[:k]
+	}
+	l.n--
+	return v
+}
+
+// capacity returns the number of elements l can hold without allocating.
+func (l *blocks[T]) capacity() int {
+	c := 0
+	for _, b := range l.b {
+		c += cap(b)
+	}
+	return c
+}
+
+// reset empties l, keeping its first block, cleared.
+func (l *blocks[T]) reset() {
+	if len(l.b) == 0 {
+		return
+	}
+	clear(l.b[0])
+	l.b[0] = l.b[0][:0]
+	clear(l.b[1:])
+	l.b = l.b[:1]
+	l.n = 0
 }

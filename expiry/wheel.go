@@ -55,10 +55,9 @@ const (
 	// placeChunk bounds how many entries Advance re-files (cascades) under
 	// one hold of the wheel lock.
 	placeChunk = 4096
-	// keepCap is the largest slot capacity, in entries, whose buffers are
-	// kept for reuse once the slot is drained; bigger ones (left by a storm)
-	// are dropped so that their memory returns to the heap.
-	keepCap = 1024
+	// keepCap bounds the capacity, in entries, of the buffers a drained
+	// slot keeps for reuse (its first blocks).
+	keepCap = keysPerBlock + entriesPerBlock
 	// maxSpare bounds the number of drained slot buffers kept for reuse.
 	maxSpare = 64
 )
@@ -358,13 +357,20 @@ func (w *Wheel) pop() (key string, m uint64, ok bool) {
 	}
 }
 
-// recycle keeps a drained slot's buffers for reuse unless they are big.
-// w.mu must be held.
+// recycle keeps a drained slot's first blocks for reuse; the rest of a big
+// slot (as a storm leaves) is dropped so that its memory returns. w.mu must
+// be held.
 func (w *Wheel) recycle(s slot) {
-	if s.capacity() == 0 || s.capacity() > keepCap || len(w.spare) >= maxSpare {
+	if len(w.spare) >= maxSpare {
 		return
 	}
-	s.clear()
+	s.reset()
+	if cap(s.runs) > keepCap {
+		s.runs = nil
+	}
+	if s.capacity() == 0 {
+		return
+	}
 	w.spare = append(w.spare, s)
 }
 

@@ -41,9 +41,9 @@ func TestSlotRunsAndSingles(t *testing.T) {
 	s.add("d", meta(7, 1)) // a single
 	s.add("e", meta(9, 0)) // a single
 	s.add("f", meta(9, 0)) // promotes e
-	assert.Equal(t, []string{"a", "b", "c", "e", "f"}, s.keys)
+	assert.Equal(t, [][]string{{"a", "b", "c", "e", "f"}}, s.keys.b)
 	assert.Equal(t, []run{{meta(7, 0), 3}, {meta(9, 0), 2}}, s.runs)
-	assert.Equal(t, []entry{{"d", meta(7, 1)}}, s.singles)
+	assert.Equal(t, [][]entry{{{"d", meta(7, 1)}}}, s.singles.b)
 	assert.Equal(t, 6, s.len())
 
 	var got []string
@@ -57,9 +57,46 @@ func TestSlotRunsAndSingles(t *testing.T) {
 	}
 	assert.Equal(t, []string{"a@7/0", "b@7/0", "c@7/0", "e@9/0", "f@9/0", "d@7/1"}, got)
 
-	s.clear()
+	s.reset()
 	assert.True(t, s.empty())
-	assert.Equal(t, "", s.keys[:1][0], "cleared buffers hold no key bytes")
+	assert.Equal(t, "", s.keys.b[0][:1][0], "cleared buffers hold no key bytes")
+}
+
+func TestBlocks(t *testing.T) {
+	const per = 10
+	var l blocks[int]
+	for i := range 3*per + 7 {
+		l.push(i, per)
+	}
+	require.Equal(t, 3*per+7, l.n)
+	require.Len(t, l.b, 4)
+	for i := range l.b[:3] {
+		require.Len(t, l.b[i], per, "every block but the last is full")
+		require.Equal(t, per, cap(l.b[i]), "no block is bigger than per")
+	}
+	for i := range l.n {
+		require.Equal(t, i, l.at(i, per))
+	}
+	assert.Equal(t, 3*per+6, *l.last())
+	for i := 3*per + 6; i >= 2*per; i-- {
+		require.Equal(t, i, l.pop())
+	}
+	assert.Len(t, l.b, 2, "emptied blocks are dropped")
+	assert.Equal(t, 2*per-1, *l.last())
+	l.push(-1, per)
+	assert.Equal(t, -1, l.at(2*per, per))
+	l.reset()
+	assert.Zero(t, l.n)
+	assert.Nil(t, l.last())
+	assert.Len(t, l.b, 1)
+	assert.Equal(t, per, l.capacity(), "the first block is kept")
+	for len(l.b[0]) < 2 {
+		l.push(7, per)
+	}
+	for l.n > 0 {
+		l.pop()
+	}
+	assert.Len(t, l.b, 1, "the first block stays")
 }
 
 func TestMetaPacking(t *testing.T) {
