@@ -55,7 +55,8 @@
 //	deadline 10.555 s -> tick 1056 -> top differing bit 10 -> level 1, slot 1056>>10 = 1;
 //	                     cascaded at tick 1024 (10.24 s) into level 0, slot 1056&1023 = 32;
 //	                     fires at tick 1056 (10.56 s)
-//	deadline +30 min  -> level 1, cascaded once into level 0 about 10 s before its tick
+//	deadline +30 min  -> level 1 (level 2 across a 2.9 h boundary); cascaded into level 0
+//	                     at the start of its 10.24 s block, then fired
 //
 // Advance does not walk empty ticks: a bitmap of non-empty slots per level
 // gives the next tick at which a slot fires or cascades, and cur jumps
@@ -114,9 +115,14 @@
 //     when a deadline is unchanged (SET KEEPTTL): the existing entry stands.
 //   - Pass its own map key string, so the wheel shares the key's bytes.
 //   - Implement ExpireIfDue with the same predicate as lazy expiry.
-//   - On FLUSHALL call Reset before clearing the stripes: a key set after
-//     the flush then has its entry scheduled after the Reset. FLUSHDB needs
-//     nothing (ResetDB is a no-op): the flushed entries go stale.
+//   - Nothing on FLUSHDB or FLUSHALL: the flushed keys' entries go stale and
+//     are dropped at their ticks (ResetDB is a no-op). Reset frees that
+//     memory at once; if FLUSHALL calls it, it must do so before clearing
+//     the stripes, so that a key set after the flush has its entry
+//     scheduled after the Reset.
+//   - Count expired_keys itself (in ExpireIfDue and lazy expiry) and not add
+//     Stats.ExpiredKeys to it: every wheel deletion goes through
+//     ExpireIfDue.
 //
 // # Memory
 //

@@ -503,9 +503,10 @@ func (w *Wheel) untilNextTick() time.Duration {
 	return time.Duration(w.tickMs-rem) * time.Millisecond
 }
 
-// Reset drops every entry, for FLUSHALL, and releases the wheel's memory.
-// The keyspace must call it before it clears its stripes: an entry for a key
-// set after that point is then scheduled after the Reset and survives.
+// Reset drops every entry and releases the wheel's memory. It is optional on
+// FLUSHALL (the flushed keys' entries would go stale anyway); a keyspace
+// that calls it must do so before it clears its stripes, so that an entry
+// for a key set after the flush is scheduled after the Reset and survives.
 func (w *Wheel) Reset() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
