@@ -18,19 +18,24 @@ func (ks *Keyspace) Del(dbi int, keys [][]byte) int {
 			n = 1
 		}
 		s.mu.Unlock()
-	} else {
-		l := lockKeys(db, keys)
-		for _, k := range keys {
-			s := db.stripeFor(k)
-			if e, ok := ks.getLocked(s, k, now, true); ok {
-				s.deleteLocked(string(k), e)
-				n++
-			}
+		if n > 0 {
+			ks.modified(dbi, string(keys[0]))
 		}
-		l.unlock()
+		return n
 	}
+	l := lockKeys(db, keys)
+	var deleted [][]byte // only these changed: watchers of the others stay clean, as in Redis
+	for _, k := range keys {
+		s := db.stripeFor(k)
+		if e, ok := ks.getLocked(s, k, now, true); ok {
+			s.deleteLocked(string(k), e)
+			deleted = append(deleted, k)
+			n++
+		}
+	}
+	l.unlock()
 	if n > 0 {
-		ks.modifiedKeys(dbi, keys)
+		ks.modifiedKeys(dbi, deleted)
 	}
 	return n
 }

@@ -153,6 +153,15 @@ func (db *DB) stripeIndex(key []byte) int { return int(xxhash.Sum64(key) & db.ma
 
 func (db *DB) stripeFor(key []byte) *stripe { return &db.stripes[db.stripeIndex(key)] }
 
+// live reports whether key is in db and not expired at now.
+func (db *DB) live(key string, now int64) bool {
+	s := db.stripeFor([]byte(key))
+	s.mu.RLock()
+	e, ok := s.m[key]
+	s.mu.RUnlock()
+	return ok && !e.expiredAt(now)
+}
+
 // getLocked returns key's live entry. An expired entry is deleted (the
 // caller must hold the write lock for that; with only the read lock it is
 // reported absent and left for the wheel or a writer). s.mu must be held.
@@ -315,14 +324,20 @@ func (ks *Keyspace) Size(dbi int) (keys, expires int) {
 // garbage collector reclaims them off the request path.
 func (ks *Keyspace) Flush(dbi int) {
 	db := ks.db(dbi)
+	old := make([]map[string]entry, len(db.stripes)) // no longer shared: read without locks
 	for i := range db.stripes {
 		s := &db.stripes[i]
 		s.mu.Lock()
+		old[i] = s.m
 		s.m = make(map[string]entry)
 		s.expires = 0
 		s.mu.Unlock()
 	}
-	ks.modifiedDB(dbi)
+	now := ks.NowMs()
+	ks.modifiedDB(dbi, func(key string) bool {
+		e, ok := old[db.stripeIndex([]byte(key))][key]
+		return ok && !e.expiredAt(now)
+	})
 }
 
 // FlushAll empties every database.
@@ -342,8 +357,11 @@ func (ks *Keyspace) Swap(a, b int) {
 	da, db := ks.db(a), ks.db(b)
 	ks.dbs[a].Store(db)
 	ks.dbs[b].Store(da)
-	ks.modifiedDB(a)
-	ks.modifiedDB(b)
+	// A watched key changed if it is live on either side of the swap.
+	now := ks.NowMs()
+	either := func(key string) bool { return da.live(key, now) || db.live(key, now) }
+	ks.modifiedDB(a, either)
+	ks.modifiedDB(b, either)
 	ks.rescheduleDB(a)
 	ks.rescheduleDB(b)
 }

@@ -258,6 +258,13 @@ func TestWatchDirtiedByWritesExpiryAndFlush(t *testing.T) {
 	assert.True(t, w.Dirty(), "active expiry of a watched key dirties the watch")
 	ks.Unwatch(&w)
 
+	// As in Redis (touchAllWatchedKeysInDb), a flush changes only the keys
+	// that were there: a watched missing key stays clean.
+	ks.WatchKey(&w, 4, b("x"))
+	ks.Flush(4)
+	assert.False(t, w.Dirty(), "flushing a db without the watched key")
+	_, _ = ks.Set(4, b("x"), b("v"), SetArgs{})
+	ks.Unwatch(&w)
 	ks.WatchKey(&w, 4, b("x"))
 	ks.Flush(4)
 	assert.True(t, w.Dirty())

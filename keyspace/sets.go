@@ -167,13 +167,13 @@ func (ks *Keyspace) SMove(dbi int, src, dst, member []byte) (bool, error) {
 	ss, ds := db.stripeFor(src), db.stripeFor(dst)
 	se, sok := ks.getLocked(ss, src, now, true)
 	de, dok := ks.getLocked(ds, dst, now, true)
-	if (sok && se.kind != KindSet) || (dok && de.kind != KindSet) {
-		l.unlock()
-		return false, ErrWrongType
-	}
-	if !sok {
+	if !sok { // as in Redis, a missing source is 0 whatever dst holds
 		l.unlock()
 		return false, nil
+	}
+	if se.kind != KindSet || (dok && de.kind != KindSet) {
+		l.unlock()
+		return false, ErrWrongType
 	}
 	m := string(member)
 	if _, ok := se.set[m]; !ok {
@@ -192,10 +192,13 @@ func (ks *Keyspace) SMove(dbi int, src, dst, member []byte) (bool, error) {
 		de = entry{kind: KindSet, set: make(map[string]struct{}, 1)}
 		ds.putLocked(string(dst), entry{}, false, de)
 	}
+	_, had := de.set[m]
 	de.set[m] = struct{}{}
 	l.unlock()
 	ks.modified(dbi, string(src))
-	ks.modified(dbi, string(dst))
+	if !had { // as in Redis, dst changed only if the member was new there
+		ks.modified(dbi, string(dst))
+	}
 	return true, nil
 }
 
@@ -302,16 +305,21 @@ func (ks *Keyspace) SetCombineStore(dbi int, op SetOp, dst []byte, keys [][]byte
 	ds := db.stripeFor(dst)
 	de, dok := ks.getLocked(ds, dst, now, true)
 	dk := string(dst)
+	changed := true
 	if len(res) == 0 {
+		changed = dok // an empty result only deletes dst: no change if it was absent
 		if dok {
 			ds.deleteLocked(dk, de)
 		}
 	} else {
 		ds.putLocked(dk, de, dok, entry{kind: KindSet, set: res})
 	}
+	n := len(res) // res is published: other writers may change it once unlocked
 	l.unlock()
-	ks.modified(dbi, dk)
-	return len(res), nil
+	if changed {
+		ks.modified(dbi, dk)
+	}
+	return n, nil
 }
 
 // SScan returns members of key's set matching pattern. Sets are small

@@ -286,23 +286,16 @@ func FormatFloat(f float64) string {
 	return s
 }
 
-// IncrByFloat adds delta to key's numeric value and returns the new value as stored.
-func (ks *Keyspace) IncrByFloat(dbi int, key []byte, delta float64) ([]byte, error) {
+// IncrByFloat adds incr, a number as text, to key's numeric value and
+// returns the new value as stored. As in Redis the key's type and value are
+// checked before incr (ErrWrongType, then ErrNotFloat for either), and the
+// arithmetic and format are those of an x86-64 long double (longdouble.go).
+func (ks *Keyspace) IncrByFloat(dbi int, key []byte, incr []byte) ([]byte, error) {
 	var out []byte
 	err := ks.updateString(dbi, key, func(cur []byte, ok bool) ([]byte, bool, error) {
-		var v float64
-		if ok {
-			var good bool
-			if v, good = ParseFloat(cur); !good {
-				return nil, false, ErrNotFloat
-			}
-		}
-		n := v + delta
-		if math.IsNaN(n) || math.IsInf(n, 0) {
-			return nil, false, ErrNaN
-		}
-		out = []byte(FormatFloat(n))
-		return out, true, nil
+		var err error
+		out, err = incrByLongDouble(cur, ok, incr)
+		return out, err == nil, err
 	})
 	return out, err
 }
@@ -354,7 +347,7 @@ func (ks *Keyspace) SetRange(dbi int, key []byte, offset int64, val []byte) (int
 			n = len(cur)
 			return nil, false, nil
 		}
-		if offset+int64(len(val)) > MaxStringLen {
+		if offset > MaxStringLen-int64(len(val)) { // no overflow for huge offsets
 			return nil, false, ErrTooLarge
 		}
 		size := max(int64(len(cur)), offset+int64(len(val)))
@@ -374,6 +367,9 @@ func (ks *Keyspace) MGet(dbi int, keys [][]byte) [][]byte {
 	for i, k := range keys {
 		v, ok, err := ks.Get(dbi, k)
 		if ok && err == nil {
+			if v == nil {
+				v = []byte{} // an empty string, not a miss
+			}
 			out[i] = v
 		}
 	}

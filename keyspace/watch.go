@@ -95,14 +95,16 @@ func (r *watchRegistry) touchKeys(db int, keys [][]byte) {
 	}
 }
 
-// touchDB marks every watcher of a key in db dirty.
-func (r *watchRegistry) touchDB(db int) {
+// touchDB marks dirty the watchers of the keys in db for which exists
+// reports true: as in Redis (touchAllWatchedKeysInDb), FLUSHDB and SWAPDB
+// change only the keys that were there before or are there after.
+func (r *watchRegistry) touchDB(db int, exists func(key string) bool) {
 	if r.n.Load() == 0 {
 		return
 	}
 	r.mu.Lock()
 	for k, ws := range r.keys {
-		if k.db == db {
+		if k.db == db && exists(k.key) {
 			for w := range ws {
 				w.dirty.Store(true)
 			}
@@ -124,9 +126,9 @@ func (ks *Keyspace) modifiedKeys(db int, keys [][]byte) {
 	ks.watch.touchKeys(db, keys)
 }
 
-func (ks *Keyspace) modifiedDB(db int) {
+func (ks *Keyspace) modifiedDB(db int, exists func(key string) bool) {
 	ks.dirty.Add(1)
-	ks.watch.touchDB(db)
+	ks.watch.touchDB(db, exists)
 }
 
 // Dirty returns the number of changes since the keyspace was created; the

@@ -177,7 +177,7 @@ func parseInt64(b []byte) (int64, bool) {
 }
 
 func cmdSelect(x *call) {
-	db, ok := x.dbArg(x.args[1], "ERR invalid DB index")
+	db, ok := x.dbArg(x.args[1], "") // Redis 7 passes no message: the generic ones
 	if !ok {
 		return
 	}

@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
@@ -64,7 +65,7 @@ func cmdExpire(x *call) {
 		case "lt":
 			cond |= keyspace.ExpireLT
 		default:
-			x.r.error("ERR Unsupported option " + string(a))
+			x.r.error("ERR " + formatErr("Unsupported option "+cstr(a)))
 			return
 		}
 	}
@@ -167,12 +168,35 @@ func (x *call) scanArgs(args [][]byte, allowType bool) (keyspace.ScanArgs, bool)
 	return a, true
 }
 
-// cursorArg parses a SCAN cursor.
+// cursorArg parses a SCAN cursor as Redis does with strtoul: an empty
+// string is 0, a sign is accepted ("-1" wraps around), and the argument
+// ends at a NUL byte, as a C string does.
 func (x *call) cursorArg(b []byte) (uint64, bool) {
-	c, err := strconv.ParseUint(string(b), 10, 64)
-	if err != nil {
+	c, ok := parseStrtoul(b)
+	if !ok {
 		x.r.error("ERR invalid cursor")
+	}
+	return c, ok
+}
+
+func parseStrtoul(b []byte) (uint64, bool) {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	if len(b) == 0 {
+		return 0, true
+	}
+	neg := false
+	d := b
+	if d[0] == '+' || d[0] == '-' {
+		neg, d = d[0] == '-', d[1:]
+	}
+	c, err := strconv.ParseUint(string(d), 10, 64)
+	if err != nil || d[0] == '+' || d[0] == '-' {
 		return 0, false
+	}
+	if neg {
+		c = -c
 	}
 	return c, true
 }
@@ -217,6 +241,20 @@ func cmdRename(x *call) {
 // dbArg parses a database number as getIntFromObjectOrReply does, with
 // msg as the error for a non-integer (or the generic one if empty).
 func (x *call) dbArg(b []byte, msg string) (int, bool) {
+	n, ok := x.int32Arg(b, msg)
+	if !ok {
+		return 0, false
+	}
+	if n < 0 || n >= keyspace.NumDBs {
+		x.r.error(msgDBIndex)
+		return 0, false
+	}
+	return n, true
+}
+
+// int32Arg parses an int as getIntFromObjectOrReply does, with msg as the
+// error for a non-integer or out of range (or the generic ones if empty).
+func (x *call) int32Arg(b []byte, msg string) (int, bool) {
 	n, ok := keyspace.ParseInt(b)
 	if !ok {
 		if msg == "" {
@@ -227,13 +265,9 @@ func (x *call) dbArg(b []byte, msg string) (int, bool) {
 	}
 	if n < math.MinInt32 || n > math.MaxInt32 {
 		if msg == "" {
-			msg = "ERR value is out of range"
+			msg = "ERR value is out of range, value must between -2147483648 and 2147483647"
 		}
 		x.r.error(msg)
-		return 0, false
-	}
-	if n < 0 || n >= keyspace.NumDBs {
-		x.r.error(msgDBIndex)
 		return 0, false
 	}
 	return int(n), true
@@ -305,12 +339,17 @@ func cmdFlush(x *call) {
 }
 
 func cmdSwapdb(x *call) {
-	a, ok := x.dbArg(x.args[1], "ERR invalid first DB index")
+	// Both indexes are parsed before either is range checked, as in Redis.
+	a, ok := x.int32Arg(x.args[1], "ERR invalid first DB index")
 	if !ok {
 		return
 	}
-	b, ok := x.dbArg(x.args[2], "ERR invalid second DB index")
+	b, ok := x.int32Arg(x.args[2], "ERR invalid second DB index")
 	if !ok {
+		return
+	}
+	if a < 0 || a >= keyspace.NumDBs || b < 0 || b >= keyspace.NumDBs {
+		x.r.error(msgDBIndex)
 		return
 	}
 	x.s.ks.Swap(a, b)

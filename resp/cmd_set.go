@@ -88,11 +88,8 @@ func cmdSpop(x *call) {
 	}
 	count := int64(1)
 	if len(x.args) == 3 {
-		n, ok := x.intArg(2)
-		if !ok {
-			return
-		}
-		if n < 0 {
+		n, ok := keyspace.ParseInt(x.args[2])
+		if !ok || n < 0 { // getPositiveLongFromObjectOrReply: one message for both
 			x.r.error("ERR value is out of range, must be positive")
 			return
 		}
@@ -133,7 +130,7 @@ func cmdSrandmember(x *call) {
 		return
 	}
 	if n < -(1<<63 - 1) {
-		x.r.error("ERR value is out of range")
+		x.r.error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
 		return
 	}
 	m, err := x.s.ks.SRandMember(x.c.db, x.args[1], n)
@@ -182,11 +179,8 @@ func cmdSetopStore(x *call) {
 }
 
 func cmdSintercard(x *call) {
-	nk, ok := x.intArg(1)
-	if !ok {
-		return
-	}
-	if nk <= 0 {
+	nk, ok := keyspace.ParseInt(x.args[1])
+	if !ok || nk <= 0 { // Redis gives this message for a non-integer too
 		x.r.error("ERR numkeys should be greater than 0")
 		return
 	}
@@ -201,11 +195,8 @@ func cmdSintercard(x *call) {
 			x.r.error(msgSyntax)
 			return
 		}
-		l, ok := x.intArg(j + 1)
-		if !ok {
-			return
-		}
-		if l < 0 {
+		l, ok := keyspace.ParseInt(x.args[j+1])
+		if !ok || l < 0 { // Redis gives this message for a non-integer too
 			x.r.error("ERR LIMIT can't be negative")
 			return
 		}
@@ -221,6 +212,18 @@ func cmdSintercard(x *call) {
 
 func cmdSscan(x *call) {
 	if _, ok := x.cursorArg(x.args[2]); !ok {
+		return
+	}
+	// As in Redis: the key is looked up before the options are parsed.
+	switch x.s.ks.Type(x.c.db, x.args[1]) {
+	case keyspace.KindNone:
+		x.r.array(2)
+		x.r.bulkString("0")
+		x.r.array(0)
+		return
+	case keyspace.KindSet:
+	default:
+		x.r.error(msgWrongType)
 		return
 	}
 	a, ok := x.scanArgs(x.args[3:], false)

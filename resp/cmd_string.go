@@ -188,6 +188,17 @@ func cmdGetex(x *call) {
 		}
 	}
 	if exp.set {
+		// Redis looks the key up before it validates the time: a missing
+		// key is nil and a set is WRONGTYPE whatever the time says.
+		switch x.s.ks.Type(x.c.db, x.args[1]) {
+		case keyspace.KindNone:
+			x.r.null()
+			return
+		case keyspace.KindString:
+		default:
+			x.r.error(msgWrongType)
+			return
+		}
 		d, ok := x.expireArg(exp.arg, exp.seconds, exp.relative)
 		if !ok {
 			return
@@ -315,12 +326,7 @@ func cmdIncr(x *call) {
 }
 
 func cmdIncrbyfloat(x *call) {
-	f, ok := keyspace.ParseFloat(x.args[2])
-	if !ok || math.IsInf(f, 0) {
-		x.r.error(msgNotFloat)
-		return
-	}
-	v, err := x.s.ks.IncrByFloat(x.c.db, x.args[1], f)
+	v, err := x.s.ks.IncrByFloat(x.c.db, x.args[1], x.args[2])
 	if err != nil {
 		x.ksError(err)
 		return

@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -254,7 +255,7 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 	if c.inMulti && cmd.flags&flagNoMulti == 0 {
 		q := make([][]byte, len(args))
 		for i, a := range args {
-			q[i] = append([]byte(nil), a...) // args alias the read buffer
+			q[i] = append([]byte{}, a...) // args alias the read buffer; "" must stay non-nil
 		}
 		c.queue = append(c.queue, q)
 		r.status("QUEUED")
@@ -291,7 +292,7 @@ func (s *Server) resolve(args [][]byte) (*command, string) {
 	if cmd.subs != nil {
 		sub := cmd.subs[strings.ToLower(string(args[1]))]
 		if sub == nil {
-			return nil, "ERR unknown subcommand '" + sanitize(truncate(string(args[1]), 128)) + "'. Try " + strings.ToUpper(cmd.name) + " HELP."
+			return nil, "ERR unknown subcommand '" + sanitize(truncate(cstr(args[1]), 128)) + "'. Try " + strings.ToUpper(cmd.name) + " HELP."
 		}
 		if !arityOK(sub.arity, len(args)) {
 			return nil, "ERR wrong number of arguments for '" + sub.name + "' command"
@@ -312,9 +313,24 @@ func unknownCommand(args [][]byte) string {
 		if b.Len() >= 128 {
 			break
 		}
-		b.WriteString("'" + truncate(string(a), 128-b.Len()) + "' ")
+		b.WriteString("'" + truncate(cstr(a), 128-b.Len()) + "' ")
 	}
-	return "ERR unknown command '" + sanitize(truncate(string(args[0]), 128)) + "', with args beginning with: " + sanitize(b.String())
+	return "ERR unknown command '" + sanitize(truncate(cstr(args[0]), 128)) + "', with args beginning with: " + sanitize(b.String())
+}
+
+// cstr is an argument as Redis's "%s" formats it: a C string, which ends
+// at the first NUL byte.
+func cstr(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return string(b)
+}
+
+// formatErr is what addReplyErrorFormat makes of a message: CR and LF
+// trimmed from both ends, and the ones inside replaced by spaces.
+func formatErr(s string) string {
+	return sanitize(strings.Trim(s, "\r\n"))
 }
 
 func truncate(s string, n int) string {
@@ -325,13 +341,18 @@ func truncate(s string, n int) string {
 }
 
 // sanitize replaces newlines, which would break the protocol, as Redis does.
+// It works on bytes: arguments need not be UTF-8.
 func sanitize(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\r' || r == '\n' {
-			return ' '
+	if strings.IndexAny(s, "\r\n") < 0 {
+		return s
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if c == '\r' || c == '\n' {
+			b[i] = ' '
 		}
-		return r
-	}, s)
+	}
+	return string(b)
 }
 
 // forEachClient calls fn for every connected client, in id order.
