@@ -456,3 +456,59 @@ func TestRun(t *testing.T) {
 		<-done
 	})
 }
+
+// TestRunStormLateness runs a storm through the real loop in a synctest
+// bubble. Work takes no simulated time there, so this pins the design's
+// share of the lateness: the tick bucketing and Run waking on tick
+// boundaries. Every key must be gone within one tick of its deadline.
+func TestRunStormLateness(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n = 30_000
+		base := time.Now().UnixMilli() + 15_000 // beyond level 0: exercises a cascade
+		deadline := make(map[string]int64, n)
+		keys := make([]string, n)
+		for i := range keys {
+			keys[i] = fmt.Sprint("s", i)
+			deadline[keys[i]] = base + int64(i*1000/n) + int64(i%7) // over one second
+		}
+		s := &latenessStore{fakeStore: newFakeStore(), deadline: deadline}
+		w, err := expiry.New(expiry.Options{Store: s, BatchSize: 64})
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() { defer close(done); w.Run(ctx) }()
+		for i, k := range keys {
+			setex(w, s.fakeStore, i%16, k, deadline[k])
+		}
+
+		time.Sleep(time.Until(time.UnixMilli(base + 1100)))
+		synctest.Wait()
+		cancel()
+		<-done
+
+		assert.Zero(t, s.len())
+		assert.EqualValues(t, n, w.Stats().ExpiredKeys)
+		assert.EqualValues(t, 0, w.Stats().TimeCapReached)
+		require.Len(t, s.late, n)
+		for _, l := range s.late {
+			require.Greater(t, l, int64(0), "never before the deadline")
+			require.LessOrEqual(t, l, int64(10), "within one tick")
+		}
+	})
+}
+
+// latenessStore records, for every key it deletes, how many ms after its
+// deadline that happened.
+type latenessStore struct {
+	*fakeStore
+	deadline map[string]int64 // read-only
+	late     []int64          // only the wheel's goroutine appends
+}
+
+func (s *latenessStore) ExpireIfDue(db int, key string, nowMs int64) (bool, int64) {
+	deleted, next := s.fakeStore.ExpireIfDue(db, key, nowMs)
+	if deleted {
+		s.late = append(s.late, time.Now().UnixMilli()-s.deadline[key])
+	}
+	return deleted, next
+}
