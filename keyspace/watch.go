@@ -11,10 +11,30 @@ import (
 type Watch struct {
 	dirty atomic.Bool
 	keys  []watchKey
+	live  []bool // keys[i] was live (present, not expired) when watched
 }
 
-// Dirty reports whether a watched key changed since it was watched.
+// Dirty reports whether a watched key was written since it was watched.
+// EXEC uses Keyspace.WatchDirty, which also sees keys that expired.
 func (w *Watch) Dirty() bool { return w.dirty.Load() }
+
+// WatchDirty reports whether EXEC must abort: a watched key was written,
+// or a key that was live when watched has expired since (deleted lazily or
+// not yet deleted at all), as Redis's isWatchedKeyExpired and the deletion
+// of an expired key decide. A key already expired when watched does not
+// count.
+func (ks *Keyspace) WatchDirty(w *Watch) bool {
+	if w.dirty.Load() {
+		return true
+	}
+	now := ks.NowMs()
+	for i, k := range w.keys {
+		if w.live[i] && !ks.db(k.db).live(k.key, now) {
+			return true
+		}
+	}
+	return false
+}
 
 // Len is the number of keys watched.
 func (w *Watch) Len() int { return len(w.keys) }
@@ -51,6 +71,8 @@ func (ks *Keyspace) WatchKey(w *Watch, db int, key []byte) {
 	}
 	ws[w] = struct{}{}
 	w.keys = append(w.keys, k)
+	// Registered first: a write from now on dirties w, whatever this reads.
+	w.live = append(w.live, ks.db(db).live(k.key, ks.NowMs()))
 	r.n.Add(1)
 }
 
@@ -69,6 +91,7 @@ func (ks *Keyspace) Unwatch(w *Watch) {
 	}
 	r.mu.Unlock()
 	w.keys = w.keys[:0]
+	w.live = w.live[:0]
 	w.dirty.Store(false)
 }
 

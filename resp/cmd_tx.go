@@ -51,7 +51,7 @@ func cmdExec(x *call) {
 	}
 	x.s.gate.lock()
 	defer x.s.gate.unlock()
-	if c.watch.Dirty() {
+	if x.s.ks.WatchDirty(&c.watch) {
 		x.s.ks.Unwatch(&c.watch)
 		x.r.nullArray()
 		return

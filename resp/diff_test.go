@@ -207,11 +207,13 @@ func (o op) String() string {
 // The generator.
 
 var (
-	diffKeys    = []string{"a", "b", "c", "s:1", "s:2", "s:10", "u:1", "u:x"}
+	diffKeys    = []string{"a", "b", "c", "s:1", "s:2", "s:10", "u:1", "u:[x]*"}
 	diffMembers = []string{"m1", "m2", "m3", "m4", "1", "2", "10", "-3"}
 	diffValues  = []string{"v", "hello", "10", "-5", "3.5", "", "0", "9223372036854775807", "-9223372036854775808",
 		"1e3", "x y", "\x00\xff\r\n", "abc", "20", "1.5", "0.1", " 7", "007"}
-	diffPatterns = []string{"*", "s:*", "s:?", "u:[0-9]", "[ab]", "*1*", "nomatch", "s:1*", "[^a]*", "u:\\x", "?", "*:*", "S:*"}
+	diffPatterns = []string{"*", "s:*", "s:?", "u:[0-9]", "[ab]", "*1*", "nomatch", "s:1*", "[^a]*", "u:\\x", "?", "*:*", "S:*",
+		"u:\\[x\\]\\*", "u:[[]x]*", "u:[\\[]*", "[a-c]", "[c-a]", "[^a-b]", "s:[", "s:[1", "[", "\\", "*\\", "a\\", "[]a]", "[^]", "[a-]",
+		"s:[0-9][0-9]", "*[*]", "u:?x?*", "s:1?", "**1", "?:*0", "[\\a]", "[a\\-c]*"}
 )
 
 type gen struct {
@@ -517,6 +519,27 @@ func diffGenerators() []cmdGen {
 			}
 			return cat(g.cs("client"))
 		})},
+		{1, func(g *gen, _ bool) op {
+			switch g.n(9) {
+			case 0:
+				return op{args: cat(g.cs("hello"), g.pick([]string{"4", "1", "abc", "-1", "", "3.0"})), kind: kShape}
+			case 1:
+				return op{args: cat(g.cs("hello"), g.pick([]string{"2", "3"}), g.cs(g.pick([]string{"setname", "auth", "bogus"}))), kind: kShape}
+			case 2:
+				return op{args: cat(g.cs("hello"), g.pick([]string{"2", "3"}), g.cs("setname"), g.pick([]string{"n1", "a b", ""})), kind: kShape}
+			case 3:
+				return op{args: cat(g.cs("hello"), g.pick([]string{"2", "3"}), g.cs("auth"), g.pick([]string{"default", "nobody"}), "pw"), kind: kShape}
+			case 4:
+				return op{args: cat(g.cs("auth"), []string{g.pick([]string{"default", "nobody"}), "pw", "x"}[:g.n(4)])}
+			case 5:
+				return op{args: cat(g.cs(g.pick([]string{"info", "time", "lastsave"}))), kind: kShape}
+			case 6:
+				return op{args: cat(g.cs("client"), g.cs(g.pick([]string{"id", "info", "list"}))), kind: kShape}
+			case 7:
+				return op{args: cat(g.cs("reset"), []string{"x"}[:g.n(2)])}
+			}
+			return op{args: cat(g.cs("info"), g.pick([]string{"server", "keyspace", "bogus", "all", "default"})), kind: kShape}
+		}},
 		{2, simple(kExact, func(g *gen) []string {
 			return cat(g.pick([]string{"nosuchcmd", "GETT", "s add", "xyzzy", "a\r\nb", "x\x00y", "\xff"}), []string{g.key(), g.value(), "x\ny"}[:g.n(4)])
 		})},
@@ -874,7 +897,9 @@ func (d *diffRun) run(c *diffClient, o op) {
 			return
 		}
 	case "discard", "reset":
-		c.inMulti, c.queued = false, nil
+		if (a.str == "OK" || a.str == "RESET") && a.typ == '+' && string(a.raw) == string(b.raw) {
+			c.inMulti, c.queued = false, nil
+		}
 	}
 
 	if a.isErr() || b.isErr() || a.typ != b.typ {

@@ -7,6 +7,7 @@ package resp_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -16,10 +17,14 @@ import (
 // step is one command; conn 1 is a second connection (WATCH cases). An
 // empty want is not checked.
 type step struct {
-	conn int
-	args []string
-	want string
+	conn  int
+	args  []string
+	want  string
+	sleep time.Duration // instead of a command
 }
+
+// pause waits, for cases about keys expiring (their TTLs are 100 ms).
+func pause() step { return step{sleep: 300 * time.Millisecond} }
 
 type replyCase struct {
 	name  string
@@ -194,6 +199,37 @@ var replyCases = []replyCase{
 		s("SADD s m n", ":2\r\n"), s("WATCH d", okR), on2("SMOVE s d m", ":1\r\n"),
 		s("MULTI", okR), s("PING", "+QUEUED\r\n"), s("EXEC", "*-1\r\n"),
 	}},
+
+	// Expired keys are gone for every command, and a watched key that
+	// expires aborts EXEC (Redis: isWatchedKeyExpired, and the deletion of
+	// an expired key signals a modification).
+	{"expired keys are gone", []step{
+		s("SET k v PX 100", okR), s("SADD s m", ":1\r\n"), s("PEXPIRE s 100", ":1\r\n"), s("SET live 1", okR), pause(),
+		s("EXISTS k s live", ":1\r\n"), s("TYPE k", "+none\r\n"), s("TTL s", ":-2\r\n"), s("GET k", nilR),
+		s("MGET k live", "*2\r\n$-1\r\n$1\r\n1\r\n"), s("SMEMBERS s", "*0\r\n"), s("SCARD s", ":0\r\n"),
+		s("KEYS *", "*1\r\n$4\r\nlive\r\n"), s("SCAN 0", "*2\r\n$1\r\n0\r\n*1\r\n$4\r\nlive\r\n"),
+		s("RENAME k x", "-ERR no such key\r\n"), s("INCR k", ":1\r\n"), s("TTL k", ":-1\r\n"),
+		s("SADD s m2", ":1\r\n"), s("TTL s", ":-1\r\n"), s("SMEMBERS s", "*1\r\n$2\r\nm2\r\n"),
+	}},
+	{"watch: the watched key expires", []step{
+		s("SET k v PX 100", okR), s("WATCH k", okR), pause(),
+		s("MULTI", okR), s("PING", "+QUEUED\r\n"), s("EXEC", "*-1\r\n"),
+	}},
+	{"watch: the watched key expires and is read", []step{
+		s("SET k v PX 100", okR), s("WATCH k", okR), pause(), on2("GET k", nilR),
+		s("MULTI", okR), s("PING", "+QUEUED\r\n"), s("EXEC", "*-1\r\n"),
+	}},
+	{"watch: the watched key expires and is written", []step{
+		s("SET k v PX 100", okR), s("WATCH k", okR), pause(), on2("SETRANGE k 0 x", ":1\r\n"),
+		s("MULTI", okR), s("PING", "+QUEUED\r\n"), s("EXEC", "*-1\r\n"),
+	}},
+	{"watch: a key already expired when watched", []step{
+		s("SET k v PX 100", okR), pause(), s("WATCH k", okR),
+		s("MULTI", okR), s("PING", "+QUEUED\r\n"), s("EXEC", pongExec),
+	}},
+	{"watch: a missing key stays missing", []step{
+		s("WATCH k", okR), on2("GET k", nilR), s("MULTI", okR), s("PING", "+QUEUED\r\n"), s("EXEC", pongExec),
+	}},
 }
 
 func runReplyCases(t *testing.T, addr string) {
@@ -204,6 +240,10 @@ func runReplyCases(t *testing.T, addr string) {
 			require.NoError(t, err)
 			require.Equal(t, okR, string(v.raw))
 			for i, stp := range tc.steps {
+				if stp.sleep > 0 {
+					time.Sleep(stp.sleep)
+					continue
+				}
 				v, err := conns[stp.conn].do(stp.args...)
 				require.NoError(t, err, "step %d %q", i, stp.args)
 				if stp.want != "" {
