@@ -36,10 +36,11 @@ func Example() {
 	// SET session:1 ... PXAT epoch+1500, then schedule after unlocking.
 	s.m["session:1"] = epochMs + 1500
 	w.Schedule(0, "session:1", epochMs+1500)
-	// EXPIRE refreshes session:2; the first entry goes stale.
-	s.m["session:2"] = epochMs + 60_000
+	// SETEX session:2 with a 1 s TTL, then EXPIRE extends it: the keyspace
+	// does not schedule an extension; the first entry fires early and is
+	// re-filed at the new deadline.
 	w.Schedule(0, "session:2", epochMs+1000)
-	w.Schedule(0, "session:2", epochMs+60_000)
+	s.m["session:2"] = epochMs + 60_000
 
 	// Run(ctx) would do this every 10 ms; here time is explicit.
 	fmt.Println("deleted:", w.Advance(epochMs+2000))

@@ -448,13 +448,19 @@ func (w *Wheel) Advance(nowMs int64) int {
 				continue
 			}
 			stale++
-			// next later than this entry's own tick: the keyspace moved the
-			// deadline and scheduled the new one itself, so this entry is
-			// simply dropped. next at or before this entry's tick: the entry
-			// is the key's real deadline but Store says it is not due yet
-			// (the clock moved backward), so keep it for the next tick.
-			if res[i].next != 0 && w.tickOf(res[i].next) <= metaTick(e.meta) {
+			// next later than this entry's own tick: the key's deadline was
+			// extended, and the keyspace does not schedule extensions (it
+			// relies on this entry), so re-file it at the new deadline. next
+			// at or before this entry's tick: the entry is the key's real
+			// deadline but Store says it is not due yet (the clock moved
+			// backward), so keep it for the next tick. next 0: the key is
+			// gone or persistent; drop the entry.
+			switch {
+			case res[i].next == 0:
+			case w.tickOf(res[i].next) <= metaTick(e.meta):
 				w.insert(e.key, meta(w.cur+1, metaDB(e.meta)))
+			default:
+				w.insert(e.key, meta(w.tickOf(res[i].next), metaDB(e.meta)))
 			}
 		}
 		clear(batch) // do not keep deleted keys' bytes alive

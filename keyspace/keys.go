@@ -115,7 +115,7 @@ func (ks *Keyspace) Expire(dbi int, key []byte, deadline int64, cond ExpireCond)
 	ne.deadline = deadline
 	s.putLocked(k, e, true, ne)
 	s.mu.Unlock()
-	ks.written(dbi, k, deadline)
+	ks.written(dbi, k, cur, deadline)
 	return true
 }
 
@@ -278,7 +278,7 @@ func (ks *Keyspace) Rename(dbi int, src, dst []byte, nx bool) (bool, error) {
 	ds.putLocked(dk, de, dok, e)
 	l.unlock()
 	ks.modified(dbi, string(src))
-	ks.written(dbi, dk, e.deadline)
+	ks.written(dbi, dk, 0, e.deadline)
 	return true, nil
 }
 
@@ -302,7 +302,7 @@ func (ks *Keyspace) Copy(srcDB int, src []byte, dstDB int, dst []byte, replace b
 	dk := string(dst)
 	ds.putLocked(dk, de, dok, cloneEntry(e))
 	l.unlock()
-	ks.written(dstDB, dk, e.deadline)
+	ks.written(dstDB, dk, 0, e.deadline)
 	return true
 }
 
@@ -326,6 +326,6 @@ func (ks *Keyspace) Move(srcDB int, key []byte, dstDB int) bool {
 	ds.putLocked(k, entry{}, false, e)
 	l.unlock()
 	ks.modified(srcDB, k)
-	ks.written(dstDB, k, e.deadline)
+	ks.written(dstDB, k, 0, e.deadline)
 	return true
 }

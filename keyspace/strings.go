@@ -6,10 +6,17 @@ import (
 	"strconv"
 )
 
-// written is called after a write to key released its stripe lock: it
-// schedules a new deadline and dirties watchers.
-func (ks *Keyspace) written(dbi int, key string, deadline int64) {
-	ks.schedule(dbi, key, deadline)
+// written is called after a write to key released its stripe lock. It
+// dirties watchers and tells the scheduler about the new deadline, unless
+// the deadline only moved later: the wheel already holds an entry at or
+// before the old deadline, and when that entry fires early it is re-filed
+// at the key's real deadline. So a session whose TTL is refreshed on every
+// request keeps one wheel entry, not one per refresh. old is the key's
+// previous deadline (0 if it had none or did not exist).
+func (ks *Keyspace) written(dbi int, key string, old, deadline int64) {
+	if deadline != 0 && (old == 0 || deadline < old) {
+		ks.schedule(dbi, key, deadline)
+	}
 	ks.modified(dbi, key)
 }
 
@@ -74,7 +81,11 @@ func (ks *Keyspace) Set(dbi int, key, val []byte, a SetArgs) (SetResult, error) 
 	s.putLocked(k, e, ok, entry{kind: KindString, str: bytes.Clone(val), deadline: deadline})
 	s.mu.Unlock()
 	r.Done = true
-	ks.written(dbi, k, deadline)
+	old := int64(0)
+	if ok {
+		old = e.deadline
+	}
+	ks.written(dbi, k, old, deadline)
 	return r, nil
 }
 
@@ -124,7 +135,7 @@ func (ks *Keyspace) GetEx(dbi int, key []byte, a GetExArgs) (val []byte, ok bool
 		if d <= now {
 			d = 0
 		}
-		ks.written(dbi, k, d)
+		ks.written(dbi, k, e.deadline, d)
 	}
 	return e.str, true, nil
 }

@@ -1,0 +1,60 @@
+package expiry_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"sessiond/expiry"
+	"sessiond/internal/clocktest"
+	"sessiond/keyspace"
+)
+
+// TestWithKeyspace runs the wheel against the real keyspace: a session
+// whose TTL is refreshed on every request keeps one wheel entry and is
+// reclaimed at its final deadline; SET with a shorter TTL, RENAME and
+// PERSIST keep the wheel right.
+func TestWithKeyspace(t *testing.T) {
+	clk := clocktest.NewFake(time.UnixMilli(epochMs))
+	ks, err := keyspace.New(keyspace.Options{Stripes: 16, Clock: clk})
+	require.NoError(t, err)
+	w, err := expiry.New(expiry.Options{Store: ks, Clock: clk, Budget: time.Hour})
+	require.NoError(t, err)
+	ks.SetScheduler(w)
+	now := func() int64 { return clk.Now().UnixMilli() }
+	key := []byte("sess:1")
+
+	_, err = ks.Set(0, key, []byte("v"), keyspace.SetArgs{Deadline: now() + 1000})
+	require.NoError(t, err)
+	for range 50 { // a request every 100 ms refreshes the 1 s TTL
+		clk.Advance(100 * time.Millisecond)
+		w.Advance(now())
+		require.True(t, ks.Expire(0, key, now()+1000, 0))
+	}
+	assert.EqualValues(t, 1, w.Stats().Scheduled, "refreshes do not add entries")
+	final := now() + 1000
+	clk.Set(time.UnixMilli(final))
+	w.Advance(final)
+	assert.Equal(t, 1, ks.Exists(0, [][]byte{key}))
+	clk.Set(time.UnixMilli(final + 20))
+	assert.Equal(t, 1, w.Advance(now()), "reclaimed within a tick of its final deadline")
+	keys, _ := ks.Size(0)
+	assert.Zero(t, keys)
+
+	// A shorter TTL is scheduled; RENAME schedules the new name; PERSIST drops it.
+	_, _ = ks.Set(0, []byte("a"), []byte("v"), keyspace.SetArgs{Deadline: now() + 10_000})
+	_, _ = ks.Set(0, []byte("a"), []byte("v"), keyspace.SetArgs{Deadline: now() + 100})
+	_, _ = ks.Set(0, []byte("b"), []byte("v"), keyspace.SetArgs{Deadline: now() + 100})
+	_, err = ks.Rename(0, []byte("b"), []byte("c"), false)
+	require.NoError(t, err)
+	_, _ = ks.Set(0, []byte("p"), []byte("v"), keyspace.SetArgs{Deadline: now() + 100})
+	require.True(t, ks.Persist(0, []byte("p")))
+	clk.Advance(200 * time.Millisecond)
+	assert.Equal(t, 2, w.Advance(now()), "a and c are reclaimed")
+	assert.Equal(t, 1, ks.Exists(0, [][]byte{[]byte("p")}))
+	clk.Advance(20 * time.Second)
+	w.Advance(now())
+	assert.EqualValues(t, 0, w.Stats().Scheduled, "every stale entry drained")
+}
