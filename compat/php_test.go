@@ -208,3 +208,24 @@ func phpUser(t *testing.T, data string) string {
 	user, _, _ := strings.Cut(rest, `"`)
 	return user
 }
+
+// TestPHPRedisClient runs php/client.php: phpredis's Redis class as
+// Laravel's phpredis connector uses it (SELECT 0, SETEX, NX locks, MGET,
+// MULTI/EXEC with exact +OK/+QUEUED, SCAN iterator, INFO parsing, error
+// prefixes phpredis branches on, AUTH/SELECT).
+func TestPHPRedisClient(t *testing.T) {
+	requirePHPRedis(t)
+	_, px := startSessiond(t)
+	_, pwpx := startSessiond(t, testserver.WithConfig("requirepass", "pw"))
+	port := px.Addr[strings.LastIndexByte(px.Addr, ':')+1:]
+	pwPort := pwpx.Addr[strings.LastIndexByte(pwpx.Addr, ':')+1:]
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "php", filepath.Join("php", "client.php"), port, pwPort).CombinedOutput()
+	t.Logf("php output:\n%s", out)
+	require.NoError(t, err, "php client checks failed; see the FAIL lines above")
+	assert.Contains(t, string(out), "all php client checks passed")
+	assert.Contains(t, string(out), "ok eval is not implemented")
+	assert.Contains(t, px.All(), "SELECT 0")
+	assert.Contains(t, px.All(), "MULTI")
+}
