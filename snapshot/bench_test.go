@@ -128,3 +128,24 @@ func BenchmarkCRC64(b *testing.B) {
 	}
 	reportCPUThroughput(b, int64(len(p)), cpu)
 }
+
+// BenchmarkWriteFileAtomic is the end-to-end save: encode session records
+// into a temp file, fsync, rename, fsync the directory.
+func BenchmarkWriteFileAtomic(b *testing.B) {
+	recs := benchRecords(100_000, 512, false)
+	dir := b.TempDir()
+	var size int64
+	cpu := processCPU()
+	for b.Loop() {
+		err := WriteFileAtomic(dir, "dump.rdb", func(w io.Writer) error {
+			n, err := encodeRecords(w, recs)
+			size = n
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(size)
+	reportCPUThroughput(b, size, cpu)
+}
