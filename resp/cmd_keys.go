@@ -108,15 +108,19 @@ func cmdTTL(x *call) {
 	}
 	switch x.cmd.name {
 	case "ttl":
-		x.r.int((max(d-now, 0) + 500) / 1000)
+		x.r.int(roundSeconds(max(d-now, 0)))
 	case "pttl":
 		x.r.int(max(d-now, 0))
 	case "expiretime":
-		x.r.int(d / 1000)
+		x.r.int(roundSeconds(d)) // rounded like TTL, as Redis does (ttlGenericCommand)
 	default:
 		x.r.int(d)
 	}
 }
+
+// roundSeconds is Redis's (ms+500)/1000 for ms >= 0, without overflowing
+// near math.MaxInt64.
+func roundSeconds(ms int64) int64 { return ms/1000 + (ms%1000+500)/1000 }
 
 func cmdPersist(x *call) {
 	x.r.boolInt(x.s.ks.Persist(x.c.db, x.args[1]))

@@ -166,16 +166,18 @@ func (c *rconn) close() { c.c.Close() }
 type cmpKind int
 
 const (
-	kExact     cmpKind = iota
-	kUnordered         // an aggregate: same type and length, elements as a multiset
-	kTTL               // an integer: negative values exactly, others within 1
-	kPTTL              // an integer: negative values exactly, others within pttlTolerance ms
-	kSpop              // SPOP key [count]: by invariant against the set before
-	kSrand             // SRANDMEMBER key [count]: by invariant against the set before
-	kRandomkey         // RANDOMKEY: by invariant against the keys before
-	kScan              // SCAN 0 ...: iterated to completion on both, keys as sets
-	kSscan             // SSCAN key 0 ...: iterated to completion on both, members as sets
-	kShape             // the same reply type only (HELLO, CLIENT ...)
+	kExact      cmpKind = iota
+	kUnordered          // an aggregate: same type and length, elements as a multiset
+	kTTL                // an integer: negative values exactly, others within 1
+	kPTTL               // an integer: negative values exactly, others within pttlTolerance ms
+	kSpop               // SPOP key [count]: by invariant against the set before
+	kSrand              // SRANDMEMBER key [count]: by invariant against the set before
+	kRandomkey          // RANDOMKEY: by invariant against the keys before
+	kScan               // SCAN 0 ...: iterated to completion on both, keys as sets
+	kSscan              // SSCAN key 0 ...: iterated to completion on both, members as sets
+	kShape              // the same reply type only (HELLO, CLIENT ...)
+	kExpiretime         // EXPIRETIME: as kTTL, and consistent with PEXPIRETIME on each server
+	kTTLRounded         // TTL: as kTTL, and between the rounded PTTLs just before and after on each server
 )
 
 // pttlTolerance bounds the difference between the two servers' millisecond
@@ -592,9 +594,9 @@ func diffGenerators() []cmdGen {
 		{3, simple(kExact, func(g *gen) []string { return cat(g.cs(g.pick([]string{"exists", "touch"})), g.keys(1, 3)) })},
 		{3, simple(kExact, func(g *gen) []string { return cat(g.cs("type"), g.key()) })},
 		{8, (*gen).genExpire},
-		{2, simple(kTTL, func(g *gen) []string { return cat(g.cs("ttl"), g.key()) })},
+		{2, simple(kTTLRounded, func(g *gen) []string { return cat(g.cs("ttl"), g.key()) })},
 		{2, simple(kPTTL, func(g *gen) []string { return cat(g.cs("pttl"), g.key()) })},
-		{1, simple(kTTL, func(g *gen) []string { return cat(g.cs("expiretime"), g.key()) })},
+		{1, simple(kExpiretime, func(g *gen) []string { return cat(g.cs("expiretime"), g.key()) })},
 		{1, simple(kPTTL, func(g *gen) []string { return cat(g.cs("pexpiretime"), g.key()) })},
 		{2, simple(kExact, func(g *gen) []string { return cat(g.cs("persist"), g.key()) })},
 		{2, simple(kUnordered, func(g *gen) []string { return cat(g.cs("keys"), g.pick(diffPatterns)) })},
@@ -718,6 +720,7 @@ type diffRun struct {
 	history   []string
 	prefix    string
 	cur       *diffClient
+	pipelined bool
 	inspS     *rconn
 	inspR     *rconn
 	failures  *int
@@ -743,6 +746,12 @@ func (d *diffRun) both(c *diffClient, args []string) (rv, rv) {
 	if err != nil {
 		d.fail("redis: %s: %v", op{args: args}, err)
 	}
+	d.record(args, a, b)
+	return a, b
+}
+
+// record adds a command and its replies to the history.
+func (d *diffRun) record(args []string, a, b rv) {
 	line := fmt.Sprintf("%s%s -> %s", d.prefix, op{args: args}, a)
 	if string(a.raw) != string(b.raw) {
 		line = fmt.Sprintf("%s%s -> sessiond %s, redis %s", d.prefix, op{args: args}, a, b)
@@ -752,7 +761,59 @@ func (d *diffRun) both(c *diffClient, args []string) (rv, rv) {
 	if len(d.history) > envInt("DIFF_HISTORY", 15) {
 		d.history = d.history[1:]
 	}
-	return a, b
+}
+
+// simpleArg reports whether a can be sent in an inline command as is.
+func simpleArg(a string) bool {
+	if a == "" {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if c := a[i]; c <= ' ' || c > '~' || c == '"' || c == '\'' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// pipeline sends ops on c in one write to each server, some of them as
+// inline commands, then reads and checks the replies in order. Only ops
+// whose check needs nothing from the servers are pipelined.
+func (d *diffRun) pipeline(c *diffClient, ops []op, inline []bool) {
+	var req []byte
+	for i, o := range ops {
+		if inline[i] {
+			req = append(req, strings.Join(o.args, " ")+"\r\n"...)
+		} else {
+			req = append(req, encodeCommand(o.args)...)
+		}
+	}
+	read := func(who string, conn *rconn) []rv {
+		conn.c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := conn.c.Write(req); err != nil {
+			d.fail("%s: pipeline: %v", who, err)
+		}
+		out := make([]rv, len(ops))
+		for i := range ops {
+			v, err := readReply(conn.br)
+			if err != nil {
+				d.fail("%s: pipeline reply %d of %d (%s): %v", who, i, len(ops), ops[i], err)
+			}
+			out[i] = v
+		}
+		return out
+	}
+	*d.cmdsSent += len(ops)
+	as, bs := read("sessiond", c.s), read("redis", c.r)
+	d.pipelined = true // the state has moved on: no follow-up queries
+	defer func() { d.pipelined = false }()
+	for i, o := range ops {
+		if inline[i] {
+			d.prefix += "(inline) "
+		}
+		d.record(o.args, as[i], bs[i])
+		d.check(c, o, as[i], bs[i], rv{}, false)
+	}
 }
 
 // mismatch reports the first differing command with both replies.
@@ -815,7 +876,7 @@ func equalKind(k cmpKind, a, b rv) string {
 		if a.typ != b.typ || len(a.elems) != len(b.elems) || !slices.Equal(multiset(a.elems), multiset(b.elems)) {
 			return "as multisets"
 		}
-	case kTTL:
+	case kTTL, kExpiretime, kTTLRounded:
 		if !within(a, b, 1) {
 			return "TTL within 1"
 		}
@@ -854,10 +915,19 @@ func strsOf(vs []rv) []string {
 
 // run executes one generated command on client c and compares.
 func (d *diffRun) run(c *diffClient, o op) {
-	name := strings.ToLower(o.args[0])
 	// Invariant checks need the state before: both servers hold the same.
 	var before rv
 	var hasBefore bool
+	var pttlBefore [2]int64
+	if !c.inMulti && o.kind == kTTLRounded {
+		for i, conn := range []*rconn{c.s, c.r} {
+			v, err := conn.do("pttl", o.args[1])
+			if err != nil {
+				d.fail("%v", err)
+			}
+			pttlBefore[i], _ = strconv.ParseInt(v.str, 10, 64)
+		}
+	}
 	if !c.inMulti {
 		switch o.kind {
 		case kSpop, kSrand:
@@ -867,7 +937,36 @@ func (d *diffRun) run(c *diffClient, o op) {
 		}
 	}
 	a, b := d.both(c, o.args)
+	d.check(c, o, a, b, before, hasBefore)
+	if !c.inMulti && o.kind == kTTLRounded && !a.isErr() {
+		// Redis rounds: (ms+500)/1000. Time only moves forward, so TTL lies
+		// between the rounded PTTL after and the rounded PTTL before.
+		for i, side := range []struct {
+			who  string
+			conn *rconn
+			v    rv
+		}{{"sessiond", c.s, a}, {"redis", c.r, b}} {
+			ttl, _ := strconv.ParseInt(side.v.str, 10, 64)
+			p, err := side.conn.do("pttl", o.args[1])
+			if err != nil {
+				d.fail("%s: %v", side.who, err)
+			}
+			after, _ := strconv.ParseInt(p.str, 10, 64)
+			if ttl < 0 || after < 0 || pttlBefore[i] < 0 {
+				continue
+			}
+			lo, hi := after/1000+(after%1000+500)/1000, pttlBefore[i]/1000+(pttlBefore[i]%1000+500)/1000
+			if ttl < lo || ttl > hi {
+				d.mismatch(o, a, b, fmt.Sprintf("%s TTL %d not between the rounded PTTLs %d (after) and %d (before)", side.who, ttl, after, pttlBefore[i]))
+			}
+		}
+	}
+}
 
+// check compares the replies a (sessiond) and b (redis) to o, tracks the
+// client's MULTI state, and keeps both servers in the same state.
+func (d *diffRun) check(c *diffClient, o op, a, b, before rv, hasBefore bool) {
+	name := strings.ToLower(o.args[0])
 	if c.inMulti {
 		if a.typ == '+' && a.str == "QUEUED" && b.typ == '+' && b.str == "QUEUED" {
 			c.queued = append(c.queued, o)
@@ -921,6 +1020,31 @@ func (d *diffRun) run(c *diffClient, o op) {
 		}
 		if why := equalKind(kRandomkey, a, b); why != "" || a.null != b.null {
 			d.mismatch(o, a, b, "RANDOMKEY null or not")
+		}
+	case kExpiretime:
+		if why := equalKind(o.kind, a, b); why != "" {
+			d.mismatch(o, a, b, why)
+		}
+		// The deadline is the same absolute time on each server up to a few
+		// ms, so EXPIRETIME is compared with PEXPIRETIME on the same server:
+		// Redis rounds, (ms+500)/1000.
+		for _, side := range []struct {
+			who  string
+			conn *rconn
+			v    rv
+		}{{"sessiond", c.s, a}, {"redis", c.r, b}} {
+			sec, _ := strconv.ParseInt(side.v.str, 10, 64)
+			if side.v.typ != ':' || sec < 0 || d.pipelined {
+				continue
+			}
+			p, err := side.conn.do("pexpiretime", o.args[1])
+			if err != nil {
+				d.fail("%s: %v", side.who, err)
+			}
+			ms, _ := strconv.ParseInt(p.str, 10, 64)
+			if want := ms/1000 + (ms%1000+500)/1000; sec != want {
+				d.mismatch(o, a, b, fmt.Sprintf("%s EXPIRETIME %d but PEXPIRETIME %d (want %d)", side.who, sec, ms, want))
+			}
 		}
 	case kScan:
 		d.checkScan(c, o, 1, a, b)
@@ -1131,9 +1255,38 @@ func (d *diffRun) sequence(r *rand.Rand, n int) (failed bool) {
 			ci = 1
 		}
 		c := clients[ci]
+		d.cur = c
+		if g.chance(0.03) {
+			// A pipelined batch, some commands inline.
+			var ops []op
+			var inline []bool
+			multi := c.inMulti
+			for range 2 + g.n(15) {
+				o := g.next(gens, total, multi)
+				switch o.kind {
+				case kSpop, kSrand, kRandomkey, kScan, kSscan:
+					continue
+				}
+				if o.afterSet != "" {
+					continue
+				}
+				switch strings.ToLower(o.args[0]) {
+				case "multi":
+					multi = true
+				case "exec", "discard", "reset":
+					multi = false
+				}
+				ops = append(ops, o)
+				inline = append(inline, g.chance(0.3) && !slices.ContainsFunc(o.args, func(a string) bool { return !simpleArg(a) }))
+			}
+			if len(ops) > 0 {
+				d.prefix = fmt.Sprintf("#%d c%d pipelined: ", i, ci)
+				d.pipeline(c, ops, inline)
+			}
+			continue
+		}
 		o := g.next(gens, total, c.inMulti)
 		d.prefix = fmt.Sprintf("#%d c%d: ", i, ci)
-		d.cur = c
 		d.run(c, o)
 		if paranoid && !c.inMulti {
 			// DIFF_PARANOID=1: DBSIZE after every command finds the

@@ -200,6 +200,16 @@ var replyCases = []replyCase{
 		s("MULTI", okR), s("PING", "+QUEUED\r\n"), s("EXEC", "*-1\r\n"),
 	}},
 
+	// EXPIRETIME rounds to the nearest second, like TTL.
+	{"expiretime rounds", []step{
+		s("SET k v", okR), s("PEXPIREAT k 17000000000000499", ":1\r\n"), s("EXPIRETIME k", ":17000000000000\r\n"),
+		s("PEXPIREAT k 17000000000000500", ":1\r\n"), s("EXPIRETIME k", ":17000000000001\r\n"),
+	}},
+	{"expiretime near the int64 limit", []step{
+		s("SET k v PXAT 9223372036854775807", okR), s("EXPIRETIME k", ":9223372036854776\r\n"),
+		s("PEXPIRETIME k", ":9223372036854775807\r\n"),
+	}},
+
 	// Expired keys are gone for every command, and a watched key that
 	// expires aborts EXEC (Redis: isWatchedKeyExpired, and the deletion of
 	// an expired key signals a modification).
