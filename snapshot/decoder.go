@@ -521,6 +521,15 @@ func (d *Decoder) readLenEnc(what string) (n uint64, enc bool, err error) {
 // readString reads an RDB string (plain, int-encoded or LZF) and appends it
 // to the arena; the result is capacity-limited so appends cannot clobber it.
 func (d *Decoder) readString(what string) ([]byte, error) {
+	// Fast path: a plain string of up to 63 bytes, entirely buffered.
+	if rd := d.rd; rd.r < rd.w && rd.buf[rd.r] < 1<<6 {
+		if n := int(rd.buf[rd.r]); rd.w-rd.r > n {
+			start := len(d.arena)
+			d.arena = append(d.arena, rd.buf[rd.r+1:rd.r+1+n]...)
+			rd.r += 1 + n
+			return d.arena[start:len(d.arena):len(d.arena)], nil
+		}
+	}
 	off := d.rd.offset()
 	n, enc, err := d.readLenEnc(what)
 	if err != nil {

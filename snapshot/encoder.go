@@ -230,6 +230,16 @@ func (e *Encoder) fail(err error) error {
 // writeString appends an RDB string, int-encoded when that round-trips.
 // Values too big for the buffer's free space are written straight through.
 func (e *Encoder) writeString(s []byte) {
+	// Fast path: a short string that fits, and cannot be an int32 (too long
+	// or not starting like a number), is one length byte and the bytes.
+	if n := len(s); n < 1<<6 && n < cap(e.buf)-len(e.buf) && (n > 11 || (n > 0 && s[0] > '9')) {
+		l := len(e.buf)
+		b := e.buf[l : l+1+n]
+		b[0] = byte(n)
+		copy(b[1:], s)
+		e.buf = e.buf[:l+1+n]
+		return
+	}
 	if v, ok := canonicalInt32(s); ok {
 		switch {
 		case v >= -1<<7 && v < 1<<7:
