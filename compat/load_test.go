@@ -53,7 +53,7 @@ func TestGoRedisBigRequests(t *testing.T) {
 // client run a session-store mix (SET EX, GET, EXPIRE, DEL) without
 // errors or cross-talk between connections.
 func TestGoRedisConcurrentSessions(t *testing.T) {
-	srv := testserver.Start(t)
+	srv := startServer(t)
 	ctx := context.Background()
 	c := goRedisClient(t, &redis.Options{Addr: srv.Addr, PoolSize: 16})
 	var wg sync.WaitGroup

@@ -154,6 +154,9 @@ func TestPHPRedisSessions(t *testing.T) {
 // assertions marked "EVAL" below.
 func TestPHPRedisSessionLocking(t *testing.T) {
 	requirePHPRedis(t)
+	if againstRedis() {
+		t.Skip("documents a sessiond gap (no EVAL); Redis releases the lock")
+	}
 	srv, px := startSessiond(t)
 	check := goRedisClient(t, &redis.Options{Addr: srv.Addr})
 	ctx := context.Background()
@@ -221,11 +224,15 @@ func TestPHPRedisClient(t *testing.T) {
 	pwPort := pwpx.Addr[strings.LastIndexByte(pwpx.Addr, ':')+1:]
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "php", filepath.Join("php", "client.php"), port, pwPort).CombinedOutput()
+	cmd := exec.CommandContext(ctx, "php", filepath.Join("php", "client.php"), port, pwPort)
+	cmd.Env = os.Environ() // COMPAT_AGAINST_REDIS skips the known-gap checks
+	out, err := cmd.CombinedOutput()
 	t.Logf("php output:\n%s", out)
 	require.NoError(t, err, "php client checks failed; see the FAIL lines above")
 	assert.Contains(t, string(out), "all php client checks passed")
-	assert.Contains(t, string(out), "ok eval is not implemented")
+	if !againstRedis() {
+		assert.Contains(t, string(out), "ok eval is not implemented")
+	}
 	assert.Contains(t, px.All(), "SELECT 0")
 	assert.Contains(t, px.All(), "MULTI")
 }

@@ -62,14 +62,14 @@ func TestRedigoDial(t *testing.T) {
 
 	// AUTH pw on a server without requirepass: the Redis error text that
 	// ioredis tolerates.
-	open := testserver.Start(t)
+	open := startServer(t)
 	_, err = redis.Dial("tcp", open.Addr, redis.DialPassword("pw"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "called without any password configured for the default user")
 }
 
 func TestRedigoPipelining(t *testing.T) {
-	srv := testserver.Start(t)
+	srv := startServer(t)
 	c := redigoDial(t, srv.Addr)
 	for i := 0; i < 50; i++ {
 		require.NoError(t, c.Send("SET", fmt.Sprintf("rp:%d", i), i, "EX", 60))
@@ -107,7 +107,7 @@ func TestRedigoPipelining(t *testing.T) {
 // TestRedigoMultiExec sends MULTI/SET/PEXPIREAT with Send and reads
 // everything with Do("EXEC"), exactly as scs redisstore does.
 func TestRedigoMultiExec(t *testing.T) {
-	srv := testserver.Start(t)
+	srv := startServer(t)
 	c := redigoDial(t, srv.Addr)
 	at := time.Now().Add(90 * time.Second)
 	require.NoError(t, c.Send("MULTI"))
@@ -198,7 +198,7 @@ func TestRedigoPool(t *testing.T) {
 
 // TestRedigoConversions: reply types as redigo's helpers convert them.
 func TestRedigoConversions(t *testing.T) {
-	srv := testserver.Start(t)
+	srv := startServer(t)
 	c := redigoDial(t, srv.Addr)
 	_, err := c.Do("MSET", "a", "1", "b", "two")
 	require.NoError(t, err)
