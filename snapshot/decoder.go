@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"math/bits"
 	"strconv"
 )
 
@@ -66,7 +67,7 @@ type Decoder struct {
 // anything with a Len method), lengths are checked against it before any
 // allocation; otherwise buffers grow only as bytes actually arrive.
 func NewDecoder(r io.Reader, opts DecoderOptions) (*Decoder, error) {
-	d := &Decoder{rd: newReader(r), opts: opts, aux: map[string]string{}, seed: maphash.MakeSeed()}
+	d := &Decoder{rd: newReader(r), opts: opts, aux: map[string]string{}}
 	hdr, err := d.rd.next(9)
 	if err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -636,9 +637,12 @@ func growLen(b []byte, n int) []byte {
 // duplicate returns the index of a member equal to an earlier one, or -1.
 func (d *Decoder) duplicate(ms [][]byte) int {
 	if len(ms) <= 16 {
-		for i := 1; i < len(ms); i++ {
-			for j := 0; j < i; j++ {
-				if bytes.Equal(ms[i], ms[j]) {
+		// Pairwise, but comparing cheap fingerprints first.
+		var fp [16]uint64
+		for i, m := range ms {
+			fp[i] = fingerprint(m)
+			for j := range i {
+				if fp[j] == fp[i] && bytes.Equal(ms[j], m) {
 					return i
 				}
 			}
@@ -646,6 +650,9 @@ func (d *Decoder) duplicate(ms [][]byte) int {
 		return -1
 	}
 	if d.dupIdx == nil || len(d.dupIdx) > 4096 {
+		if d.dupIdx == nil {
+			d.seed = maphash.MakeSeed()
+		}
 		d.dupIdx = make(map[uint64]int32, min(len(ms), 4096))
 	} else {
 		clear(d.dupIdx)
@@ -666,6 +673,22 @@ func (d *Decoder) duplicate(ms [][]byte) int {
 		d.dupIdx[h] = int32(i)
 	}
 	return -1
+}
+
+// fingerprint is a cheap summary of b: equal inputs have equal
+// fingerprints, and most unequal ones differ (length, first and last 8
+// bytes).
+func fingerprint(b []byte) uint64 {
+	n := len(b)
+	if n >= 8 {
+		return binary.LittleEndian.Uint64(b) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(b[n-8:]), 17) ^
+			uint64(n)*0x9E3779B97F4A7C15
+	}
+	var v uint64
+	for _, c := range b {
+		v = v<<8 | uint64(c)
+	}
+	return v ^ uint64(n)<<56
 }
 
 // corrupt returns an ErrCorrupt DecodeError.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -359,4 +360,26 @@ func TestIOErrorIsNotCorruption(t *testing.T) {
 	assert.NotErrorIs(t, err, ErrCorrupt)
 	assert.Contains(t, err.Error(), "disk on fire")
 	assert.Contains(t, err.Error(), "snapshot: offset ")
+}
+
+func TestDuplicateDetection(t *testing.T) {
+	d := &Decoder{}
+	bs := func(ss ...string) [][]byte {
+		var out [][]byte
+		for _, s := range ss {
+			out = append(out, []byte(s))
+		}
+		return out
+	}
+	// Same length, first and last 8 bytes: equal fingerprints, not equal.
+	assert.Equal(t, -1, d.duplicate(bs("aaaaaaaaXbbbbbbbb", "aaaaaaaaYbbbbbbbb", "", "a", "ab")))
+	assert.Equal(t, 3, d.duplicate(bs("aaaaaaaaXbbbbbbbb", "aaaaaaaaYbbbbbbbb", "", "aaaaaaaaYbbbbbbbb")))
+	assert.Equal(t, 2, d.duplicate(bs("", "x", "")))
+	var big []string
+	for i := range 100 {
+		big = append(big, strconv.Itoa(i))
+	}
+	assert.Equal(t, -1, d.duplicate(bs(big...)))
+	assert.Equal(t, 100, d.duplicate(bs(append(big, "42")...)))
+	assert.Equal(t, -1, d.duplicate(bs(big[:50]...)), "map reused after clear")
 }
