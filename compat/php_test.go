@@ -187,6 +187,16 @@ func TestPHPRedisSessionLocking(t *testing.T) {
 	assert.True(t, w3.Closed)
 	assert.Equal(t, "erin", phpUser(t, check.Get(ctx, key).Val()))
 
+	// With lock_expire=0 and max_execution_time=0 (the CLI default) the
+	// lock gets no TTL at all: every later write to the session is lost
+	// until someone deletes the lock key.
+	noTTL := []string{"redis.session.locking_enabled=1", "redis.session.lock_retries=3"}
+	php(t, save, noTTL, "write", "forever", "frank")
+	assert.Equal(t, time.Duration(-1), check.TTL(ctx, "PHPREDIS_SESSION:forever_LOCK").Val(), "EVAL: a lock without TTL is never released")
+	w4 := php(t, save, noTTL, "write", "forever", "grace")
+	assert.Contains(t, w4.Errors, "session_start(): Acquire of session lock was not successful")
+	assert.Equal(t, "frank", phpUser(t, check.Get(ctx, "PHPREDIS_SESSION:forever").Val()), "EVAL: the write is lost")
+
 	all := px.All()
 	var lockSet, evalsha, eval bool
 	for _, c := range all {
