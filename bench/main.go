@@ -43,6 +43,7 @@ type options struct {
 	keepTmp      bool
 	runTimeout   time.Duration
 	listWorkload bool
+	profile      bool
 }
 
 // workload is one line of the results table.
@@ -130,6 +131,7 @@ func main() {
 	flag.BoolVar(&o.keepTmp, "keep", false, "keep the temporary directory (server logs and data dirs)")
 	flag.DurationVar(&o.runTimeout, "run-timeout", 2*time.Minute, "give up on a single run after this long (a hung server)")
 	flag.BoolVar(&o.listWorkload, "list", false, "list the workloads and exit")
+	flag.BoolVar(&o.profile, "profile", false, "start sessiond with --pprof-addr and save cpu-<workload>.pprof (first round, 3s) and heap-mem.pprof into --out")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench [flags]\n\nRuns sessiond and redis-server side by side and compares them. Flags:\n\n")
 		flag.PrintDefaults()
@@ -256,6 +258,9 @@ func run(ctx context.Context, o *options) error {
 		return usageError{fmt.Errorf("--workloads %q selects nothing; see --list", o.workloads)}
 	}
 
+	if o.profile && o.target == kindSessiond {
+		profileDir = o.out
+	}
 	tmp, err := os.MkdirTemp("", "sessiond-bench-")
 	if err != nil {
 		return err
@@ -444,9 +449,20 @@ func runThroughput(ctx context.Context, o *options, rep *Report, ws []workload, 
 						return err
 					}
 				}
+				isA := sd != b
+				var prof <-chan error
+				if isA && r == 0 {
+					prof = startCPUProfile(ctx, sd.srv, w.name)
+				}
 				s, detail, note, err := runOne(ctx, o, w, d, sd.srv, redisBench, uint64(r))
 				detailNote := note
-				isA := sd != b
+				if prof != nil {
+					if perr := <-prof; perr != nil {
+						progress("cpu profile for %s: %v", w.name, perr)
+					} else if profileDir != "" {
+						progress("cpu profile: %s", filepath.Join(profileDir, "cpu-"+w.name+".pprof"))
+					}
+				}
 				if err != nil {
 					if ctx.Err() != nil {
 						return ctx.Err()

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -199,6 +200,13 @@ func runMem(ctx context.Context, label, kind, bin, base string, n, valueSize int
 		return res, err
 	}
 	res.PeakRSS = readHWM(s.Pid())
+	if profileDir != "" && s.PprofAddr != "" {
+		if err := fetchProfile(ctx, s.PprofAddr, "heap", "heap-mem.pprof"); err != nil {
+			progress("heap profile: %v", err)
+		} else {
+			progress("heap profile after loading: %s", filepath.Join(profileDir, "heap-mem.pprof"))
+		}
+	}
 	res.UsedAfter = usedMemory(s.Addr())
 	if res.UsedAfter < 0 {
 		res.UsedBefore = -1

@@ -28,6 +28,8 @@ type Server struct {
 	Port  int
 	Dir   string
 	Log   string
+	// PprofAddr is sessiond's --pprof-addr when profiling is on.
+	PprofAddr string
 
 	cmd     *exec.Cmd
 	logFile *os.File
@@ -62,6 +64,7 @@ func startServer(ctx context.Context, label, kind, bin, base string, env []strin
 		return nil, err
 	}
 	var args []string
+	pprofAddr := ""
 	switch kind {
 	case kindRedis:
 		// Equivalent settings to sessiond's: loopback only, no persistence
@@ -71,10 +74,18 @@ func startServer(ctx context.Context, label, kind, bin, base string, env []strin
 			"--protected-mode", "yes", "--logfile", ""}
 	case kindSessiond:
 		args = []string{"--addr", "127.0.0.1:" + strconv.Itoa(port), "--dir", dir, "--save-interval", "0"}
+		if profileDir != "" {
+			pp, err := freePort()
+			if err != nil {
+				return nil, err
+			}
+			pprofAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(pp))
+			args = append(args, "--pprof-addr", pprofAddr)
+		}
 	default:
 		return nil, fmt.Errorf("unknown server kind %q", kind)
 	}
-	s := &Server{Label: label, Kind: kind, Port: port, Dir: dir, Log: filepath.Join(dir, "server.log"), exited: make(chan struct{})}
+	s := &Server{Label: label, Kind: kind, Port: port, Dir: dir, Log: filepath.Join(dir, "server.log"), PprofAddr: pprofAddr, exited: make(chan struct{})}
 	s.logFile, err = os.Create(s.Log)
 	if err != nil {
 		return nil, err
