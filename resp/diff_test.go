@@ -1359,3 +1359,86 @@ func TestDiffRedis(t *testing.T) {
 	t.Logf("%d sequences x %d commands x 2 protocols: %d commands sent to each server in %v",
 		seqs, cmds, sent, time.Since(start).Round(time.Millisecond))
 }
+
+// randomNumber returns a string that is often, but not always, a number
+// strtold accepts: signs, leading zeros, long mantissas, fractions,
+// exponents, hexadecimal, inf and nan, and junk.
+func randomNumber(r *rand.Rand) string {
+	pick := func(xs ...string) string { return xs[r.IntN(len(xs))] }
+	digits := func(n int, alphabet string) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		return string(b)
+	}
+	var s string
+	switch r.IntN(10) {
+	case 0:
+		s = pick("inf", "INF", "infinity", "Infinity", "nan", "NaN", "in", "infx", "0x", "0x.", ".", "e1", "", " 1", "1 ", "1e", "1e+", "--1", "+-1", "0b1", "1_0", "0o7")
+	case 1, 2:
+		s = "0x" + digits(r.IntN(6), "0123456789abcdefABCDEF")
+		if r.IntN(2) == 0 {
+			s += "." + digits(r.IntN(4), "0123456789abcdef")
+		}
+		if r.IntN(2) == 0 {
+			s += pick("p", "P") + pick("", "+", "-") + strconv.Itoa(r.IntN(70))
+		}
+	default:
+		s = digits(r.IntN(25), "0123456789")
+		if r.IntN(2) == 0 {
+			s += "." + digits(r.IntN(25), "0123456789")
+		}
+		if r.IntN(3) == 0 {
+			s += pick("e", "E") + pick("", "+", "-") + strconv.Itoa(r.IntN(40)*r.IntN(40)*r.IntN(8))
+		}
+	}
+	if r.IntN(3) == 0 {
+		s = pick("-", "+") + s
+	}
+	return s
+}
+
+// TestDiffIncrbyfloat compares INCRBYFLOAT, the long double arithmetic and
+// format and the strtold parser, on random stored values and increments.
+func TestDiffIncrbyfloat(t *testing.T) {
+	red := testserver.StartRedis(t)
+	srv := testserver.Start(t)
+	seed := diffSeedValue()
+	t.Logf("seed=%d (replay with DIFF_SEED=%d)", seed, seed)
+	r := rand.New(rand.NewPCG(uint64(seed), 7))
+	sc, rc := dialRaw(t, srv.Addr), dialRaw(t, red.Addr)
+	n := 2000
+	if os.Getenv("DIFF_LONG") != "" {
+		n = 30000
+	}
+	fails := 0
+	for i := range n {
+		var cmds [][]string
+		if r.IntN(4) == 0 {
+			cmds = append(cmds, []string{"DEL", "k"})
+		} else if r.IntN(2) == 0 {
+			cmds = append(cmds, []string{"SET", "k", randomNumber(r)})
+		}
+		for range 1 + r.IntN(3) {
+			cmds = append(cmds, []string{"INCRBYFLOAT", "k", randomNumber(r)})
+		}
+		cmds = append(cmds, []string{"GET", "k"})
+		for _, args := range cmds {
+			a, err := sc.do(args...)
+			require.NoError(t, err)
+			b, err := rc.do(args...)
+			require.NoError(t, err)
+			if string(a.raw) != string(b.raw) {
+				fails++
+				t.Errorf("seed=%d case %d: %s\n    sessiond: %s\n    redis:    %s", seed, i, op{args: args}, a, b)
+				if fails > 10 {
+					t.FailNow()
+				}
+				sc.do("DEL", "k")
+				rc.do("DEL", "k")
+				break
+			}
+		}
+	}
+}
