@@ -113,6 +113,9 @@ func Load(r io.Reader, ks Keyspace, o LoadOptions) (LoadStats, error) {
 	dec, err := NewDecoder(r, DecoderOptions{
 		SkipUnsupported: o.SkipUnsupported,
 		OnSkip: func(db int, key []byte, typ string) {
+			if typ == "empty set" { // Redis drops these on load too
+				return
+			}
 			st.Skipped++
 			log.Warn("skipped key of unsupported type", "db", db, "key", string(key), "type", typ)
 		},
