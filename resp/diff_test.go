@@ -254,9 +254,26 @@ func (g *gen) cs(s string) string {
 	}
 }
 
-func (g *gen) key() string    { return g.pick(diffKeys) }
-func (g *gen) member() string { return g.pick(diffMembers) }
-func (g *gen) value() string  { return g.pick(diffValues) }
+func (g *gen) key() string {
+	if g.chance(0.02) {
+		return g.pick([]string{"", "\x00k", "k\r\n"}) // odd but valid key names
+	}
+	return g.pick(diffKeys)
+}
+
+func (g *gen) member() string {
+	if g.chance(0.02) {
+		return g.pick([]string{"", "\x00", strings.Repeat("m", 100)})
+	}
+	return g.pick(diffMembers)
+}
+
+func (g *gen) value() string {
+	if g.chance(0.01) {
+		return strings.Repeat("0123456789", 2000)
+	}
+	return g.pick(diffValues)
+}
 
 func (g *gen) keys(lo, hi int) []string {
 	out := make([]string, lo+g.n(hi-lo+1))
