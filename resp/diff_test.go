@@ -11,6 +11,17 @@ package resp_test
 //	go test ./resp/ -run TestDiffRedis -args -seed=123    # the same
 //	DIFF_LONG=1 go test ./resp/ -run TestDiffRedis        # many more sequences
 //
+// Also: DIFF_SEQS and DIFF_CMDS (sequences per protocol, commands per
+// sequence), DIFF_HISTORY (commands shown before a difference, default
+// 15), DIFF_PARANOID=1 (DBSIZE after every command, to find the command
+// that left an expired key behind).
+//
+// Each sequence starts from FLUSHALL with two fresh connections per server
+// (the second one makes WATCH meaningful), in RESP2 and then in RESP3
+// (HELLO 3 first). Some steps are pipelined batches that mix RESP and
+// inline commands. After each sequence every database is compared in
+// full: keys, types, values and PTTLs.
+//
 // The first differing command of a sequence is reported with both replies
 // quoted, the commands that led to it, and the seed.
 
