@@ -191,10 +191,21 @@ func runMem(ctx context.Context, label, kind, bin, base string, n, valueSize int
 	}
 	res.Load = time.Since(t0)
 	progress("mem %s: loaded %d sessions + %d sets in %v; settling %v", label, n, n/5, res.Load.Round(time.Millisecond), settle)
-	select {
-	case <-time.After(settle):
-	case <-ctx.Done():
-		return res, ctx.Err()
+	// Wait out the settle time, logging RSS every 5 seconds of a long one
+	// (Go's scavenger returns freed heap to the OS gradually).
+	for waited := time.Duration(0); waited < settle; {
+		step := min(5*time.Second, settle-waited)
+		select {
+		case <-time.After(step):
+		case <-ctx.Done():
+			return res, ctx.Err()
+		}
+		waited += step
+		if waited < settle {
+			if rss, err := s.RSS(); err == nil {
+				progress("mem %s: RSS %s after %v", label, mib(rss), waited)
+			}
+		}
 	}
 	if res.RSSAfter, err = s.RSS(); err != nil {
 		return res, err
