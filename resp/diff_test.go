@@ -375,11 +375,13 @@ type cmdGen struct {
 	fn     func(g *gen, inMulti bool) op
 }
 
-func simple(kind cmpKind, f func(g *gen) []string) func(*gen, bool) op {
+// simpleGen makes a generator of one kind from a function of the generator.
+func simpleGen(kind cmpKind, f func(g *gen) []string) func(*gen, bool) op {
 	return func(g *gen, _ bool) op { return op{args: f(g), kind: kind} }
 }
 
-func cat(parts ...any) []string {
+// argv flattens strings and string slices into one argument list.
+func argv(parts ...any) []string {
 	var out []string
 	for _, p := range parts {
 		switch p := p.(type) {
@@ -531,63 +533,63 @@ var incrFloats = []string{"1", "1.5", "-0.25", "0.1", "10", "1e2", "3.0e-2", "-3
 func diffGenerators() []cmdGen {
 	return []cmdGen{
 		// connection
-		{2, simple(kExact, func(g *gen) []string {
-			return cat(g.cs("ping"), []string{"hi", "a b", ""}[:g.n(3)])
+		{2, simpleGen(kExact, func(g *gen) []string {
+			return argv(g.cs("ping"), []string{"hi", "a b", ""}[:g.n(3)])
 		})},
-		{1, simple(kExact, func(g *gen) []string { return cat(g.cs("echo"), g.value()) })},
-		{3, simple(kExact, func(g *gen) []string { return cat(g.cs("select"), g.db()) })},
-		{1, simple(kExact, func(g *gen) []string {
+		{1, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("echo"), g.value()) })},
+		{3, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("select"), g.db()) })},
+		{1, simpleGen(kExact, func(g *gen) []string {
 			switch g.n(5) {
 			case 0:
-				return cat(g.cs("client"), g.cs("setname"), g.pick([]string{"conn1", "", "a b", "x"}))
+				return argv(g.cs("client"), g.cs("setname"), g.pick([]string{"conn1", "", "a b", "x"}))
 			case 1:
-				return cat(g.cs("client"), g.cs("getname"))
+				return argv(g.cs("client"), g.cs("getname"))
 			case 2:
-				return cat(g.cs("client"), g.pick([]string{"bogus", "setname"}))
+				return argv(g.cs("client"), g.pick([]string{"bogus", "setname"}))
 			case 3:
-				return cat(g.cs("client"), g.cs("no-evict"), g.pick([]string{"on", "off", "maybe"}))
+				return argv(g.cs("client"), g.cs("no-evict"), g.pick([]string{"on", "off", "maybe"}))
 			}
-			return cat(g.cs("client"))
+			return argv(g.cs("client"))
 		})},
 		{1, func(g *gen, _ bool) op {
 			switch g.n(9) {
 			case 0:
-				return op{args: cat(g.cs("hello"), g.pick([]string{"4", "1", "abc", "-1", "", "3.0"})), kind: kShape}
+				return op{args: argv(g.cs("hello"), g.pick([]string{"4", "1", "abc", "-1", "", "3.0"})), kind: kShape}
 			case 1:
-				return op{args: cat(g.cs("hello"), g.pick([]string{"2", "3"}), g.cs(g.pick([]string{"setname", "auth", "bogus"}))), kind: kShape}
+				return op{args: argv(g.cs("hello"), g.pick([]string{"2", "3"}), g.cs(g.pick([]string{"setname", "auth", "bogus"}))), kind: kShape}
 			case 2:
-				return op{args: cat(g.cs("hello"), g.pick([]string{"2", "3"}), g.cs("setname"), g.pick([]string{"n1", "a b", ""})), kind: kShape}
+				return op{args: argv(g.cs("hello"), g.pick([]string{"2", "3"}), g.cs("setname"), g.pick([]string{"n1", "a b", ""})), kind: kShape}
 			case 3:
-				return op{args: cat(g.cs("hello"), g.pick([]string{"2", "3"}), g.cs("auth"), g.pick([]string{"default", "nobody"}), "pw"), kind: kShape}
+				return op{args: argv(g.cs("hello"), g.pick([]string{"2", "3"}), g.cs("auth"), g.pick([]string{"default", "nobody"}), "pw"), kind: kShape}
 			case 4:
-				return op{args: cat(g.cs("auth"), []string{g.pick([]string{"default", "nobody"}), "pw", "x"}[:g.n(4)])}
+				return op{args: argv(g.cs("auth"), []string{g.pick([]string{"default", "nobody"}), "pw", "x"}[:g.n(4)])}
 			case 5:
-				return op{args: cat(g.cs(g.pick([]string{"info", "time", "lastsave"}))), kind: kShape}
+				return op{args: argv(g.cs(g.pick([]string{"info", "time", "lastsave"}))), kind: kShape}
 			case 6:
-				return op{args: cat(g.cs("client"), g.cs(g.pick([]string{"id", "info", "list"}))), kind: kShape}
+				return op{args: argv(g.cs("client"), g.cs(g.pick([]string{"id", "info", "list"}))), kind: kShape}
 			case 7:
-				return op{args: cat(g.cs("reset"), []string{"x"}[:g.n(2)])}
+				return op{args: argv(g.cs("reset"), []string{"x"}[:g.n(2)])}
 			}
-			return op{args: cat(g.cs("info"), g.pick([]string{"server", "keyspace", "bogus", "all", "default"})), kind: kShape}
+			return op{args: argv(g.cs("info"), g.pick([]string{"server", "keyspace", "bogus", "all", "default"})), kind: kShape}
 		}},
-		{2, simple(kExact, func(g *gen) []string {
-			return cat(g.pick([]string{"nosuchcmd", "GETT", "s add", "xyzzy", "a\r\nb", "x\x00y", "\xff"}), []string{g.key(), g.value(), "x\ny"}[:g.n(4)])
+		{2, simpleGen(kExact, func(g *gen) []string {
+			return argv(g.pick([]string{"nosuchcmd", "GETT", "s add", "xyzzy", "a\r\nb", "x\x00y", "\xff"}), []string{g.key(), g.value(), "x\ny"}[:g.n(4)])
 		})},
 		// strings
 		{10, (*gen).genSet},
-		{3, simple(kExact, func(g *gen) []string {
+		{3, simpleGen(kExact, func(g *gen) []string {
 			if g.chance(0.5) {
-				return cat(g.cs("setex"), g.key(), g.ttl("ex", true), g.value())
+				return argv(g.cs("setex"), g.key(), g.ttl("ex", true), g.value())
 			}
-			return cat(g.cs("psetex"), g.key(), g.ttl("px", true), g.value())
+			return argv(g.cs("psetex"), g.key(), g.ttl("px", true), g.value())
 		})},
-		{2, simple(kExact, func(g *gen) []string { return cat(g.cs("setnx"), g.key(), g.value()) })},
+		{2, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("setnx"), g.key(), g.value()) })},
 		{3, (*gen).genGetex},
-		{2, simple(kExact, func(g *gen) []string { return cat(g.cs("getdel"), g.key()) })},
-		{2, simple(kExact, func(g *gen) []string { return cat(g.cs("getset"), g.key(), g.value()) })},
-		{6, simple(kExact, func(g *gen) []string { return cat(g.cs("get"), g.key()) })},
-		{3, simple(kExact, func(g *gen) []string { return cat(g.cs("mget"), g.keys(1, 4)) })},
-		{2, simple(kExact, func(g *gen) []string {
+		{2, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("getdel"), g.key()) })},
+		{2, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("getset"), g.key(), g.value()) })},
+		{6, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("get"), g.key()) })},
+		{3, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("mget"), g.keys(1, 4)) })},
+		{2, simpleGen(kExact, func(g *gen) []string {
 			name := g.pick([]string{"mset", "msetnx"})
 			args := []string{g.cs(name)}
 			for range 1 + g.n(3) {
@@ -598,42 +600,42 @@ func diffGenerators() []cmdGen {
 			}
 			return args
 		})},
-		{3, simple(kExact, func(g *gen) []string { return cat(g.cs("append"), g.key(), g.value()) })},
-		{2, simple(kExact, func(g *gen) []string { return cat(g.cs("strlen"), g.key()) })},
-		{2, simple(kExact, func(g *gen) []string { return cat(g.cs("getrange"), g.key(), g.int(-6, 6), g.int(-6, 6)) })},
-		{2, simple(kExact, func(g *gen) []string {
+		{3, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("append"), g.key(), g.value()) })},
+		{2, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("strlen"), g.key()) })},
+		{2, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("getrange"), g.key(), g.int(-6, 6), g.int(-6, 6)) })},
+		{2, simpleGen(kExact, func(g *gen) []string {
 			off := g.int(0, 12)
 			if g.chance(0.05) {
 				off = "536870912"
 			}
-			return cat(g.cs("setrange"), g.key(), off, g.pick([]string{"x", "", "hello", "\x00"}))
+			return argv(g.cs("setrange"), g.key(), off, g.pick([]string{"x", "", "hello", "\x00"}))
 		})},
-		{5, simple(kExact, func(g *gen) []string {
+		{5, simpleGen(kExact, func(g *gen) []string {
 			switch name := g.pick([]string{"incr", "decr", "incrby", "decrby"}); name {
 			case "incr", "decr":
-				return cat(g.cs(name), g.key())
+				return argv(g.cs(name), g.key())
 			default:
-				return cat(g.cs(name), g.key(), g.int(-10, 10))
+				return argv(g.cs(name), g.key(), g.int(-10, 10))
 			}
 		})},
-		{3, simple(kExact, func(g *gen) []string { return cat(g.cs("incrbyfloat"), g.key(), g.pick(incrFloats)) })},
+		{3, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("incrbyfloat"), g.key(), g.pick(incrFloats)) })},
 		// keys
-		{4, simple(kExact, func(g *gen) []string { return cat(g.cs(g.pick([]string{"del", "unlink"})), g.keys(1, 3)) })},
-		{3, simple(kExact, func(g *gen) []string { return cat(g.cs(g.pick([]string{"exists", "touch"})), g.keys(1, 3)) })},
-		{3, simple(kExact, func(g *gen) []string { return cat(g.cs("type"), g.key()) })},
+		{4, simpleGen(kExact, func(g *gen) []string { return argv(g.cs(g.pick([]string{"del", "unlink"})), g.keys(1, 3)) })},
+		{3, simpleGen(kExact, func(g *gen) []string { return argv(g.cs(g.pick([]string{"exists", "touch"})), g.keys(1, 3)) })},
+		{3, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("type"), g.key()) })},
 		{8, (*gen).genExpire},
-		{2, simple(kTTLRounded, func(g *gen) []string { return cat(g.cs("ttl"), g.key()) })},
-		{2, simple(kPTTL, func(g *gen) []string { return cat(g.cs("pttl"), g.key()) })},
-		{1, simple(kExpiretime, func(g *gen) []string { return cat(g.cs("expiretime"), g.key()) })},
-		{1, simple(kPTTL, func(g *gen) []string { return cat(g.cs("pexpiretime"), g.key()) })},
-		{2, simple(kExact, func(g *gen) []string { return cat(g.cs("persist"), g.key()) })},
-		{2, simple(kUnordered, func(g *gen) []string { return cat(g.cs("keys"), g.pick(diffPatterns)) })},
+		{2, simpleGen(kTTLRounded, func(g *gen) []string { return argv(g.cs("ttl"), g.key()) })},
+		{2, simpleGen(kPTTL, func(g *gen) []string { return argv(g.cs("pttl"), g.key()) })},
+		{1, simpleGen(kExpiretime, func(g *gen) []string { return argv(g.cs("expiretime"), g.key()) })},
+		{1, simpleGen(kPTTL, func(g *gen) []string { return argv(g.cs("pexpiretime"), g.key()) })},
+		{2, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("persist"), g.key()) })},
+		{2, simpleGen(kUnordered, func(g *gen) []string { return argv(g.cs("keys"), g.pick(diffPatterns)) })},
 		{2, (*gen).genScan},
-		{1, simple(kRandomkey, func(g *gen) []string { return cat(g.cs("randomkey")) })},
-		{3, simple(kExact, func(g *gen) []string {
-			return cat(g.cs(g.pick([]string{"rename", "renamenx"})), g.key(), g.key())
+		{1, simpleGen(kRandomkey, func(g *gen) []string { return argv(g.cs("randomkey")) })},
+		{3, simpleGen(kExact, func(g *gen) []string {
+			return argv(g.cs(g.pick([]string{"rename", "renamenx"})), g.key(), g.key())
 		})},
-		{3, simple(kExact, func(g *gen) []string {
+		{3, simpleGen(kExact, func(g *gen) []string {
 			args := []string{g.cs("copy"), g.key(), g.key()}
 			for range g.n(3) {
 				if g.chance(0.5) {
@@ -644,40 +646,40 @@ func diffGenerators() []cmdGen {
 			}
 			return args
 		})},
-		{2, simple(kExact, func(g *gen) []string { return cat(g.cs("move"), g.key(), g.db()) })},
-		{2, simple(kExact, func(g *gen) []string { return cat(g.cs("dbsize")) })},
+		{2, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("move"), g.key(), g.db()) })},
+		{2, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("dbsize")) })},
 		{1, func(g *gen, _ bool) op {
 			if g.chance(0.3) {
-				return op{args: cat(g.cs("flushdb"), []string{g.pick([]string{"async", "SYNC", "bogus"}), "x"}[:g.n(3)])}
+				return op{args: argv(g.cs("flushdb"), []string{g.pick([]string{"async", "SYNC", "bogus"}), "x"}[:g.n(3)])}
 			}
 			if g.chance(0.3) {
-				return op{args: cat(g.cs("flushall"), []string{g.pick([]string{"async", "sync", "bogus"})}[:g.n(2)])}
+				return op{args: argv(g.cs("flushall"), []string{g.pick([]string{"async", "sync", "bogus"})}[:g.n(2)])}
 			}
-			return op{args: cat(g.cs("swapdb"), g.db(), g.db())}
+			return op{args: argv(g.cs("swapdb"), g.db(), g.db())}
 		}},
 		// sets
-		{10, simple(kExact, func(g *gen) []string { return cat(g.cs("sadd"), g.key(), g.members(1, 4)) })},
-		{4, simple(kExact, func(g *gen) []string { return cat(g.cs("srem"), g.key(), g.members(1, 3)) })},
-		{3, simple(kUnordered, func(g *gen) []string { return cat(g.cs("smembers"), g.key()) })},
-		{2, simple(kExact, func(g *gen) []string { return cat(g.cs("sismember"), g.key(), g.member()) })},
-		{2, simple(kExact, func(g *gen) []string { return cat(g.cs("smismember"), g.key(), g.members(1, 3)) })},
-		{2, simple(kExact, func(g *gen) []string { return cat(g.cs("scard"), g.key()) })},
+		{10, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("sadd"), g.key(), g.members(1, 4)) })},
+		{4, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("srem"), g.key(), g.members(1, 3)) })},
+		{3, simpleGen(kUnordered, func(g *gen) []string { return argv(g.cs("smembers"), g.key()) })},
+		{2, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("sismember"), g.key(), g.member()) })},
+		{2, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("smismember"), g.key(), g.members(1, 3)) })},
+		{2, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("scard"), g.key()) })},
 		{3, (*gen).genSpop},
 		{2, (*gen).genSrand},
-		{3, simple(kExact, func(g *gen) []string { return cat(g.cs("smove"), g.key(), g.key(), g.member()) })},
-		{4, simple(kUnordered, func(g *gen) []string {
-			return cat(g.cs(g.pick([]string{"sinter", "sunion", "sdiff"})), g.keys(1, 3))
+		{3, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("smove"), g.key(), g.key(), g.member()) })},
+		{4, simpleGen(kUnordered, func(g *gen) []string {
+			return argv(g.cs(g.pick([]string{"sinter", "sunion", "sdiff"})), g.keys(1, 3))
 		})},
-		{3, simple(kExact, func(g *gen) []string {
-			return cat(g.cs(g.pick([]string{"sinterstore", "sunionstore", "sdiffstore"})), g.key(), g.keys(1, 3))
+		{3, simpleGen(kExact, func(g *gen) []string {
+			return argv(g.cs(g.pick([]string{"sinterstore", "sunionstore", "sdiffstore"})), g.key(), g.keys(1, 3))
 		})},
-		{2, simple(kExact, func(g *gen) []string {
+		{2, simpleGen(kExact, func(g *gen) []string {
 			ks := g.keys(1, 3)
 			nk := strconv.Itoa(len(ks))
 			if g.chance(0.15) {
 				nk = g.pick([]string{"0", "-1", "5", "abc"})
 			}
-			args := cat(g.cs("sintercard"), nk, ks)
+			args := argv(g.cs("sintercard"), nk, ks)
 			if g.chance(0.4) {
 				args = append(args, g.cs("limit"), g.pick([]string{"0", "1", "2", "-1", "abc"}))
 			}
@@ -688,11 +690,11 @@ func diffGenerators() []cmdGen {
 		})},
 		{2, (*gen).genSscan},
 		// transactions
-		{3, simple(kExact, func(g *gen) []string { return cat(g.cs("multi")) })},
-		{1, simple(kExact, func(g *gen) []string { return cat(g.cs("exec")) })},
-		{1, simple(kExact, func(g *gen) []string { return cat(g.cs("discard")) })},
-		{3, simple(kExact, func(g *gen) []string { return cat(g.cs("watch"), g.keys(1, 2)) })},
-		{1, simple(kExact, func(g *gen) []string { return cat(g.cs("unwatch")) })},
+		{3, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("multi")) })},
+		{1, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("exec")) })},
+		{1, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("discard")) })},
+		{3, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("watch"), g.keys(1, 2)) })},
+		{1, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("unwatch")) })},
 	}
 }
 
@@ -852,7 +854,7 @@ func (d *diffRun) mismatch(o op, a, b rv, why string) {
 		sk, err1 := c.s.do("keys", "*")
 		rk, err2 := c.r.do("keys", "*")
 		if err1 == nil && err2 == nil {
-			keys = fmt.Sprintf("\n    keys in the client's db: sessiond %q, redis %q", set(strsOf(sk.elems)), set(strsOf(rk.elems)))
+			keys = fmt.Sprintf("\n    keys in the client's db: sessiond %q, redis %q", sortedSet(strsOf(sk.elems)), sortedSet(strsOf(rk.elems)))
 		}
 	}
 	d.fail("first difference (%s) in: %s\n    sessiond: %s\n    redis:    %s%s", why, o, a, b, keys)
@@ -867,13 +869,16 @@ func multiset(vs []rv) []string {
 	return out
 }
 
-func set(strs []string) []string {
+// sortedSet returns strs sorted, without duplicates.
+func sortedSet(strs []string) []string {
 	out := slices.Clone(strs)
 	slices.Sort(out)
 	return slices.Compact(out)
 }
 
-func within(a, b rv, tol int64) bool {
+// withinTol compares integers: negative ones (no key, no TTL) exactly,
+// others within tol. Anything else is compared exactly.
+func withinTol(a, b rv, tol int64) bool {
 	if a.typ != ':' || b.typ != ':' {
 		return string(a.raw) == string(b.raw)
 	}
@@ -905,11 +910,11 @@ func equalKind(k cmpKind, a, b rv) string {
 			return "as multisets"
 		}
 	case kTTL, kExpiretime, kTTLRounded:
-		if !within(a, b, 1) {
+		if !withinTol(a, b, 1) {
 			return "TTL within 1"
 		}
 	case kPTTL:
-		if !within(a, b, pttlTolerance) {
+		if !withinTol(a, b, pttlTolerance) {
 			return fmt.Sprintf("PTTL within %d ms", pttlTolerance)
 		}
 	case kSrand, kSpop:
@@ -922,7 +927,7 @@ func equalKind(k cmpKind, a, b rv) string {
 			return "scan reply shape"
 		}
 		if a.elems[0].str == "0" && b.elems[0].str == "0" &&
-			!slices.Equal(set(strsOf(a.elems[1].elems)), set(strsOf(b.elems[1].elems))) {
+			!slices.Equal(sortedSet(strsOf(a.elems[1].elems)), sortedSet(strsOf(b.elems[1].elems))) {
 			return "complete scan as sets"
 		}
 	case kShape, kRandomkey:
@@ -1121,7 +1126,7 @@ func (d *diffRun) checkSpop(c *diffClient, o op, before, a, b rv) {
 		popped, rpopped = strsOf(a.elems), strsOf(b.elems)
 	}
 	members := strsOf(before.elems)
-	if len(set(popped)) != len(popped) {
+	if len(sortedSet(popped)) != len(popped) {
 		d.mismatch(o, a, b, "SPOP returned a member twice")
 	}
 	for _, m := range popped {
@@ -1130,9 +1135,9 @@ func (d *diffRun) checkSpop(c *diffClient, o op, before, a, b rv) {
 		}
 	}
 	// Make redis pop what sessiond popped.
-	if !slices.Equal(set(popped), set(rpopped)) {
-		d.redisOnly(c, cat("sadd", o.args[1], rpopped)...)
-		d.redisOnly(c, cat("srem", o.args[1], popped)...)
+	if !slices.Equal(sortedSet(popped), sortedSet(rpopped)) {
+		d.redisOnly(c, argv("sadd", o.args[1], rpopped)...)
+		d.redisOnly(c, argv("srem", o.args[1], popped)...)
 	}
 }
 
@@ -1156,7 +1161,7 @@ func (d *diffRun) checkSrand(o op, before, a, b rv) {
 			d.mismatch(o, a, b, fmt.Sprintf("SRANDMEMBER returned %q, not a member of %q", m, members))
 		}
 	}
-	if !strings.HasPrefix(o.args[2], "-") && len(set(got)) != len(got) {
+	if !strings.HasPrefix(o.args[2], "-") && len(sortedSet(got)) != len(got) {
 		d.mismatch(o, a, b, "SRANDMEMBER with a positive count repeated a member")
 	}
 }
@@ -1187,11 +1192,11 @@ func (d *diffRun) checkScan(c *diffClient, o op, ci int, a, b rv) {
 	}
 	sk := collect("sessiond", c.s, a)
 	rk := collect("redis", c.r, b)
-	if len(set(sk)) != len(sk) {
+	if len(sortedSet(sk)) != len(sk) {
 		d.mismatch(o, a, b, fmt.Sprintf("sessiond SCAN returned duplicates: %q", sk))
 	}
-	if !slices.Equal(set(sk), set(rk)) {
-		d.mismatch(o, a, b, fmt.Sprintf("complete SCAN as sets: sessiond %q, redis %q", set(sk), set(rk)))
+	if !slices.Equal(sortedSet(sk), sortedSet(rk)) {
+		d.mismatch(o, a, b, fmt.Sprintf("complete SCAN as sets: sessiond %q, redis %q", sortedSet(sk), sortedSet(rk)))
 	}
 }
 
@@ -1209,10 +1214,10 @@ func (d *diffRun) compareState() {
 		q(d.inspS, "select", sdb)
 		q(d.inspR, "select", sdb)
 		sk, rk := q(d.inspS, "keys", "*"), q(d.inspR, "keys", "*")
-		if !slices.Equal(set(strsOf(sk.elems)), set(strsOf(rk.elems))) {
-			d.fail("final state of db %d: keys differ: sessiond %q, redis %q", db, set(strsOf(sk.elems)), set(strsOf(rk.elems)))
+		if !slices.Equal(sortedSet(strsOf(sk.elems)), sortedSet(strsOf(rk.elems))) {
+			d.fail("final state of db %d: keys differ: sessiond %q, redis %q", db, sortedSet(strsOf(sk.elems)), sortedSet(strsOf(rk.elems)))
 		}
-		for _, k := range set(strsOf(sk.elems)) {
+		for _, k := range sortedSet(strsOf(sk.elems)) {
 			st, rt := q(d.inspS, "type", k), q(d.inspR, "type", k)
 			if string(st.raw) != string(rt.raw) {
 				d.fail("final state of db %d key %q: TYPE sessiond %s, redis %s", db, k, st, rt)
@@ -1230,7 +1235,7 @@ func (d *diffRun) compareState() {
 				}
 			}
 			sp, rp := q(d.inspS, "pttl", k), q(d.inspR, "pttl", k)
-			if !within(sp, rp, pttlTolerance) {
+			if !withinTol(sp, rp, pttlTolerance) {
 				d.fail("final state of db %d key %q: PTTL sessiond %s, redis %s", db, k, sp, rp)
 			}
 		}
