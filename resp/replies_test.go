@@ -5,6 +5,9 @@ package resp_test
 // differential test (diff_test.go) found has a deterministic case here.
 
 import (
+	"io"
+	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -275,3 +278,57 @@ func TestRepliesRedis(t *testing.T) {
 	red := testserver.StartRedis(t)
 	runReplyCases(t, red.Addr)
 }
+
+// inlineCases are inline commands (telnet) and what Redis replies, up to
+// and including the QUIT appended to each (or the connection closing).
+// Not here: a NUL byte in an inline line, after which Redis (strchr) does
+// not see the newline and waits; sessiond ends the line's last argument
+// at the NUL instead.
+var inlineCases = []struct{ in, want string }{
+	{"PING", "+PONG\r\n"},
+	{"   PING   ", "+PONG\r\n"},
+	{"", ""},
+	{"\r\n\r\nPING", "+PONG\r\n"},
+	{"ECHO \"a b\"", "$3\r\na b\r\n"},
+	{"ECHO \"a\\x41b\"", "$3\r\naAb\r\n"},
+	{"ECHO \"a\\x4\"", "$3\r\nax4\r\n"},
+	{"ECHO 'a\\nb'", "$4\r\na\\nb\r\n"},
+	{"ECHO \"a\\nb\"", "$3\r\na\nb\r\n"},
+	{"ECHO \"\\b\\a\\t\\r\\\\\\\"\\q\"", "$7\r\n\b\a\t\r\\\"q\r\n"},
+	{"ECHO 'it\\'s'", "$4\r\nit's\r\n"},
+	{"ECHO a\"b c\"", "$4\r\nab c\r\n"},
+	{"ECHO a'b c'd", "-ERR Protocol error: unbalanced quotes in request\r\n"},
+	{"PING\tx", "$1\r\nx\r\n"},
+	{"ECHO \"\"", "$0\r\n\r\n"},
+	{"ECHO ''", "$0\r\n\r\n"},
+	{"SET k \"\"\r\nMGET k", "+OK\r\n*1\r\n$0\r\n\r\n"},
+	{"ECHO \"abc", "-ERR Protocol error: unbalanced quotes in request\r\n"},
+	{"ECHO \"a\"b", "-ERR Protocol error: unbalanced quotes in request\r\n"},
+	{"ECHO 'abc", "-ERR Protocol error: unbalanced quotes in request\r\n"},
+	{"*1\r\n$4\r\nPING\r\nECHO 'a b'", "+PONG\r\n$3\r\na b\r\n"},
+	{"PING\r\n*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\nPING", "+PONG\r\n$2\r\nhi\r\n+PONG\r\n"},
+}
+
+func runInlineCases(t *testing.T, addr string) {
+	for _, tc := range inlineCases {
+		t.Run(strconv.Quote(tc.in), func(t *testing.T) {
+			c, err := net.Dial("tcp", addr)
+			require.NoError(t, err)
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			_, err = c.Write([]byte(tc.in + "\r\nQUIT\r\n"))
+			require.NoError(t, err)
+			got, _ := io.ReadAll(c)
+			want := tc.want + "+OK\r\n"
+			if strings.HasPrefix(tc.want, "-ERR Protocol error") {
+				want = tc.want // the connection is closed
+			}
+			require.Equal(t, want, string(got))
+		})
+	}
+}
+
+func TestInlineSessiond(t *testing.T) { runInlineCases(t, testserver.Start(t).Addr) }
+
+// TestInlineRedis proves the inline expectations against real Redis.
+func TestInlineRedis(t *testing.T) { runInlineCases(t, testserver.StartRedis(t).Addr) }

@@ -123,7 +123,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Unlock()
 	s.applyTimeout(s.cfg.Get("timeout"))
 	s.cfg.OnSet("timeout", s.applyTimeout)
-	err := rc.Serve(ln)
+	err := rc.Serve(inlineListener{ln}) // inline commands split as Redis does: inline.go
 	s.mu.Lock()
 	closed := s.closed
 	s.mu.Unlock()
