@@ -365,7 +365,20 @@ func loadAvg() string {
 	if len(f) < 3 {
 		return "unknown"
 	}
-	return strings.Join(f[:3], " ")
+	la := strings.Join(f[:3], " ")
+	// CPU pressure: the share of time some runnable task waited for a CPU.
+	if psi, err := os.ReadFile("/proc/pressure/cpu"); err == nil {
+		for _, l := range strings.Split(string(psi), "\n") {
+			if rest, ok := strings.CutPrefix(l, "some "); ok {
+				for _, kv := range strings.Fields(rest) {
+					if v, ok := strings.CutPrefix(kv, "avg60="); ok {
+						la += "; cpu pressure (some, avg60) " + v + "%"
+					}
+				}
+			}
+		}
+	}
+	return la
 }
 
 func gitCommit() string {
@@ -552,7 +565,7 @@ func runOne(ctx context.Context, o *options, w workload, d *Dataset, srv *Server
 }
 
 func writeOutputs(o *options, rep *Report) error {
-	rep.Header = append(rep.Header, "load average at end: "+loadAvg()+" (above about 2 the machine was busy with other work; trust ratios, not absolutes)")
+	rep.Header = append(rep.Header, "load average at end: "+loadAvg()+" (a load above 2 or a cpu pressure above a few percent means other work shared the machine: trust ratios, not absolutes, and look at the round ratios)")
 	rep.WriteText(os.Stdout)
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
