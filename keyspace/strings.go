@@ -263,39 +263,6 @@ func (ks *Keyspace) IncrBy(dbi int, key []byte, delta int64) (int64, error) {
 	return n, err
 }
 
-// ParseFloat parses a number as Redis's string2ld does: no surrounding
-// space, no NaN.
-func ParseFloat(b []byte) (float64, bool) {
-	if len(b) == 0 || len(b) > 5000 || b[0] == ' ' || b[len(b)-1] == ' ' {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil && !isRangeErr(err) {
-		return 0, false
-	}
-	if math.IsNaN(f) {
-		return 0, false
-	}
-	return f, true
-}
-
-func isRangeErr(err error) bool {
-	ne, ok := err.(*strconv.NumError)
-	return ok && ne.Err == strconv.ErrRange
-}
-
-// FormatFloat formats f as Redis prints long doubles for humans: fixed
-// point, no exponent, trailing zeros removed. Redis computes in long double;
-// 17 significant digits of a float64 would show binary noise (0.1+0.2), so
-// the value is first rounded to 15 significant digits.
-func FormatFloat(f float64) string {
-	if f == 0 {
-		return "0"
-	}
-	r, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 15, 64), 64)
-	s := strconv.FormatFloat(r, 'f', -1, 64)
-	return s
-}
 
 // IncrByFloat adds incr, a number as text, to key's numeric value and
 // returns the new value as stored. As in Redis the key's type and value are
