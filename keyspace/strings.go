@@ -263,7 +263,6 @@ func (ks *Keyspace) IncrBy(dbi int, key []byte, delta int64) (int64, error) {
 	return n, err
 }
 
-
 // IncrByFloat adds incr, a number as text, to key's numeric value and
 // returns the new value as stored. As in Redis the key's type and value are
 // checked before incr (ErrWrongType, then ErrNotFloat for either), and the
