@@ -56,6 +56,7 @@ func buildParams() []Param {
 		{Name: "timeout", Default: "0", Usage: "close a client after this many idle seconds (0: never)", Mutable: true, Check: checkIntRange(0, 1<<31-1)},
 		{Name: "log-format", Default: "text", Usage: "log format: text or json", Check: checkEnum("text", "json")},
 		{Name: "loglevel", Default: "notice", Usage: "debug, verbose, notice or warning", Mutable: true, Check: checkEnum("debug", "verbose", "notice", "warning", "nothing")},
+		{Name: "gc-percent", Default: "30", Usage: "Go GC target percent: heap growth allowed over live data between collections (Go's default is 100; a cache keeps it low to stay small)", Mutable: true, Check: checkIntRange(-1, 1000)},
 		{Name: "pprof-addr", Default: "", Usage: "serve net/http/pprof on this address (empty: off)", Check: checkAny},
 		{Name: "databases", Default: "16", Usage: "number of databases (fixed at 16)", Check: checkEnum("16")},
 		{Name: "save", Default: "3600 1 300 100 60 10000", Usage: "redis.conf form; sessiond uses the shortest interval as save-interval", Mutable: true, Check: checkAny},

@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -122,6 +124,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		return nil
 	}
 	log := newLogger(cfg, stderr)
+	applyMemorySettings(cfg)
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -247,4 +250,24 @@ type wheelStats struct{ w *expiry.Wheel }
 func (s wheelStats) ExpiryInfo() (float64, int64) {
 	st := s.w.Stats()
 	return st.LastTickStaleRatio, st.TimeCapReached
+}
+
+// applyMemorySettings sets the Go runtime's GC percent and memory limit
+// from the configuration, now and whenever CONFIG SET changes them. A
+// cache's heap is almost all live data, so the default GC percent (100,
+// letting the heap grow to twice the live data) would double its memory;
+// maxmemory, when set, also becomes the runtime's soft memory limit.
+func applyMemorySettings(cfg *config.Config) {
+	gc := func(string) { debug.SetGCPercent(int(cfg.Int("gc-percent"))) }
+	limit := func(string) {
+		if n := cfg.Int("maxmemory"); n > 0 {
+			debug.SetMemoryLimit(n)
+		} else {
+			debug.SetMemoryLimit(math.MaxInt64)
+		}
+	}
+	gc("")
+	limit("")
+	cfg.OnSet("gc-percent", gc)
+	cfg.OnSet("maxmemory", limit)
 }
