@@ -254,7 +254,8 @@ func run(ctx context.Context, o *options) error {
 		}
 	}
 	runMemTest := o.mem > 0 && selected(o.workloads, "mem")
-	if len(ws) == 0 && !runMemTest {
+	runExtra := anyExtraSelected(o.workloads) // expiry-*, snapshot: storm.go, snapshot.go
+	if len(ws) == 0 && !runMemTest && !runExtra {
 		return usageError{fmt.Errorf("--workloads %q selects nothing; see --list", o.workloads)}
 	}
 
@@ -327,6 +328,11 @@ func run(ctx context.Context, o *options) error {
 		}
 		if len(rep.Mem) != 2 {
 			rep.Mem = nil
+		}
+	}
+	if runExtra {
+		if err := runExtraWorkloads(ctx, o, rep, tmp, aLabel, aBin, redisServer); err != nil {
+			return err
 		}
 	}
 	return writeOutputs(o, rep)
