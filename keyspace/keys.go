@@ -1,7 +1,6 @@
 package keyspace
 
 import (
-	"maps"
 	"math/rand/v2"
 )
 
@@ -247,7 +246,7 @@ func (ks *Keyspace) RandomKey(dbi int) ([]byte, bool) {
 // cloneEntry copies e so that the copy shares nothing mutable with it.
 func cloneEntry(e entry) entry {
 	if e.kind == KindSet {
-		e.set = maps.Clone(e.set)
+		e.set = e.set.clone()
 	}
 	return e
 }

@@ -68,7 +68,7 @@ func (k Kind) String() string {
 // stripe lock is released. set is modified in place under the write lock.
 type entry struct {
 	str      []byte
-	set      map[string]struct{}
+	set      *set
 	deadline int64 // absolute Unix ms; 0 means no expiry
 	kind     Kind
 }

@@ -48,7 +48,7 @@ func checkInvariants(t *testing.T, ks *Keyspace) {
 			for k, e := range s.m {
 				assert.Equal(t, i, db.stripeIndex([]byte(k)), "key %q in wrong stripe", k)
 				if e.kind == KindSet {
-					assert.NotEmpty(t, e.set, "empty set stored at %q", k)
+					assert.NotZero(t, e.set.len(), "empty set stored at %q", k)
 				}
 				if e.deadline != 0 {
 					exp++

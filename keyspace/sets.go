@@ -1,13 +1,14 @@
 package keyspace
 
 import (
+	"bytes"
 	"math/rand/v2"
 )
 
 // updateSet runs fn on key's live set (nil if absent) under the write lock.
 // fn returns the set to store; an empty or nil set deletes the key, since no
 // set is ever stored empty.
-func (ks *Keyspace) updateSet(dbi int, key []byte, fn func(set map[string]struct{}) (map[string]struct{}, bool)) error {
+func (ks *Keyspace) updateSet(dbi int, key []byte, fn func(set *set) (*set, bool)) error {
 	db := ks.db(dbi)
 	s := db.stripeFor(key)
 	now := ks.NowMs()
@@ -24,9 +25,9 @@ func (ks *Keyspace) updateSet(dbi int, key []byte, fn func(set map[string]struct
 	}
 	k := string(key)
 	switch {
-	case len(set) == 0 && ok:
+	case set.len() == 0 && ok:
 		s.deleteLocked(k, e)
-	case len(set) > 0 && !ok:
+	case set.len() > 0 && !ok:
 		s.putLocked(k, e, false, entry{kind: KindSet, set: set})
 	}
 	s.mu.Unlock()
@@ -37,17 +38,16 @@ func (ks *Keyspace) updateSet(dbi int, key []byte, fn func(set map[string]struct
 // SAdd adds members to key's set and returns how many were new.
 func (ks *Keyspace) SAdd(dbi int, key []byte, members [][]byte) (int, error) {
 	n := 0
-	err := ks.updateSet(dbi, key, func(set map[string]struct{}) (map[string]struct{}, bool) {
-		if set == nil {
-			set = make(map[string]struct{}, len(members))
+	err := ks.updateSet(dbi, key, func(s *set) (*set, bool) {
+		if s == nil {
+			s = &set{}
 		}
 		for _, m := range members {
-			if _, ok := set[string(m)]; !ok {
-				set[string(m)] = struct{}{}
+			if s.add(m) {
 				n++
 			}
 		}
-		return set, n > 0
+		return s, n > 0
 	})
 	return n, err
 }
@@ -55,20 +55,19 @@ func (ks *Keyspace) SAdd(dbi int, key []byte, members [][]byte) (int, error) {
 // SRem removes members from key's set and returns how many were there.
 func (ks *Keyspace) SRem(dbi int, key []byte, members [][]byte) (int, error) {
 	n := 0
-	err := ks.updateSet(dbi, key, func(set map[string]struct{}) (map[string]struct{}, bool) {
+	err := ks.updateSet(dbi, key, func(s *set) (*set, bool) {
 		for _, m := range members {
-			if _, ok := set[string(m)]; ok {
-				delete(set, string(m))
+			if s != nil && s.remove(m) {
 				n++
 			}
 		}
-		return set, n > 0
+		return s, n > 0
 	})
 	return n, err
 }
 
 // viewSet runs fn on key's live set (nil if absent) under the read lock.
-func (ks *Keyspace) viewSet(dbi int, key []byte, fn func(set map[string]struct{})) error {
+func (ks *Keyspace) viewSet(dbi int, key []byte, fn func(set *set)) error {
 	db := ks.db(dbi)
 	s := db.stripeFor(key)
 	now := ks.NowMs()
@@ -82,27 +81,19 @@ func (ks *Keyspace) viewSet(dbi int, key []byte, fn func(set map[string]struct{}
 	return nil
 }
 
-func members(set map[string]struct{}) [][]byte {
-	out := make([][]byte, 0, len(set))
-	for m := range set {
-		out = append(out, []byte(m))
-	}
-	return out
-}
-
 // SMembers returns the members of key's set.
 func (ks *Keyspace) SMembers(dbi int, key []byte) ([][]byte, error) {
 	var out [][]byte
-	err := ks.viewSet(dbi, key, func(set map[string]struct{}) { out = members(set) })
+	err := ks.viewSet(dbi, key, func(s *set) { out = s.members() })
 	return out, err
 }
 
 // SIsMember reports whether each of ms is a member of key's set.
 func (ks *Keyspace) SIsMember(dbi int, key []byte, ms [][]byte) ([]bool, error) {
 	out := make([]bool, len(ms))
-	err := ks.viewSet(dbi, key, func(set map[string]struct{}) {
+	err := ks.viewSet(dbi, key, func(s *set) {
 		for i, m := range ms {
-			_, out[i] = set[string(m)]
+			out[i] = s.has(m)
 		}
 	})
 	return out, err
@@ -111,22 +102,22 @@ func (ks *Keyspace) SIsMember(dbi int, key []byte, ms [][]byte) ([]bool, error) 
 // SCard returns the size of key's set.
 func (ks *Keyspace) SCard(dbi int, key []byte) (int, error) {
 	n := 0
-	err := ks.viewSet(dbi, key, func(set map[string]struct{}) { n = len(set) })
+	err := ks.viewSet(dbi, key, func(s *set) { n = s.len() })
 	return n, err
 }
 
 // SPop removes and returns up to count random members of key's set.
 func (ks *Keyspace) SPop(dbi int, key []byte, count int) ([][]byte, error) {
 	var out [][]byte
-	err := ks.updateSet(dbi, key, func(set map[string]struct{}) (map[string]struct{}, bool) {
-		for m := range set { // map iteration order is random
-			if len(out) == count {
-				break
-			}
-			out = append(out, []byte(m))
-			delete(set, m)
+	err := ks.updateSet(dbi, key, func(s *set) (*set, bool) {
+		if s == nil || count == 0 {
+			return s, false
 		}
-		return set, len(out) > 0
+		out = s.random(count)
+		for _, m := range out {
+			s.remove(m)
+		}
+		return s, len(out) > 0
 	})
 	return out, err
 }
@@ -135,21 +126,15 @@ func (ks *Keyspace) SPop(dbi int, key []byte, count int) ([][]byte, error) {
 // ones if count >= 0, or exactly -count possibly repeated ones.
 func (ks *Keyspace) SRandMember(dbi int, key []byte, count int64) ([][]byte, error) {
 	var out [][]byte
-	err := ks.viewSet(dbi, key, func(set map[string]struct{}) {
-		if len(set) == 0 {
+	err := ks.viewSet(dbi, key, func(s *set) {
+		if s.len() == 0 {
 			return
 		}
 		if count >= 0 {
-			for m := range set {
-				if int64(len(out)) == count {
-					break
-				}
-				out = append(out, []byte(m))
-			}
-			rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+			out = s.random(int(min(count, int64(s.len()))))
 			return
 		}
-		all := members(set)
+		all := s.members()
 		out = make([][]byte, 0, min(-count, 1<<20))
 		for range -count {
 			out = append(out, all[rand.IntN(len(all))])
@@ -175,8 +160,7 @@ func (ks *Keyspace) SMove(dbi int, src, dst, member []byte) (bool, error) {
 		l.unlock()
 		return false, ErrWrongType
 	}
-	m := string(member)
-	if _, ok := se.set[m]; !ok {
+	if !se.set.has(member) {
 		l.unlock()
 		return false, nil
 	}
@@ -184,16 +168,15 @@ func (ks *Keyspace) SMove(dbi int, src, dst, member []byte) (bool, error) {
 		l.unlock()
 		return true, nil
 	}
-	delete(se.set, m)
-	if len(se.set) == 0 {
+	se.set.remove(member)
+	if se.set.len() == 0 {
 		ss.deleteLocked(string(src), se)
 	}
 	if !dok {
-		de = entry{kind: KindSet, set: make(map[string]struct{}, 1)}
+		de = entry{kind: KindSet, set: &set{}}
 		ds.putLocked(string(dst), entry{}, false, de)
 	}
-	_, had := de.set[m]
-	de.set[m] = struct{}{}
+	had := !de.set.add(member)
 	l.unlock()
 	ks.modified(dbi, string(src))
 	if !had { // as in Redis, dst changed only if the member was new there
@@ -213,8 +196,8 @@ const (
 )
 
 // readSetsLocked returns the live sets of keys (nil for absent). Stripes must be locked.
-func (ks *Keyspace) readSetsLocked(db *DB, keys [][]byte, now int64) ([]map[string]struct{}, error) {
-	sets := make([]map[string]struct{}, len(keys))
+func (ks *Keyspace) readSetsLocked(db *DB, keys [][]byte, now int64) ([]*set, error) {
+	sets := make([]*set, len(keys))
 	for i, k := range keys {
 		e, ok := ks.getLocked(db.stripeFor(k), k, now, true)
 		if ok && e.kind != KindSet {
@@ -225,50 +208,45 @@ func (ks *Keyspace) readSetsLocked(db *DB, keys [][]byte, now int64) ([]map[stri
 	return sets, nil
 }
 
-func combine(op SetOp, sets []map[string]struct{}, limit int) map[string]struct{} {
-	out := make(map[string]struct{})
+func combine(op SetOp, sets []*set, limit int) *set {
+	out := &set{}
 	switch op {
 	case SetUnion:
 		for _, s := range sets {
-			for m := range s {
-				out[m] = struct{}{}
-			}
+			s.each(func(m []byte) bool { out.add(m); return true })
 		}
 	case SetDiff:
 		if len(sets) == 0 {
 			return out
 		}
-	next:
-		for m := range sets[0] {
+		sets[0].each(func(m []byte) bool {
 			for _, s := range sets[1:] {
-				if _, ok := s[m]; ok {
-					continue next
+				if s.has(m) {
+					return true
 				}
 			}
-			out[m] = struct{}{}
-		}
+			out.add(m)
+			return true
+		})
 	case SetInter:
 		smallest := 0
 		for i, s := range sets {
-			if len(s) == 0 {
+			if s.len() == 0 {
 				return out
 			}
-			if len(s) < len(sets[smallest]) {
+			if s.len() < sets[smallest].len() {
 				smallest = i
 			}
 		}
-	inter:
-		for m := range sets[smallest] {
+		sets[smallest].each(func(m []byte) bool {
 			for _, s := range sets {
-				if _, ok := s[m]; !ok {
-					continue inter
+				if !s.has(m) {
+					return true
 				}
 			}
-			out[m] = struct{}{}
-			if limit > 0 && len(out) >= limit {
-				break
-			}
-		}
+			out.add(m)
+			return limit <= 0 || out.len() < limit
+		})
 	}
 	return out
 }
@@ -284,7 +262,7 @@ func (ks *Keyspace) SetCombine(dbi int, op SetOp, keys [][]byte, limit int) ([][
 		l.unlock()
 		return nil, err
 	}
-	out := members(combine(op, sets, limit))
+	out := combine(op, sets, limit).members()
 	l.unlock()
 	return out, nil
 }
@@ -306,7 +284,7 @@ func (ks *Keyspace) SetCombineStore(dbi int, op SetOp, dst []byte, keys [][]byte
 	de, dok := ks.getLocked(ds, dst, now, true)
 	dk := string(dst)
 	changed := true
-	if len(res) == 0 {
+	if res.len() == 0 {
 		changed = dok // an empty result only deletes dst: no change if it was absent
 		if dok {
 			ds.deleteLocked(dk, de)
@@ -314,7 +292,7 @@ func (ks *Keyspace) SetCombineStore(dbi int, op SetOp, dst []byte, keys [][]byte
 	} else {
 		ds.putLocked(dk, de, dok, entry{kind: KindSet, set: res})
 	}
-	n := len(res) // res is published: other writers may change it once unlocked
+	n := res.len() // res is published: other writers may change it once unlocked
 	l.unlock()
 	if changed {
 		ks.modified(dbi, dk)
@@ -327,12 +305,13 @@ func (ks *Keyspace) SetCombineStore(dbi int, op SetOp, dst []byte, keys [][]byte
 func (ks *Keyspace) SScan(dbi int, key []byte, pattern []byte) ([][]byte, error) {
 	var out [][]byte
 	all := isMatchAll(pattern)
-	err := ks.viewSet(dbi, key, func(set map[string]struct{}) {
-		for m := range set {
-			if all || Match(pattern, []byte(m)) {
-				out = append(out, []byte(m))
+	err := ks.viewSet(dbi, key, func(s *set) {
+		s.each(func(m []byte) bool {
+			if all || Match(pattern, m) {
+				out = append(out, bytes.Clone(m))
 			}
-		}
+			return true
+		})
 	})
 	return out, err
 }

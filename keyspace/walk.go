@@ -32,10 +32,11 @@ func (ks *Keyspace) Walk(dbi int, fn func(items []Item) error) error {
 			}
 			it := Item{Key: k, Kind: e.kind, Str: e.str, Deadline: e.deadline}
 			if e.kind == KindSet {
-				it.Members = make([]string, 0, len(e.set))
-				for m := range e.set {
-					it.Members = append(it.Members, m)
-				}
+				it.Members = make([]string, 0, e.set.len())
+				e.set.each(func(m []byte) bool {
+					it.Members = append(it.Members, string(m))
+					return true
+				})
 			}
 			items = append(items, it)
 		}
@@ -62,11 +63,7 @@ func (ks *Keyspace) RestoreSet(dbi int, key []byte, members [][]byte, deadline i
 	if len(members) == 0 {
 		return
 	}
-	set := make(map[string]struct{}, len(members))
-	for _, m := range members {
-		set[string(m)] = struct{}{}
-	}
-	ks.restore(dbi, key, entry{kind: KindSet, set: set, deadline: deadline})
+	ks.restore(dbi, key, entry{kind: KindSet, set: newSetOf(members), deadline: deadline})
 }
 
 func (ks *Keyspace) restore(dbi int, key []byte, e entry) {

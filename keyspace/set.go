@@ -1,0 +1,181 @@
+package keyspace
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/rand/v2"
+)
+
+// Limits of the packed encoding, as Redis's set-max-listpack-entries and
+// set-max-listpack-value.
+const (
+	maxPackedMembers = 128
+	maxPackedMember  = 64
+)
+
+// set is a set of binary-safe members. A small set (a user's index of a
+// few session ids is the typical one) is packed into one byte slice, each
+// member a uvarint length and its bytes, as Redis packs small sets into a
+// listpack: two allocations instead of a map and one string per member. A
+// set that grows past maxPackedMembers or gets a member longer than
+// maxPackedMember becomes a map and stays one. A set is modified in place
+// under its stripe's write lock.
+type set struct {
+	packed []byte // the members while m is nil
+	n      int    // members in packed
+	m      map[string]struct{}
+}
+
+func (s *set) len() int {
+	switch {
+	case s == nil:
+		return 0
+	case s.m != nil:
+		return len(s.m)
+	}
+	return s.n
+}
+
+// each calls fn with every member until fn returns false. The slice is
+// valid only during the call and must not be modified.
+func (s *set) each(fn func(m []byte) bool) {
+	if s == nil {
+		return
+	}
+	if s.m != nil {
+		for k := range s.m {
+			if !fn([]byte(k)) {
+				return
+			}
+		}
+		return
+	}
+	for p := s.packed; len(p) > 0; {
+		l, k := binary.Uvarint(p)
+		m := p[k : k+int(l)]
+		p = p[k+int(l):]
+		if !fn(m) {
+			return
+		}
+	}
+}
+
+// find returns the offset of member's length prefix in packed, or -1.
+func (s *set) find(b []byte) int {
+	for i := 0; i < len(s.packed); {
+		l, k := binary.Uvarint(s.packed[i:])
+		if int(l) == len(b) && bytes.Equal(s.packed[i+k:i+k+int(l)], b) {
+			return i
+		}
+		i += k + int(l)
+	}
+	return -1
+}
+
+func (s *set) has(b []byte) bool {
+	if s == nil {
+		return false
+	}
+	if s.m != nil {
+		_, ok := s.m[string(b)]
+		return ok
+	}
+	return s.find(b) >= 0
+}
+
+// add adds b and reports whether it was new. b is copied.
+func (s *set) add(b []byte) bool {
+	if s.m == nil && (s.n >= maxPackedMembers || len(b) > maxPackedMember) && !s.has(b) {
+		s.toMap()
+	}
+	if s.m != nil {
+		if _, ok := s.m[string(b)]; ok {
+			return false
+		}
+		s.m[string(b)] = struct{}{}
+		return true
+	}
+	if s.find(b) >= 0 {
+		return false
+	}
+	need := binary.MaxVarintLen64 + len(b)
+	if cap(s.packed)-len(s.packed) < need {
+		// Grow by a quarter, not append's doubling: most sets stop small.
+		grown := make([]byte, len(s.packed), len(s.packed)+need+len(s.packed)/4)
+		copy(grown, s.packed)
+		s.packed = grown
+	}
+	s.packed = binary.AppendUvarint(s.packed, uint64(len(b)))
+	s.packed = append(s.packed, b...)
+	s.n++
+	return true
+}
+
+// remove removes b and reports whether it was there.
+func (s *set) remove(b []byte) bool {
+	if s.m != nil {
+		if _, ok := s.m[string(b)]; !ok {
+			return false
+		}
+		delete(s.m, string(b))
+		return true
+	}
+	i := s.find(b)
+	if i < 0 {
+		return false
+	}
+	l, k := binary.Uvarint(s.packed[i:])
+	end := i + k + int(l)
+	s.packed = append(s.packed[:i], s.packed[end:]...)
+	s.n--
+	return true
+}
+
+func (s *set) toMap() {
+	m := make(map[string]struct{}, s.n+1)
+	s.each(func(b []byte) bool {
+		m[string(b)] = struct{}{}
+		return true
+	})
+	s.m, s.packed, s.n = m, nil, 0
+}
+
+// clone returns a copy sharing nothing with s.
+func (s *set) clone() *set {
+	c := &set{n: s.n}
+	if s.m != nil {
+		c.m = make(map[string]struct{}, len(s.m))
+		for k := range s.m {
+			c.m[k] = struct{}{}
+		}
+		return c
+	}
+	c.packed = bytes.Clone(s.packed)
+	return c
+}
+
+// members returns copies of every member.
+func (s *set) members() [][]byte {
+	out := make([][]byte, 0, s.len())
+	s.each(func(b []byte) bool {
+		out = append(out, bytes.Clone(b))
+		return true
+	})
+	return out
+}
+
+// random returns up to count distinct members chosen at random, as copies.
+func (s *set) random(count int) [][]byte {
+	all := s.members()
+	rand.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+	return all[:min(count, len(all))]
+}
+
+// newSetOf returns a set holding members (duplicates collapse).
+func newSetOf(members [][]byte) *set {
+	s := &set{}
+	for _, m := range members {
+		s.add(m)
+	}
+	return s
+}

@@ -1,0 +1,128 @@
+package keyspace
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sort"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func sortedMembers(s *set) []string {
+	var out []string
+	s.each(func(m []byte) bool { out = append(out, string(m)); return true })
+	sort.Strings(out)
+	return out
+}
+
+// TestSetMatchesMapModel drives packed and converted sets with random
+// operations and checks them against a map after each one.
+func TestSetMatchesMapModel(t *testing.T) {
+	seed := rand.Uint64()
+	t.Logf("seed=%d", seed)
+	r := rand.New(rand.NewPCG(seed, 7))
+	for round := range 50 {
+		s := &set{}
+		model := map[string]bool{}
+		universe := 20 + r.IntN(300) // some rounds cross maxPackedMembers
+		for range 2000 {
+			var m []byte
+			switch r.IntN(10) {
+			case 0:
+				m = []byte{} // the empty member
+			case 1:
+				m = bytes.Repeat([]byte{byte(r.IntN(256))}, 60+r.IntN(10)) // around maxPackedMember
+			default:
+				m = []byte(fmt.Sprintf("sess:\x00%x", r.IntN(universe)))
+			}
+			if r.IntN(3) == 0 {
+				assert.Equal(t, model[string(m)], s.remove(m), "round %d remove %q", round, m)
+				delete(model, string(m))
+			} else {
+				assert.Equal(t, !model[string(m)], s.add(m), "round %d add %q", round, m)
+				model[string(m)] = true
+			}
+			require.Equal(t, len(model), s.len())
+			probe := []byte(fmt.Sprintf("sess:\x00%x", r.IntN(universe)))
+			require.Equal(t, model[string(probe)], s.has(probe))
+		}
+		var want []string
+		for k := range model {
+			want = append(want, k)
+		}
+		sort.Strings(want)
+		assert.Equal(t, want, sortedMembers(s))
+		assert.Equal(t, want, sortedMembers(s.clone()))
+	}
+}
+
+func TestSetEncodingThresholds(t *testing.T) {
+	s := &set{}
+	for i := range maxPackedMembers {
+		s.add([]byte(fmt.Sprint(i)))
+	}
+	assert.Nil(t, s.m, "128 members stay packed, as in Redis")
+	s.add([]byte("one more"))
+	assert.NotNil(t, s.m, "the 129th member converts to a map")
+	assert.Equal(t, maxPackedMembers+1, s.len())
+
+	s = &set{}
+	s.add(bytes.Repeat([]byte("x"), maxPackedMember))
+	assert.Nil(t, s.m)
+	s.add(bytes.Repeat([]byte("x"), maxPackedMember+1))
+	assert.NotNil(t, s.m, "a member over 64 bytes converts to a map")
+	assert.Equal(t, 2, s.len())
+}
+
+func TestSetCloneSharesNothing(t *testing.T) {
+	s := newSetOf([][]byte{[]byte("a"), []byte("b")})
+	c := s.clone()
+	c.add([]byte("c"))
+	c.remove([]byte("a"))
+	assert.Equal(t, []string{"a", "b"}, sortedMembers(s))
+	assert.Equal(t, []string{"b", "c"}, sortedMembers(c))
+}
+
+// BenchmarkSetMemory reports the live heap bytes of a 5-member session
+// index set (members of 37 bytes, as sess:<32 hex>), packed against a Go
+// map, measured over many retained sets.
+func BenchmarkSetMemory(b *testing.B) {
+	members := make([][]byte, 5)
+	for i := range members {
+		members[i] = []byte(fmt.Sprintf("sess:%032x", i))
+	}
+	const n = 20000
+	live := func(build func() any) float64 {
+		keep := make([]any, n)
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		for i := range keep {
+			keep[i] = build()
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		runtime.KeepAlive(keep)
+		return float64(after.HeapAlloc-before.HeapAlloc)/n - 16 // minus the interface slot
+	}
+	b.Run("enc=packed", func(b *testing.B) {
+		for b.Loop() {
+			b.ReportMetric(live(func() any { return newSetOf(members) }), "B/set")
+		}
+	})
+	b.Run("enc=map", func(b *testing.B) {
+		for b.Loop() {
+			b.ReportMetric(live(func() any {
+				m := map[string]struct{}{}
+				for _, x := range members {
+					m[string(x)] = struct{}{}
+				}
+				return m
+			}), "B/set")
+		}
+	})
+}
