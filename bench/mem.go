@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,9 @@ type MemResult struct {
 	DBSize     int64
 	Load       time.Duration
 	Err        string
+	// Runtime lists server-specific INFO memory fields after loading
+	// (sessiond's go_* fields), for the report's notes.
+	Runtime string
 }
 
 // PerSession is the RSS growth per loaded session, in bytes.
@@ -126,6 +130,10 @@ func usedMemory(addr string) int64 {
 	if err != nil {
 		return -1
 	}
+	return usedFrom(m)
+}
+
+func usedFrom(m map[string]string) int64 {
 	v, err := strconv.ParseInt(strings.TrimSpace(m["used_memory"]), 10, 64)
 	if err != nil {
 		return -1
@@ -218,7 +226,18 @@ func runMem(ctx context.Context, label, kind, bin, base string, n, valueSize int
 			progress("heap profile after loading: %s", filepath.Join(profileDir, "heap-mem.pprof"))
 		}
 	}
-	res.UsedAfter = usedMemory(s.Addr())
+	res.UsedAfter = -1
+	if m, err := info(s.Addr(), "memory"); err == nil {
+		res.UsedAfter = usedFrom(m)
+		var extra []string
+		for k, v := range m {
+			if strings.HasPrefix(k, "go_") {
+				extra = append(extra, k+"="+v)
+			}
+		}
+		slices.Sort(extra)
+		res.Runtime = strings.Join(extra, " ")
+	}
 	if res.UsedAfter < 0 {
 		res.UsedBefore = -1
 	}

@@ -237,6 +237,11 @@ func (r *Report) writeMemText(w io.Writer) {
 	if len(r.Mem) == 2 {
 		fmt.Fprintf(w, "RSS per session %s/%s: %s (lower is better)\n", r.ALabel, r.BLabel, fmtRatio(r.memRatio()))
 	}
+	for _, m := range r.Mem {
+		if m.Runtime != "" {
+			fmt.Fprintf(w, "%s INFO memory after loading: %s\n", m.Label, m.Runtime)
+		}
+	}
 }
 
 // WriteMarkdown writes the same content as a markdown document.
@@ -268,6 +273,11 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 		}
 		if len(r.Mem) == 2 {
 			fmt.Fprintf(w, "\nRSS per session %s/%s: **%s** (lower is better)\n", r.ALabel, r.BLabel, fmtRatio(r.memRatio()))
+		}
+		for _, m := range r.Mem {
+			if m.Runtime != "" {
+				fmt.Fprintf(w, "\n%s INFO memory after loading: `%s`\n", m.Label, m.Runtime)
+			}
 		}
 		fmt.Fprintln(w)
 	}
