@@ -12,6 +12,9 @@ import (
 type DBSizePoll struct {
 	AtMs    float64
 	Present int64
+	// StartMs and EndMs bound the instant DBSIZE was taken (the request
+	// was sent at StartMs, the reply read at EndMs); 0 when unknown.
+	StartMs, EndMs float64
 }
 
 // LagStats summarises reclaim lag for a cohort of expiring keys.
@@ -119,4 +122,26 @@ func cpuPercent(ticks int64, hz int64, wallSec float64) float64 {
 		return 0
 	}
 	return 100 * float64(ticks) / float64(hz) / wallSec
+}
+
+// EarlyExpired returns the largest number of keys found missing at any poll
+// although their deadline was still at least slackMs after the reply was
+// read (a server expiring keys before their deadline), and that poll.
+// sortedDeadlines must be sorted.
+func EarlyExpired(sortedDeadlines []int64, polls []DBSizePoll, slackMs float64) (int64, DBSizePoll) {
+	var worst int64
+	var at DBSizePoll
+	n := len(sortedDeadlines)
+	for _, p := range polls {
+		end := p.EndMs
+		if end == 0 {
+			end = p.AtMs
+		}
+		// keys with deadline > end+slack must still be present
+		i := sort.Search(n, func(i int) bool { return float64(sortedDeadlines[i]) > end+slackMs })
+		if missing := int64(n-i) - p.Present; missing > worst {
+			worst, at = missing, p
+		}
+	}
+	return worst, at
 }

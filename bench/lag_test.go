@@ -118,3 +118,17 @@ func TestExtraSelected(t *testing.T) {
 	require.True(t, extraSelected("expiry-cpu,snapshot", "snapshot"))
 	require.False(t, extraSelected("expiry-cpu", "expiry-storm"))
 }
+
+func TestEarlyExpired(t *testing.T) {
+	dl := []int64{100, 200, 300, 400}
+	// at 150 (reply read at 160) keys 200, 300, 400 must be there: 3 present is fine.
+	n, _ := EarlyExpired(dl, []DBSizePoll{{AtMs: 150, EndMs: 160, Present: 3}}, 1)
+	require.Zero(t, n)
+	// only 2 present at 160: one key went before its deadline.
+	n, p := EarlyExpired(dl, []DBSizePoll{{AtMs: 50, Present: 4}, {AtMs: 150, EndMs: 160, Present: 2}}, 1)
+	require.Equal(t, int64(1), n)
+	require.Equal(t, int64(2), p.Present)
+	// a key due at 200 may be gone at a reply read at 199.5 + slack 1.
+	n, _ = EarlyExpired(dl, []DBSizePoll{{AtMs: 199, EndMs: 199.5, Present: 2}}, 1)
+	require.Zero(t, n)
+}

@@ -190,7 +190,8 @@ func pollDBSize(ctx context.Context, addr string, persistent int64, interval tim
 			return polls, fmt.Errorf("DBSIZE answered %s", r)
 		}
 		mid := float64(t0.UnixNano()+t1.UnixNano()) / 2e6
-		polls = append(polls, DBSizePoll{AtMs: mid, Present: r.Int - persistent})
+		polls = append(polls, DBSizePoll{AtMs: mid, Present: r.Int - persistent,
+			StartMs: float64(t0.UnixNano()) / 1e6, EndMs: float64(t1.UnixNano()) / 1e6})
 		if r.Int-persistent <= 0 || t1.UnixMilli() > stopAt {
 			return polls, nil
 		}
@@ -263,8 +264,13 @@ func runReclaim(ctx context.Context, o *options, sides []extraSide, tmp string, 
 		if len(polls) == 0 {
 			return fmt.Errorf("no DBSIZE polls")
 		}
+		if early, p := EarlyExpired(dl, polls, 1); early > 0 {
+			problem("expiry-reclaim round %d on %s: %d keys gone before their deadline (DBSIZE %d at %.1f ms after the first deadline)",
+				r+1, sd.label, early, p.Present+int64(pers), p.EndMs-float64(t0))
+		}
 		if polls[0].Present != int64(n) {
-			return fmt.Errorf("before the first deadline DBSIZE showed %d expiring keys, want %d", polls[0].Present, n)
+			progress("expiry-reclaim round %d on %s: first poll %.1f ms after the first deadline saw %d of %d (the harness was late)",
+				r+1, sd.label, polls[0].StartMs-float64(t0), polls[0].Present, n)
 		}
 		st := EstimateLag(dl, polls)
 		res[sd.label] = append(res[sd.label], st)
