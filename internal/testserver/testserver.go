@@ -4,6 +4,7 @@ package testserver
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"sessiond/config"
+	"sessiond/expiry"
 	"sessiond/keyspace"
 	"sessiond/resp"
 )
@@ -56,6 +58,16 @@ func Start(t testing.TB, opts ...Option) *Sessiond {
 	}
 	ks, err := keyspace.New(kopts)
 	require.NoError(t, err)
+	// The expiry wheel runs as in production, on the keyspace's clock.
+	wheel, err := expiry.New(expiry.Options{Store: ks, Clock: kopts.Clock})
+	require.NoError(t, err)
+	ks.SetScheduler(wheel)
+	ctx, stopWheel := context.WithCancel(context.Background())
+	wheelDone := make(chan struct{})
+	go func() {
+		defer close(wheelDone)
+		wheel.Run(ctx)
+	}()
 	srv := resp.NewServer(resp.Options{Keyspace: ks, Config: cfg})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -68,6 +80,8 @@ func Start(t testing.TB, opts ...Option) *Sessiond {
 	t.Cleanup(func() {
 		srv.Close()
 		<-done
+		stopWheel()
+		<-wheelDone
 	})
 	return &Sessiond{Addr: ln.Addr().String(), Keyspace: ks, Server: srv, Config: cfg}
 }
