@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -157,6 +159,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	})
 	srv.SetPersistence(persistence{snaps})
 
+	if a := cfg.Get("pprof-addr"); a != "" {
+		pln, err := net.Listen("tcp", a)
+		if err != nil {
+			return fmt.Errorf("pprof listen: %w", err)
+		}
+		defer pln.Close()
+		go http.Serve(pln, http.DefaultServeMux) // net/http/pprof registers there
+		log.Info("pprof listening", "addr", pln.Addr().String())
+	}
 	ln, err := net.Listen("tcp", cfg.Get("addr"))
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
