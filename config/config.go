@@ -46,7 +46,7 @@ func buildParams() []Param {
 		{Name: "addr", Default: "127.0.0.1:6379", Usage: "listen address (host:port)", Check: checkAddr},
 		{Name: "dir", Default: "./data", Usage: "directory for the snapshot file", Mutable: true, Check: checkNonEmpty},
 		{Name: "dbfilename", Default: "dump.rdb", Usage: "snapshot file name inside dir", Mutable: true, Check: checkFileName},
-		{Name: "save-interval", Default: "60s", Usage: "time between periodic snapshots (0 disables)", Mutable: true, Check: checkDuration},
+		{Name: "save-interval", Default: "1m0s", Usage: "time between periodic snapshots (0 disables)", Mutable: true, Check: checkDuration},
 		{Name: "rdb-skip-unsupported", Default: "no", Usage: "skip keys of types sessiond does not hold when loading a snapshot", Mutable: true, Check: checkBool},
 		{Name: "requirepass", Default: "", Usage: "password of the default user (empty: no password)", Mutable: true, Check: checkAny},
 		{Name: "maxclients", Default: "10000", Usage: "maximum number of connected clients", Mutable: true, Check: checkIntRange(1, 1<<20)},
@@ -209,12 +209,12 @@ func (c *Config) LoadFile(name string, r io.Reader) error {
 		key := strings.ToLower(fields[0])
 		val := strings.Join(fields[1:], " ")
 		if key == "save" { // redis.conf repeats "save" lines; they add up
-			if val == "" {
+			if val == "" { // save "" disables snapshots
 				saves = saves[:0]
-				continue
+			} else {
+				saves = append(saves, val)
+				val = strings.Join(saves, " ")
 			}
-			saves = append(saves, val)
-			val = strings.Join(saves, " ")
 		}
 		if err := c.Set(key, val); err != nil {
 			errs = append(errs, fmt.Errorf("%s:%d: %w", name, line, err))
