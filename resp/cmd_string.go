@@ -33,8 +33,9 @@ func stringCommands() []*command {
 	}
 }
 
-func cmdGet(x *call) {
-	v, ok, err := x.s.ks.Get(x.c.db, x.args[1])
+// valueReply writes a looked-up string value: the error, a null for a
+// missing key, or the bulk string.
+func (x *call) valueReply(v []byte, ok bool, err error) {
 	switch {
 	case err != nil:
 		x.ksError(err)
@@ -43,6 +44,11 @@ func cmdGet(x *call) {
 	default:
 		x.r.bulk(v)
 	}
+}
+
+func cmdGet(x *call) {
+	v, ok, err := x.s.ks.Get(x.c.db, x.args[1])
+	x.valueReply(v, ok, err)
 }
 
 // expireArg parses an expire argument as Redis's getExpireMillisecondsOrReply
@@ -206,26 +212,12 @@ func cmdGetex(x *call) {
 		a.Deadline = d
 	}
 	v, ok, err := x.s.ks.GetEx(x.c.db, x.args[1], a)
-	switch {
-	case err != nil:
-		x.ksError(err)
-	case !ok:
-		x.r.null()
-	default:
-		x.r.bulk(v)
-	}
+	x.valueReply(v, ok, err)
 }
 
 func cmdGetdel(x *call) {
 	v, ok, err := x.s.ks.GetDel(x.c.db, x.args[1])
-	switch {
-	case err != nil:
-		x.ksError(err)
-	case !ok:
-		x.r.null()
-	default:
-		x.r.bulk(v)
-	}
+	x.valueReply(v, ok, err)
 }
 
 func cmdMget(x *call) {
