@@ -23,8 +23,8 @@ type client struct {
 	addr     string
 	laddr    string
 	created  time.Time
-	lastCmd  atomic.Int64 // Unix ms of the last command
-	lastName atomic.Value // string: the last command's name
+	lastCmd  atomic.Int64            // Unix ms of the last command
+	lastCmdP atomic.Pointer[command] // the last command, for CLIENT LIST (a pointer: storing a string would allocate per command)
 
 	db       int
 	resp3    bool
@@ -41,6 +41,10 @@ type client struct {
 	queue    [][][]byte // queued commands' arguments (copies)
 	watch    keyspace.Watch
 	closing  atomic.Bool
+	// rep and cur are reused by every command of the connection, so that
+	// dispatch does not allocate them (they escape through cmd.run).
+	rep reply
+	cur call
 	netConn  net.Conn
 }
 
@@ -61,9 +65,9 @@ func (c *client) info(now time.Time) string {
 	c.nameMu.Lock()
 	name, lib, ver := c.name, c.libName, c.libVer
 	c.nameMu.Unlock()
-	last, _ := c.lastName.Load().(string)
-	if last == "" {
-		last = "NULL"
+	last := "NULL"
+	if lc := c.lastCmdP.Load(); lc != nil {
+		last = lc.name
 	}
 	age := int64(now.Sub(c.created).Seconds())
 	idle := (now.UnixMilli() - c.lastCmd.Load()) / 1000

@@ -222,11 +222,16 @@ func (s *Server) handle(conn redcon.Conn, rc redcon.Command) {
 	if c == nil || c.closing.Load() {
 		return
 	}
-	r := reply{w: conn, resp3: c.resp3}
-	s.dispatch(c, &r, rc.Args)
+	s.serve(c, conn, rc.Args)
 	if c.closing.Load() {
 		conn.Close() // QUIT or CLIENT KILL of itself: flush the reply, then close
 	}
+}
+
+// serve runs one command for c, replying on w in c's protocol version.
+func (s *Server) serve(c *client, w rawWriter, args [][]byte) {
+	c.rep = reply{w: w, resp3: c.resp3}
+	s.dispatch(c, &c.rep, args)
 }
 
 // dispatch runs one command for c, writing exactly one reply.
@@ -235,7 +240,7 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 	c.lastCmd.Store(time.Now().UnixMilli())
 	cmd, errMsg := s.resolve(args)
 	if cmd != nil {
-		c.lastName.Store(cmd.name)
+		c.lastCmdP.Store(cmd)
 	}
 	if errMsg != "" {
 		if c.inMulti {
@@ -261,14 +266,16 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 		r.status("QUEUED")
 		return
 	}
-	x := call{s: s, c: c, r: r, cmd: cmd, args: args}
+	x := &c.cur
+	*x = call{s: s, c: c, r: r, cmd: cmd, args: args}
 	if cmd.name == "exec" {
-		cmd.run(&x) // takes the whole gate itself
+		cmd.run(x) // takes the whole gate itself
 	} else {
 		s.gate.rlock(c.id)
-		cmd.run(&x)
+		cmd.run(x)
 		s.gate.runlock(c.id)
 	}
+	x.args = nil // do not keep the read buffer alive
 	if r.err != "" {
 		s.errorReplies.Add(1)
 	}
