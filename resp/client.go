@@ -43,9 +43,9 @@ type client struct {
 	closing  atomic.Bool
 	// rep and cur are reused by every command of the connection, so that
 	// dispatch does not allocate them (they escape through cmd.run).
-	rep reply
-	cur call
-	netConn  net.Conn
+	rep     reply
+	cur     call
+	netConn net.Conn
 }
 
 func (c *client) setName(n string) {
