@@ -44,6 +44,10 @@ func Save(w io.Writer, ks Keyspace, aux map[string]string) (int64, error) {
 	var n int64
 	var rec Record
 	var members [][]byte
+	// Keys and members are copied into buf, reused for every record, so a
+	// save makes no garbage per key (the encoder does not keep rec).
+	var buf []byte
+	var ends []int
 	for db := range keyspace.NumDBs {
 		keys, expires := ks.Size(db)
 		if keys == 0 {
@@ -55,12 +59,20 @@ func Save(w io.Writer, ks Keyspace, aux map[string]string) (int64, error) {
 		err := ks.Walk(db, func(items []keyspace.Item) error {
 			for i := range items {
 				it := &items[i]
-				rec = Record{DB: db, Key: []byte(it.Key), Str: it.Str, ExpireMs: it.Deadline}
+				buf = append(buf[:0], it.Key...)
+				ends = ends[:0]
+				for _, m := range it.Members {
+					buf = append(buf, m...)
+					ends = append(ends, len(buf))
+				}
+				rec = Record{DB: db, Key: buf[:len(it.Key)], Str: it.Str, ExpireMs: it.Deadline}
 				if it.Kind == keyspace.KindSet {
 					rec.Kind = KindSet
 					members = members[:0]
-					for _, m := range it.Members {
-						members = append(members, []byte(m))
+					start := len(it.Key)
+					for _, end := range ends {
+						members = append(members, buf[start:end:end])
+						start = end
 					}
 					rec.Members = members
 				} else {
