@@ -59,7 +59,7 @@ func buildParams() []Param {
 		{Name: "gc-percent", Default: "30", Usage: "Go GC target percent: heap growth allowed over live data between collections (Go's default is 100; a cache keeps it low to stay small)", Mutable: true, Check: checkIntRange(-1, 1000)},
 		{Name: "pprof-addr", Default: "", Usage: "serve net/http/pprof on this address (empty: off)", Check: checkAny},
 		{Name: "databases", Default: "16", Usage: "number of databases (fixed at 16)", Check: checkEnum("16")},
-		{Name: "save", Default: "3600 1 300 100 60 10000", Usage: "redis.conf form; sessiond uses the shortest interval as save-interval", Mutable: true, Check: checkAny},
+		{Name: "save", Default: "60 1", Usage: "redis.conf form (\"<seconds> <changes> ...\"); sessiond uses the shortest interval as save-interval, and reports save-interval here", Mutable: true, Check: checkAny},
 		{Name: "appendonly", Default: "no", Usage: "accepted for compatibility; sessiond has no AOF", Mutable: true, Check: checkEnum("no"), Inert: true},
 		{Name: "notify-keyspace-events", Default: "", Usage: "accepted and reported; notifications are not implemented yet", Mutable: true, Check: checkAny, Inert: true},
 		{Name: "hz", Default: "10", Usage: "accepted for compatibility", Mutable: true, Check: checkIntRange(1, 500), Inert: true},
@@ -130,9 +130,22 @@ func (c *Config) Set(name, value string) error {
 	}
 	c.mu.Lock()
 	c.values[p.Name] = v
+	if p.Name == "save-interval" { // keep CONFIG GET save truthful
+		c.values["save"] = intervalToSave(v)
+	}
 	c.mu.Unlock()
 	c.notify(p.Name, v)
 	return nil
+}
+
+// intervalToSave is the redis.conf save line equivalent to a save-interval:
+// "<seconds> 1", or "" when snapshots are off.
+func intervalToSave(v string) string {
+	d, _ := time.ParseDuration(v)
+	if d <= 0 {
+		return ""
+	}
+	return strconv.FormatInt(int64(d/time.Second), 10) + " 1"
 }
 
 // SetRuntime is CONFIG SET: like Set, but only for mutable parameters.

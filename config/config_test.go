@@ -74,3 +74,13 @@ func TestParamsSortedAndDefaultsValid(t *testing.T) {
 		assert.Equal(t, p.Default, v, "%s default is canonical", p.Name)
 	}
 }
+
+func TestSaveReportsInterval(t *testing.T) {
+	c := New()
+	assert.Equal(t, "60 1", c.Get("save"))
+	require.NoError(t, c.Set("save-interval", "0"))
+	assert.Equal(t, "", c.Get("save"), "CONFIG GET save shows snapshots are off")
+	require.NoError(t, c.Set("save", "900 1 300 10"))
+	assert.Equal(t, "5m0s", c.Get("save-interval"))
+	assert.Equal(t, "900 1 300 10", c.Get("save"), "a save line as given is kept")
+}
