@@ -98,7 +98,7 @@ func TestRunServesAndStopsOnCancel(t *testing.T) {
 		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--dir", dir, "--save-interval", "0"}, &bytes.Buffer{}, &stderr, ready)
 	}()
 	addr := (<-ready).String()
-	require.NoError(t, testserver.WaitPing(addr, 5*time.Second))
+	require.NoError(t, testserver.WaitReady(addr, 5*time.Second))
 	c := dial(t, addr)
 	assert.Equal(t, "+OK", c.do(t, "SET", "k", "v"))
 	assert.Equal(t, "v", c.do(t, "GET", "k"))
@@ -198,8 +198,26 @@ func startBinary(t *testing.T, bin, dir string, args ...string) (*exec.Cmd, stri
 	cmd.Stderr = logs
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	require.NoError(t, testserver.WaitPing(addr, 10*time.Second), "logs: %s", logs.String())
+	require.NoError(t, testserver.WaitReady(addr, 10*time.Second), "logs: %s", logs.String())
 	return cmd, addr, logs
+}
+
+// waitExit waits for a started process to exit. A process still running
+// after 20 s is sent SIGQUIT, so that its goroutine dump lands in logs and
+// the test fails with it instead of hanging until the package timeout.
+func waitExit(t *testing.T, cmd *exec.Cmd, logs *syncBuffer) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(20 * time.Second):
+		cmd.Process.Signal(syscall.SIGQUIT)
+		<-done
+		t.Fatalf("process did not exit; its goroutines:\n%s", logs.String())
+		return nil
+	}
 }
 
 // TestSnapshotSurvivesKill9 writes keys, waits for a periodic snapshot,
@@ -241,11 +259,11 @@ func TestSnapshotSurvivesKill9(t *testing.T) {
 func TestSigtermWritesFinalSnapshot(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
-	cmd, addr, _ := startBinary(t, bin, dir, "--save-interval", "1h")
+	cmd, addr, logs := startBinary(t, bin, dir, "--save-interval", "1h")
 	c := dial(t, addr)
 	require.Equal(t, "+OK", c.do(t, "SET", "k", "v"))
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	require.NoError(t, cmd.Wait(), "a clean shutdown exits 0")
+	require.NoError(t, waitExit(t, cmd, logs), "a clean shutdown exits 0")
 	_, err := os.Stat(filepath.Join(dir, "dump.rdb"))
 	require.NoError(t, err)
 	_, addr, _ = startBinary(t, bin, dir)
@@ -272,13 +290,17 @@ func TestDamagedSnapshotRefusesToStart(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			require.NoError(t, os.WriteFile(path, damaged, 0o644))
-			out, err := exec.Command(bin, "--addr", fmt.Sprintf("127.0.0.1:%d", testserver.FreePort(t)), "--dir", dir).CombinedOutput()
+			cmd := exec.Command(bin, "--addr", fmt.Sprintf("127.0.0.1:%d", testserver.FreePort(t)), "--dir", dir)
+			out := &syncBuffer{}
+			cmd.Stdout, cmd.Stderr = out, out
+			require.NoError(t, cmd.Start())
+			err := waitExit(t, cmd, out)
 			var ee *exec.ExitError
-			require.ErrorAs(t, err, &ee, "output: %s", out)
+			require.ErrorAs(t, err, &ee, "output: %s", out.String())
 			assert.NotZero(t, ee.ExitCode())
-			assert.Contains(t, string(out), "refusing to start")
-			assert.Contains(t, string(out), "dump.rdb")
-			assert.Contains(t, string(out), "offset")
+			assert.Contains(t, out.String(), "refusing to start")
+			assert.Contains(t, out.String(), "dump.rdb")
+			assert.Contains(t, out.String(), "offset")
 			after, _ := os.ReadFile(path)
 			assert.Equal(t, damaged, after, "the damaged file must not be overwritten")
 		})

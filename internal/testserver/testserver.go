@@ -6,10 +6,12 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -130,7 +132,7 @@ func StartRedis(t testing.TB, extra ...string) *Redis {
 		cmd.Wait()
 		logf.Close()
 	})
-	require.NoError(t, WaitPing(r.Addr, 5*time.Second), "redis-server did not start; see %s/redis.log", dir)
+	require.NoError(t, WaitReady(r.Addr, 5*time.Second), "redis-server did not start; see %s/redis.log", dir)
 	return r
 }
 
@@ -143,25 +145,48 @@ func FreePort(t testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// WaitPing waits until a server at addr answers PING.
-func WaitPing(addr string, timeout time.Duration) error {
+// WaitReady waits until a server at addr answers PING and has finished
+// loading its dataset (INFO says loading:0). PING alone is not enough: it is
+// answered while a snapshot loads, when other commands still get -LOADING.
+func WaitReady(addr string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	var last error
 	for time.Now().Before(deadline) {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			c.SetDeadline(time.Now().Add(time.Second))
-			fmt.Fprint(c, "PING\r\n")
-			line, err := bufio.NewReader(c).ReadString('\n')
-			c.Close()
-			if err == nil && strings.HasPrefix(line, "+PONG") {
-				return nil
-			}
-			last = fmt.Errorf("reply %q: %v", line, err)
-		} else {
-			last = err
+		if last = probeReady(addr); last == nil {
+			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return fmt.Errorf("no PONG from %s: %v", addr, last)
+	return fmt.Errorf("%s not ready: %v", addr, last)
+}
+
+func probeReady(addr string) error {
+	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(time.Second))
+	fmt.Fprint(c, "PING\r\nINFO persistence\r\n")
+	r := bufio.NewReader(c)
+	line, err := r.ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "+PONG") {
+		return fmt.Errorf("PING reply %q: %v", line, err)
+	}
+	line, err = r.ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "$") {
+		return fmt.Errorf("INFO reply %q: %v", line, err)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(line[1:]))
+	if err != nil || n < 0 {
+		return fmt.Errorf("INFO reply %q", line)
+	}
+	body := make([]byte, n+2)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return err
+	}
+	if !strings.Contains(string(body), "loading:0") {
+		return fmt.Errorf("still loading")
+	}
+	return nil
 }
