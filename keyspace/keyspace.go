@@ -103,6 +103,8 @@ type Keyspace struct {
 	sched   Scheduler
 	nextID  atomic.Uint64
 	watch   watchRegistry
+	// notifier receives keyspace events (notify.go); nil pointer: none.
+	notifier atomic.Pointer[Notifier]
 
 	dirty       atomic.Int64 // writes since start (rdb_changes_since_last_save)
 	expiredKeys atomic.Int64 // keys removed because their deadline passed
