@@ -76,6 +76,7 @@ type Server struct {
 	mu      sync.Mutex
 	clients map[uint64]*client
 	rc      *redcon.Server
+	ln      net.Listener // closed by Close too: redcon's Close is a no-op before its Serve starts
 	closed  bool
 	wg      sync.WaitGroup
 
@@ -120,6 +121,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		return ErrServerClosed
 	}
 	s.rc = rc
+	s.ln = ln
 	s.mu.Unlock()
 	s.applyTimeout(s.cfg.Get("timeout"))
 	s.cfg.OnSet("timeout", s.applyTimeout)
@@ -149,11 +151,15 @@ func (s *Server) applyTimeout(v string) {
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
-	rc := s.rc
+	rc, ln := s.rc, s.ln
 	s.mu.Unlock()
 	var err error
 	if rc != nil {
-		err = rc.Close()
+		if rc.Close() != nil {
+			// redcon had not started serving yet ("not serving"): closing the
+			// listener ourselves makes its accept loop return at once.
+			err = ln.Close()
+		}
 	}
 	// Wait for in-flight commands: every running command holds a gate shard.
 	s.gate.lock()

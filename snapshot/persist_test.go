@@ -151,3 +151,26 @@ func TestManagerSaveFailsIntoStatus(t *testing.T) {
 	require.Error(t, m.Save())
 	assert.False(t, m.Status().LastOK, "rdb_last_bgsave_status:err")
 }
+
+// TestLoadDetectsEveryFlippedByte flips each byte of a saved file in turn:
+// every variant must fail to load (bad structure or checksum), none may load.
+func TestLoadDetectsEveryFlippedByte(t *testing.T) {
+	src := newKS(t, nil)
+	_, _ = src.Set(0, []byte("k"), bytes.Repeat([]byte("v"), 1000), keyspace.SetArgs{})
+	var buf bytes.Buffer
+	_, err := Save(&buf, src, map[string]string{"redis-ver": "7.2.4", "ctime": "1700000000"})
+	require.NoError(t, err)
+	data := buf.Bytes()
+	for i := range data {
+		for _, mask := range []byte{0x01, 0x40, 0x80} {
+			_, err := Load(bytes.NewReader(flipByte(data, i, mask)), newKS(t, nil), LoadOptions{})
+			assert.Error(t, err, "byte %d ^ %#x of %d loaded without error", i, mask, len(data))
+		}
+	}
+}
+
+func flipByte(b []byte, i int, mask byte) []byte {
+	out := bytes.Clone(b)
+	out[i] ^= mask
+	return out
+}
