@@ -183,6 +183,7 @@ func money(cents int) string { return fmt.Sprintf("€%d.%02d", cents/100, cents
 var tmpl = template.Must(template.New("").Funcs(template.FuncMap{"money": money}).Parse(`
 {{define "head"}}<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>
+<link rel="icon" href="data:,">
 <style>
 body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#222}
 header,footer{display:flex;justify-content:space-between;align-items:center;gap:1rem}
