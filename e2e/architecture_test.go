@@ -54,8 +54,10 @@ func TestStorageArchitecture(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts sessiond, two shops, haproxy and chromium")
 	}
-	haproxyBin := requireTool(t, "apt-get install -y haproxy", "haproxy")
-	chromeBin := requireTool(t, "apt-get install -y chromium", "chromium", "chromium-browser", "google-chrome")
+	tools := requireTools(t,
+		tool{[]string{"haproxy"}, "apt-get install -y haproxy"},
+		tool{[]string{"chromium", "chromium-browser", "google-chrome"}, "apt-get install -y chromium"})
+	haproxyBin, chromeBin := tools[0], tools[1]
 	sessiondBin := goBuild(t, "./cmd/sessiond")
 	shopBin := goBuild(t, "./examples/shop-go")
 	ctx := context.Background()
@@ -209,12 +211,15 @@ backend shops
 
 	// Restart sessiond: SIGTERM writes the final snapshot, the new process
 	// loads it. The shops keep running and reconnect.
+	stopAt := time.Now()
 	require.NoError(t, sd.stop(t), "sessiond exit status; logs:\n%s", sd.logs.String())
 	assert.Contains(t, sd.logs.String(), "bye")
 	fi, err := os.Stat(filepath.Join(dataDir, "dump.rdb"))
 	require.NoError(t, err, "no snapshot after SIGTERM")
 	require.NotZero(t, fi.Size())
+	t.Logf("sessiond stopped in %v", time.Since(stopAt))
 	sd = startSessiond()
+	t.Logf("sessiond restarted in %v", time.Since(stopAt))
 	assert.Contains(t, sd.logs.String(), "snapshot loaded")
 	pttl, err = check.PTTL(ctx, key).Result()
 	require.NoError(t, err)

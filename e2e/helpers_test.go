@@ -20,21 +20,47 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// requireTool returns the path of an external program, or skips the test
-// loudly with the install command. Under CI=true it fails instead.
+// requireTool returns the path of an external program (the first of names
+// found), or skips the test loudly with the install command. Under CI=true
+// it fails instead.
 func requireTool(t testing.TB, install string, names ...string) string {
 	t.Helper()
-	for _, name := range names {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
+	paths := requireTools(t, tool{names, install})
+	return paths[0]
+}
+
+// tool is an external program under any of its names, and how to install it.
+type tool struct {
+	names   []string
+	install string
+}
+
+// requireTools is requireTool for several programs, naming every missing
+// one in the message.
+func requireTools(t testing.TB, tools ...tool) []string {
+	t.Helper()
+	var paths, missing []string
+	for _, tl := range tools {
+		found := ""
+		for _, name := range tl.names {
+			if p, err := exec.LookPath(name); err == nil {
+				found = p
+				break
+			}
 		}
+		if found == "" {
+			missing = append(missing, fmt.Sprintf("%s is not installed (install: %s)", tl.names[0], tl.install))
+		}
+		paths = append(paths, found)
 	}
-	msg := fmt.Sprintf("%s is not installed (install: %s)", names[0], install)
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s; it is required under CI=true", msg)
+	if len(missing) > 0 {
+		msg := strings.Join(missing, "; ")
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s; required under CI=true", msg)
+		}
+		t.Skipf("SKIPPING end-to-end test: %s. This test runs in CI.", msg)
 	}
-	t.Skipf("SKIPPING end-to-end test: %s. This test runs in CI.", msg)
-	return ""
+	return paths
 }
 
 // repoRoot is the module root (the tests run in e2e/).
