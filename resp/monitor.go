@@ -43,9 +43,9 @@ type monitorConn struct {
 	on   bool // receiving monitor lines (RESET turns it off)
 	// closeAfter: close once the pending output is written (QUIT).
 	closeAfter bool
-	wake chan struct{}
-	done chan struct{}
-	once sync.Once
+	wake       chan struct{}
+	done       chan struct{}
+	once       sync.Once
 }
 
 // detachedConn stands in for the redcon.Conn of a detached client, so that
