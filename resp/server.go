@@ -40,6 +40,7 @@ type PersistInfo struct {
 	LastSaveTime      int64
 	LastBGSaveOK      bool
 	LastBGSaveSeconds int64
+	LastDuration      time.Duration // of the last successful snapshot (metrics)
 	Loading           bool
 }
 
