@@ -220,6 +220,7 @@ func cmdInfo(x *call) {
 }
 
 func (s *Server) writeInfoSection(b *strings.Builder, name string, c *client) {
+	defer s.infoExtras(b, name, b.Len()) // fields Redis has that sessiond only reports: info_extra.go
 	f := func(k string, v any) { fmt.Fprintf(b, "%s:%v\r\n", k, v) }
 	now := time.Now()
 	switch name {
@@ -359,6 +360,8 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string, c *client) {
 		f("used_cpu_user", strconv.FormatFloat(user, 'f', 6, 64))
 		f("used_cpu_sys_children", "0.000000")
 		f("used_cpu_user_children", "0.000000")
+		f("used_cpu_sys_main_thread", strconv.FormatFloat(sys, 'f', 6, 64)) // one process, no main thread of its own
+		f("used_cpu_user_main_thread", strconv.FormatFloat(user, 'f', 6, 64))
 	case "modules":
 		b.WriteString("# Modules\r\n")
 	case "commandstats":

@@ -56,7 +56,8 @@ type detachedConn struct {
 }
 
 func (d detachedConn) Close() error {
-	d.m.flushAndClose()
+	// The reply is not queued yet: readLoop closes once it is (closing).
+	d.m.c.closing.Store(true)
 	return nil
 }
 
