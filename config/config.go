@@ -63,8 +63,10 @@ func buildParams() []Param {
 		{Name: "appendonly", Default: "no", Usage: "accepted for compatibility; sessiond has no AOF", Mutable: true, Check: checkEnum("no"), Inert: true},
 		{Name: "notify-keyspace-events", Default: "", Usage: "accepted and reported; notifications are not implemented yet", Mutable: true, Check: checkAny, Inert: true},
 		{Name: "hz", Default: "10", Usage: "accepted for compatibility", Mutable: true, Check: checkIntRange(1, 500), Inert: true},
-		{Name: "slowlog-log-slower-than", Default: "10000", Usage: "accepted for compatibility", Mutable: true, Check: checkIntRange(-1, 1<<62), Inert: true},
-		{Name: "slowlog-max-len", Default: "128", Usage: "accepted for compatibility", Mutable: true, Check: checkIntRange(0, 1<<31-1), Inert: true},
+		{Name: "slowlog-log-slower-than", Default: "10000", Usage: "log commands slower than this many microseconds in SLOWLOG (-1: off, 0: every command)", Mutable: true, Check: checkIntRange(-1, 1<<62)},
+		{Name: "slowlog-max-len", Default: "128", Usage: "number of entries SLOWLOG keeps", Mutable: true, Check: checkIntRange(0, 1<<31-1)},
+		{Name: "latency-monitor-threshold", Default: "0", Usage: "record LATENCY events for commands taking at least this many milliseconds (0: off)", Mutable: true, Check: checkIntRange(0, 1<<62)},
+		{Name: "metrics-addr", Default: "", Usage: "serve Prometheus /metrics, /healthz and /readyz on this address (empty: off)", Check: checkAny},
 		{Name: "proto-max-bulk-len", Default: "536870912", Usage: "maximum bulk length accepted", Mutable: true, Check: checkSize, Inert: true},
 		{Name: "client-query-buffer-limit", Default: "1073741824", Usage: "maximum query buffer per client", Mutable: true, Check: checkSize, Inert: true},
 		{Name: "protected-mode", Default: "yes", Usage: "accepted for compatibility", Mutable: true, Check: checkBool, Inert: true},
@@ -75,7 +77,7 @@ func buildParams() []Param {
 		{Name: "lua-time-limit", Default: "5000", Usage: "accepted for compatibility", Mutable: true, Check: checkIntRange(0, 1<<62), Inert: true},
 		{Name: "busy-reply-threshold", Default: "5000", Usage: "accepted for compatibility", Mutable: true, Check: checkIntRange(0, 1<<62), Inert: true},
 		{Name: "io-threads", Default: "1", Usage: "accepted for compatibility (sessiond uses all cores)", Check: checkIntRange(1, 128), Inert: true},
-		{Name: "latency-tracking", Default: "yes", Usage: "accepted for compatibility", Mutable: true, Check: checkBool, Inert: true},
+		{Name: "latency-tracking", Default: "yes", Usage: "keep per-command latency histograms (INFO latencystats)", Mutable: true, Check: checkBool},
 		{Name: "daemonize", Default: "no", Usage: "accepted for compatibility (run sessiond under a supervisor)", Check: checkEnum("no"), Inert: true},
 	}
 	slices.SortFunc(p, func(a, b Param) int { return strings.Compare(a.Name, b.Name) })

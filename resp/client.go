@@ -46,6 +46,10 @@ type client struct {
 	rep     reply
 	cur     call
 	netConn net.Conn
+	// mon is set once MONITOR detached the connection from redcon; detached
+	// says so to other goroutines (monitor.go).
+	mon      *monitorConn
+	detached atomic.Bool
 }
 
 func (c *client) setName(n string) {
@@ -74,6 +78,9 @@ func (c *client) info(now time.Time) string {
 	flags := "N"
 	if c.inMulti {
 		flags = "x"
+	}
+	if c.detached.Load() && c.mon != nil && c.mon.isOn() {
+		flags = "O"
 	}
 	multi := -1
 	if c.inMulti {

@@ -200,6 +200,7 @@ func cmdReset(x *call) {
 	x.r.resp3 = false
 	c.setName("")
 	c.noEvict, c.noTouch = false, false
+	x.s.stopMonitor(c)
 	c.authed = x.s.cfg.Get("requirepass") == ""
 	c.user = ""
 	x.r.status("RESET")

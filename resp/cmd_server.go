@@ -172,6 +172,7 @@ func cmdConfigSet(x *call) {
 func cmdConfigResetstat(x *call) {
 	x.s.ks.ResetStats()
 	x.s.totalCmds.Store(0)
+	x.s.resetCommandStats()
 	x.s.totalConns.Store(0)
 	x.s.rejectedConns.Store(0)
 	x.s.errorReplies.Store(0)
@@ -185,16 +186,20 @@ var infoSections = []struct {
 	def  bool
 }{
 	{"server", true}, {"clients", true}, {"memory", true}, {"persistence", true}, {"stats", true},
-	{"replication", true}, {"cpu", true}, {"modules", true}, {"errorstats", true}, {"cluster", true}, {"keyspace", true},
+	{"replication", true}, {"cpu", true}, {"modules", true}, {"commandstats", false}, {"errorstats", true},
+	{"latencystats", false}, {"cluster", true}, {"keyspace", true},
 }
 
 func cmdInfo(x *call) {
 	want := map[string]bool{}
-	all := len(x.args) == 1
+	def := len(x.args) == 1
+	all := false
 	for _, a := range x.args[1:] {
 		switch s := strings.ToLower(string(a)); s {
-		case "all", "everything", "default":
+		case "all", "everything":
 			all = true
+		case "default":
+			def = true
 		default:
 			want[s] = true
 		}
@@ -202,7 +207,7 @@ func cmdInfo(x *call) {
 	var b strings.Builder
 	n := 0
 	for _, sec := range infoSections {
-		if !(all && sec.def) && !want[sec.name] {
+		if !all && !(def && sec.def) && !want[sec.name] {
 			continue
 		}
 		if n > 0 {
@@ -215,6 +220,7 @@ func cmdInfo(x *call) {
 }
 
 func (s *Server) writeInfoSection(b *strings.Builder, name string, c *client) {
+	defer s.infoExtras(b, name, b.Len()) // fields Redis has that sessiond only reports: info_extra.go
 	f := func(k string, v any) { fmt.Fprintf(b, "%s:%v\r\n", k, v) }
 	now := time.Now()
 	switch name {
@@ -318,7 +324,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string, c *client) {
 		}
 		b.WriteString("# Stats\r\n")
 		f("total_connections_received", s.totalConns.Load())
-		f("total_commands_processed", s.totalCmds.Load())
+		f("total_commands_processed", s.totalCommands())
 		f("instantaneous_ops_per_sec", 0)
 		f("total_net_input_bytes", 0)
 		f("total_net_output_bytes", 0)
@@ -326,7 +332,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string, c *client) {
 		f("expired_keys", st.ExpiredKeys)
 		f("expired_stale_perc", strconv.FormatFloat(stale*100, 'f', 2, 64))
 		f("expired_time_cap_reached_count", capped)
-		f("evicted_keys", 0)
+		f("evicted_keys", s.evictedKeys())
 		f("keyspace_hits", st.KeyHits)
 		f("keyspace_misses", st.KeyMisses)
 		f("pubsub_channels", 0)
@@ -354,10 +360,16 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string, c *client) {
 		f("used_cpu_user", strconv.FormatFloat(user, 'f', 6, 64))
 		f("used_cpu_sys_children", "0.000000")
 		f("used_cpu_user_children", "0.000000")
+		f("used_cpu_sys_main_thread", strconv.FormatFloat(sys, 'f', 6, 64)) // one process, no main thread of its own
+		f("used_cpu_user_main_thread", strconv.FormatFloat(user, 'f', 6, 64))
 	case "modules":
 		b.WriteString("# Modules\r\n")
+	case "commandstats":
+		writeCommandStats(b, s.table.allCommands())
 	case "errorstats":
-		b.WriteString("# Errorstats\r\n")
+		writeErrorStats(b, s.errStats.snapshot())
+	case "latencystats":
+		writeLatencyStats(b, s.table.allCommands())
 	case "cluster":
 		b.WriteString("# Cluster\r\n")
 		f("cluster_enabled", 0)

@@ -1,5 +1,7 @@
 package resp
 
+import "time"
+
 func txCommands() []*command {
 	const g = "transactions"
 	return []*command{
@@ -64,9 +66,10 @@ func cmdExec(x *call) {
 			x.r.error(msg)
 			continue
 		}
-		x.s.totalCmds.Add(1)
 		r := reply{w: x.r.w, resp3: c.resp3}
+		start := time.Now()
 		cmd.run(&call{s: x.s, c: c, r: &r, cmd: cmd, args: args})
+		x.s.afterCall(c, cmd, args, &r, time.Since(start))
 		x.r.resp3 = c.resp3
 	}
 }

@@ -31,7 +31,8 @@ var (
 type reply struct {
 	w     rawWriter
 	resp3 bool
-	err   string // the last error written, for error stats
+	err   string   // the last error written, for error stats
+	cmd   *command // the command being answered, if known (for rejected_calls)
 }
 
 func (r *reply) ok()                 { r.w.WriteString("OK") }

@@ -40,6 +40,7 @@ type PersistInfo struct {
 	LastSaveTime      int64
 	LastBGSaveOK      bool
 	LastBGSaveSeconds int64
+	LastDuration      time.Duration // of the last successful snapshot (metrics)
 	Loading           bool
 }
 
@@ -85,6 +86,8 @@ type Server struct {
 	rejectedConns atomic.Int64
 	totalCmds     atomic.Int64
 	errorReplies  atomic.Int64
+
+	opsState // slow log, latency monitor, MONITOR, CLIENT PAUSE, error stats: slowlog.go
 }
 
 // NewServer returns a server over o.Keyspace.
@@ -95,10 +98,12 @@ func NewServer(o Options) *Server {
 	if o.Config == nil {
 		o.Config = config.New()
 	}
-	return &Server{
+	s := &Server{
 		ks: o.Keyspace, cfg: o.Config, log: o.Logger, persist: o.Persistence, expiry: o.Expiry,
 		onShut: o.Shutdown, started: time.Now(), clients: map[uint64]*client{}, table: buildTable(),
 	}
+	s.initOps()
+	return s
 }
 
 // SetLoading marks the dataset as loading: commands get -LOADING and
@@ -161,6 +166,7 @@ func (s *Server) Close() error {
 			err = ln.Close()
 		}
 	}
+	s.closeMonitors() // detached connections are no longer redcon's
 	// Wait for in-flight commands: every running command holds a gate shard.
 	s.gate.lock()
 	s.gate.unlock()
@@ -205,7 +211,7 @@ func (s *Server) accept(conn redcon.Conn) bool {
 
 func (s *Server) closedConn(conn redcon.Conn, err error) {
 	c, _ := conn.Context().(*client)
-	if c == nil {
+	if c == nil || c.detached.Load() { // a detached client cleans up itself: monitor.go
 		return
 	}
 	s.ks.Unwatch(&c.watch)
@@ -242,12 +248,13 @@ func (s *Server) serve(c *client, w rawWriter, args [][]byte) {
 
 // dispatch runs one command for c, writing exactly one reply.
 func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
-	s.totalCmds.Add(1)
-	c.lastCmd.Store(time.Now().UnixMilli())
+	start := time.Now()
+	c.lastCmd.Store(start.UnixMilli())
 	cmd, errMsg := s.resolve(args)
 	if cmd != nil {
 		c.lastCmdP.Store(cmd)
 	}
+	r.cmd = cmd // a rejection below counts against it (fail)
 	if errMsg != "" {
 		if c.inMulti {
 			c.multiErr = true
@@ -263,6 +270,7 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 		s.fail(r, "LOADING Redis is loading the dataset in memory")
 		return
 	}
+	s.waitPause(c, cmd)
 	if c.inMulti && cmd.flags&flagNoMulti == 0 {
 		q := make([][]byte, len(args))
 		for i, a := range args {
@@ -281,14 +289,15 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 		cmd.run(x)
 		s.gate.runlock(c.id)
 	}
+	s.afterCall(c, cmd, args, r, time.Since(start))
 	x.args = nil // do not keep the read buffer alive
-	if r.err != "" {
-		s.errorReplies.Add(1)
-	}
 }
 
+// fail rejects a command before it runs.
 func (s *Server) fail(r *reply, msg string) {
 	s.errorReplies.Add(1)
+	s.errStats.add(msg)
+	s.rejectedCall(r.cmd)
 	r.error(msg)
 }
 
@@ -300,7 +309,7 @@ func (s *Server) resolve(args [][]byte) (*command, string) {
 		return nil, unknownCommand(args)
 	}
 	if !arityOK(cmd.arity, len(args)) {
-		return nil, "ERR wrong number of arguments for '" + cmd.name + "' command"
+		return cmd, "ERR wrong number of arguments for '" + cmd.name + "' command"
 	}
 	if cmd.subs != nil {
 		sub := cmd.subs[strings.ToLower(string(args[1]))]
@@ -308,7 +317,7 @@ func (s *Server) resolve(args [][]byte) (*command, string) {
 			return nil, "ERR unknown subcommand '" + sanitize(truncate(cstr(args[1]), 128)) + "'. Try " + strings.ToUpper(cmd.name) + " HELP."
 		}
 		if !arityOK(sub.arity, len(args)) {
-			return nil, "ERR wrong number of arguments for '" + sub.name + "' command"
+			return sub, "ERR wrong number of arguments for '" + sub.name + "' command"
 		}
 		cmd = sub
 	}

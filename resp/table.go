@@ -45,6 +45,7 @@ type command struct {
 	since    string
 	run      func(x *call)
 	subs     map[string]*command // container commands (CLIENT, CONFIG...)
+	stats    cmdStats            // INFO commandstats and latencystats: stats.go
 }
 
 // keys returns the key arguments of args according to the key spec.
@@ -68,7 +69,7 @@ type commandTable map[string]*command
 
 func buildTable() commandTable {
 	t := commandTable{}
-	for _, family := range [][]*command{connectionCommands(), stringCommands(), keyCommands(), setCommands(), txCommands(), serverCommands()} {
+	for _, family := range [][]*command{connectionCommands(), stringCommands(), keyCommands(), setCommands(), txCommands(), serverCommands(), opsCommands()} {
 		for _, c := range family {
 			if i := strings.IndexByte(c.name, '|'); i >= 0 {
 				parent := t[c.name[:i]]

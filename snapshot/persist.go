@@ -188,6 +188,7 @@ type Manager struct {
 	lastSave    atomic.Int64 // Unix seconds of the last successful save
 	lastOK      atomic.Bool
 	lastSecs    atomic.Int64
+	lastNanos   atomic.Int64 // duration of the last successful save
 	dirtyAtSave atomic.Int64
 }
 
@@ -261,6 +262,7 @@ func (m *Manager) save() error {
 	m.lastSave.Store(time.Now().Unix())
 	m.lastOK.Store(true)
 	m.lastSecs.Store(int64(d.Seconds()))
+	m.lastNanos.Store(int64(d))
 	m.dirtyAtSave.Store(dirty)
 	m.log.Info("snapshot written", "keys", keys, "bytes", size, "duration", d.Round(time.Millisecond),
 		"mb_per_s", fmt.Sprintf("%.0f", float64(size)/(1<<20)/max(d.Seconds(), 1e-9)))
@@ -293,6 +295,7 @@ type Status struct {
 	LastSaveTime     int64
 	LastOK           bool
 	LastSeconds      int64
+	LastDuration     time.Duration
 }
 
 // Status returns the current state.
@@ -303,6 +306,7 @@ func (m *Manager) Status() Status {
 		LastSaveTime:     m.lastSave.Load(),
 		LastOK:           m.lastOK.Load(),
 		LastSeconds:      m.lastSecs.Load(),
+		LastDuration:     time.Duration(m.lastNanos.Load()),
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -30,7 +31,7 @@ func main() {
 	err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, nil)
 	switch {
 	case err == nil:
-	case errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, flag.ErrHelp): // --help: the usage went to stderr, as flag does
 	case errors.Is(err, errUsage):
 		os.Exit(2)
 	default:
@@ -57,11 +58,7 @@ func loadConfig(args []string, stderr io.Writer) (*config.Config, bool, error) {
 		}
 		vals[p.Name] = fs.String(p.Name, p.Default, usage)
 	}
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: sessiond [--config FILE] [--name value ...]")
-		fmt.Fprintln(stderr, "A Redis-compatible session cache. Every parameter can also be set in the config file.")
-		fs.PrintDefaults()
-	}
+	fs.Usage = func() { printUsage(stderr) }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, false, err
@@ -96,6 +93,27 @@ func loadConfig(args []string, stderr io.Writer) (*config.Config, bool, error) {
 		}
 	})
 	return cfg, false, errors.Join(errs...)
+}
+
+// printUsage lists every flag with its default and what it does (--help).
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: sessiond [--config FILE] [--name value ...]")
+	fmt.Fprintln(w, "A Redis-compatible session cache. Every parameter below can also be set in the")
+	fmt.Fprintln(w, "config file (\"name value\", one per line; see sessiond.conf) and most with CONFIG SET.")
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  --%-28s %s\n", "config FILE", "redis.conf-style config file; flags given on the command line win over it")
+	fmt.Fprintf(w, "  --%-28s %s\n", "version", "print the version and exit")
+	fmt.Fprintf(w, "  --%-28s %s\n", "help", "print this help and exit")
+	for _, p := range config.Params {
+		usage := p.Usage
+		if p.Inert && !strings.Contains(usage, "accepted") {
+			usage += " (accepted for compatibility)"
+		}
+		if !p.Mutable {
+			usage += " [fixed at start]"
+		}
+		fmt.Fprintf(w, "  --%-28s %s (default %q)\n", p.Name, usage, p.Default)
+	}
 }
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
@@ -167,6 +185,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		defer pln.Close()
 		go http.Serve(pln, http.DefaultServeMux) // net/http/pprof registers there
 		log.Info("pprof listening", "addr", pln.Addr().String())
+	}
+	if a := cfg.Get("metrics-addr"); a != "" {
+		mln, err := net.Listen("tcp", a)
+		if err != nil {
+			return fmt.Errorf("metrics listen: %w", err)
+		}
+		defer mln.Close()
+		go http.Serve(mln, srv.MetricsHandler())
+		log.Info("metrics listening", "addr", mln.Addr().String(), "paths", "/metrics /healthz /readyz")
 	}
 	ln, err := net.Listen("tcp", cfg.Get("addr"))
 	if err != nil {
@@ -251,7 +278,7 @@ func (p persistence) Info() resp.PersistInfo {
 	st := p.m.Status()
 	return resp.PersistInfo{
 		ChangesSinceSave: st.ChangesSinceSave, BGSaveInProgress: st.InProgress, LastSaveTime: st.LastSaveTime,
-		LastBGSaveOK: st.LastOK, LastBGSaveSeconds: st.LastSeconds,
+		LastBGSaveOK: st.LastOK, LastBGSaveSeconds: st.LastSeconds, LastDuration: st.LastDuration,
 	}
 }
 

@@ -1,0 +1,169 @@
+package resp
+
+import (
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// CLIENT PAUSE: until the deadline, commands from clients wait before they
+// run (in WRITE mode only commands that write do). A paused command waits
+// before it takes its gate shard, so it holds up nothing but itself, and
+// EXEC (which takes the whole gate) still drains. The command path pays
+// one atomic load when nothing is paused.
+
+const (
+	pauseOff int32 = iota
+	pauseWrite
+	pauseAll
+)
+
+type pauseState struct {
+	mode atomic.Int32
+	mu   sync.Mutex
+	end  time.Time
+	// wake is closed (and replaced) when the pause is lifted or changed,
+	// releasing the waiting commands.
+	wake chan struct{}
+}
+
+func (s *Server) pauseClients(mode int32, end time.Time) {
+	p := &s.pause
+	p.mu.Lock()
+	// Like Redis, the mode is replaced but a running pause's end is never
+	// brought forward.
+	if p.mode.Load() != pauseOff && p.end.After(end) {
+		end = p.end
+	}
+	p.end = end
+	p.mode.Store(mode)
+	if p.wake != nil {
+		close(p.wake)
+	}
+	p.wake = make(chan struct{})
+	p.mu.Unlock()
+}
+
+func (s *Server) unpauseClients() {
+	p := &s.pause
+	p.mu.Lock()
+	p.mode.Store(pauseOff)
+	if p.wake != nil {
+		close(p.wake)
+		p.wake = nil
+	}
+	p.mu.Unlock()
+}
+
+// waitPause blocks c's command while clients are paused for it.
+func (s *Server) waitPause(c *client, cmd *command) {
+	if s.pause.mode.Load() == pauseOff {
+		return
+	}
+	s.waitPauseSlow(c, cmd)
+}
+
+func (s *Server) waitPauseSlow(c *client, cmd *command) {
+	if c.detached.Load() { // monitors, like replicas, are never paused
+		return
+	}
+	p := &s.pause
+	for {
+		p.mu.Lock()
+		mode, end, wake := p.mode.Load(), p.end, p.wake
+		if mode != pauseOff && !time.Now().Before(end) {
+			p.mode.Store(pauseOff)
+			if p.wake != nil {
+				close(p.wake)
+				p.wake = nil
+			}
+			mode = pauseOff
+		}
+		p.mu.Unlock()
+		if mode == pauseOff || (mode == pauseWrite && !s.writes(c, cmd)) {
+			return
+		}
+		t := time.NewTimer(time.Until(end))
+		select {
+		case <-wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// writes reports whether cmd may write: a write command, or an EXEC whose
+// queue holds one.
+func (s *Server) writes(c *client, cmd *command) bool {
+	if cmd.flags&flagWrite != 0 {
+		return true
+	}
+	if cmd.name == "exec" {
+		for _, q := range c.queue {
+			if qc, _ := s.resolve(q); qc != nil && qc.flags&flagWrite != 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func pauseCommands() []*command {
+	const g = "connection"
+	f := flagAdmin | flagNoScript | flagLoading | flagStale
+	return []*command{
+		{name: "client|pause", arity: -3, flags: f, group: g, since: "3.0.0", summary: "Suspends commands processing.", run: cmdClientPause},
+		{name: "client|unpause", arity: 2, flags: f, group: g, since: "6.2.0", summary: "Resumes processing commands from paused clients.", run: cmdClientUnpause},
+	}
+}
+
+func cmdClientPause(x *call) {
+	if len(x.args) > 4 {
+		x.subcommandSyntaxError()
+		return
+	}
+	mode := pauseAll
+	if len(x.args) == 4 {
+		switch string(lower(x.args[3])) {
+		case "write":
+			mode = pauseWrite
+		case "all":
+		default:
+			x.r.error("ERR CLIENT PAUSE mode must be WRITE or ALL")
+			return
+		}
+	}
+	ms, ok := parseInt64(x.args[2])
+	if !ok {
+		x.r.error("ERR timeout is not an integer or out of range")
+		return
+	}
+	if ms < 0 {
+		x.r.error("ERR timeout is negative")
+		return
+	}
+	end := time.Now()
+	if ms > 0 {
+		ms = min(ms, math.MaxInt64/int64(time.Millisecond))
+		end = end.Add(time.Duration(ms) * time.Millisecond)
+	}
+	x.s.pauseClients(mode, end)
+	x.r.ok()
+}
+
+func cmdClientUnpause(x *call) {
+	x.s.unpauseClients()
+	x.r.ok()
+}
+
+func lower(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, ch := range b {
+		if 'A' <= ch && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		out[i] = ch
+	}
+	return out
+}
