@@ -67,7 +67,7 @@ func cmdExec(x *call) {
 		x.s.totalCmds.Add(1)
 		r := reply{w: x.r.w, resp3: c.resp3}
 		cmd.run(&call{s: x.s, c: c, r: &r, cmd: cmd, args: args})
-		x.r.resp3 = c.resp3
+		x.r.w, x.r.resp3 = r.w, c.resp3 // a SUBSCRIBE may have moved the output to its queue
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"sessiond/config"
 	"sessiond/keyspace"
+	"sessiond/pubsub"
 )
 
 // Version is the Redis version sessiond reports (INFO, HELLO). Clients
@@ -72,6 +73,7 @@ type Server struct {
 	table   commandTable
 	started time.Time
 	loading atomic.Bool
+	hub     *pubsub.Hub // channels, patterns, keyspace notifications: cmd_pubsub.go
 
 	mu      sync.Mutex
 	clients map[uint64]*client
@@ -95,10 +97,12 @@ func NewServer(o Options) *Server {
 	if o.Config == nil {
 		o.Config = config.New()
 	}
-	return &Server{
+	s := &Server{
 		ks: o.Keyspace, cfg: o.Config, log: o.Logger, persist: o.Persistence, expiry: o.Expiry,
 		onShut: o.Shutdown, started: time.Now(), clients: map[uint64]*client{}, table: buildTable(),
 	}
+	s.initPubsub()
+	return s
 }
 
 // SetLoading marks the dataset as loading: commands get -LOADING and
@@ -209,6 +213,7 @@ func (s *Server) closedConn(conn redcon.Conn, err error) {
 		return
 	}
 	s.ks.Unwatch(&c.watch)
+	c.closePubsub()
 	s.mu.Lock()
 	delete(s.clients, c.id)
 	s.mu.Unlock()
@@ -230,12 +235,16 @@ func (s *Server) handle(conn redcon.Conn, rc redcon.Command) {
 	}
 	s.serve(c, conn, rc.Args)
 	if c.closing.Load() {
-		conn.Close() // QUIT or CLIENT KILL of itself: flush the reply, then close
+		c.closeAfterReply() // QUIT or CLIENT KILL of itself: flush the reply, then close
 	}
 }
 
 // serve runs one command for c, replying on w in c's protocol version.
 func (s *Server) serve(c *client, w rawWriter, args [][]byte) {
+	if ps := c.ps.Load(); ps != nil {
+		s.servePubsub(c, ps, args)
+		return
+	}
 	c.rep = reply{w: w, resp3: c.resp3}
 	s.dispatch(c, &c.rep, args)
 }
@@ -257,6 +266,9 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 	}
 	if !c.authed && cmd.flags&flagNoAuth == 0 {
 		s.fail(r, "NOAUTH Authentication required.")
+		return
+	}
+	if !s.pubsubAllowed(c, r, cmd) {
 		return
 	}
 	if s.loading.Load() && cmd.flags&flagLoading == 0 {
