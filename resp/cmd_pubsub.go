@@ -298,5 +298,3 @@ func (c *client) closeAfterReply() {
 	}
 	c.conn.Close()
 }
-
-

@@ -1,0 +1,132 @@
+package resp_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"sessiond/internal/testserver"
+)
+
+// psStep is one step of a pub/sub script: send args on connection conn (if
+// any), then read n replies or pushes from it. skip leaves the replies out
+// of the comparison (HELLO describes the server).
+type psStep struct {
+	conn int
+	args []string
+	n    int
+	skip bool
+}
+
+func cmd(conn int, n int, args ...string) psStep { return psStep{conn: conn, args: args, n: n} }
+func read(conn, n int) psStep                   { return psStep{conn: conn, n: n} }
+
+// runScript runs steps against addr and returns the raw replies, one line
+// per step.
+func runScript(t *testing.T, addr string, steps []psStep) []string {
+	t.Helper()
+	conns := []*rconn{dialRaw(t, addr), dialRaw(t, addr)}
+	var out []string
+	for _, st := range steps {
+		c := conns[st.conn]
+		c.c.SetDeadline(time.Now().Add(5 * time.Second))
+		if st.args != nil {
+			_, err := c.c.Write(encodeCommand(st.args))
+			require.NoError(t, err)
+		}
+		var got []string
+		for range st.n {
+			v, err := readReply(c.br)
+			require.NoError(t, err, "step %q", st.args)
+			got = append(got, string(v.raw))
+		}
+		if !st.skip {
+			out = append(out, fmt.Sprintf("%d %q -> %q", st.conn, st.args, strings.Join(got, "")))
+		}
+	}
+	return out
+}
+
+func pubsubScript(proto int) []psStep {
+	steps := []psStep{}
+	if proto == 3 {
+		steps = append(steps, psStep{conn: 0, args: []string{"HELLO", "3"}, n: 1, skip: true},
+			psStep{conn: 1, args: []string{"HELLO", "3"}, n: 1, skip: true})
+	}
+	return append(steps,
+		cmd(0, 1, "UNSUBSCRIBE"),
+		cmd(0, 2, "UNSUBSCRIBE", "x", "y"),
+		cmd(0, 1, "PUNSUBSCRIBE"),
+		cmd(0, 1, "SUNSUBSCRIBE"),
+		cmd(0, 3, "SUBSCRIBE", "a", "b", "a"),
+		cmd(0, 1, "PSUBSCRIBE", "h?llo"),
+		cmd(0, 1, "SSUBSCRIBE", "s1"),
+		cmd(0, 1, "GET", "x"),
+		cmd(0, 1, "CONFIG", "GET", "maxclients"),
+		cmd(0, 1, "PING"),
+		cmd(0, 1, "PING", "hi"),
+		cmd(0, 1, "PING", "a", "b"),
+		cmd(0, 1, "SUBSCRIBE"),
+		cmd(1, 1, "PUBLISH", "a", "m1"),
+		read(0, 1),
+		cmd(1, 1, "PUBLISH", "hello", "m2"),
+		read(0, 1),
+		cmd(1, 1, "SPUBLISH", "s1", "m3"),
+		read(0, 1),
+		cmd(1, 1, "PUBLISH", "s1", "nobody"),
+		cmd(1, 1, "PUBLISH", "a"),
+		cmd(1, 1, "PUBSUB", "NUMSUB", "a", "b", "c"),
+		cmd(1, 1, "PUBSUB", "NUMSUB"),
+		cmd(1, 1, "PUBSUB", "NUMPAT"),
+		cmd(1, 1, "PUBSUB", "CHANNELS", "a"),
+		cmd(1, 1, "PUBSUB", "CHANNELS", "zz*"),
+		cmd(1, 1, "PUBSUB", "SHARDCHANNELS"),
+		cmd(1, 1, "PUBSUB", "SHARDNUMSUB", "s1", "a"),
+		cmd(1, 1, "PUBSUB", "CHANNELS", "x", "y"),
+		cmd(1, 1, "PUBSUB", "HELP"),
+		cmd(1, 1, "PUBSUB", "NOPE"),
+		cmd(1, 1, "PUBSUB"),
+		cmd(0, 1, "UNSUBSCRIBE", "a"),
+		cmd(1, 1, "PUBLISH", "a", "gone"),
+		cmd(0, 1, "UNSUBSCRIBE"),
+		cmd(0, 1, "PUNSUBSCRIBE"),
+		cmd(0, 1, "GET", "x"),
+		cmd(0, 1, "SUNSUBSCRIBE"),
+		cmd(0, 1, "GET", "x"),
+		cmd(0, 1, "PING"),
+		// MULTI/EXEC with a SUBSCRIBE inside: the EXEC array holds the confirmation.
+		cmd(0, 1, "MULTI"),
+		cmd(0, 1, "SET", "k", "v"),
+		cmd(0, 1, "SUBSCRIBE", "t"),
+		cmd(0, 1, "GET", "k"),
+		cmd(0, 1, "EXEC"),
+		cmd(1, 1, "PUBLISH", "t", "after-exec"),
+		read(0, 1),
+		cmd(0, 1, "RESET"),
+		cmd(1, 1, "PUBSUB", "NUMSUB", "t"),
+		cmd(0, 1, "GET", "k"),
+		cmd(0, 1, "SUBSCRIBE", "q"),
+		cmd(0, 1, "QUIT"),
+	)
+}
+
+// TestPubsubRepliesMatchRedis runs the same pub/sub script against
+// sessiond and redis-server in RESP2 and RESP3 and compares every reply
+// and push byte for byte.
+func TestPubsubRepliesMatchRedis(t *testing.T) {
+	redis := testserver.StartRedis(t)
+	sd := testserver.Start(t)
+	for _, proto := range []int{2, 3} {
+		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
+			want := runScript(t, redis.Addr, pubsubScript(proto))
+			got := runScript(t, sd.Addr, pubsubScript(proto))
+			require.Equal(t, want, got)
+			if testing.Verbose() {
+				t.Log(strings.Join(got, "\n"))
+			}
+		})
+	}
+}
