@@ -22,7 +22,7 @@ type psStep struct {
 }
 
 func cmd(conn int, n int, args ...string) psStep { return psStep{conn: conn, args: args, n: n} }
-func read(conn, n int) psStep                   { return psStep{conn: conn, n: n} }
+func read(conn, n int) psStep                    { return psStep{conn: conn, n: n} }
 
 // runScript runs steps against addr and returns the raw replies, one line
 // per step.
