@@ -133,8 +133,9 @@ func (h *Hub) Publish(kind Kind, channel, msg []byte) int {
 	n := 0
 	h.mu.RLock()
 	for s := range h.reg[kind][string(channel)] {
-		s.deliver(kind, nil, channel, msg)
-		n++
+		if s.deliver(kind, nil, channel, msg) {
+			n++
+		}
 	}
 	if kind == Channel {
 		for pat, subs := range h.reg[Pattern] {
@@ -142,8 +143,9 @@ func (h *Hub) Publish(kind Kind, channel, msg []byte) int {
 				continue
 			}
 			for s := range subs {
-				s.deliver(Pattern, []byte(pat), channel, msg)
-				n++
+				if s.deliver(Pattern, []byte(pat), channel, msg) {
+					n++
+				}
 			}
 		}
 	}

@@ -239,12 +239,14 @@ func (s *Sub) signal() {
 }
 
 // deliver queues a message (pattern is nil for a channel message) and
-// enforces the output limits. Called with h.mu held for reading.
-func (s *Sub) deliver(kind Kind, pattern, channel, msg []byte) {
+// enforces the output limits. It reports false if s is closed (dropped for
+// its limit, its connection not yet cleaned up). Called with h.mu held for
+// reading.
+func (s *Sub) deliver(kind Kind, pattern, channel, msg []byte) bool {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return
+		return false
 	}
 	n := 3
 	if pattern != nil {
@@ -270,9 +272,10 @@ func (s *Sub) deliver(kind Kind, pattern, channel, msg []byte) {
 	if over {
 		s.hub.dropped.Add(1)
 		s.conn.Close() // the connection's read loop fails and cleans up
-		return
+		return true
 	}
 	s.signal()
+	return true
 }
 
 // overLimitLocked applies client-output-buffer-limit pubsub to the backlog.

@@ -1,11 +1,15 @@
 package resp_test
 
 import (
+	"context"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"sessiond/internal/testserver"
@@ -127,6 +131,93 @@ func TestPubsubRepliesMatchRedis(t *testing.T) {
 			if testing.Verbose() {
 				t.Log(strings.Join(got, "\n"))
 			}
+		})
+	}
+}
+
+// TestSlowSubscriberDisconnected: a subscriber that stops reading is
+// disconnected at client-output-buffer-limit pubsub, and PUBLISH never
+// waits for it.
+func TestSlowSubscriberDisconnected(t *testing.T) {
+	sd := testserver.Start(t, testserver.WithConfig("client-output-buffer-limit", "pubsub 1mb 0 0"))
+	pub := dialRaw(t, sd.Addr)
+	slow := dialRaw(t, sd.Addr)
+	slow.c.(*net.TCPConn).SetReadBuffer(4096)
+	_, err := slow.do("SUBSCRIBE", "news")
+	require.NoError(t, err)
+	msg := strings.Repeat("x", 64<<10)
+	start := time.Now()
+	var worst time.Duration
+	receivers := int64(0)
+	for range 200 { // 12.5 MiB against a 1 MiB limit
+		t0 := time.Now()
+		v, err := pub.do("PUBLISH", "news", msg)
+		require.NoError(t, err)
+		worst = max(worst, time.Since(t0))
+		n, _ := strconv.ParseInt(v.str, 10, 64)
+		receivers += n
+	}
+	t.Logf("200 publishes in %v, slowest %v, delivered to the slow subscriber %d times", time.Since(start), worst, receivers)
+	require.Less(t, worst, time.Second, "a PUBLISH waited for the slow subscriber")
+	require.Less(t, receivers, int64(100), "the subscriber was not disconnected at its limit")
+	require.Eventually(t, func() bool {
+		v, err := pub.do("PUBSUB", "NUMSUB", "news")
+		return err == nil && v.elems[1].str == "0"
+	}, 5*time.Second, 10*time.Millisecond, "the dropped subscriber's subscription is released")
+	// The server closed the connection: only the publisher is left.
+	v, err := pub.do("CLIENT", "LIST")
+	require.NoError(t, err)
+	require.Equal(t, 1, strings.Count(v.str, "\n"), v.str)
+	require.NotContains(t, v.str, "sub=1")
+}
+
+// TestGoRedisPubSub uses go-redis's PubSub in both protocols: messages,
+// pattern messages, counts, INFO and CLIENT LIST fields.
+func TestGoRedisPubSub(t *testing.T) {
+	sd := testserver.Start(t)
+	ctx := context.Background()
+	for _, proto := range []int{2, 3} {
+		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
+			rdb := goredis.NewClient(&goredis.Options{Addr: sd.Addr, Protocol: proto})
+			defer rdb.Close()
+			ps := rdb.Subscribe(ctx, "orders", "users")
+			defer ps.Close()
+			for range 2 {
+				_, err := ps.Receive(ctx)
+				require.NoError(t, err)
+			}
+			require.NoError(t, ps.PSubscribe(ctx, "user:*"))
+			_, err := ps.Receive(ctx)
+			require.NoError(t, err)
+
+			n, err := rdb.Publish(ctx, "orders", "o1").Result()
+			require.NoError(t, err)
+			require.Equal(t, int64(1), n)
+			m, err := ps.ReceiveMessage(ctx)
+			require.NoError(t, err)
+			require.Equal(t, "orders o1", m.Channel+" "+m.Payload)
+			require.NoError(t, rdb.Publish(ctx, "user:7", "login").Err())
+			m, err = ps.ReceiveMessage(ctx)
+			require.NoError(t, err)
+			require.Equal(t, "user:* user:7 login", m.Pattern+" "+m.Channel+" "+m.Payload)
+
+			subs, err := rdb.PubSubNumSub(ctx, "orders", "nobody").Result()
+			require.NoError(t, err)
+			require.Equal(t, map[string]int64{"orders": 1, "nobody": 0}, subs)
+			info, err := rdb.Info(ctx, "stats").Result()
+			require.NoError(t, err)
+			require.Contains(t, info, "pubsub_channels:2\r\n")
+			require.Contains(t, info, "pubsub_patterns:1\r\n")
+			list, err := rdb.ClientList(ctx).Result()
+			require.NoError(t, err)
+			require.Contains(t, list, "flags=P db=0 sub=2 psub=1 ssub=0")
+
+			require.NoError(t, ps.Unsubscribe(ctx, "orders", "users"))
+			require.NoError(t, ps.PUnsubscribe(ctx))
+			require.Eventually(t, func() bool {
+				n, err := rdb.PubSubNumPat(ctx).Result()
+				return err == nil && n == 0
+			}, 2*time.Second, 5*time.Millisecond)
 		})
 	}
 }
