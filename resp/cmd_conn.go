@@ -260,6 +260,7 @@ func cmdClientInfo(x *call) { x.r.verbatim(x.c.info(time.Now()) + "\n") }
 
 func cmdClientList(x *call) {
 	var ids map[uint64]bool
+	ctype := ""
 	for j := 2; j < len(x.args); j++ {
 		opt := strings.ToLower(string(x.args[j]))
 		switch {
@@ -269,9 +270,10 @@ func cmdClientList(x *call) {
 				x.r.error("ERR Unknown client type '" + sanitize(string(x.args[j+1])) + "'")
 				return
 			}
-			if t != "normal" {
+			if t != "normal" && t != "pubsub" {
 				ids = map[uint64]bool{} // no such clients
 			}
+			ctype = t
 			j++
 		case opt == "id" && j+1 < len(x.args):
 			if ids == nil {
@@ -293,7 +295,7 @@ func cmdClientList(x *call) {
 	now := time.Now()
 	var b strings.Builder
 	for _, c := range x.s.snapshotClients() {
-		if ids != nil && !ids[c.id] {
+		if ids != nil && !ids[c.id] || ctype != "" && (ctype == "pubsub") != c.pubsubFlag() {
 			continue
 		}
 		b.WriteString(c.info(now))

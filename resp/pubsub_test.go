@@ -221,3 +221,21 @@ func TestGoRedisPubSub(t *testing.T) {
 		})
 	}
 }
+
+// TestClientListPubsubType: CLIENT LIST TYPE pubsub lists subscribers,
+// TYPE normal the others.
+func TestClientListPubsubType(t *testing.T) {
+	sd := testserver.Start(t)
+	c := dialRaw(t, sd.Addr)
+	sub := dialRaw(t, sd.Addr)
+	_, err := sub.do("PSUBSCRIBE", "x*")
+	require.NoError(t, err)
+	v, err := c.do("CLIENT", "LIST", "TYPE", "pubsub")
+	require.NoError(t, err)
+	require.Equal(t, 1, strings.Count(v.str, "\n"), v.str)
+	require.Contains(t, v.str, "flags=P db=0 sub=0 psub=1 ssub=0")
+	v, err = c.do("CLIENT", "LIST", "TYPE", "normal")
+	require.NoError(t, err)
+	require.Equal(t, 1, strings.Count(v.str, "\n"), v.str)
+	require.Contains(t, v.str, "cmd=client|list")
+}
