@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 	"unicode"
+
+	"sessiond/pubsub"
 )
 
 // Param is one configuration parameter. Its value is always held as the
@@ -61,7 +63,8 @@ func buildParams() []Param {
 		{Name: "databases", Default: "16", Usage: "number of databases (fixed at 16)", Check: checkEnum("16")},
 		{Name: "save", Default: "60 1", Usage: "redis.conf form (\"<seconds> <changes> ...\"); sessiond uses the shortest interval as save-interval, and reports save-interval here", Mutable: true, Check: checkAny},
 		{Name: "appendonly", Default: "no", Usage: "accepted for compatibility; sessiond has no AOF", Mutable: true, Check: checkEnum("no"), Inert: true},
-		{Name: "notify-keyspace-events", Default: "", Usage: "accepted and reported; notifications are not implemented yet", Mutable: true, Check: checkAny, Inert: true},
+		{Name: "notify-keyspace-events", Default: "", Usage: "keyspace event classes published on __keyspace@<db>__ and __keyevent@<db>__ channels (Redis's letters K E g $ s h x e n m A...; empty: off)", Mutable: true, Check: pubsub.CanonicalEvents},
+		{Name: "client-output-buffer-limit", Default: "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", Usage: "output limits per client class (<class> <hard> <soft> <seconds>); the pubsub class disconnects subscribers that fall behind", Mutable: true, Check: checkOutputLimit},
 		{Name: "hz", Default: "10", Usage: "accepted for compatibility", Mutable: true, Check: checkIntRange(1, 500), Inert: true},
 		{Name: "slowlog-log-slower-than", Default: "10000", Usage: "log commands slower than this many microseconds in SLOWLOG (-1: off, 0: every command)", Mutable: true, Check: checkIntRange(-1, 1<<62)},
 		{Name: "slowlog-max-len", Default: "128", Usage: "number of entries SLOWLOG keeps", Mutable: true, Check: checkIntRange(0, 1<<31-1)},

@@ -28,6 +28,15 @@
 // stale proposal is harmless. Every deadline set is passed to the Scheduler
 // after the stripe lock is released.
 //
+// # Events
+//
+// Operations report Redis's keyspace events (set, expire, del, sadd, new,
+// expired, keymiss...) to the installed Notifier (notify.go), with Redis's
+// names and order, after their locks are released; events.go describes the
+// one exception (lazy expiry). The wheel's reclamation reports "expired"
+// from ExpireIfDue, so a subscriber hears of an expiry within the wheel's
+// deadline even if no client touches the key.
+//
 // # Ownership
 //
 // Values passed in are copied; nothing keeps a slice that aliases a

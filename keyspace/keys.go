@@ -19,6 +19,7 @@ func (ks *Keyspace) Del(dbi int, keys [][]byte) int {
 		s.mu.Unlock()
 		if n > 0 {
 			ks.modified(dbi, string(keys[0]))
+			ks.notify(dbi, EventGeneric, evDel, keys[0])
 		}
 		return n
 	}
@@ -36,6 +37,9 @@ func (ks *Keyspace) Del(dbi int, keys [][]byte) int {
 	if n > 0 {
 		ks.modifiedKeys(dbi, deleted)
 	}
+	for _, k := range deleted {
+		ks.notify(dbi, EventGeneric, evDel, k)
+	}
 	return n
 }
 
@@ -47,6 +51,9 @@ func (ks *Keyspace) lookup(dbi int, key []byte) (entry, bool) {
 	s.mu.RLock()
 	e, ok := ks.getLocked(s, key, now, false)
 	s.mu.RUnlock()
+	if !ok {
+		ks.notifyMiss(dbi, key)
+	}
 	return e, ok
 }
 
@@ -108,6 +115,7 @@ func (ks *Keyspace) Expire(dbi int, key []byte, deadline int64, cond ExpireCond)
 		s.deleteLocked(k, e)
 		s.mu.Unlock()
 		ks.modified(dbi, k)
+		ks.notify(dbi, EventGeneric, evDel, key)
 		return true
 	}
 	ne := e
@@ -115,6 +123,7 @@ func (ks *Keyspace) Expire(dbi int, key []byte, deadline int64, cond ExpireCond)
 	s.putLocked(k, e, true, ne)
 	s.mu.Unlock()
 	ks.written(dbi, k, cur, deadline)
+	ks.notify(dbi, EventGeneric, evExpire, key)
 	return true
 }
 
@@ -129,6 +138,7 @@ func (ks *Keyspace) Deadline(dbi int, key []byte) (deadline, now int64) {
 	s.mu.RUnlock()
 	switch {
 	case !ok:
+		ks.notifyMiss(dbi, key)
 		return -2, now
 	case e.deadline == 0:
 		return -1, now
@@ -153,6 +163,7 @@ func (ks *Keyspace) Persist(dbi int, key []byte) bool {
 	s.putLocked(k, e, true, ne)
 	s.mu.Unlock()
 	ks.modified(dbi, k)
+	ks.notify(dbi, EventGeneric, "persist", key)
 	return true
 }
 
@@ -278,6 +289,9 @@ func (ks *Keyspace) Rename(dbi int, src, dst []byte, nx bool) (bool, error) {
 	l.unlock()
 	ks.modified(dbi, string(src))
 	ks.written(dbi, dk, 0, e.deadline)
+	ks.notifyNew(dbi, dst) // Redis deletes dst and adds it anew (db.c renameGenericCommand)
+	ks.notify(dbi, EventGeneric, "rename_from", src)
+	ks.notify(dbi, EventGeneric, "rename_to", dst)
 	return true, nil
 }
 
@@ -291,6 +305,7 @@ func (ks *Keyspace) Copy(srcDB int, src []byte, dstDB int, dst []byte, replace b
 	e, ok := ks.getLocked(ss, src, now, true)
 	if !ok {
 		l.unlock()
+		ks.notifyMiss(srcDB, src) // COPY reads its source (lookupKeyRead)
 		return false
 	}
 	de, dok := ks.getLocked(ds, dst, now, true)
@@ -302,6 +317,8 @@ func (ks *Keyspace) Copy(srcDB int, src []byte, dstDB int, dst []byte, replace b
 	ds.putLocked(dk, de, dok, cloneEntry(e))
 	l.unlock()
 	ks.written(dstDB, dk, 0, e.deadline)
+	ks.notifyNew(dstDB, dst)
+	ks.notify(dstDB, EventGeneric, "copy_to", dst)
 	return true
 }
 
@@ -326,5 +343,8 @@ func (ks *Keyspace) Move(srcDB int, key []byte, dstDB int) bool {
 	l.unlock()
 	ks.modified(srcDB, k)
 	ks.written(dstDB, k, 0, e.deadline)
+	ks.notifyNew(dstDB, key)
+	ks.notify(srcDB, EventGeneric, "move_from", key)
+	ks.notify(dstDB, EventGeneric, "move_to", key)
 	return true
 }

@@ -176,6 +176,7 @@ func (ks *Keyspace) getLocked(s *stripe, key []byte, now int64, write bool) (ent
 		if write {
 			s.deleteLocked(string(key), e)
 			ks.expiredKeys.Add(1)
+			ks.expiredLocked(s, key)
 		}
 		return entry{}, false
 	}
@@ -277,6 +278,7 @@ func (ks *Keyspace) ExpireIfDue(dbi int, key string, nowMs int64) (deleted bool,
 	if deleted {
 		ks.expiredKeys.Add(1)
 		ks.modified(dbi, key)
+		ks.notify(dbi, EventExpired, evExpired, []byte(key))
 	}
 	return deleted, next
 }

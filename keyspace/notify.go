@@ -23,7 +23,8 @@ const (
 
 // Notifier receives keyspace events, as Redis's notifyKeyspaceEvent does.
 // Notify is called after the change is visible (normally after the stripe
-// lock is released), from the goroutine that made the change. It must not
+// lock is released; lazy expiry reports "expired" with it held, see
+// events.go), from the goroutine that made the change. It must not
 // block and must not call back into the keyspace. key is only valid for
 // the duration of the call.
 type Notifier interface {

@@ -7,8 +7,9 @@ import (
 
 // updateSet runs fn on key's live set (nil if absent) under the write lock.
 // fn returns the set to store; an empty or nil set deletes the key, since no
-// set is ever stored empty.
-func (ks *Keyspace) updateSet(dbi int, key []byte, fn func(set *set) (*set, bool)) error {
+// set is ever stored empty. A change reports "new" if it created the key,
+// then event (class s), then "del" if it emptied the set.
+func (ks *Keyspace) updateSet(dbi int, key []byte, event string, fn func(set *set) (*set, bool)) error {
 	db := ks.db(dbi)
 	s := db.stripeFor(key)
 	now := ks.NowMs()
@@ -24,21 +25,29 @@ func (ks *Keyspace) updateSet(dbi int, key []byte, fn func(set *set) (*set, bool
 		return nil
 	}
 	k := string(key)
+	deleted := set.len() == 0 && ok
 	switch {
-	case set.len() == 0 && ok:
+	case deleted:
 		s.deleteLocked(k, e)
 	case set.len() > 0 && !ok:
 		s.putLocked(k, e, false, entry{kind: KindSet, set: set})
 	}
 	s.mu.Unlock()
 	ks.modified(dbi, k)
+	if !ok {
+		ks.notifyNew(dbi, key)
+	}
+	ks.notify(dbi, EventSet, event, key)
+	if deleted {
+		ks.notify(dbi, EventGeneric, evDel, key)
+	}
 	return nil
 }
 
 // SAdd adds members to key's set and returns how many were new.
 func (ks *Keyspace) SAdd(dbi int, key []byte, members [][]byte) (int, error) {
 	n := 0
-	err := ks.updateSet(dbi, key, func(s *set) (*set, bool) {
+	err := ks.updateSet(dbi, key, "sadd", func(s *set) (*set, bool) {
 		if s == nil {
 			s = &set{}
 		}
@@ -55,7 +64,7 @@ func (ks *Keyspace) SAdd(dbi int, key []byte, members [][]byte) (int, error) {
 // SRem removes members from key's set and returns how many were there.
 func (ks *Keyspace) SRem(dbi int, key []byte, members [][]byte) (int, error) {
 	n := 0
-	err := ks.updateSet(dbi, key, func(s *set) (*set, bool) {
+	err := ks.updateSet(dbi, key, "srem", func(s *set) (*set, bool) {
 		for _, m := range members {
 			if s != nil && s.remove(m) {
 				n++
@@ -72,12 +81,16 @@ func (ks *Keyspace) viewSet(dbi int, key []byte, fn func(set *set)) error {
 	s := db.stripeFor(key)
 	now := ks.NowMs()
 	s.mu.RLock()
-	defer s.mu.RUnlock()
 	e, ok := ks.getLocked(s, key, now, false)
 	if ok && e.kind != KindSet {
+		s.mu.RUnlock()
 		return ErrWrongType
 	}
 	fn(e.set)
+	s.mu.RUnlock()
+	if !ok {
+		ks.notifyMiss(dbi, key)
+	}
 	return nil
 }
 
@@ -109,7 +122,7 @@ func (ks *Keyspace) SCard(dbi int, key []byte) (int, error) {
 // SPop removes and returns up to count random members of key's set.
 func (ks *Keyspace) SPop(dbi int, key []byte, count int) ([][]byte, error) {
 	var out [][]byte
-	err := ks.updateSet(dbi, key, func(s *set) (*set, bool) {
+	err := ks.updateSet(dbi, key, "spop", func(s *set) (*set, bool) {
 		if s == nil || count == 0 {
 			return s, false
 		}
@@ -169,7 +182,8 @@ func (ks *Keyspace) SMove(dbi int, src, dst, member []byte) (bool, error) {
 		return true, nil
 	}
 	se.set.remove(member)
-	if se.set.len() == 0 {
+	srcGone := se.set.len() == 0
+	if srcGone {
 		ss.deleteLocked(string(src), se)
 	}
 	if !dok {
@@ -181,6 +195,16 @@ func (ks *Keyspace) SMove(dbi int, src, dst, member []byte) (bool, error) {
 	ks.modified(dbi, string(src))
 	if !had { // as in Redis, dst changed only if the member was new there
 		ks.modified(dbi, string(dst))
+	}
+	ks.notify(dbi, EventSet, "srem", src)
+	if srcGone {
+		ks.notify(dbi, EventGeneric, evDel, src)
+	}
+	if !dok {
+		ks.notifyNew(dbi, dst)
+	}
+	if !had {
+		ks.notify(dbi, EventSet, "sadd", dst)
 	}
 	return true, nil
 }
@@ -264,6 +288,7 @@ func (ks *Keyspace) SetCombine(dbi int, op SetOp, keys [][]byte, limit int) ([][
 	}
 	out := combine(op, sets, limit).members()
 	l.unlock()
+	ks.notifyMisses(dbi, keys, sets)
 	return out, nil
 }
 
@@ -297,6 +322,16 @@ func (ks *Keyspace) SetCombineStore(dbi int, op SetOp, dst []byte, keys [][]byte
 	if changed {
 		ks.modified(dbi, dk)
 	}
+	ks.notifyMisses(dbi, keys, sets)
+	switch {
+	case n > 0:
+		if !dok {
+			ks.notifyNew(dbi, dst)
+		}
+		ks.notify(dbi, EventSet, storeEvents[op], dst)
+	case dok:
+		ks.notify(dbi, EventGeneric, evDel, dst)
+	}
 	return n, nil
 }
 
@@ -314,4 +349,16 @@ func (ks *Keyspace) SScan(dbi int, key []byte, pattern []byte) ([][]byte, error)
 		})
 	})
 	return out, err
+}
+
+var storeEvents = [...]string{SetInter: "sinterstore", SetUnion: "sunionstore", SetDiff: "sdiffstore"}
+
+// notifyMisses reports "keymiss" for the absent keys among the sources of a
+// set operation (Redis reads them with lookupKeyRead).
+func (ks *Keyspace) notifyMisses(dbi int, keys [][]byte, sets []*set) {
+	for i, s := range sets {
+		if s == nil {
+			ks.notifyMiss(dbi, keys[i])
+		}
+	}
 }

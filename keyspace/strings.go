@@ -31,6 +31,7 @@ func (ks *Keyspace) Get(dbi int, key []byte) (val []byte, ok bool, err error) {
 	s.mu.RUnlock()
 	ks.hit(ok)
 	if !ok {
+		ks.notifyMiss(dbi, key)
 		return nil, false, nil
 	}
 	if e.kind != KindString {
@@ -71,6 +72,9 @@ func (ks *Keyspace) Set(dbi int, key, val []byte, a SetArgs) (SetResult, error) 
 	}
 	if (a.NX && ok) || (a.XX && !ok) {
 		s.mu.Unlock()
+		if a.Get && !ok {
+			ks.notifyMiss(dbi, key)
+		}
 		return r, nil
 	}
 	deadline := a.Deadline
@@ -86,6 +90,16 @@ func (ks *Keyspace) Set(dbi int, key, val []byte, a SetArgs) (SetResult, error) 
 		old = e.deadline
 	}
 	ks.written(dbi, k, old, deadline)
+	if a.Get && !ok {
+		ks.notifyMiss(dbi, key) // SET GET reads first (getGenericCommand)
+	}
+	if !ok {
+		ks.notifyNew(dbi, key)
+	}
+	ks.notify(dbi, EventString, "set", key)
+	if a.Deadline != 0 && !a.KeepTTL {
+		ks.notify(dbi, EventGeneric, evExpire, key)
+	}
 	return r, nil
 }
 
@@ -106,6 +120,7 @@ func (ks *Keyspace) GetEx(dbi int, key []byte, a GetExArgs) (val []byte, ok bool
 	ks.hit(ok)
 	if !ok {
 		s.mu.Unlock()
+		ks.notifyMiss(dbi, key)
 		return nil, false, nil
 	}
 	if e.kind != KindString {
@@ -114,20 +129,21 @@ func (ks *Keyspace) GetEx(dbi int, key []byte, a GetExArgs) (val []byte, ok bool
 	}
 	k := string(key)
 	changed := false
+	event := ""
 	switch {
 	case a.Persist && e.deadline != 0:
 		ne := e
 		ne.deadline = 0
 		s.putLocked(k, e, true, ne)
-		changed = true
+		changed, event = true, "persist"
 	case a.Deadline != 0 && a.Deadline <= now:
 		s.deleteLocked(k, e)
-		changed = true
+		changed, event = true, evDel
 	case a.Deadline != 0:
 		ne := e
 		ne.deadline = a.Deadline
 		s.putLocked(k, e, true, ne)
-		changed = true
+		changed, event = true, evExpire
 	}
 	s.mu.Unlock()
 	if changed {
@@ -136,6 +152,7 @@ func (ks *Keyspace) GetEx(dbi int, key []byte, a GetExArgs) (val []byte, ok bool
 			d = 0
 		}
 		ks.written(dbi, k, e.deadline, d)
+		ks.notify(dbi, EventGeneric, event, key)
 	}
 	return e.str, true, nil
 }
@@ -158,14 +175,18 @@ func (ks *Keyspace) GetDel(dbi int, key []byte) (val []byte, ok bool, err error)
 	s.mu.Unlock()
 	if ok {
 		ks.modified(dbi, string(key))
+		ks.notify(dbi, EventGeneric, evDel, key)
+	} else {
+		ks.notifyMiss(dbi, key)
 	}
 	return e.str, ok, nil
 }
 
 // update runs fn on key's live string value under the write lock and
 // stores what it returns. fn sees ok=false for an absent key. If fn returns
-// store=false nothing is written.
-func (ks *Keyspace) updateString(dbi int, key []byte, fn func(cur []byte, ok bool) (next []byte, store bool, err error)) error {
+// store=false nothing is written. A store reports event (class $), after
+// "new" if it created the key.
+func (ks *Keyspace) updateString(dbi int, key []byte, event string, fn func(cur []byte, ok bool) (next []byte, store bool, err error)) error {
 	db := ks.db(dbi)
 	s := db.stripeFor(key)
 	now := ks.NowMs()
@@ -184,13 +205,17 @@ func (ks *Keyspace) updateString(dbi int, key []byte, fn func(cur []byte, ok boo
 	s.putLocked(k, e, ok, entry{kind: KindString, str: next, deadline: e.deadline})
 	s.mu.Unlock()
 	ks.modified(dbi, k)
+	if !ok {
+		ks.notifyNew(dbi, key)
+	}
+	ks.notify(dbi, EventString, event, key)
 	return nil
 }
 
 // Append appends val to key's string (creating it) and returns the new length.
 func (ks *Keyspace) Append(dbi int, key, val []byte) (int, error) {
 	var n int
-	err := ks.updateString(dbi, key, func(cur []byte, ok bool) ([]byte, bool, error) {
+	err := ks.updateString(dbi, key, "append", func(cur []byte, ok bool) ([]byte, bool, error) {
 		if len(cur)+len(val) > MaxStringLen {
 			return nil, false, ErrTooLarge
 		}
@@ -246,7 +271,7 @@ func ParseInt(b []byte) (int64, bool) {
 // IncrBy adds delta to key's integer value (0 if absent) and returns the result.
 func (ks *Keyspace) IncrBy(dbi int, key []byte, delta int64) (int64, error) {
 	var n int64
-	err := ks.updateString(dbi, key, func(cur []byte, ok bool) ([]byte, bool, error) {
+	err := ks.updateString(dbi, key, "incrby", func(cur []byte, ok bool) ([]byte, bool, error) { // INCR, DECR, DECRBY too, as in Redis
 		var v int64
 		if ok {
 			var good bool
@@ -269,7 +294,7 @@ func (ks *Keyspace) IncrBy(dbi int, key []byte, delta int64) (int64, error) {
 // arithmetic and format are those of an x86-64 long double (longdouble.go).
 func (ks *Keyspace) IncrByFloat(dbi int, key []byte, incr []byte) ([]byte, error) {
 	var out []byte
-	err := ks.updateString(dbi, key, func(cur []byte, ok bool) ([]byte, bool, error) {
+	err := ks.updateString(dbi, key, "incrbyfloat", func(cur []byte, ok bool) ([]byte, bool, error) {
 		var err error
 		out, err = incrByLongDouble(cur, ok, incr)
 		return out, err == nil, err
@@ -319,7 +344,7 @@ func (ks *Keyspace) GetRange(dbi int, key []byte, start, end int64) ([]byte, err
 // returns the new length.
 func (ks *Keyspace) SetRange(dbi int, key []byte, offset int64, val []byte) (int, error) {
 	var n int
-	err := ks.updateString(dbi, key, func(cur []byte, ok bool) ([]byte, bool, error) {
+	err := ks.updateString(dbi, key, "setrange", func(cur []byte, ok bool) ([]byte, bool, error) {
 		if len(val) == 0 {
 			n = len(cur)
 			return nil, false, nil
@@ -371,12 +396,20 @@ func (ks *Keyspace) MSet(dbi int, pairs [][]byte, nx bool) bool {
 			}
 		}
 	}
+	created := make([]bool, len(keys))
 	for i := 0; i < len(pairs); i += 2 {
 		s := db.stripeFor(pairs[i])
 		e, ok := ks.getLocked(s, pairs[i], now, true)
+		created[i/2] = !ok // a key given twice exists the second time
 		s.putLocked(string(pairs[i]), e, ok, entry{kind: KindString, str: bytes.Clone(pairs[i+1])})
 	}
 	l.unlock()
 	ks.modifiedKeys(dbi, keys)
+	for i, k := range keys {
+		if created[i] {
+			ks.notifyNew(dbi, k)
+		}
+		ks.notify(dbi, EventString, "set", k)
+	}
 	return true
 }

@@ -41,6 +41,7 @@ type client struct {
 	queue    [][][]byte // queued commands' arguments (copies)
 	watch    keyspace.Watch
 	closing  atomic.Bool
+	ps       atomic.Pointer[subConn] // set on the first subscription: cmd_pubsub.go
 	// rep and cur are reused by every command of the connection, so that
 	// dispatch does not allocate them (they escape through cmd.run).
 	rep     reply
@@ -75,13 +76,20 @@ func (c *client) info(now time.Time) string {
 	}
 	age := int64(now.Sub(c.created).Seconds())
 	idle := (now.UnixMilli() - c.lastCmd.Load()) / 1000
-	flags := "N"
-	if c.inMulti {
-		flags = "x"
-	}
+	flags := ""
 	if c.detached.Load() && c.mon != nil && c.mon.isOn() {
 		flags = "O"
 	}
+	if c.pubsubFlag() {
+		flags += "P"
+	}
+	if c.inMulti {
+		flags += "x"
+	}
+	if flags == "" {
+		flags = "N"
+	}
+	sub, psub, ssub := c.pubsubCounts()
 	multi := -1
 	if c.inMulti {
 		multi = len(c.queue)
@@ -98,7 +106,7 @@ func (c *client) info(now time.Time) string {
 	b.WriteString("id=" + strconv.FormatUint(c.id, 10))
 	b.WriteString(" addr=" + c.addr + " laddr=" + c.laddr + " fd=8 name=" + name)
 	b.WriteString(" age=" + strconv.FormatInt(age, 10) + " idle=" + strconv.FormatInt(idle, 10))
-	b.WriteString(" flags=" + flags + " db=" + strconv.Itoa(c.db) + " sub=0 psub=0 ssub=0")
+	b.WriteString(" flags=" + flags + " db=" + strconv.Itoa(c.db) + " sub=" + strconv.Itoa(sub) + " psub=" + strconv.Itoa(psub) + " ssub=" + strconv.Itoa(ssub))
 	b.WriteString(" multi=" + strconv.Itoa(multi) + " qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0")
 	b.WriteString(" obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=" + last + " user=" + user)
 	b.WriteString(" redir=-1 resp=" + strconv.Itoa(resp) + " lib-name=" + lib + " lib-ver=" + ver)

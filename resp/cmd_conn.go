@@ -32,6 +32,9 @@ func connectionCommands() []*command {
 }
 
 func cmdPing(x *call) {
+	if x.pingPubsub() {
+		return
+	}
 	switch len(x.args) {
 	case 1:
 		x.r.status("PONG")
@@ -149,6 +152,7 @@ func cmdHello(x *call) {
 	if ver != 0 {
 		x.c.resp3 = ver == 3
 		x.r.resp3 = x.c.resp3
+		x.c.protoChanged()
 	}
 	proto := int64(2)
 	if x.c.resp3 {
@@ -188,16 +192,20 @@ func cmdSelect(x *call) {
 func cmdQuit(x *call) {
 	x.r.ok()
 	x.c.closing.Store(true)
-	x.c.conn.Close() // flushes the OK first
+	if x.c.ps.Load() == nil {
+		x.c.conn.Close() // flushes the OK first
+	} // else handle closes once the Sub has written the OK
 }
 
 func cmdReset(x *call) {
 	c := x.c
 	c.inMulti, c.multiErr, c.queue = false, false, nil
 	x.s.ks.Unwatch(&c.watch)
+	c.resetPubsub()
 	c.db = 0
 	c.resp3 = false
 	x.r.resp3 = false
+	c.protoChanged()
 	c.setName("")
 	c.noEvict, c.noTouch = false, false
 	x.s.stopMonitor(c)
@@ -253,6 +261,7 @@ func cmdClientInfo(x *call) { x.r.verbatim(x.c.info(time.Now()) + "\n") }
 
 func cmdClientList(x *call) {
 	var ids map[uint64]bool
+	ctype := ""
 	for j := 2; j < len(x.args); j++ {
 		opt := strings.ToLower(string(x.args[j]))
 		switch {
@@ -262,9 +271,10 @@ func cmdClientList(x *call) {
 				x.r.error("ERR Unknown client type '" + sanitize(string(x.args[j+1])) + "'")
 				return
 			}
-			if t != "normal" {
+			if t != "normal" && t != "pubsub" {
 				ids = map[uint64]bool{} // no such clients
 			}
+			ctype = t
 			j++
 		case opt == "id" && j+1 < len(x.args):
 			if ids == nil {
@@ -286,7 +296,7 @@ func cmdClientList(x *call) {
 	now := time.Now()
 	var b strings.Builder
 	for _, c := range x.s.snapshotClients() {
-		if ids != nil && !ids[c.id] {
+		if ids != nil && !ids[c.id] || ctype != "" && (ctype == "pubsub") != c.pubsubFlag() {
 			continue
 		}
 		b.WriteString(c.info(now))

@@ -70,7 +70,7 @@ func cmdExec(x *call) {
 		start := time.Now()
 		cmd.run(&call{s: x.s, c: c, r: &r, cmd: cmd, args: args})
 		x.s.afterCall(c, cmd, args, &r, time.Since(start))
-		x.r.resp3 = c.resp3
+		x.r.w, x.r.resp3 = r.w, c.resp3 // a SUBSCRIBE may have moved the output to its queue
 	}
 }
 

@@ -236,3 +236,13 @@ func splitArgs(line []byte) (args [][]byte, ok bool) {
 		args = append(args, cur)
 	}
 }
+
+// Write skips empty writes: redcon flushes an empty buffer after every
+// batch, and once a subscriber's queue owns the socket (package pubsub)
+// that empty write would wait behind a slow client's pending data.
+func (c *inlineConn) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	return c.Conn.Write(p)
+}

@@ -16,6 +16,7 @@ import (
 
 	"sessiond/config"
 	"sessiond/keyspace"
+	"sessiond/pubsub"
 )
 
 // Version is the Redis version sessiond reports (INFO, HELLO). Clients
@@ -73,6 +74,7 @@ type Server struct {
 	table   commandTable
 	started time.Time
 	loading atomic.Bool
+	hub     *pubsub.Hub // channels, patterns, keyspace notifications: cmd_pubsub.go
 
 	mu      sync.Mutex
 	clients map[uint64]*client
@@ -103,6 +105,7 @@ func NewServer(o Options) *Server {
 		onShut: o.Shutdown, started: time.Now(), clients: map[uint64]*client{}, table: buildTable(),
 	}
 	s.initOps()
+	s.initPubsub()
 	return s
 }
 
@@ -215,6 +218,7 @@ func (s *Server) closedConn(conn redcon.Conn, err error) {
 		return
 	}
 	s.ks.Unwatch(&c.watch)
+	c.closePubsub()
 	s.mu.Lock()
 	delete(s.clients, c.id)
 	s.mu.Unlock()
@@ -236,12 +240,16 @@ func (s *Server) handle(conn redcon.Conn, rc redcon.Command) {
 	}
 	s.serve(c, conn, rc.Args)
 	if c.closing.Load() {
-		conn.Close() // QUIT or CLIENT KILL of itself: flush the reply, then close
+		c.closeAfterReply() // QUIT or CLIENT KILL of itself: flush the reply, then close
 	}
 }
 
 // serve runs one command for c, replying on w in c's protocol version.
 func (s *Server) serve(c *client, w rawWriter, args [][]byte) {
+	if ps := c.ps.Load(); ps != nil {
+		s.servePubsub(c, ps, args)
+		return
+	}
 	c.rep = reply{w: w, resp3: c.resp3}
 	s.dispatch(c, &c.rep, args)
 }
@@ -264,6 +272,9 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 	}
 	if !c.authed && cmd.flags&flagNoAuth == 0 {
 		s.fail(r, "NOAUTH Authentication required.")
+		return
+	}
+	if !s.pubsubAllowed(c, r, cmd) {
 		return
 	}
 	if s.loading.Load() && cmd.flags&flagLoading == 0 {
