@@ -65,7 +65,7 @@ func TestGoRedisConcurrentSessions(t *testing.T) {
 			for i := 0; i < 200; i++ {
 				k := fmt.Sprintf("sess:%d:%d", w, i)
 				v := fmt.Sprintf("data-%d-%d", w, i)
-				if err := c.Set(ctx, k, v, time.Minute).Err(); err != nil {
+				if err := c.Set(ctx, k, v, time.Hour).Err(); err != nil {
 					errs <- err
 					return
 				}
@@ -74,7 +74,7 @@ func TestGoRedisConcurrentSessions(t *testing.T) {
 					errs <- fmt.Errorf("GET %s = %q, %v; want %q", k, got, err, v)
 					return
 				}
-				if ok, err := c.Expire(ctx, k, 2*time.Minute).Result(); err != nil || !ok {
+				if ok, err := c.Expire(ctx, k, 2*time.Hour).Result(); err != nil || !ok {
 					errs <- fmt.Errorf("EXPIRE %s = %v, %v", k, ok, err)
 					return
 				}
