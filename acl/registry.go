@@ -146,6 +146,7 @@ func (g *Registry) DelUser(names ...string) ([]*User, error) {
 	for _, n := range names {
 		if u := g.users[n]; u != nil {
 			delete(g.users, n)
+			u.r.Store(&rules{}) // a connection still holding it can do nothing
 			out = append(out, u)
 		}
 	}
@@ -252,6 +253,7 @@ func (g *Registry) Load(path string) ([]*User, error) {
 	var old []*User
 	for n, u := range g.users {
 		if n != "default" {
+			u.r.Store(&rules{}) // a connection still holding it can do nothing
 			old = append(old, u)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tidwall/redcon"
 
+	"sessiond/acl"
 	"sessiond/keyspace"
 )
 
@@ -46,6 +47,7 @@ type client struct {
 	rep     reply
 	cur     call
 	netConn net.Conn
+	aclUser *acl.User // the user commands run as (the default user until AUTH)
 }
 
 func (c *client) setName(n string) {

@@ -64,6 +64,10 @@ func cmdExec(x *call) {
 			x.r.error(msg)
 			continue
 		}
+		if msg := x.s.aclDeniedAtExec(c.aclUser, cmd, args); msg != "" {
+			x.r.error(msg)
+			continue
+		}
 		x.s.totalCmds.Add(1)
 		r := reply{w: x.r.w, resp3: c.resp3}
 		cmd.run(&call{s: x.s, c: c, r: &r, cmd: cmd, args: args})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tidwall/redcon"
 
+	"sessiond/acl"
 	"sessiond/config"
 	"sessiond/keyspace"
 )
@@ -70,6 +71,7 @@ type Server struct {
 	onShut  func(mode string) error
 	gate    gate
 	table   commandTable
+	users   *acl.Registry
 	started time.Time
 	loading atomic.Bool
 
@@ -95,10 +97,12 @@ func NewServer(o Options) *Server {
 	if o.Config == nil {
 		o.Config = config.New()
 	}
-	return &Server{
+	s := &Server{
 		ks: o.Keyspace, cfg: o.Config, log: o.Logger, persist: o.Persistence, expiry: o.Expiry,
 		onShut: o.Shutdown, started: time.Now(), clients: map[uint64]*client{}, table: buildTable(),
 	}
+	s.initACL()
+	return s
 }
 
 // SetLoading marks the dataset as loading: commands get -LOADING and
@@ -180,6 +184,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 func (s *Server) accept(conn redcon.Conn) bool {
+	if s.protectedModeDenies(conn.NetConn()) {
+		s.rejectedConns.Add(1)
+		conn.WriteError(msgProtectedMode)
+		return false
+	}
 	max := s.cfg.Int("maxclients")
 	s.mu.Lock()
 	if int64(len(s.clients)) >= max {
@@ -190,8 +199,9 @@ func (s *Server) accept(conn redcon.Conn) bool {
 	}
 	c := &client{
 		id: s.nextID.Add(1), conn: conn, addr: conn.RemoteAddr(), created: time.Now(),
-		authed: s.cfg.Get("requirepass") == "", netConn: conn.NetConn(),
+		netConn: conn.NetConn(),
 	}
+	s.defaultAuth(c)
 	if la := conn.NetConn().LocalAddr(); la != nil {
 		c.laddr = la.String()
 	}
@@ -256,8 +266,17 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 		return
 	}
 	if !c.authed && cmd.flags&flagNoAuth == 0 {
-		s.fail(r, "NOAUTH Authentication required.")
+		s.fail(r, rejectText(cmd, "NOAUTH Authentication required."))
 		return
+	}
+	if u := c.aclUser; u == nil || !u.Unrestricted() { // the default user without ACLs: one branch
+		if msg := s.aclDenied(u, cmd, args); msg != "" {
+			if c.inMulti {
+				c.multiErr = true
+			}
+			s.fail(r, rejectText(cmd, msg))
+			return
+		}
 	}
 	if s.loading.Load() && cmd.flags&flagLoading == 0 {
 		s.fail(r, "LOADING Redis is loading the dataset in memory")

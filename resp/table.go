@@ -3,6 +3,8 @@ package resp
 import (
 	"slices"
 	"strings"
+
+	"sessiond/acl"
 )
 
 // flags of a command, as COMMAND INFO reports them.
@@ -45,6 +47,7 @@ type command struct {
 	since    string
 	run      func(x *call)
 	subs     map[string]*command // container commands (CLIENT, CONFIG...)
+	acl      *acl.Command        // ACL categories, key specs and bit: linkACL
 }
 
 // keys returns the key arguments of args according to the key spec.
@@ -68,7 +71,7 @@ type commandTable map[string]*command
 
 func buildTable() commandTable {
 	t := commandTable{}
-	for _, family := range [][]*command{connectionCommands(), stringCommands(), keyCommands(), setCommands(), txCommands(), serverCommands()} {
+	for _, family := range [][]*command{connectionCommands(), stringCommands(), keyCommands(), setCommands(), txCommands(), serverCommands(), aclCommands()} {
 		for _, c := range family {
 			if i := strings.IndexByte(c.name, '|'); i >= 0 {
 				parent := t[c.name[:i]]
@@ -87,6 +90,7 @@ func buildTable() commandTable {
 			t[c.name] = c
 		}
 	}
+	linkACL(t)
 	return t
 }
 
