@@ -436,8 +436,6 @@ func cmdACLHelp(x *call) {
 		"    Show users details in config file format.",
 		"LOAD",
 		"    Reload users from the ACL file.",
-		"LOG [<count> | RESET]",
-		"    Show the ACL log entries.",
 		"SAVE",
 		"    Save the current config to the ACL file.",
 		"SETUSER <username> <attribute> [<attribute> ...]",
