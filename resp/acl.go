@@ -6,6 +6,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync"
 
 	"sessiond/acl"
 )
@@ -456,7 +457,7 @@ func cmdACLHelp(x *call) {
 // CheckForTest runs u's ACL check for args as dispatch does, for tests
 // that measure it.
 func CheckForTest(u *acl.User, args [][]byte) string {
-	s := testCheckServer
+	s := testCheckServer()
 	cmd, msg := s.resolve(args)
 	if msg != "" {
 		return msg
@@ -464,4 +465,4 @@ func CheckForTest(u *acl.User, args [][]byte) string {
 	return s.aclDenied(u, cmd, args)
 }
 
-var testCheckServer = &Server{table: buildTable()}
+var testCheckServer = sync.OnceValue(func() *Server { return &Server{table: buildTable()} })
