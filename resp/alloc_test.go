@@ -20,7 +20,7 @@ func TestGetDispatchDoesNotAllocate(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := NewServer(Options{Keyspace: ks})
-	c := &client{id: 1, authed: true}
+	c := &client{id: 1, authed: true, aclUser: s.users.Default()}
 	w := redcon.NewWriter(io.Discard)
 	args := [][]byte{[]byte("GET"), []byte("sess:1")}
 	allocs := testing.AllocsPerRun(1000, func() {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tidwall/redcon"
 
+	"sessiond/acl"
 	"sessiond/keyspace"
 )
 
@@ -51,6 +52,7 @@ type client struct {
 	// says so to other goroutines (monitor.go).
 	mon      *monitorConn
 	detached atomic.Bool
+	aclUser  *acl.User // the user commands run as (the default user until AUTH)
 }
 
 func (c *client) setName(n string) {

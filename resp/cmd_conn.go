@@ -1,7 +1,6 @@
 package resp
 
 import (
-	"crypto/subtle"
 	"strconv"
 	"strings"
 	"time"
@@ -47,27 +46,13 @@ func cmdPing(x *call) {
 
 func cmdEcho(x *call) { x.r.bulk(x.args[1]) }
 
-// checkPassword authenticates user/pass against the default user, the only
-// user sessiond has. With no requirepass the default user is "nopass" and
-// accepts any password, as in Redis.
-func (s *Server) checkPassword(user, pass []byte) bool {
-	if string(user) != "default" {
-		return false
-	}
-	want := s.cfg.Get("requirepass")
-	if want == "" {
-		return true
-	}
-	return subtle.ConstantTimeCompare([]byte(want), pass) == 1
-}
-
 const msgWrongPass = "WRONGPASS invalid username-password pair or user is disabled."
 
 func cmdAuth(x *call) {
 	var user, pass []byte
 	switch len(x.args) {
 	case 2:
-		if x.s.cfg.Get("requirepass") == "" {
+		if x.s.users.Default().NoPass() {
 			x.r.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 			return
 		}
@@ -78,11 +63,10 @@ func cmdAuth(x *call) {
 		x.r.error(msgSyntax)
 		return
 	}
-	if !x.s.checkPassword(user, pass) {
+	if !x.s.login(x.c, user, pass) {
 		x.r.error(msgWrongPass)
 		return
 	}
-	x.c.authed, x.c.user = true, string(user)
 	x.r.ok()
 }
 
@@ -136,14 +120,13 @@ func cmdHello(x *call) {
 		}
 	}
 	if user != nil {
-		if !x.s.checkPassword(user, pass) {
+		if !x.s.login(x.c, user, pass) {
 			x.r.error(msgWrongPass)
 			return
 		}
-		x.c.authed, x.c.user = true, string(user)
 	}
 	if !x.c.authed {
-		x.r.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		x.r.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
 	}
 	if hasName {
@@ -209,8 +192,7 @@ func cmdReset(x *call) {
 	c.setName("")
 	c.noEvict, c.noTouch = false, false
 	x.s.stopMonitor(c)
-	c.authed = x.s.cfg.Get("requirepass") == ""
-	c.user = ""
+	x.s.defaultAuth(c)
 	x.r.status("RESET")
 }
 

@@ -453,7 +453,7 @@ func (x *call) commandInfo(c *command) {
 	x.r.int(int64(c.firstKey))
 	x.r.int(int64(last))
 	x.r.int(int64(c.step))
-	cats := aclCategories(c)
+	cats := c.acl.Cats.Names()
 	x.r.setLen(len(cats))
 	for _, cat := range cats {
 		x.r.status(cat)

@@ -66,6 +66,10 @@ func cmdExec(x *call) {
 			x.r.error(msg)
 			continue
 		}
+		if msg := x.s.aclDeniedAtExec(c.aclUser, cmd, args); msg != "" {
+			x.r.error(msg)
+			continue
+		}
 		r := reply{w: x.r.w, resp3: c.resp3}
 		start := time.Now()
 		cmd.run(&call{s: x.s, c: c, r: &r, cmd: cmd, args: args})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tidwall/redcon"
 
+	"sessiond/acl"
 	"sessiond/config"
 	"sessiond/keyspace"
 	"sessiond/pubsub"
@@ -72,6 +73,7 @@ type Server struct {
 	onShut  func(mode string) error
 	gate    gate
 	table   commandTable
+	users   *acl.Registry
 	started time.Time
 	loading atomic.Bool
 	hub     *pubsub.Hub // channels, patterns, keyspace notifications: cmd_pubsub.go
@@ -106,6 +108,7 @@ func NewServer(o Options) *Server {
 	}
 	s.initOps()
 	s.initPubsub()
+	s.initACL()
 	return s
 }
 
@@ -189,6 +192,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 func (s *Server) accept(conn redcon.Conn) bool {
+	if s.protectedModeDenies(conn.NetConn()) {
+		s.rejectedConns.Add(1)
+		conn.WriteError(msgProtectedMode)
+		return false
+	}
 	max := s.cfg.Int("maxclients")
 	s.mu.Lock()
 	if int64(len(s.clients)) >= max {
@@ -199,8 +207,9 @@ func (s *Server) accept(conn redcon.Conn) bool {
 	}
 	c := &client{
 		id: s.nextID.Add(1), conn: conn, addr: conn.RemoteAddr(), created: time.Now(),
-		authed: s.cfg.Get("requirepass") == "", netConn: conn.NetConn(),
+		netConn: conn.NetConn(),
 	}
+	s.defaultAuth(c)
 	if la := conn.NetConn().LocalAddr(); la != nil {
 		c.laddr = la.String()
 	}
@@ -271,11 +280,20 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 		return
 	}
 	if !c.authed && cmd.flags&flagNoAuth == 0 {
-		s.fail(r, "NOAUTH Authentication required.")
+		s.fail(r, rejectText(cmd, "NOAUTH Authentication required."))
 		return
 	}
 	if !s.pubsubAllowed(c, r, cmd) {
 		return
+	}
+	if u := c.aclUser; u == nil || !u.Unrestricted() { // the default user without ACLs: one branch
+		if msg := s.aclDenied(u, cmd, args); msg != "" {
+			if c.inMulti {
+				c.multiErr = true
+			}
+			s.fail(r, rejectText(cmd, msg))
+			return
+		}
 	}
 	if s.loading.Load() && cmd.flags&flagLoading == 0 {
 		s.fail(r, "LOADING Redis is loading the dataset in memory")
@@ -322,7 +340,7 @@ func (s *Server) resolve(args [][]byte) (*command, string) {
 	if !arityOK(cmd.arity, len(args)) {
 		return cmd, "ERR wrong number of arguments for '" + cmd.name + "' command"
 	}
-	if cmd.subs != nil {
+	if cmd.subs != nil && len(args) > 1 { // COMMAND alone runs the container itself
 		sub := cmd.subs[strings.ToLower(string(args[1]))]
 		if sub == nil {
 			return nil, "ERR unknown subcommand '" + sanitize(truncate(cstr(args[1]), 128)) + "'. Try " + strings.ToUpper(cmd.name) + " HELP."

@@ -3,6 +3,8 @@ package resp
 import (
 	"slices"
 	"strings"
+
+	"sessiond/acl"
 )
 
 // flags of a command, as COMMAND INFO reports them.
@@ -46,6 +48,7 @@ type command struct {
 	run      func(x *call)
 	subs     map[string]*command // container commands (CLIENT, CONFIG...)
 	stats    cmdStats            // INFO commandstats and latencystats: stats.go
+	acl      *acl.Command        // ACL categories, key specs and bit: linkACL
 }
 
 // keys returns the key arguments of args according to the key spec.
@@ -69,7 +72,7 @@ type commandTable map[string]*command
 
 func buildTable() commandTable {
 	t := commandTable{}
-	for _, family := range [][]*command{connectionCommands(), stringCommands(), keyCommands(), setCommands(), txCommands(), serverCommands(), opsCommands(), pubsubCommands()} {
+	for _, family := range [][]*command{connectionCommands(), stringCommands(), keyCommands(), setCommands(), txCommands(), serverCommands(), opsCommands(), pubsubCommands(), aclCommands()} {
 		for _, c := range family {
 			if i := strings.IndexByte(c.name, '|'); i >= 0 {
 				parent := t[c.name[:i]]
@@ -88,6 +91,7 @@ func buildTable() commandTable {
 			t[c.name] = c
 		}
 	}
+	linkACL(t)
 	return t
 }
 

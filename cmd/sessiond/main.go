@@ -199,6 +199,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	if err := srv.LoadACLFile(); err != nil {
+		ln.Close()
+		return fmt.Errorf("aclfile: %w", err)
+	}
+	addr := ln.Addr()
+	if both, err := resp.ListenTLS(cfg, ln, log); err != nil { // with tls-port: plain and TLS
+		ln.Close()
+		return err
+	} else {
+		ln = both
+	}
 	log.Info("sessiond started", "version", resp.ServerVersion, "addr", ln.Addr().String(), "dir", cfg.Get("dir"),
 		"pid", os.Getpid(), "config", changedParams(cfg))
 	// Clients may connect while the snapshot loads; they get -LOADING.
@@ -206,7 +217,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if ready != nil {
-		ready <- ln.Addr()
+		ready <- addr
 	}
 	start := time.Now()
 	st, err := snapshot.LoadFile(snaps.Path(), ks, snapshot.LoadOptions{

@@ -71,6 +71,7 @@ func Start(t testing.TB, opts ...Option) *Sessiond {
 		wheel.Run(ctx)
 	}()
 	srv := resp.NewServer(resp.Options{Keyspace: ks, Config: cfg})
+	require.NoError(t, srv.LoadACLFile())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	require.NoError(t, cfg.Set("addr", ln.Addr().String()))

@@ -1,0 +1,244 @@
+package acl
+
+import (
+	"strconv"
+
+	"sessiond/keyspace"
+)
+
+// Denial is why a command may not run.
+type Denial uint8
+
+const (
+	Allowed       Denial = iota
+	DeniedCommand        // the user may not run the command
+	DeniedKey            // a key argument matches none of the user's patterns
+	DeniedChannel        // a channel argument matches none of the user's channel patterns
+)
+
+// Check decides whether u may run cmd with args (args[0] is the command
+// name; for a subcommand args[1] is its name). On a key or channel denial
+// pos is the offending argument's index. It does not allocate.
+func (u *User) Check(cmd *Command, args [][]byte) (d Denial, pos int) {
+	r := u.r.Load()
+	if r.unrestricted {
+		return Allowed, 0
+	}
+	return r.check(cmd, args)
+}
+
+func (r *rules) check(cmd *Command, args [][]byte) (Denial, int) {
+	if !r.allCommands && !cmd.NoAuth && !r.bit(cmd.ID) {
+		// A first argument allowed on its own (+select|0)?
+		allowed := r.firstArgs[cmd.ID]
+		idx := 1
+		if cmd.Parent != nil {
+			idx = 2
+		}
+		ok := false
+		if len(args) > idx {
+			for _, a := range allowed {
+				if equalFold(args[idx], a) {
+					ok = true
+					break
+				}
+			}
+		}
+		if !ok {
+			return DeniedCommand, 0
+		}
+	}
+	if !r.allKeys && len(cmd.Keys) > 0 {
+		denied, pos := false, 0
+		forEachKey(cmd, args, func(i int, perm keyPerm) bool {
+			if !r.keyAllowed(args[i], perm) {
+				denied, pos = true, i
+				return false
+			}
+			return true
+		})
+		if denied {
+			return DeniedKey, pos
+		}
+	}
+	if !r.allChannels {
+		if pos, ok := r.channelsAllowed(cmd, args); !ok {
+			return DeniedChannel, pos
+		}
+	}
+	return Allowed, 0
+}
+
+func equalFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		x, y := b[i], s[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *rules) keyAllowed(key []byte, perm keyPerm) bool {
+	for _, p := range r.patterns {
+		if p.perm&perm != perm {
+			continue
+		}
+		if matchString(p.pattern, key) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchString is keyspace.Match with a string pattern, without copying it.
+func matchString(pattern string, key []byte) bool {
+	if pattern == "*" {
+		return true
+	}
+	var buf [64]byte
+	if len(pattern) <= len(buf) {
+		return keyspace.Match(buf[:copy(buf[:], pattern)], key)
+	}
+	return keyspace.Match([]byte(pattern), key)
+}
+
+// forEachKey calls fn with the position and needed permission of every
+// key argument of args, found from cmd's key specs as Redis does
+// (db.c getKeysUsingKeySpecs). fn returns false to stop. A spec that does
+// not fit the arguments yields no keys: the command itself reports the
+// syntax error.
+func forEachKey(cmd *Command, args [][]byte, fn func(pos int, perm keyPerm) bool) {
+	argc := len(args)
+	if cmd.varFlags {
+		if varFlagKeys(cmd, args, fn) {
+			return
+		}
+	}
+	for _, ks := range cmd.Keys {
+		if ks.Flags&KeyNotKey != 0 || ks.Step < 0 || ks.Index < 0 {
+			continue
+		}
+		first := 0
+		if ks.Keyword == "" {
+			first = ks.Index
+		} else {
+			start, end := ks.StartFrom, argc-1
+			if start <= 0 {
+				start, end = argc+ks.StartFrom, 1
+			}
+			for i := start; i != end; {
+				if i >= argc || i < 1 {
+					break
+				}
+				if equalFold(args[i], ks.Keyword) {
+					first = i + 1
+					break
+				}
+				if start <= end {
+					i++
+				} else {
+					i--
+				}
+			}
+			if first == 0 {
+				continue
+			}
+		}
+		var last, step int
+		if !ks.KeyNum {
+			step = ks.Step
+			switch {
+			case ks.LastKey >= 0:
+				last = first + ks.LastKey
+			case ks.Limit == 0:
+				last = argc + ks.LastKey
+			default:
+				last = first + ((argc-first)/ks.Limit + ks.LastKey)
+			}
+		} else {
+			step = ks.Step
+			if first+ks.KeyNumIdx >= argc {
+				return
+			}
+			n, err := strconv.ParseInt(string(args[first+ks.KeyNumIdx]), 10, 32)
+			if err != nil || n < 0 {
+				return
+			}
+			first += ks.FirstKey
+			last = first + int(n) - 1
+		}
+		if last >= argc || last < first || first >= argc {
+			if ks.KeyNum && last == first-1 {
+				continue // zero keys
+			}
+			return
+		}
+		if step <= 0 {
+			step = 1
+		}
+		perm := ks.Flags.perm()
+		for i := first; i <= last; i += step {
+			if !fn(i, perm) {
+				return
+			}
+		}
+	}
+}
+
+// varFlagKeys handles the commands whose key use depends on their
+// arguments and that sessiond implements: SET reads its key only with GET
+// (db.c setGetKeys). It reports whether it handled cmd.
+func varFlagKeys(cmd *Command, args [][]byte, fn func(int, keyPerm) bool) bool {
+	if cmd.Name != "set" || len(args) < 3 {
+		return false
+	}
+	perm := permWrite
+	for _, a := range args[3:] {
+		if equalFold(a, "get") {
+			perm |= permRead
+		}
+	}
+	fn(1, perm)
+	return true
+}
+
+// channelsAllowed checks the channel arguments of the Pub/Sub commands
+// (db.c getChannelsFromCommand): PUBLISH's channel, SUBSCRIBE's channels,
+// PSUBSCRIBE's patterns (matched literally against the user's patterns).
+func (r *rules) channelsAllowed(cmd *Command, args [][]byte) (int, bool) {
+	var from, to int
+	pattern := false
+	switch cmd.Name {
+	case "publish", "spublish":
+		from, to = 1, 2
+	case "subscribe", "ssubscribe":
+		from, to = 1, len(args)
+	case "psubscribe":
+		from, to, pattern = 1, len(args), true
+	default:
+		return 0, true
+	}
+	for i := from; i < to && i < len(args); i++ {
+		ok := false
+		for _, p := range r.channels {
+			if (pattern && p == string(args[i])) || (!pattern && matchString(p, args[i])) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return i, false
+		}
+	}
+	return 0, true
+}
