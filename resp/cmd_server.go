@@ -326,7 +326,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string, c *client) {
 		f("expired_keys", st.ExpiredKeys)
 		f("expired_stale_perc", strconv.FormatFloat(stale*100, 'f', 2, 64))
 		f("expired_time_cap_reached_count", capped)
-		f("evicted_keys", 0)
+		f("evicted_keys", st.EvictedKeys)
 		f("keyspace_hits", st.KeyHits)
 		f("keyspace_misses", st.KeyMisses)
 		f("pubsub_channels", 0)

@@ -72,6 +72,8 @@ type Server struct {
 	table   commandTable
 	started time.Time
 	loading atomic.Bool
+	// startHeap is the heap at start, MEMORY STATS's startup.allocated.
+	startHeap int64
 
 	mu      sync.Mutex
 	clients map[uint64]*client
@@ -95,10 +97,12 @@ func NewServer(o Options) *Server {
 	if o.Config == nil {
 		o.Config = config.New()
 	}
-	return &Server{
+	s := &Server{
 		ks: o.Keyspace, cfg: o.Config, log: o.Logger, persist: o.Persistence, expiry: o.Expiry,
 		onShut: o.Shutdown, started: time.Now(), clients: map[uint64]*client{}, table: buildTable(),
 	}
+	s.initMemory() // maxmemory and eviction: cmd_memory.go
+	return s
 }
 
 // SetLoading marks the dataset as loading: commands get -LOADING and
@@ -263,6 +267,10 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 		s.fail(r, "LOADING Redis is loading the dataset in memory")
 		return
 	}
+	if msg := s.memoryCheck(c, cmd); msg != "" { // maxmemory: cmd_memory.go
+		s.rejectOOM(c, cmd, r, msg)
+		return
+	}
 	if c.inMulti && cmd.flags&flagNoMulti == 0 {
 		q := make([][]byte, len(args))
 		for i, a := range args {
@@ -278,7 +286,9 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 		cmd.run(x) // takes the whole gate itself
 	} else {
 		s.gate.rlock(c.id)
-		cmd.run(x)
+		if !c.noTouch || !s.runNoTouch(x) {
+			cmd.run(x)
+		}
 		s.gate.runlock(c.id)
 	}
 	x.args = nil // do not keep the read buffer alive
