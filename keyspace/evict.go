@@ -156,6 +156,9 @@ func (ks *Keyspace) pickVictim(p *EvictParams) (int, string, bool) {
 		// As Redis, visit the databases round robin, one key from each.
 		for range NumDBs {
 			ks.nextDB = (ks.nextDB + 1) % NumDBs
+			if ks.db(ks.nextDB).used.Load() == 0 {
+				continue
+			}
 			var key string
 			found := false
 			ks.sample(ks.nextDB, p.Policy.Volatile(), 1, func(k string, _ entry, _ uint64) {

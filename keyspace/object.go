@@ -183,3 +183,20 @@ func (ks *Keyspace) RestoreAccessClock(dbi int, key []byte, clock uint32) {
 	}
 	s.mu.RUnlock()
 }
+
+// Touch counts how many of keys exist, updating their access clocks
+// (TOUCH; EXISTS does not touch).
+func (ks *Keyspace) Touch(dbi int, keys [][]byte) int {
+	db := ks.db(dbi)
+	now := ks.NowMs()
+	n := 0
+	for _, k := range keys {
+		s := db.stripeFor(k)
+		s.mu.RLock()
+		if _, ok := ks.getLocked(s, k, now, false); ok {
+			n++
+		}
+		s.mu.RUnlock()
+	}
+	return n
+}

@@ -375,3 +375,8 @@ func heapObjectBytes() int64 {
 	}
 	return int64(s[0].Value.Uint64())
 }
+
+// cmdTouch counts the existing keys and updates their access clocks.
+func cmdTouch(x *call) {
+	x.r.int(int64(x.s.ks.Touch(x.c.db, x.args[1:])))
+}
