@@ -271,6 +271,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string, c *client) {
 		f("used_memory_rss_human", humanBytes(rss))
 		f("used_memory_peak", ms.HeapSys)
 		f("used_memory_peak_human", humanBytes(int64(ms.HeapSys)))
+		f("used_memory_dataset", s.ks.UsedMemory()) // what maxmemory bounds (keyspace/doc.go)
 		f("used_memory_lua", 0)
 		f("maxmemory", s.cfg.Get("maxmemory"))
 		f("maxmemory_human", humanBytes(s.cfg.Int("maxmemory")))

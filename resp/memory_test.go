@@ -246,9 +246,9 @@ func TestClientNoTouch(t *testing.T) {
 // dataset stays under the limit, and the right class of keys goes.
 func TestEvictionUnderSteadyWrites(t *testing.T) {
 	const (
-		maxmem = 2 << 20
+		maxmem = 1 << 20
 		valLen = 400
-		total  = 20000 // about 10 MB written, five times the limit
+		total  = 6000 // about 3 MB written, three times the limit
 	)
 	for _, pol := range []string{"allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu", "allkeys-random", "volatile-random", "volatile-ttl"} {
 		t.Run(pol, func(t *testing.T) {
