@@ -204,10 +204,11 @@ func (p *EvictParams) lfuTouch(clock uint32, nowMs int64) uint32 {
 // allocations rounded up to the runtime's size classes.
 const (
 	// mapSlotBytes is one map[string]entry slot (16-byte string header,
-	// 48-byte entry) plus its control byte, at Go's 7/8 maximum load.
-	mapSlotBytes = (16+48)*8/7 + 1
-	// metaSlotBytes is the key's stripe.meta slot.
-	metaSlotBytes = 8
+	// 48-byte entry) plus its control byte, at a load of 0.7: a Go map
+	// doubles at 7/8 full, so its load runs between 7/16 and 7/8.
+	mapSlotBytes = (16 + 48 + 1) * 10 / 7
+	// metaSlotBytes is the key's stripe.meta slot, with append's slack.
+	metaSlotBytes = 12
 	// setStructBytes is a *set's allocation (40 bytes, size class 48).
 	setStructBytes = 48
 	// setMapBase is an empty map's header and first group.
