@@ -46,10 +46,50 @@
 // modified. Sets are modified in place under the write lock and are copied
 // out.
 //
+// # Memory and eviction
+//
+// "Used memory", the figure maxmemory bounds (INFO used_memory_dataset,
+// MEMORY STATS dataset.bytes plus the map overhead), is an accounted byte
+// count, as Redis's zmalloc counter is, not a heap measurement: every
+// write recomputes the key's size (entrySize: key and value rounded up to
+// Go's size classes, the map slot, the metadata slot; sets by encoding),
+// stores it in the key's meta slot and adds the difference to its
+// stripe's and its database's counters. So the figure is exact with
+// respect to the estimate, costs no stop-the-world and no sampling, a
+// delete subtracts exactly what was added, and MEMORY USAGE agrees with
+// it. In-place changes (SADD to an existing set) must call resizedLocked;
+// a kind that forgets only under-counts that key until it is rewritten.
+//
+// Before each command the front end calls Evict when the sum of the
+// database counters exceeds maxmemory. Eviction follows Redis's evict.c:
+// maxmemory-samples keys per database go into a 16-entry pool ordered by
+// idle time (LRU), 255 minus the decayed counter (LFU) or nearness of the
+// deadline (volatile-ttl), and the best one that still exists is deleted;
+// the random policies take one random key per database in turn.
+//
+// The Go heap holds more than the dataset: garbage not yet collected (up
+// to gc-percent of live data), connection buffers, the stripes. maxmemory
+// therefore also sets the runtime's soft memory limit, but above it
+// (GoMemoryLimit: maxmemory + max(maxmemory/2, 64 MiB)): a limit at
+// maxmemory itself would make the collector run continuously once eviction
+// holds the dataset there. Expect the heap at about maxmemory x (1 +
+// gc-percent/100) plus a few MiB, and size maxmemory from the RSS budget.
+//
+// # Access metadata
+//
+// Each key's LRU clock (seconds, 24 bits) or LFU counter (16 bits of
+// minutes, 8 bits of logarithmic count; lfu-log-factor, lfu-decay-time)
+// lives in stripe.meta[entry.slot], because map values cannot be updated
+// in place under a read lock. Reads update it with atomics under the read
+// lock (no write lock, no allocation); lookups Redis makes without
+// touching (EXISTS, TYPE, TTL, OBJECT, MEMORY USAGE) do not update it.
+//
 // # Invariants
 //
 //   - a key lives in the stripe its hash selects;
 //   - no set is stored empty: removing the last member removes the key;
 //   - a zero deadline means the key never expires;
-//   - stripe.expires counts the entries of its map that have a deadline.
+//   - stripe.expires counts the entries of its map that have a deadline;
+//   - every entry in a map owns a distinct nonzero meta slot; stripe.bytes
+//     is the sum of the sizes in its slots, DB.used the sum over stripes.
 package keyspace

@@ -49,7 +49,7 @@ func (ks *Keyspace) lookup(dbi int, key []byte) (entry, bool) {
 	s := db.stripeFor(key)
 	now := ks.NowMs()
 	s.mu.RLock()
-	e, ok := ks.getLocked(s, key, now, false)
+	e, ok := ks.peekLocked(s, key, now)
 	s.mu.RUnlock()
 	if !ok {
 		ks.notifyMiss(dbi, key)
@@ -134,7 +134,7 @@ func (ks *Keyspace) Deadline(dbi int, key []byte) (deadline, now int64) {
 	s := db.stripeFor(key)
 	now = ks.NowMs()
 	s.mu.RLock()
-	e, ok := ks.getLocked(s, key, now, false)
+	e, ok := ks.peekLocked(s, key, now)
 	s.mu.RUnlock()
 	switch {
 	case !ok:
@@ -283,9 +283,11 @@ func (ks *Keyspace) Rename(dbi int, src, dst []byte, nx bool) (bool, error) {
 		l.unlock()
 		return false, nil
 	}
+	clk := ss.metaLoad(e.slot) & clockMask // the value keeps its idle time, as in Redis
 	ss.deleteLocked(string(src), e)
 	dk := string(dst)
 	ds.putLocked(dk, de, dok, e)
+	ds.setClockLocked(dk, clk)
 	l.unlock()
 	ks.modified(dbi, string(src))
 	ks.written(dbi, dk, 0, e.deadline)
@@ -338,8 +340,10 @@ func (ks *Keyspace) Move(srcDB int, key []byte, dstDB int) bool {
 		return false
 	}
 	k := string(key)
+	clk := ss.metaLoad(e.slot) & clockMask
 	ss.deleteLocked(k, e)
 	ds.putLocked(k, entry{}, false, e)
+	ds.setClockLocked(k, clk)
 	l.unlock()
 	ks.modified(srcDB, k)
 	ks.written(dstDB, k, 0, e.deadline)

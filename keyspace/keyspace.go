@@ -71,6 +71,7 @@ type entry struct {
 	set      *set
 	deadline int64 // absolute Unix ms; 0 means no expiry
 	kind     Kind
+	slot     uint32 // index of the key's access clock and size in stripe.meta (access.go)
 }
 
 // expiredAt reports whether e is expired at nowMs. It is the only expiry
@@ -85,7 +86,7 @@ type stripe struct {
 	mu      sync.RWMutex // protects m and expires
 	m       map[string]entry
 	expires int // entries in m with a deadline
-	_       [24]byte
+	stripeMeta
 }
 
 // DB is one of the 16 logical databases.
@@ -93,6 +94,8 @@ type DB struct {
 	id      uint64 // unique, orders lock acquisition across databases
 	stripes []stripe
 	mask    uint64
+	ks      *Keyspace
+	used    atomic.Int64 // accounted bytes of the keys (access.go)
 }
 
 // Keyspace holds the 16 databases.
@@ -110,6 +113,7 @@ type Keyspace struct {
 	expiredKeys atomic.Int64 // keys removed because their deadline passed
 	keyHits     atomic.Int64
 	keyMisses   atomic.Int64
+	evictor     // maxmemory and eviction (evict.go)
 }
 
 // New returns an empty keyspace.
@@ -134,9 +138,10 @@ func New(opts Options) (*Keyspace, error) {
 func (ks *Keyspace) SetScheduler(s Scheduler) { ks.sched = s }
 
 func (ks *Keyspace) newDB() *DB {
-	db := &DB{id: ks.nextID.Add(1), stripes: make([]stripe, ks.nstripe), mask: uint64(ks.nstripe - 1)}
+	db := &DB{id: ks.nextID.Add(1), stripes: make([]stripe, ks.nstripe), mask: uint64(ks.nstripe - 1), ks: ks}
 	for i := range db.stripes {
 		db.stripes[i].m = make(map[string]entry)
+		db.stripes[i].db = db
 	}
 	return db
 }
@@ -180,6 +185,17 @@ func (ks *Keyspace) getLocked(s *stripe, key []byte, now int64, write bool) (ent
 		}
 		return entry{}, false
 	}
+	s.touchLocked(e.slot, now)
+	return e, true
+}
+
+// peekLocked is getLocked without the access-clock update, for the
+// lookups Redis makes with LOOKUP_NOTOUCH (EXISTS, TYPE, TTL, OBJECT).
+func (ks *Keyspace) peekLocked(s *stripe, key []byte, now int64) (entry, bool) {
+	e, ok := s.m[string(key)]
+	if !ok || e.expiredAt(now) {
+		return entry{}, false
+	}
 	return e, true
 }
 
@@ -191,7 +207,7 @@ func (s *stripe) putLocked(key string, old entry, hadOld bool, e entry) {
 	if e.deadline != 0 {
 		s.expires++
 	}
-	s.m[key] = e
+	s.m[key] = s.metaPutLocked(key, old, hadOld, e)
 }
 
 // deleteLocked removes key, whose current entry is e. s.mu must be held for writing.
@@ -199,6 +215,7 @@ func (s *stripe) deleteLocked(key string, e entry) {
 	if e.deadline != 0 {
 		s.expires--
 	}
+	s.metaFreeLocked(e.slot)
 	delete(s.m, key)
 }
 
@@ -286,18 +303,20 @@ func (ks *Keyspace) ExpireIfDue(dbi int, key string, nowMs int64) (deleted bool,
 // Stats are counters for INFO.
 type Stats struct {
 	ExpiredKeys int64
+	EvictedKeys int64
 	KeyHits     int64
 	KeyMisses   int64
 }
 
 // Stats returns the keyspace's counters.
 func (ks *Keyspace) Stats() Stats {
-	return Stats{ExpiredKeys: ks.expiredKeys.Load(), KeyHits: ks.keyHits.Load(), KeyMisses: ks.keyMisses.Load()}
+	return Stats{ExpiredKeys: ks.expiredKeys.Load(), EvictedKeys: ks.evictedKeys.Load(), KeyHits: ks.keyHits.Load(), KeyMisses: ks.keyMisses.Load()}
 }
 
 // ResetStats zeroes the counters (CONFIG RESETSTAT).
 func (ks *Keyspace) ResetStats() {
 	ks.expiredKeys.Store(0)
+	ks.evictedKeys.Store(0)
 	ks.keyHits.Store(0)
 	ks.keyMisses.Store(0)
 }
@@ -335,6 +354,7 @@ func (ks *Keyspace) Flush(dbi int) {
 		old[i] = s.m
 		s.m = make(map[string]entry)
 		s.expires = 0
+		s.metaResetLocked()
 		s.mu.Unlock()
 	}
 	now := ks.NowMs()

@@ -24,6 +24,7 @@ type set struct {
 	packed []byte // the members while m is nil
 	n      int    // members in packed
 	m      map[string]struct{}
+	mbytes int64 // heap bytes of m's member strings (allocSize each), for MEMORY USAGE
 }
 
 func (s *set) len() int {
@@ -93,6 +94,7 @@ func (s *set) add(b []byte) bool {
 			return false
 		}
 		s.m[string(b)] = struct{}{}
+		s.mbytes += allocSize(len(b))
 		return true
 	}
 	if s.find(b) >= 0 {
@@ -118,6 +120,7 @@ func (s *set) remove(b []byte) bool {
 			return false
 		}
 		delete(s.m, string(b))
+		s.mbytes -= allocSize(len(b))
 		return true
 	}
 	i := s.find(b)
@@ -133,16 +136,18 @@ func (s *set) remove(b []byte) bool {
 
 func (s *set) toMap() {
 	m := make(map[string]struct{}, s.n+1)
+	var mb int64
 	s.each(func(b []byte) bool {
 		m[string(b)] = struct{}{}
+		mb += allocSize(len(b))
 		return true
 	})
-	s.m, s.packed, s.n = m, nil, 0
+	s.m, s.packed, s.n, s.mbytes = m, nil, 0, mb
 }
 
 // clone returns a copy sharing nothing with s.
 func (s *set) clone() *set {
-	c := &set{n: s.n}
+	c := &set{n: s.n, mbytes: s.mbytes}
 	if s.m != nil {
 		c.m = make(map[string]struct{}, len(s.m))
 		for k := range s.m {

@@ -31,6 +31,8 @@ func (ks *Keyspace) updateSet(dbi int, key []byte, event string, fn func(set *se
 		s.deleteLocked(k, e)
 	case set.len() > 0 && !ok:
 		s.putLocked(k, e, false, entry{kind: KindSet, set: set})
+	default:
+		s.resizedLocked(k, e) // changed in place
 	}
 	s.mu.Unlock()
 	ks.modified(dbi, k)
@@ -189,8 +191,13 @@ func (ks *Keyspace) SMove(dbi int, src, dst, member []byte) (bool, error) {
 	if !dok {
 		de = entry{kind: KindSet, set: &set{}}
 		ds.putLocked(string(dst), entry{}, false, de)
+		de = ds.m[string(dst)] // with its slot
 	}
 	had := !de.set.add(member)
+	if se.set.len() > 0 {
+		ss.resizedLocked(string(src), se)
+	}
+	ds.resizedLocked(string(dst), de)
 	l.unlock()
 	ks.modified(dbi, string(src))
 	if !had { // as in Redis, dst changed only if the member was new there

@@ -15,7 +15,7 @@ func keyCommands() []*command {
 		{name: "del", arity: -2, flags: flagWrite, firstKey: 1, lastKey: -1, step: 1, group: g, since: "1.0.0", summary: "Deletes one or more keys.", run: cmdDel},
 		{name: "unlink", arity: -2, flags: flagWrite | flagFast, firstKey: 1, lastKey: -1, step: 1, group: g, since: "4.0.0", summary: "Asynchronously deletes one or more keys.", run: cmdDel},
 		{name: "exists", arity: -2, flags: flagReadonly | flagFast, firstKey: 1, lastKey: -1, step: 1, group: g, since: "1.0.0", summary: "Determines whether one or more keys exist.", run: cmdExists},
-		{name: "touch", arity: -2, flags: flagReadonly | flagFast, firstKey: 1, lastKey: -1, step: 1, group: g, since: "3.2.1", summary: "Returns the number of existing keys out of those specified after updating the time they were last accessed.", run: cmdExists},
+		{name: "touch", arity: -2, flags: flagReadonly | flagFast, firstKey: 1, lastKey: -1, step: 1, group: g, since: "3.2.1", summary: "Returns the number of existing keys out of those specified after updating the time they were last accessed.", run: cmdTouch},
 		{name: "type", arity: 2, flags: flagReadonly | flagFast, firstKey: 1, lastKey: 1, step: 1, group: g, since: "1.0.0", summary: "Determines the type of value stored at a key.", run: cmdType},
 		{name: "expire", arity: -3, flags: flagWrite | flagFast, firstKey: 1, lastKey: 1, step: 1, group: g, since: "1.0.0", summary: "Sets the expiration time of a key in seconds.", run: cmdExpire},
 		{name: "pexpire", arity: -3, flags: flagWrite | flagFast, firstKey: 1, lastKey: 1, step: 1, group: g, since: "2.6.0", summary: "Sets the expiration time of a key in milliseconds.", run: cmdExpire},

@@ -77,6 +77,8 @@ type Server struct {
 	started time.Time
 	loading atomic.Bool
 	hub     *pubsub.Hub // channels, patterns, keyspace notifications: cmd_pubsub.go
+	// startHeap is the heap at start, MEMORY STATS's startup.allocated.
+	startHeap int64
 
 	mu      sync.Mutex
 	clients map[uint64]*client
@@ -109,6 +111,7 @@ func NewServer(o Options) *Server {
 	s.initOps()
 	s.initPubsub()
 	s.initACL()
+	s.initMemory() // maxmemory and eviction: cmd_memory.go
 	return s
 }
 
@@ -300,6 +303,10 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 		return
 	}
 	s.waitPause(c, cmd)
+	if msg := s.memoryCheck(c, cmd); msg != "" { // maxmemory: cmd_memory.go
+		s.rejectOOM(c, cmd, r, msg)
+		return
+	}
 	if c.inMulti && cmd.flags&flagNoMulti == 0 {
 		q := make([][]byte, len(args))
 		for i, a := range args {
@@ -315,7 +322,9 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 		cmd.run(x) // takes the whole gate itself
 	} else {
 		s.gate.rlock(c.id)
-		cmd.run(x)
+		if !c.noTouch || !s.runNoTouch(x) {
+			cmd.run(x)
+		}
 		s.gate.runlock(c.id)
 	}
 	s.afterCall(c, cmd, args, r, time.Since(start))

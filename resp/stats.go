@@ -260,6 +260,5 @@ func writeLatencyStats(b *strings.Builder, cmds []*command) {
 	}
 }
 
-// evictedKeys is INFO's evicted_keys and the metrics' evicted keys counter.
-// sessiond does not evict yet; eviction should report its count here.
-func (s *Server) evictedKeys() int64 { return 0 }
+// evictedKeys is the metrics' evicted keys counter (INFO's evicted_keys).
+func (s *Server) evictedKeys() int64 { return s.ks.Stats().EvictedKeys }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net"
 	"net/http"
 	_ "net/http/pprof"
@@ -305,16 +304,11 @@ func (s wheelStats) ExpiryInfo() (float64, int64) {
 // from the configuration, now and whenever CONFIG SET changes them. A
 // cache's heap is almost all live data, so the default GC percent (100,
 // letting the heap grow to twice the live data) would double its memory;
-// maxmemory, when set, also becomes the runtime's soft memory limit.
+// maxmemory, when set, bounds the dataset (eviction) and also sets the
+// runtime's soft memory limit somewhat above it (keyspace.GoMemoryLimit).
 func applyMemorySettings(cfg *config.Config) {
 	gc := func(string) { debug.SetGCPercent(int(cfg.Int("gc-percent"))) }
-	limit := func(string) {
-		if n := cfg.Int("maxmemory"); n > 0 {
-			debug.SetMemoryLimit(n)
-		} else {
-			debug.SetMemoryLimit(math.MaxInt64)
-		}
-	}
+	limit := func(string) { debug.SetMemoryLimit(keyspace.GoMemoryLimit(cfg.Int("maxmemory"))) }
 	gc("")
 	limit("")
 	cfg.OnSet("gc-percent", gc)
