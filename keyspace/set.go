@@ -24,6 +24,7 @@ type set struct {
 	packed []byte // the members while m is nil
 	n      int    // members in packed
 	m      map[string]struct{}
+	hash   map[string]string // only in a KindHash entry: a large hash (hash.go)
 }
 
 func (s *set) len() int {
