@@ -270,7 +270,7 @@ func (ks *Keyspace) HScan(dbi int, key []byte, pattern []byte) ([][]byte, error)
 	err := ks.viewHash(dbi, key, func(h hashRef) {
 		h.each(func(f, v []byte) bool {
 			if all || Match(pattern, f) {
-				out = append(out, append([]byte(nil), f...), append([]byte{}, v...))
+				out = append(out, append([]byte{}, f...), append([]byte{}, v...))
 			}
 			return true
 		})
