@@ -2,15 +2,25 @@ package keyspace
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 )
 
-// Limits of the packed hash encoding, as Redis's hash-max-listpack-entries
-// and hash-max-listpack-value.
+// Limits of the packed hash encoding: Redis 7's defaults of
+// hash-max-listpack-entries and hash-max-listpack-value. Keeping Redis's
+// limits keeps Redis's order: a hash within them lists its fields in
+// insertion order in both servers.
 const (
-	maxPackedFields = 128
+	maxPackedFields = 512
 	maxPackedField  = 64 // bytes, for a field or a value
 )
+
+// hdr is the size of a packed hash's header: the pair count, uint16 LE.
+const hdr = 2
+
+func packedCount(p []byte) int { return int(binary.LittleEndian.Uint16(p)) }
+
+func setPackedCount(p []byte, n int) { binary.LittleEndian.PutUint16(p, uint16(n)) }
 
 // Errors of the hash commands (their texts differ from the string ones).
 var (
@@ -25,7 +35,7 @@ var (
 // A hash is stored in one of two forms, chosen so that entry keeps its
 // size (no new field):
 //
-//   - packed: entry.str holds the whole hash, as a count byte and then, per
+//   - packed: entry.str holds the whole hash, as a 2-byte count and then, per
 //     pair in insertion order, a length byte and the field, a length byte
 //     and the value. It is one exact-size allocation, and like a string
 //     value it is immutable once stored: a write builds a new slice, so
@@ -58,7 +68,7 @@ func (h hashRef) len() int {
 	if len(h.p) == 0 {
 		return 0
 	}
-	return int(h.p[0])
+	return packedCount(h.p)
 }
 
 // each calls fn with every pair, in insertion order for a packed hash,
@@ -76,7 +86,7 @@ func (h hashRef) each(fn func(f, v []byte) bool) {
 	if len(h.p) == 0 {
 		return
 	}
-	for p := h.p[1:]; len(p) > 0; {
+	for p := h.p[hdr:]; len(p) > 0; {
 		fl := int(p[0])
 		f := p[1 : 1+fl : 1+fl]
 		vl := int(p[1+fl])
@@ -94,7 +104,7 @@ func packedFind(p, field []byte) (off, vs, ve int, ok bool) {
 	if len(p) == 0 {
 		return 0, 0, 0, false
 	}
-	for i := 1; i < len(p); {
+	for i := hdr; i < len(p); {
 		fl := int(p[i])
 		vl := int(p[i+1+fl])
 		if fl == len(field) && bytes.Equal(p[i+1:i+1+fl], field) {
@@ -180,7 +190,7 @@ func (w *hashWriter) own(extra int) {
 		return
 	}
 	if len(w.orig) == 0 {
-		w.p = make([]byte, 1, 1+extra)
+		w.p = make([]byte, hdr, hdr+extra)
 		return
 	}
 	w.p = make([]byte, len(w.orig), len(w.orig)+extra)
@@ -222,7 +232,7 @@ func (w *hashWriter) set(field, value []byte) bool {
 		w.p = append(w.p, rest...)
 		return false
 	}
-	if int(w.p[0]) >= maxPackedFields {
+	if packedCount(w.p) >= maxPackedFields {
 		w.toMap(1)
 		w.m[string(field)] = string(value)
 		return true
@@ -231,7 +241,7 @@ func (w *hashWriter) set(field, value []byte) bool {
 	w.p = append(w.p, field...)
 	w.p = append(w.p, byte(len(value)))
 	w.p = append(w.p, value...)
-	w.p[0]++
+	setPackedCount(w.p, packedCount(w.p)+1)
 	return true
 }
 
@@ -251,7 +261,7 @@ func (w *hashWriter) del(field []byte) bool {
 	w.own(0)
 	off, _, ve, _ := packedFind(w.p, field)
 	w.p = append(w.p[:off], w.p[ve:]...)
-	w.p[0]--
+	setPackedCount(w.p, packedCount(w.p)-1)
 	w.changed = true
 	return true
 }
@@ -265,7 +275,7 @@ func (w *hashWriter) result() hashRef {
 	if w.p == nil {
 		return hashRef{p: w.orig}
 	}
-	if w.p[0] == 0 {
+	if packedCount(w.p) == 0 {
 		return hashRef{}
 	}
 	return hashRef{p: bytes.Clone(w.p)}
@@ -286,7 +296,7 @@ func hashEntry(h hashRef, prev entry, deadline int64) entry {
 // newHashOf builds a hash from flat pairs (later duplicates win).
 func newHashOf(pairs [][]byte) hashRef {
 	w := newHashWriter(hashRef{})
-	size := 1
+	size := hdr
 	for _, b := range pairs {
 		size += 1 + len(b)
 	}
