@@ -240,6 +240,28 @@ func BenchmarkHashMemory(b *testing.B) {
 			b.ReportMetric(live(func() any { return newHashOf(pairs).p }), "B/hash")
 		}
 	})
+	// The whole key in a keyspace: the 55-byte Spring Session key, its
+	// map slot and entry, and the packed value (what Redis's MEMORY USAGE
+	// counts, 424 bytes for this session in Redis 7.0).
+	b.Run("enc=keyspace", func(b *testing.B) {
+		for b.Loop() {
+			ks, err := New(Options{Stripes: 64})
+			require.NoError(b, err)
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			for i := range n {
+				key := fmt.Appendf(nil, "spring:session:sessions:%08x-9d7b-4c1e-8a2f-0b6d7e9c4a11", i)
+				if _, err := ks.HSet(0, key, pairs); err != nil {
+					b.Fatal(err)
+				}
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			runtime.KeepAlive(ks)
+			b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/key")
+		}
+	})
 	b.Run("enc=map", func(b *testing.B) {
 		for b.Loop() {
 			b.ReportMetric(live(func() any {

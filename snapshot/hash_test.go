@@ -253,3 +253,49 @@ func FuzzHashEncodings(f *testing.F) {
 		}
 	})
 }
+
+// TestHashSaveLoadThroughKeyspace saves small (packed) and large (map)
+// hashes from a keyspace and loads them into another: pairs, order of a
+// small hash, and deadlines survive.
+func TestHashSaveLoadThroughKeyspace(t *testing.T) {
+	src := newKS(t, nil)
+	small := [][]byte{[]byte("creationTime"), []byte("1718000000000"), []byte(""), []byte(""), []byte("z"), []byte("1")}
+	_, err := src.HSet(0, []byte("sess"), small)
+	require.NoError(t, err)
+	var large [][]byte
+	for i := range 600 {
+		large = append(large, []byte("f"+strings.Repeat("x", i%10)+string(rune('a'+i%26))+string(rune('a'+i/26))), []byte(strings.Repeat("v", i%100)))
+	}
+	_, err = src.HSet(3, []byte("big"), large)
+	require.NoError(t, err)
+	require.True(t, src.Expire(3, []byte("big"), src.NowMs()+60_000, 0))
+
+	var buf bytes.Buffer
+	n, err := Save(&buf, src, nil)
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, n)
+	dst := newKS(t, nil)
+	st, err := Load(bytes.NewReader(buf.Bytes()), dst, LoadOptions{})
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, st.Keys)
+
+	got, err := dst.HGetAll(0, []byte("sess"))
+	require.NoError(t, err)
+	assert.Equal(t, small, got, "a small hash keeps its order")
+	want, err := src.HGetAll(3, []byte("big"))
+	require.NoError(t, err)
+	got, err = dst.HGetAll(3, []byte("big"))
+	require.NoError(t, err)
+	assert.Equal(t, pairMap(strsOfBytes(want)), pairMap(strsOfBytes(got)))
+	d, _ := dst.Deadline(3, []byte("big"))
+	sd, _ := src.Deadline(3, []byte("big"))
+	assert.Equal(t, sd, d)
+}
+
+func strsOfBytes(bs [][]byte) []string {
+	out := make([]string, len(bs))
+	for i, b := range bs {
+		out[i] = string(b)
+	}
+	return out
+}
