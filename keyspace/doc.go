@@ -1,5 +1,6 @@
 // Package keyspace is the in-memory store behind sessiond: 16 databases of
-// binary-safe keys, each holding a string or a set of strings, with an
+// binary-safe keys, each holding a string, a set of strings or a hash (see
+// hash.go for its two forms), with an
 // optional absolute deadline in Unix milliseconds.
 //
 // # Concurrency
@@ -41,7 +42,8 @@
 //
 // Values passed in are copied; nothing keeps a slice that aliases a
 // network read buffer. A stored string is never modified (APPEND, SETRANGE
-// and INCR store a new slice), so a slice returned by Get, or taken by Walk
+// and INCR store a new slice; a small hash, packed in the same field, is
+// rebuilt on every write too), so a slice returned by Get, or taken by Walk
 // for a snapshot, stays valid after the lock is released and must not be
 // modified. Sets are modified in place under the write lock and are copied
 // out.
@@ -87,7 +89,8 @@
 // # Invariants
 //
 //   - a key lives in the stripe its hash selects;
-//   - no set is stored empty: removing the last member removes the key;
+//   - no set or hash is stored empty: removing the last member or field
+//     removes the key;
 //   - a zero deadline means the key never expires;
 //   - stripe.expires counts the entries of its map that have a deadline;
 //   - every entry in a map owns a distinct nonzero meta slot; stripe.bytes

@@ -259,6 +259,9 @@ func cloneEntry(e entry) entry {
 	if e.kind == KindSet {
 		e.set = e.set.clone()
 	}
+	if e.kind == KindHash {
+		e = cloneHashEntry(e)
+	}
 	return e
 }
 

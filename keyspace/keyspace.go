@@ -49,6 +49,7 @@ const (
 	KindNone Kind = iota // the key does not exist
 	KindString
 	KindSet
+	KindHash // hash.go
 )
 
 // String returns the name TYPE replies with.
@@ -58,6 +59,8 @@ func (k Kind) String() string {
 		return "string"
 	case KindSet:
 		return "set"
+	case KindHash:
+		return "hash"
 	}
 	return "none"
 }
@@ -66,6 +69,7 @@ func (k Kind) String() string {
 // selected by kind. str is never modified after it is stored (commands that
 // change a string store a new slice), so readers may keep it after the
 // stripe lock is released. set is modified in place under the write lock.
+// A hash is in str (packed) or set (a map): see hash.go.
 type entry struct {
 	str      []byte
 	set      *set

@@ -34,8 +34,39 @@ func valueInfo(e *entry, wantEnc bool) ValueInfo {
 				v.Encoding = packedSetEncoding(s)
 			}
 		}
+	case KindHash:
+		if e.set != nil && e.set.hash != nil {
+			v.Bytes = setStructBytes + setMapBase + hashMapBytes(e.set.hash)
+			v.Encoding = "hashtable"
+		} else {
+			v.Bytes = allocSize(cap(e.str))
+			v.Encoding = "listpack"
+		}
 	}
 	return v
+}
+
+// hashMapSlot is one map[string]string slot (two string headers and a
+// control byte) at 7/8 load.
+const hashMapSlot = (32+1)*8/7 + 1
+
+// hashMapBytes estimates a large hash's map: its slots plus its strings,
+// extrapolated from a sample of fields as Redis's MEMORY USAGE samples
+// (a large hash has over 512 fields; summing all on every write would
+// make each HSET linear). Go's map iteration starts at a random place.
+func hashMapBytes(m map[string]string) int64 {
+	const sample = 8
+	var n, strs int64
+	for f, v := range m {
+		strs += allocSize(len(f)) + allocSize(len(v))
+		if n++; n == sample {
+			break
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return int64(len(m))*hashMapSlot + strs*int64(len(m))/n
 }
 
 // stringEncoding is what Redis's tryObjectEncoding makes of a string

@@ -11,6 +11,31 @@ type Item struct {
 	Str      []byte
 	Members  []string
 	Deadline int64 // absolute Unix ms; 0 means none
+	// A KindHash value: a packed hash shared with the keyspace (immutable),
+	// or a map hash's pairs (field, value, ...) copied under the stripe
+	// lock (only string headers: the strings are immutable).
+	packed    []byte
+	hashPairs []string
+}
+
+// EachField calls fn with every field and value of a KindHash item. The
+// slices are shared and must not be modified or kept after the call.
+func (it *Item) EachField(fn func(field, value []byte)) {
+	if it.hashPairs == nil {
+		hashRef{p: it.packed}.each(func(f, v []byte) bool { fn(f, v); return true })
+		return
+	}
+	for i := 0; i+1 < len(it.hashPairs); i += 2 {
+		fn([]byte(it.hashPairs[i]), []byte(it.hashPairs[i+1]))
+	}
+}
+
+// HashLen is the number of fields of a KindHash item.
+func (it *Item) HashLen() int {
+	if it.hashPairs == nil {
+		return hashRef{p: it.packed}.len()
+	}
+	return len(it.hashPairs) / 2
 }
 
 // Walk calls fn with the live keys of db, one stripe at a time. Under each
@@ -37,6 +62,10 @@ func (ks *Keyspace) Walk(dbi int, fn func(items []Item) error) error {
 					it.Members = append(it.Members, string(m))
 					return true
 				})
+			}
+			if e.kind == KindHash {
+				it.Str = nil
+				it.packed, it.hashPairs = walkHash(e)
 			}
 			items = append(items, it)
 		}
@@ -76,4 +105,29 @@ func (ks *Keyspace) restore(dbi int, key []byte, e entry) {
 	s.mu.Unlock()
 	ks.schedule(dbi, k, e.deadline) // a restored key is not a change since the last save
 
+}
+
+// walkHash takes what Walk needs of a hash under the stripe lock: the
+// packed form itself, or a copy of the map (its strings are immutable, so
+// only the headers are copied).
+func walkHash(e entry) (packed []byte, pairs []string) {
+	h := hashOf(e)
+	if h.m == nil {
+		return h.p, nil
+	}
+	pairs = make([]string, 0, 2*len(h.m))
+	for f, v := range h.m {
+		pairs = append(pairs, f, v)
+	}
+	return nil, pairs
+}
+
+// RestoreHash stores a hash loaded from a snapshot (pairs is flat: field,
+// value, ...), replacing any existing key. An empty hash stores nothing.
+func (ks *Keyspace) RestoreHash(dbi int, key []byte, pairs [][]byte, deadline int64) {
+	h := newHashOf(pairs)
+	if h.len() == 0 {
+		return
+	}
+	ks.restore(dbi, key, hashEntry(h, entry{}, deadline))
 }

@@ -161,6 +161,8 @@ func (x *call) scanArgs(args [][]byte, allowType bool) (keyspace.ScanArgs, bool)
 				a.Type = keyspace.KindString
 			case "set":
 				a.Type = keyspace.KindSet
+			case "hash":
+				a.Type = keyspace.KindHash
 			default:
 				a.Type = keyspace.KindNone // matches nothing, as Redis 7.0 does
 			}

@@ -479,7 +479,7 @@ func aclCategories(c *command) []string {
 	if c.flags&flagAdmin != 0 {
 		cats = append(cats, "@admin", "@dangerous")
 	}
-	if c.group == "string" || c.group == "set" {
+	if c.group == "string" || c.group == "set" || c.group == "hash" {
 		cats = append(cats, "@"+c.group)
 	}
 	if c.group == "generic" {

@@ -532,7 +532,7 @@ var incrFloats = []string{"1", "1.5", "-0.25", "0.1", "10", "1e2", "3.0e-2", "-3
 	" 1", "1 ", "0x10", "5.0", "+2", "1e400", "-1e400", "1.7976931348623157e308", "100000000000000000"}
 
 func diffGenerators() []cmdGen {
-	return []cmdGen{
+	return append([]cmdGen{
 		// connection
 		{2, simpleGen(kExact, func(g *gen) []string {
 			return argv(g.cs("ping"), []string{"hi", "a b", ""}[:g.n(3)])
@@ -696,7 +696,7 @@ func diffGenerators() []cmdGen {
 		{1, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("discard")) })},
 		{3, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("watch"), g.keys(1, 2)) })},
 		{1, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("unwatch")) })},
-	}
+	}, hashGenerators()...)
 }
 
 // next generates one command for a client in the given state.
@@ -918,11 +918,13 @@ func equalKind(k cmpKind, a, b rv) string {
 		if !withinTol(a, b, pttlTolerance) {
 			return fmt.Sprintf("PTTL within %d ms", pttlTolerance)
 		}
-	case kSrand, kSpop:
+	case kSrand, kSpop, kHrand:
 		if a.typ != b.typ || len(a.elems) != len(b.elems) {
 			return "type and length"
 		}
-	case kScan, kSscan:
+	case kHashPairs, kHashList:
+		return hashEqual(k, a, b)
+	case kScan, kSscan, kHscan:
 		if a.typ != '*' || b.typ != '*' || len(a.elems) != 2 || len(b.elems) != 2 ||
 			a.elems[0].typ != '$' || b.elems[0].typ != '$' || a.elems[1].typ != b.elems[1].typ {
 			return "scan reply shape"
@@ -968,6 +970,8 @@ func (d *diffRun) run(c *diffClient, o op) {
 			before, hasBefore = d.redisOnly(c, "smembers", o.args[1]), true
 		case kRandomkey:
 			before, hasBefore = d.redisOnly(c, "keys", "*"), true
+		case kHrand:
+			before, hasBefore = d.redisOnly(c, "hgetall", o.args[1]), true
 		}
 	}
 	a, b := d.both(c, o.args)
@@ -1046,6 +1050,12 @@ func (d *diffRun) check(c *diffClient, o op, a, b, before rv, hasBefore bool) {
 		d.checkSpop(c, o, before, a, b)
 	case kSrand:
 		d.checkSrand(o, before, a, b)
+	case kHrand:
+		d.checkHrand(o, before, a, b)
+	case kHashPairs, kHashList:
+		d.checkHash(c, o, a, b)
+	case kHscan:
+		d.checkHscan(c, o, a, b)
 	case kRandomkey:
 		if hasBefore && !a.null {
 			if !slices.Contains(strsOf(before.elems), a.str) {
@@ -1262,6 +1272,8 @@ func (d *diffRun) compareState() {
 				if !slices.Equal(multiset(sv.elems), multiset(rv.elems)) {
 					d.fail("final state of db %d key %q: SMEMBERS sessiond %s, redis %s", db, k, sv, rv)
 				}
+			case "hash":
+				d.compareHashState(q, db, k)
 			}
 			sp, rp := q(d.inspS, "pttl", k), q(d.inspR, "pttl", k)
 			if !withinTol(sp, rp, pttlTolerance) {
@@ -1326,7 +1338,7 @@ func (d *diffRun) sequence(r *rand.Rand, n int) (failed bool) {
 			for range 2 + g.n(15) {
 				o := g.next(gens, total, multi)
 				switch o.kind {
-				case kSpop, kSrand, kRandomkey, kScan, kSscan:
+				case kSpop, kSrand, kRandomkey, kScan, kSscan, kHrand, kHscan:
 					continue
 				}
 				if o.afterSet != "" {

@@ -43,6 +43,12 @@ var notifyCommands = [][]string{
 	{"SISMEMBER", "missing", "a"}, {"SMISMEMBER", "missing", "a"}, {"SMEMBERS", "missing"}, {"SCARD", "missing"},
 	{"SINTER", "st2", "missing"}, {"SUNION", "missing"}, {"SDIFF", "missing", "st2"}, {"SRANDMEMBER", "missing"},
 	{"SSCAN", "missing", "0"}, {"SINTERCARD", "1", "missing"},
+	{"HSET", "h", "a", "1", "b", "2"}, {"HSET", "h", "a", "1"}, {"HSETNX", "h", "a", "x"}, {"HSETNX", "h", "c", "x"},
+	{"HMSET", "h", "d", "4"}, {"HINCRBY", "h", "n", "5"}, {"HINCRBYFLOAT", "h", "f", "0.5"}, {"HDEL", "h", "zz"},
+	{"HGET", "missing", "a"}, {"HMGET", "missing", "a"}, {"HGETALL", "missing"}, {"HLEN", "missing"},
+	{"HEXISTS", "missing", "a"}, {"HKEYS", "missing"}, {"HVALS", "missing"}, {"HSTRLEN", "missing", "a"},
+	{"HRANDFIELD", "missing"}, {"HSCAN", "missing", "0"}, {"HINCRBY", "h2", "n", "1"},
+	{"RENAME", "h", "h3"}, {"HDEL", "h3", "a", "b", "c", "d", "n", "f"}, {"DEL", "h2"},
 	{"SELECT", "1"}, {"SET", "k1", "v"}, {"DEL", "k1"}, {"SELECT", "0"},
 	{"FLUSHDB"}, {"SET", "last", "v"},
 	// Expiry: the key is gone (actively or lazily) before the next write.

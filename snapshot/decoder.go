@@ -24,22 +24,22 @@ const maxLZFRatio = 88
 // DecoderOptions configures a Decoder.
 type DecoderOptions struct {
 	// SkipUnsupported makes the Decoder skip values sessiond cannot hold
-	// (lists, sorted sets, hashes, module values with the v2 format,
+	// (lists, sorted sets, module values with the v2 format,
 	// module AUX data and function libraries) instead of failing with
 	// ErrUnsupportedType. Streams, pre-release module and function formats,
 	// and Redis 7.4 hashes with field expiry cannot be skipped and remain
 	// ErrUnsupportedType.
 	SkipUnsupported bool
 	// OnSkip, if non-nil, is called for every skipped value: typ is "list",
-	// "zset", "hash", "module", "module-aux" or "function" when
-	// SkipUnsupported is set, and "empty set" for a set with no members
-	// (which Redis also drops on load). key is nil for module-aux and
+	// "zset", "module", "module-aux" or "function" when SkipUnsupported is
+	// set, and "empty set" or "empty hash" for a set or hash with no
+	// members (which Redis also drops on load). key is nil for module-aux and
 	// function, and is valid only during the call.
 	OnSkip func(db int, key []byte, typ string)
 }
 
 // Decoder reads an RDB file of version 1 to MaxVersion, returning its
-// strings and sets as Records. It is not safe for concurrent use.
+// strings, sets and hashes as Records. It is not safe for concurrent use.
 type Decoder struct {
 	rd      *reader
 	opts    DecoderOptions
@@ -292,6 +292,8 @@ func (d *Decoder) readObject(off int64, t byte) (*Record, error) {
 			return nil, d.corrupt(vOff, fmt.Sprintf("key %s: %v", quoteKey(key), err))
 		}
 		return d.finishSet(vOff, rec)
+	case typeHash, typeHashListpack, typeHashZiplist, typeHashZipmap:
+		return d.readHash(rec, t)
 	}
 	name := typeName(t)
 	if !d.opts.SkipUnsupported {

@@ -28,9 +28,11 @@
 // string <length clen> <length rawlen> <clen bytes>.
 //
 // Value types read: 0 string; 2 set (a length and that many strings); 11
-// set as an intset; 20 set as a listpack (Redis 7.2). With
-// DecoderOptions.SkipUnsupported, lists (1, 10, 14, 18), sorted sets (3, 5,
-// 12, 17), hashes (4, 9, 13, 16), module values of the self-describing v2
+// set as an intset; 20 set as a listpack (Redis 7.2); 4 hash (a count of
+// pairs and that many field and value strings); 16 hash as a listpack
+// (Redis 7); 13 hash as a ziplist (Redis 3.2-6.2); 9 hash as a zipmap
+// (before 2.6). With DecoderOptions.SkipUnsupported, lists (1, 10, 14, 18),
+// sorted sets (3, 5, 12, 17), module values of the self-describing v2
 // format (7), module AUX data and function libraries are parsed past and
 // reported through OnSkip; streams (15, 19, 21), hashes with field expiry
 // (22-25, Redis 7.4) and pre-release formats always fail.
@@ -39,7 +41,8 @@
 // since): AUX fields in a fixed order, SELECTDB and RESIZEDB per database,
 // EXPIRETIME_MS for keys with a deadline, type 0 strings (int-encoded when
 // the string is a canonical int32 decimal, as Redis does, otherwise plain;
-// never LZF) and type 2 sets. The Decoder reads versions 1 to 12.
+// never LZF), type 2 sets and type 4 hashes. The Decoder reads versions 1
+// to 12.
 //
 // # Invariants
 //
@@ -50,7 +53,9 @@
 //     writes; the caller guarantees it (Redis refuses duplicates).
 //   - Sets are non-empty and their members distinct. The Encoder rejects
 //     an empty set; the Decoder drops an empty set (as Redis does, telling
-//     OnSkip) and rejects duplicate members as corruption.
+//     OnSkip) and rejects duplicate members as corruption. Hashes likewise:
+//     non-empty (an empty one is skipped as "empty hash"), distinct fields,
+//     and a compact encoding holding an odd number of elements is corrupt.
 //   - Only integer strings that round-trip are int-encoded: "123" and "-5"
 //     are, "00012", "+1", "-0" and " 1" are not.
 //   - Databases are 0..15.
@@ -73,9 +78,10 @@
 // and wrap one sentinel, tested with errors.Is: ErrNotRDB (bad magic or a
 // file shorter than the header), ErrVersion, ErrCorrupt (truncation, an
 // unknown opcode, type or encoding, a length beyond the file, an invalid
-// intset, listpack or LZF stream, a duplicate set member, a database out of
-// range), ErrChecksum or ErrUnsupportedType (naming the key and its type:
-// "list", "zset", "hash", "stream", "module"). An I/O error from the
+// intset, listpack, ziplist, zipmap or LZF stream, a duplicate set member
+// or hash field, a database out of range), ErrChecksum or
+// ErrUnsupportedType (naming the key and its type: "list", "zset",
+// "stream", "module"). An I/O error from the
 // underlying reader is wrapped instead of a sentinel. Errors are sticky.
 //
 // Encoder errors are plain wrapped errors; they come from invalid records
@@ -93,11 +99,13 @@
 //
 // The tests verify, when redis-server is installed (CI=true makes its
 // absence a failure): that redis-check-rdb accepts Encoder output; that
-// redis-server loads it with every value, set member and PTTL intact (and
+// redis-server loads it with every value, set member, hash pair and PTTL
+// intact (and
 // drops an already-expired key); that the Decoder reads a dump.rdb written
 // by redis-server (int-encoded and LZF strings, LZF keys and members,
-// intsets of every width, hashtable sets, expiries in several databases,
-// skipped lists, hashes and sorted sets); and that the listpack parser reads
-// listpacks Redis wrote. Listpack sets (type 20) are written only by Redis
-// 7.2+, so they are covered by hand-built golden files.
+// intsets of every width, hashtable sets, listpack and hashtable hashes,
+// expiries in several databases, skipped lists and sorted sets); and that
+// the listpack parser reads listpacks Redis wrote. Listpack sets (type 20)
+// are written only by Redis 7.2+, ziplist and zipmap hashes only by Redis
+// before 7, so they are covered by hand-built golden files.
 package snapshot

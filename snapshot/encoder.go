@@ -17,6 +17,8 @@ const (
 	KindString Kind = iota
 	// KindSet is a Redis set; Record.Members holds its distinct members.
 	KindSet
+	// KindHash is a Redis hash; Record.Fields holds its pairs (hash.go).
+	KindHash
 )
 
 func (k Kind) String() string {
@@ -25,6 +27,8 @@ func (k Kind) String() string {
 		return "string"
 	case KindSet:
 		return "set"
+	case KindHash:
+		return "hash"
 	}
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -36,6 +40,7 @@ type Record struct {
 	Kind     Kind     // KindString or KindSet
 	Str      []byte   // KindString
 	Members  [][]byte // KindSet: at least one, all distinct
+	Fields   [][]byte // KindHash: field, value, field, value...; at least one pair, fields distinct
 	ExpireMs int64    // absolute Unix ms; 0 = no expiry
 }
 
@@ -145,10 +150,12 @@ func (e *Encoder) SelectDB(db int, keys, expires uint64) error {
 // writes a SELECTDB (without a RESIZEDB hint). A record with ExpireMs > 0 is
 // preceded by EXPIRETIME_MS. Strings that are canonical decimal integers in
 // the int32 range are int-encoded as Redis does ("123", not "0123" or "+1");
-// everything else is written as length + bytes. Sets use RDB_TYPE_SET.
+// everything else is written as length + bytes. Sets use RDB_TYPE_SET,
+// hashes RDB_TYPE_HASH.
 //
 // It rejects, without writing anything: a DB outside 0..15, an unknown
-// Kind, a negative ExpireMs and an empty set (Redis would drop it on load).
+// Kind, a negative ExpireMs, an empty set or hash (Redis would drop it on
+// load) and a hash with an odd number of fields and values.
 // Set members must be distinct; that is not checked here (Redis refuses
 // duplicates, and so does the Decoder).
 func (e *Encoder) WriteRecord(r *Record) error {
@@ -162,7 +169,9 @@ func (e *Encoder) WriteRecord(r *Record) error {
 		return e.fail(fmt.Errorf("snapshot: key %s: negative expiry %d", quoteKey(r.Key), r.ExpireMs))
 	case r.Kind == KindSet && len(r.Members) == 0:
 		return e.fail(fmt.Errorf("snapshot: key %s: empty set", quoteKey(r.Key)))
-	case r.Kind != KindString && r.Kind != KindSet:
+	case r.Kind == KindHash && (len(r.Fields) == 0 || len(r.Fields)%2 != 0):
+		return e.fail(fmt.Errorf("snapshot: key %s: hash of %d fields and values", quoteKey(r.Key), len(r.Fields)))
+	case r.Kind != KindString && r.Kind != KindSet && r.Kind != KindHash:
 		return e.fail(fmt.Errorf("snapshot: key %s: unknown kind %d", quoteKey(r.Key), r.Kind))
 	}
 	if r.DB != e.db {
@@ -174,11 +183,14 @@ func (e *Encoder) WriteRecord(r *Record) error {
 		e.buf = append(e.buf, opExpireTimeMs)
 		e.buf = binary.LittleEndian.AppendUint64(e.buf, uint64(r.ExpireMs))
 	}
-	if r.Kind == KindString {
+	switch r.Kind {
+	case KindString:
 		e.buf = append(e.buf, typeString)
 		e.writeString(r.Key)
 		e.writeString(r.Str)
-	} else {
+	case KindHash:
+		e.writeHash(r)
+	default:
 		e.buf = append(e.buf, typeSet)
 		e.writeString(r.Key)
 		e.buf = appendLen(e.buf, uint64(len(r.Members)))

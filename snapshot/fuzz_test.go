@@ -39,6 +39,10 @@ func FuzzDecoder(f *testing.F) {
 		cat([]byte{opSelectDB, 3, opResizeDB, 1, 1, opExpireTimeMs}, binary.LittleEndian.AppendUint64(nil, 1700000000123),
 			[]byte{opIdle, 5, opFreq, 7}, strKey("k", rawStr("v"))),
 		cat([]byte{typeZset}, rawStr("x"), []byte{1}, rawStr("a"), []byte{3, '1', '.', '5'}),
+		cat([]byte{typeHash}, rawStr("h"), []byte{2}, rawStr("f"), []byte{0xC0, 7}, rawStr(""), rawStr("v")),
+		setObj(typeHashListpack, "h", listpack(4, lpStr("a"), lpUint7(5), lpStr("b"), lpInt13(-100))),
+		setObj(typeHashZiplist, "h", ziplist(4, false, zlStr("a"), zlInt(0xC0, -300), zlStr("b"), zlImm(3))),
+		setObj(typeHashZipmap, "h", zipmap(1, 2, "f", "v")),
 		cat([]byte{typeListQuicklist2}, rawStr("x"), []byte{1, 2}, rawStr("lp")),
 		cat([]byte{typeModule2}, rawStr("x"), []byte{1, moduleOpString}, rawStr("b"), []byte{moduleOpEOF}),
 	} {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -24,6 +25,7 @@ type rec struct {
 	Kind     Kind
 	Str      string
 	Members  []string
+	Fields   []string // KindHash: field, value, ...
 	ExpireMs int64
 }
 
@@ -32,6 +34,9 @@ func toRec(r *Record) rec {
 	for _, m := range r.Members {
 		out.Members = append(out.Members, string(m))
 	}
+	for _, f := range r.Fields {
+		out.Fields = append(out.Fields, string(f))
+	}
 	return out
 }
 
@@ -39,6 +44,9 @@ func toRecord(r rec) *Record {
 	out := &Record{DB: r.DB, Key: []byte(r.Key), Kind: r.Kind, Str: []byte(r.Str), ExpireMs: r.ExpireMs}
 	for _, m := range r.Members {
 		out.Members = append(out.Members, []byte(m))
+	}
+	for _, f := range r.Fields {
+		out.Fields = append(out.Fields, []byte(f))
 	}
 	return out
 }
@@ -151,7 +159,10 @@ func randRecords(rng *rand.Rand, n int) []rec {
 		if rng.IntN(3) == 0 {
 			r.ExpireMs = now + rng.Int64N(1e9)
 		}
-		if rng.IntN(2) == 0 {
+		if rng.IntN(4) == 0 {
+			r.Kind = KindHash
+			r.Fields = randHash(rng)
+		} else if rng.IntN(2) == 0 {
 			r.Kind = KindString
 			switch rng.IntN(5) {
 			case 0:
@@ -197,4 +208,75 @@ func randBytes(rng *rand.Rand, n int) string {
 		b[i] = byte(rng.Uint32())
 	}
 	return string(b)
+}
+
+// randHash returns the pairs of a random hash: small ones (which Redis
+// keeps in a listpack) and large or long-valued ones (a hash table).
+func randHash(rng *rand.Rand) []string {
+	size := []int{1, 2, 5, 17, 100, 600}[rng.IntN(6)]
+	seen := map[string]bool{}
+	var out []string
+	for len(seen) < size {
+		var f string
+		switch rng.IntN(4) {
+		case 0:
+			f = intLike[rng.IntN(len(intLike))]
+		case 1:
+			f = fmt.Sprint("field:", rng.IntN(1e6))
+		default:
+			f = randBytes(rng, rng.IntN(30))
+		}
+		if seen[f] {
+			continue
+		}
+		seen[f] = true
+		var v string
+		switch rng.IntN(5) {
+		case 0:
+			v = intLike[rng.IntN(len(intLike))]
+		case 1:
+			v = ""
+		case 2:
+			v = randBytes(rng, 65+rng.IntN(200))
+		default:
+			v = randBytes(rng, rng.IntN(40))
+		}
+		out = append(out, f, v)
+	}
+	return out
+}
+
+// pairMap turns flat pairs ([]string or a RESP []any) into a map.
+func pairMap(pairs any) map[string]string {
+	var flat []string
+	switch p := pairs.(type) {
+	case []string:
+		flat = p
+	case []any:
+		for _, x := range p {
+			flat = append(flat, x.(string))
+		}
+	}
+	m := map[string]string{}
+	for i := 0; i+1 < len(flat); i += 2 {
+		m[flat[i]] = flat[i+1]
+	}
+	return m
+}
+
+// sortPairs returns flat pairs sorted by field (nil stays nil).
+func sortPairs(flat []string) []string {
+	if flat == nil {
+		return nil
+	}
+	idx := make([]int, 0, len(flat)/2)
+	for i := 0; i+1 < len(flat); i += 2 {
+		idx = append(idx, i)
+	}
+	slices.SortFunc(idx, func(a, b int) int { return strings.Compare(flat[a], flat[b]) })
+	out := make([]string, 0, len(flat))
+	for _, i := range idx {
+		out = append(out, flat[i], flat[i+1])
+	}
+	return out
 }

@@ -23,6 +23,7 @@ type Keyspace interface {
 	Size(db int) (keys, expires int)
 	RestoreString(db int, key, val []byte, deadline int64)
 	RestoreSet(db int, key []byte, members [][]byte, deadline int64)
+	RestoreHash(db int, key []byte, pairs [][]byte, deadline int64)
 	Dirty() int64
 	NowMs() int64
 }
@@ -66,7 +67,12 @@ func Save(w io.Writer, ks Keyspace, aux map[string]string) (int64, error) {
 					ends = append(ends, len(buf))
 				}
 				rec = Record{DB: db, Key: buf[:len(it.Key)], Str: it.Str, ExpireMs: it.Deadline}
-				if it.Kind == keyspace.KindSet {
+				if it.Kind == keyspace.KindHash {
+					rec.Kind = KindHash
+					buf, members, ends = hashRecord(it, buf, members, ends)
+					rec.Key = buf[:len(it.Key)]
+					rec.Fields = members
+				} else if it.Kind == keyspace.KindSet {
 					rec.Kind = KindSet
 					members = members[:0]
 					start := len(it.Key)
@@ -125,7 +131,7 @@ func Load(r io.Reader, ks Keyspace, o LoadOptions) (LoadStats, error) {
 	dec, err := NewDecoder(r, DecoderOptions{
 		SkipUnsupported: o.SkipUnsupported,
 		OnSkip: func(db int, key []byte, typ string) {
-			if typ == "empty set" { // Redis drops these on load too
+			if typ == "empty set" || typ == "empty hash" { // Redis drops these on load too
 				return
 			}
 			st.Skipped++
@@ -155,6 +161,8 @@ func Load(r io.Reader, ks Keyspace, o LoadOptions) (LoadStats, error) {
 			ks.RestoreString(rec.DB, rec.Key, rec.Str, rec.ExpireMs)
 		case KindSet:
 			ks.RestoreSet(rec.DB, rec.Key, rec.Members, rec.ExpireMs)
+		case KindHash:
+			ks.RestoreHash(rec.DB, rec.Key, rec.Fields, rec.ExpireMs)
 		}
 		st.Keys++
 		if st.Keys%4096 == 0 && time.Since(last) >= every {
