@@ -72,6 +72,7 @@ type Server struct {
 	table   commandTable
 	started time.Time
 	loading atomic.Bool
+	scripts scripting // EVAL: cmd_script.go
 
 	mu      sync.Mutex
 	clients map[uint64]*client
@@ -161,6 +162,7 @@ func (s *Server) Close() error {
 			err = ln.Close()
 		}
 	}
+	s.killScripts() // a script may run without holding the gate (busy)
 	// Wait for in-flight commands: every running command holds a gate shard.
 	s.gate.lock()
 	s.gate.unlock()
@@ -264,6 +266,10 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 		return
 	}
 	if c.inMulti && cmd.flags&flagNoMulti == 0 {
+		if s.scripts.busy.Load() && s.busyRefused(cmd, args, r) {
+			c.multiErr = true
+			return
+		}
 		q := make([][]byte, len(args))
 		for i, a := range args {
 			q[i] = append([]byte{}, a...) // args alias the read buffer; "" must stay non-nil
@@ -274,11 +280,13 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 	}
 	x := &c.cur
 	*x = call{s: s, c: c, r: r, cmd: cmd, args: args}
-	if cmd.name == "exec" {
+	if cmd.flags&flagOwnGate != 0 {
 		cmd.run(x) // takes the whole gate itself
 	} else {
 		s.gate.rlock(c.id)
-		cmd.run(x)
+		if !s.scripts.busy.Load() || !s.busyRefused(cmd, args, r) {
+			cmd.run(x)
+		}
 		s.gate.runlock(c.id)
 	}
 	x.args = nil // do not keep the read buffer alive
