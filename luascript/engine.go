@@ -141,7 +141,14 @@ func compileError(err error) string {
 		if line == parse.EOF {
 			line = 1
 		}
-		return chunkName + ":" + strconv.Itoa(line) + ": " + pe.Message + " near '" + tok + "'"
+		msg := pe.Message
+		switch msg { // gopher-lua's yacc words these differently from Lua 5.1
+		case "syntax error", "parse error":
+			msg = "unexpected symbol"
+		case "unterminated string":
+			msg = "unfinished string"
+		}
+		return chunkName + ":" + strconv.Itoa(line) + ": " + msg + " near '" + tok + "'"
 	}
 	return strings.TrimSpace(err.Error())
 }

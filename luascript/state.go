@@ -52,6 +52,7 @@ func (e *Engine) newState() *state {
 	}
 	store.RawSetString("pcall", L.NewFunction(st.pcall))
 	store.RawSetString("rawset", L.NewFunction(st.rawset))
+	store.RawSetString("error", L.NewFunction(luaError))
 	for _, name := range []string{"string", "table", "math", "coroutine"} {
 		store.RawSetString(name, st.readOnly(opened.RawGetString(name).(*lua.LTable)))
 	}
@@ -106,6 +107,17 @@ func (st *state) readOnly(t *lua.LTable) *lua.LTable {
 	L.SetMetatable(view, mt)
 	st.ro[view] = true
 	return view
+}
+
+// luaError is Lua 5.1's error: no argument raises nil, and a number gets
+// the position as a string does.
+func luaError(L *lua.LState) int {
+	obj := L.Get(1)
+	if n, ok := obj.(lua.LNumber); ok {
+		obj = lua.LString(n.String())
+	}
+	L.Error(obj, L.OptInt(2, 1))
+	return 0
 }
 
 // rawset refuses the protected tables, which a plain rawset would bypass.

@@ -112,6 +112,10 @@ func (s *Server) eval(x *call, bySHA, ro bool) {
 	if s.busyRefused(x.cmd, x.args, x.r) { // before parsing: Redis refuses first
 		return
 	}
+	if bySHA && len(x.args[1]) != 40 { // evalShaCommand: before numkeys
+		x.r.error(msgNoScript)
+		return
+	}
 	numkeys, ok := x.intArg(2)
 	if !ok {
 		return
@@ -127,10 +131,7 @@ func (s *Server) eval(x *call, bySHA, ro bool) {
 	eng := s.engine()
 	var sc *luascript.Script
 	if bySHA {
-		if len(x.args[1]) == 40 {
-			sc = eng.Lookup(string(x.args[1]))
-		}
-		if sc == nil {
+		if sc = eng.Lookup(string(x.args[1])); sc == nil {
 			x.r.error(msgNoScript)
 			return
 		}
@@ -147,14 +148,16 @@ func (s *Server) eval(x *call, bySHA, ro bool) {
 	}
 	keys := x.args[3 : 3+numkeys]
 	argv := x.args[3+numkeys:]
-	if !s.lockExclusive(x) {
+	// Inside EXEC the gate is already held, and stays held until EXEC ends:
+	// such a script never goes busy.
+	if !x.inExec && !s.lockExclusive(x) {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	run := &scriptRun{cancel: cancel, done: make(chan struct{})}
 	s.scripts.mu.Lock()
 	s.scripts.cur = run
-	if ms := s.cfg.Int("busy-reply-threshold"); ms > 0 {
+	if ms := s.cfg.Int("busy-reply-threshold"); ms > 0 && !x.inExec {
 		run.timer = time.AfterFunc(time.Duration(ms)*time.Millisecond, func() { s.scriptBusy(run) })
 	}
 	s.scripts.mu.Unlock()
@@ -171,7 +174,7 @@ func (s *Server) eval(x *call, bySHA, ro bool) {
 	s.scripts.cur = nil
 	if run.released {
 		s.scripts.busy.Store(false)
-	} else {
+	} else if !x.inExec {
 		s.gate.unlock()
 	}
 	close(run.done)

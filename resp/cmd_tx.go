@@ -69,7 +69,7 @@ func cmdExec(x *call) {
 		}
 		x.s.totalCmds.Add(1)
 		r := reply{w: x.r.w, resp3: c.resp3}
-		cmd.run(&call{s: x.s, c: c, r: &r, cmd: cmd, args: args})
+		cmd.run(&call{s: x.s, c: c, r: &r, cmd: cmd, args: args, inExec: true})
 		x.r.resp3 = c.resp3
 	}
 }

@@ -223,6 +223,8 @@ type call struct {
 	r    *reply
 	cmd  *command
 	args [][]byte
+	// inExec: EXEC runs this command and already holds the whole gate.
+	inExec bool
 }
 
 func (s *Server) handle(conn redcon.Conn, rc redcon.Command) {
