@@ -68,6 +68,7 @@ func scriptCommands() []*command {
 		{name: "eval_ro", arity: -3, flags: evalFlags | flagReadonly, group: g, since: "7.0.0", summary: "Executes a read-only server-side Lua script.", run: func(x *call) { x.s.eval(x, false, true) }},
 		{name: "evalsha_ro", arity: -3, flags: evalFlags | flagReadonly, group: g, since: "7.0.0", summary: "Executes a read-only server-side Lua script by SHA1 digest.", run: func(x *call) { x.s.eval(x, true, true) }},
 		{name: "script", arity: -2, group: g, since: "2.6.0", summary: "A container for Lua scripts management commands."},
+		{name: "script|debug", arity: 3, flags: flagNoScript, group: g, since: "3.2.0", summary: "Sets the debug mode of server-side Lua scripts.", run: cmdScriptDebug},
 		{name: "script|exists", arity: -3, flags: flagNoScript, group: g, since: "2.6.0", summary: "Determines whether server-side Lua scripts exist in the script cache.", run: cmdScriptExists},
 		{name: "script|flush", arity: -2, flags: flagNoScript, group: g, since: "2.6.0", summary: "Removes all server-side Lua scripts from the script cache.", run: cmdScriptFlush},
 		{name: "script|help", arity: 2, flags: flagLoading | flagStale, group: g, since: "5.0.0", summary: "Returns helpful text about the different subcommands.", run: cmdScriptHelp},
@@ -247,6 +248,18 @@ func cmdScriptFlush(x *call) {
 	}
 	x.s.engine().Flush()
 	x.r.ok()
+}
+
+// cmdScriptDebug: there is no Lua debugger; NO (the default) is accepted.
+func cmdScriptDebug(x *call) {
+	switch strings.ToLower(string(x.args[2])) {
+	case "no":
+		x.r.ok()
+	case "yes", "sync":
+		x.r.error("ERR SCRIPT DEBUG is not supported: sessiond has no Lua debugger")
+	default:
+		x.r.error("ERR Use SCRIPT DEBUG YES/SYNC/NO")
+	}
 }
 
 func cmdScriptHelp(x *call) {
