@@ -2,6 +2,7 @@ package luascript
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -53,6 +54,20 @@ func (e *Engine) newState() *state {
 	store.RawSetString("pcall", L.NewFunction(st.pcall))
 	store.RawSetString("rawset", L.NewFunction(st.rawset))
 	store.RawSetString("error", L.NewFunction(luaError))
+	baseToNumber := store.RawGetString("tonumber").(*lua.LFunction)
+	store.RawSetString("tonumber", L.NewFunction(func(L *lua.LState) int {
+		if s, ok := L.Get(1).(lua.LString); ok && L.GetTop() == 1 {
+			if f, ok := str2number(string(s)); ok {
+				L.Push(lua.LNumber(f))
+			} else {
+				L.Push(lua.LNil)
+			}
+			return 1
+		}
+		L.Insert(baseToNumber, 1)
+		L.Call(L.GetTop()-1, 1)
+		return 1
+	}))
 	for _, name := range []string{"string", "table", "math", "coroutine"} {
 		store.RawSetString(name, st.readOnly(opened.RawGetString(name).(*lua.LTable)))
 	}
@@ -107,6 +122,36 @@ func (st *state) readOnly(t *lua.LTable) *lua.LTable {
 	L.SetMetatable(view, mt)
 	st.ro[view] = true
 	return view
+}
+
+// str2number is Lua 5.1's luaO_str2d: strtod (exponents, inf, nan), or a
+// hexadecimal integer, with white space around. gopher-lua's tonumber
+// rejects exponents.
+func str2number(s string) (float64, bool) {
+	t := strings.Trim(s, " \t\n\v\f\r")
+	if t == "" {
+		return 0, false
+	}
+	u, neg := t, false
+	if u[0] == '-' || u[0] == '+' {
+		u, neg = u[1:], u[0] == '-'
+	}
+	if len(u) > 2 && u[0] == '0' && (u[1] == 'x' || u[1] == 'X') {
+		if n, err := strconv.ParseUint(u[2:], 16, 64); err == nil {
+			if neg {
+				return -float64(n), true
+			}
+			return float64(n), true
+		}
+	}
+	if strings.ContainsRune(t, '_') {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, false
+	}
+	return f, true
 }
 
 // luaError is Lua 5.1's error: no argument raises nil, and a number gets

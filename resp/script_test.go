@@ -1,6 +1,8 @@
 package resp_test
 
 import (
+	"crypto/sha1"
+	"encoding/hex"
 	"fmt"
 	"testing"
 
@@ -112,7 +114,10 @@ var scriptCases = []scriptCase{
 		ev(`return {bit.tohex(65535), bit.tohex(-1, -4), bit.tohex(255, 2)}`, "0")),
 	sc("libraries", ev(`return {string.format("%d-%s", 5, "x"), string.rep("ab", 3), table.concat({"a", "b"}, ","), math.floor(2.5), string.upper("x")}`, "0"),
 		ev(`local t = {3, 1, 2}; table.sort(t); return t`, "0"), ev(`return tonumber("12") + 1`, "0"),
-		ev(`return select("#", 1, 2, 3)`, "0"), ev(`local ok, err = pcall(function() error({err="T"}) end); return err`, "0")),
+		ev(`return select("#", 1, 2, 3)`, "0"),
+		ev(`local out = {} for i, s in ipairs(ARGV) do out[i] = tostring(tonumber(s) ~= nil) end return out`, "0",
+			"1e3", "0x10", " 5 ", "5.", ".5", "1e", "inf", "nan", "1E2", "0X1f", "1 2", "12abc", "0x", "1_0", "-0x10"),
+		ev(`return {tonumber("1e3"), tonumber("ff", 16), tonumber(12), tonumber("z", 36), tonumber("-0x10")}`, "0"), ev(`local ok, err = pcall(function() error({err="T"}) end); return err`, "0")),
 
 	// SCRIPT.
 	sc("script subcommands", []string{"SCRIPT", "LOAD", "return 1"},
@@ -197,4 +202,49 @@ func TestScriptRepliesMatchRedis(t *testing.T) {
 			}
 		}
 	}
+}
+
+// diffScripts are the scripts the differential test sends, with their
+// numkeys and argument count: read-modify-write on generated keys, typed
+// errors through call and pcall, conversions.
+var diffScripts = []struct {
+	body       string
+	nkeys, arg int
+}{
+	{releaseLock, 1, 1},
+	{`return redis.call("get", KEYS[1])`, 1, 0},
+	{`return redis.call("set", KEYS[1], ARGV[1])`, 1, 1},
+	{`return redis.pcall("incr", KEYS[1])`, 1, 0},
+	{`return redis.call("incr", KEYS[1])`, 1, 0},
+	{`return {redis.call("exists", KEYS[1], KEYS[2]), redis.call("type", KEYS[1])}`, 2, 0},
+	{`return redis.call("exists", KEYS[1]) < 1 and redis.call("setex", KEYS[1], 100, ARGV[1])`, 1, 1},
+	{`return redis.call("sadd", KEYS[1], ARGV[1])`, 1, 1},
+	{`return redis.call("scard", KEYS[1])`, 1, 0},
+	{`return redis.call("mget", KEYS[1], KEYS[2])`, 2, 0},
+	{`local v = redis.call("get", KEYS[1]); if v then return #v end return false`, 1, 0},
+	{`return {ARGV[1], tonumber(ARGV[1]), #KEYS}`, 0, 1},
+}
+
+func (g *gen) genEval(_ bool) op {
+	s := diffScripts[g.n(len(diffScripts))]
+	nk := fmt.Sprint(s.nkeys)
+	if g.chance(0.05) {
+		nk = g.pick([]string{"-1", "9", "x"})
+	}
+	args := []string{g.cs("eval"), s.body, nk}
+	for range s.nkeys {
+		args = append(args, g.key())
+	}
+	for range s.arg {
+		args = append(args, g.value())
+	}
+	if g.chance(0.2) {
+		args[0], args[1] = g.cs("evalsha"), luascriptSHA(s.body)
+	}
+	return op{args: args}
+}
+
+func luascriptSHA(body string) string {
+	sum := sha1.Sum([]byte(body))
+	return hex.EncodeToString(sum[:])
 }
