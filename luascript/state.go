@@ -534,7 +534,7 @@ func (st *state) errorHandler(L *lua.LState) int {
 			s = errv.String()
 		}
 		t = L.NewTable()
-		t.RawSetString("err", lua.LString("ERR "+s))
+		t.RawSetString("err", lua.LString("ERR "+lua51Message(s)))
 	}
 	if dbg, ok := L.GetStack(1); ok {
 		if _, err := L.GetInfo("Sl", dbg, nil); err == nil && dbg.What == "G" {
