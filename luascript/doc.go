@@ -18,4 +18,14 @@
 //     rules (unknown command, arity, no-script, read-only scripts) and
 //     returns the reply as a Value; the conversion both ways follows
 //     Redis 7's script_lua.c.
+//
+// Atomicity is resp's job (resp/cmd_script.go): EVAL takes resp's gate
+// exclusively, as EXEC does, so no other client's command runs while a
+// script runs, and the commands the script calls run without taking the
+// gate again. Past busy-reply-threshold the script sets resp's busy flag
+// and only then releases the gate; every command checks the flag after
+// taking the gate and replies -BUSY (only SCRIPT KILL, SHUTDOWN NOSAVE and
+// the connection/transaction commands Redis marks allow_busy run), so the
+// script stays atomic until it ends or SCRIPT KILL cancels its context.
+// Plain commands pay one atomic load of the busy flag.
 package luascript
