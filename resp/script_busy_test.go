@@ -75,7 +75,7 @@ func unkillableFlow(t *testing.T, addr string) []string {
 local s = redis.call("time")
 repeat
   local n = redis.call("time")
-until (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > 600000
+until (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > 2000000
 redis.call("incr", "w")
 return redis.call("get", "w")`
 	_, err := a.c.Write(encodeCommand(ev(script, "0")))
