@@ -85,8 +85,8 @@ func buildParams() []Param {
 		{Name: "rdbcompression", Default: "yes", Usage: "accepted for compatibility (snapshots are not compressed)", Mutable: true, Check: checkBool, Inert: true},
 		{Name: "rdbchecksum", Default: "yes", Usage: "accepted for compatibility (snapshots always carry a checksum)", Mutable: true, Check: checkBool, Inert: true},
 		{Name: "stop-writes-on-bgsave-error", Default: "yes", Usage: "accepted for compatibility", Mutable: true, Check: checkBool, Inert: true},
-		{Name: "lua-time-limit", Default: "5000", Usage: "accepted for compatibility", Mutable: true, Check: checkIntRange(0, 1<<62), Inert: true},
-		{Name: "busy-reply-threshold", Default: "5000", Usage: "accepted for compatibility", Mutable: true, Check: checkIntRange(0, 1<<62), Inert: true},
+		{Name: "lua-time-limit", Default: "5000", Usage: "alias of busy-reply-threshold", Mutable: true, Check: checkIntRange(0, 1<<62)},
+		{Name: "busy-reply-threshold", Default: "5000", Usage: "milliseconds a script runs before other clients get -BUSY and SCRIPT KILL may stop it (0: never)", Mutable: true, Check: checkIntRange(0, 1<<62)},
 		{Name: "io-threads", Default: "1", Usage: "accepted for compatibility (sessiond uses all cores)", Check: checkIntRange(1, 128), Inert: true},
 		{Name: "latency-tracking", Default: "yes", Usage: "keep per-command latency histograms (INFO latencystats)", Mutable: true, Check: checkBool},
 		{Name: "daemonize", Default: "no", Usage: "accepted for compatibility (run sessiond under a supervisor)", Check: checkEnum("no"), Inert: true},
@@ -141,15 +141,26 @@ func (c *Config) Set(name, value string) error {
 			defer c.notify("save-interval", iv)
 		}
 	}
+	twin := aliases[p.Name]
 	c.mu.Lock()
 	c.values[p.Name] = v
+	if twin != "" {
+		c.values[twin] = v
+	}
 	if p.Name == "save-interval" { // keep CONFIG GET save truthful
 		c.values["save"] = intervalToSave(v)
 	}
 	c.mu.Unlock()
 	c.notify(p.Name, v)
+	if twin != "" {
+		c.notify(twin, v)
+	}
 	return nil
 }
+
+// aliases are pairs of names for one parameter (Redis renamed
+// lua-time-limit); setting either sets both.
+var aliases = map[string]string{"lua-time-limit": "busy-reply-threshold", "busy-reply-threshold": "lua-time-limit"}
 
 // intervalToSave is the redis.conf save line equivalent to a save-interval:
 // "<seconds> 1", or "" when snapshots are off.

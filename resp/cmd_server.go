@@ -21,7 +21,7 @@ func serverCommands() []*command {
 		{name: "save", arity: 1, flags: flagAdmin | flagNoScript | flagNoMulti, group: g, since: "1.0.0", summary: "Synchronously saves the database(s) to disk.", run: cmdSave},
 		{name: "bgsave", arity: -1, flags: flagAdmin | flagNoScript, group: g, since: "1.0.0", summary: "Asynchronously saves the database(s) to disk.", run: cmdBgsave},
 		{name: "lastsave", arity: 1, flags: flagLoading | flagStale | flagFast, group: g, since: "1.0.0", summary: "Returns the Unix timestamp of the last successful save to disk.", run: cmdLastsave},
-		{name: "shutdown", arity: -1, flags: flagAdmin | flagNoScript | flagLoading | flagStale | flagNoMulti, group: g, since: "1.0.0", summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.", run: cmdShutdown},
+		{name: "shutdown", arity: -1, flags: flagAdmin | flagNoScript | flagLoading | flagStale | flagNoMulti | flagAllowBusy, group: g, since: "1.0.0", summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.", run: cmdShutdown},
 		{name: "readonly", arity: 1, flags: flagFast | flagLoading | flagStale, group: "cluster", since: "3.0.0", summary: "Enables read-only queries for a connection to a Redis Cluster replica node.", run: cmdReadonly},
 		{name: "readwrite", arity: 1, flags: flagFast | flagLoading | flagStale, group: "cluster", since: "3.0.0", summary: "Enables read-write queries for a connection to a Reids Cluster replica node.", run: cmdReadonly},
 		{name: "config", arity: -2, group: g, since: "2.0.0", summary: "A container for server configuration commands."},
@@ -278,7 +278,10 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string, c *client) {
 		f("used_memory_peak", ms.HeapSys)
 		f("used_memory_peak_human", humanBytes(int64(ms.HeapSys)))
 		f("used_memory_dataset", s.ks.UsedMemory()) // what maxmemory bounds (keyspace/doc.go)
+		nScripts, scriptBytes := s.engine().Stats()
 		f("used_memory_lua", 0)
+		f("used_memory_scripts_eval", scriptBytes)
+		f("number_of_cached_scripts", nScripts)
 		f("maxmemory", s.cfg.Get("maxmemory"))
 		f("maxmemory_human", humanBytes(s.cfg.Int("maxmemory")))
 		f("maxmemory_policy", s.cfg.Get("maxmemory-policy"))
@@ -473,7 +476,7 @@ func aclCategories(c *command) []string {
 	switch {
 	case c.flags&flagWrite != 0:
 		cats = append(cats, "@write")
-	case c.flags&flagReadonly != 0:
+	case c.flags&flagReadonly != 0 && c.group != "scripting": // as Redis: scripts are not @read
 		cats = append(cats, "@read")
 	}
 	if c.flags&flagAdmin != 0 {
@@ -495,6 +498,9 @@ func aclCategories(c *command) []string {
 		cats = append(cats, "@fast")
 	} else {
 		cats = append(cats, "@slow")
+	}
+	if c.group == "scripting" && c.run != nil {
+		cats = append(cats, "@scripting")
 	}
 	return cats
 }

@@ -5,11 +5,11 @@ import "time"
 func txCommands() []*command {
 	const g = "transactions"
 	return []*command{
-		{name: "multi", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagFast | flagNoMulti, group: g, since: "1.2.0", summary: "Starts a transaction.", run: cmdMulti},
-		{name: "exec", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagNoMulti, group: g, since: "1.2.0", summary: "Executes all commands in a transaction.", run: cmdExec},
-		{name: "discard", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagFast | flagNoMulti, group: g, since: "2.0.0", summary: "Discards a transaction.", run: cmdDiscard},
-		{name: "watch", arity: -2, flags: flagNoScript | flagLoading | flagStale | flagFast | flagNoMulti, firstKey: 1, lastKey: -1, step: 1, group: g, since: "2.2.0", summary: "Monitors changes to keys to determine the execution of a transaction.", run: cmdWatch},
-		{name: "unwatch", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagFast, group: g, since: "2.2.0", summary: "Forgets about watched keys of a transaction.", run: cmdUnwatch},
+		{name: "multi", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagFast | flagNoMulti | flagAllowBusy, group: g, since: "1.2.0", summary: "Starts a transaction.", run: cmdMulti},
+		{name: "exec", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagNoMulti | flagOwnGate, group: g, since: "1.2.0", summary: "Executes all commands in a transaction.", run: cmdExec},
+		{name: "discard", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagFast | flagNoMulti | flagAllowBusy, group: g, since: "2.0.0", summary: "Discards a transaction.", run: cmdDiscard},
+		{name: "watch", arity: -2, flags: flagNoScript | flagLoading | flagStale | flagFast | flagNoMulti | flagAllowBusy, firstKey: 1, lastKey: -1, step: 1, group: g, since: "2.2.0", summary: "Monitors changes to keys to determine the execution of a transaction.", run: cmdWatch},
+		{name: "unwatch", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagFast | flagAllowBusy, group: g, since: "2.2.0", summary: "Forgets about watched keys of a transaction.", run: cmdUnwatch},
 	}
 }
 
@@ -51,7 +51,10 @@ func cmdExec(x *call) {
 		x.r.error("EXECABORT Transaction discarded because of previous errors.")
 		return
 	}
-	x.s.gate.lock()
+	if !x.s.lockExclusive(x) { // a busy script: -BUSY
+		x.s.ks.Unwatch(&c.watch)
+		return
+	}
 	defer x.s.gate.unlock()
 	if x.s.ks.WatchDirty(&c.watch) {
 		x.s.ks.Unwatch(&c.watch)
@@ -72,7 +75,7 @@ func cmdExec(x *call) {
 		}
 		r := reply{w: x.r.w, resp3: c.resp3}
 		start := time.Now()
-		cmd.run(&call{s: x.s, c: c, r: &r, cmd: cmd, args: args})
+		cmd.run(&call{s: x.s, c: c, r: &r, cmd: cmd, args: args, inExec: true})
 		x.s.afterCall(c, cmd, args, &r, time.Since(start))
 		x.r.w, x.r.resp3 = r.w, c.resp3 // a SUBSCRIBE may have moved the output to its queue
 	}

@@ -696,6 +696,8 @@ func diffGenerators() []cmdGen {
 		{1, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("discard")) })},
 		{3, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("watch"), g.keys(1, 2)) })},
 		{1, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("unwatch")) })},
+		// scripting
+		{4, (*gen).genEval},
 	}, hashGenerators()...)
 }
 

@@ -79,6 +79,7 @@ type Server struct {
 	hub     *pubsub.Hub // channels, patterns, keyspace notifications: cmd_pubsub.go
 	// startHeap is the heap at start, MEMORY STATS's startup.allocated.
 	startHeap int64
+	scripts   scripting // EVAL: cmd_script.go
 
 	mu      sync.Mutex
 	clients map[uint64]*client
@@ -176,6 +177,7 @@ func (s *Server) Close() error {
 		}
 	}
 	s.closeMonitors() // detached connections are no longer redcon's
+	s.killScripts()   // a script may run without holding the gate (busy)
 	// Wait for in-flight commands: every running command holds a gate shard.
 	s.gate.lock()
 	s.gate.unlock()
@@ -243,6 +245,8 @@ type call struct {
 	r    *reply
 	cmd  *command
 	args [][]byte
+	// inExec: EXEC runs this command and already holds the whole gate.
+	inExec bool
 }
 
 func (s *Server) handle(conn redcon.Conn, rc redcon.Command) {
@@ -308,6 +312,10 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 		return
 	}
 	if c.inMulti && cmd.flags&flagNoMulti == 0 {
+		if s.scripts.busy.Load() && s.busyRefused(cmd, args, r) {
+			c.multiErr = true
+			return
+		}
 		q := make([][]byte, len(args))
 		for i, a := range args {
 			q[i] = append([]byte{}, a...) // args alias the read buffer; "" must stay non-nil
@@ -318,12 +326,14 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 	}
 	x := &c.cur
 	*x = call{s: s, c: c, r: r, cmd: cmd, args: args}
-	if cmd.name == "exec" {
+	if cmd.flags&flagOwnGate != 0 {
 		cmd.run(x) // takes the whole gate itself
 	} else {
 		s.gate.rlock(c.id)
-		if !c.noTouch || !s.runNoTouch(x) {
-			cmd.run(x)
+		if !s.scripts.busy.Load() || !s.busyRefused(cmd, args, r) {
+			if !c.noTouch || !s.runNoTouch(x) {
+				cmd.run(x)
+			}
 		}
 		s.gate.runlock(c.id)
 	}

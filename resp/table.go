@@ -15,13 +15,18 @@ const (
 	flagReadonly
 	flagFast
 	flagAdmin
-	flagNoAuth    // allowed before authentication
-	flagNoMulti   // executed immediately even inside MULTI
-	flagLoading   // allowed while a snapshot is loading
-	flagStale     // allowed on a stale replica (reported only)
-	flagDenyOOM   // may grow memory (reported only)
-	flagNoScript  // not allowed from scripts (reported only)
-	flagSkipStats // (reported only)
+	flagNoAuth          // allowed before authentication
+	flagNoMulti         // executed immediately even inside MULTI
+	flagLoading         // allowed while a snapshot is loading
+	flagStale           // allowed on a stale replica (reported only)
+	flagDenyOOM         // may grow memory (reported only)
+	flagNoScript        // not allowed from scripts (reported only)
+	flagSkipStats       // (reported only)
+	flagSkipMonitor     // (reported only)
+	flagNoMandatoryKeys // (reported only)
+	flagMovableKeys     // key positions depend on the arguments (EVAL's numkeys)
+	flagAllowBusy       // allowed while a script is busy (cmd_script.go)
+	flagOwnGate         // takes the gate itself (EXEC, EVAL); not reported
 )
 
 var flagNames = []struct {
@@ -29,8 +34,9 @@ var flagNames = []struct {
 	name string
 }{
 	{flagWrite, "write"}, {flagReadonly, "readonly"}, {flagDenyOOM, "denyoom"}, {flagAdmin, "admin"},
-	{flagNoScript, "noscript"}, {flagLoading, "loading"}, {flagStale, "stale"}, {flagNoAuth, "no_auth"},
-	{flagFast, "fast"}, {flagNoMulti, "no_multi"},
+	{flagNoScript, "noscript"}, {flagLoading, "loading"}, {flagStale, "stale"}, {flagSkipMonitor, "skip_monitor"},
+	{flagFast, "fast"}, {flagNoAuth, "no_auth"}, {flagNoMandatoryKeys, "no_mandatory_keys"}, {flagNoMulti, "no_multi"},
+	{flagMovableKeys, "movablekeys"}, {flagAllowBusy, "allow_busy"},
 }
 
 // command is one entry of the command table. It drives dispatch, arity
@@ -72,7 +78,7 @@ type commandTable map[string]*command
 
 func buildTable() commandTable {
 	t := commandTable{}
-	for _, family := range [][]*command{connectionCommands(), stringCommands(), keyCommands(), setCommands(), hashCommands(), txCommands(), serverCommands(), opsCommands(), pubsubCommands(), aclCommands(), memoryCommands()} {
+	for _, family := range [][]*command{connectionCommands(), stringCommands(), keyCommands(), setCommands(), hashCommands(), txCommands(), serverCommands(), opsCommands(), pubsubCommands(), aclCommands(), memoryCommands(), scriptCommands()} {
 		for _, c := range family {
 			if i := strings.IndexByte(c.name, '|'); i >= 0 {
 				parent := t[c.name[:i]]

@@ -126,10 +126,28 @@ check('client setname / getname, echo', function () use ($r) {
     eq('php-app', $r->client('getname'));
     eq('hi', $r->echo('hi'));
 });
-if (getenv('COMPAT_AGAINST_REDIS') !== '1') check('eval is not implemented (Laravel locks/add need it)', function () use ($r) {
+check('eval: Laravel lock release and cache add, script load, evalsha', function () use ($r) {
+    $release = 'if redis.call("get",KEYS[1]) == ARGV[1] then return redis.call("del",KEYS[1]) else return 0 end';
+    eq(true, $r->set('lock:x', 'owner1', ['NX', 'EX' => 10]));
+    eq(false, $r->set('lock:x', 'owner2', ['NX', 'EX' => 10]));
+    eq(0, $r->eval($release, ['lock:x', 'owner2'], 1), 'release by another owner');
+    eq(1, $r->eval($release, ['lock:x', 'owner1'], 1), 'release by the owner');
+    eq(0, $r->exists('lock:x'));
+    $add = "return redis.call('exists',KEYS[1])<1 and redis.call('setex',KEYS[1],ARGV[2],ARGV[1])";
+    eq(true, $r->eval($add, ['cache:k', 'v', 60], 1), 'add of a new key');
+    eq(false, $r->eval($add, ['cache:k', 'v', 60], 1), 'add of an existing key');
+    eq(60, $r->ttl('cache:k'));
+    $sha = $r->script('load', 'return ARGV[1]');
+    eq(sha1('return ARGV[1]'), $sha);
+    eq('x', $r->evalSha($sha, ['x'], 0));
+    eq([1, 0], $r->script('exists', $sha, str_repeat('0', 40)));
     $r->clearLastError();
-    eq(false, $r->eval('return 1', [], 0));
-    if (strpos((string)$r->getLastError(), "ERR unknown command 'EVAL'") !== 0) throw new Exception('last error ' . $r->getLastError());
+    eq(false, $r->evalSha(str_repeat('0', 40), [], 0));
+    eq('NOSCRIPT No matching script. Please use EVAL.', $r->getLastError());
+    eq([1, 'a', [2], false], $r->eval('return {1, "a", {2}, false}'), 'nested reply');
+    $r->clearLastError();
+    eq(false, $r->eval('return redis.call("incr", "cache:k")'));
+    if (strpos((string)$r->getLastError(), 'ERR value is not an integer or out of range script: ') !== 0) throw new Exception('last error ' . $r->getLastError());
     eq(true, $r->ping());
 });
 check('auth + select', function () use ($pwPort) {

@@ -4,7 +4,8 @@
 //   php -d session.save_handler=redis -d session.save_path=tcp://127.0.0.1:PORT \
 //       session.php ACTION SESSION_ID [VALUE]
 //
-// ACTION is write (store VALUE under "user" and bump "count"), read (print
+// ACTION is write (store VALUE under "user" and bump "count"), hold (write
+// after HOLD_MS milliseconds: session.php hold SID VALUE HOLD_MS), read (print
 // the session as JSON), destroy, or check (validate_sid in strict mode).
 // Output: one JSON line; the exit code is 0 when the session calls
 // succeeded.
@@ -30,11 +31,18 @@ try {
     $out['started'] = $started;
     $out['id'] = session_id();
     switch ($action) {
+    case 'hold':
+        // write, after keeping the session (and its lock) open for $argv[4] ms
+        $out['started_at'] = microtime(true);
+        usleep((int)($argv[4] ?? 0) * 1000);
+        // fall through
     case 'write':
+        $out['started_at'] = $out['started_at'] ?? microtime(true);
         $_SESSION['user'] = $value;
         $_SESSION['count'] = ($_SESSION['count'] ?? 0) + 1;
         $_SESSION['bin'] = "\x00\xff\r\n";
         $out['closed'] = session_write_close();
+        $out['closed_at'] = microtime(true);
         break;
     case 'read':
         $sess = $_SESSION;

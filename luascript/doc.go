@@ -1,0 +1,31 @@
+// Package luascript runs Redis's EVAL scripts on gopher-lua (Lua 5.1):
+// the script cache keyed by SHA1, Redis's sandbox, the redis.* API, and
+// the conversions between RESP replies and Lua values.
+//
+// Invariants:
+//   - A script sees Redis 5.1+'s sandbox: base (without dofile, loadfile,
+//     print, require, module), table, string, math, coroutine and bit. The
+//     globals table and the library tables are read-only; reading a global
+//     that does not exist and assigning any global are errors worded as
+//     Redis words them. KEYS and ARGV are fresh tables for every run.
+//   - Compiled scripts are kept until Flush, as Redis keeps them until
+//     SCRIPT FLUSH. Compiling needs no Lua state, so Load runs concurrently
+//     with a script.
+//   - One Lua state serves every script. Run is not safe for concurrent
+//     use: the caller (resp) runs one script at a time. A state whose
+//     script was killed is discarded, not reused.
+//   - Commands called from Lua go through the Host, which applies Redis's
+//     rules (unknown command, arity, no-script, read-only scripts) and
+//     returns the reply as a Value; the conversion both ways follows
+//     Redis 7's script_lua.c.
+//
+// Atomicity is resp's job (resp/cmd_script.go): EVAL takes resp's gate
+// exclusively, as EXEC does, so no other client's command runs while a
+// script runs, and the commands the script calls run without taking the
+// gate again. Past busy-reply-threshold the script sets resp's busy flag
+// and only then releases the gate; every command checks the flag after
+// taking the gate and replies -BUSY (only SCRIPT KILL, SHUTDOWN NOSAVE and
+// the connection/transaction commands Redis marks allow_busy run), so the
+// script stays atomic until it ends or SCRIPT KILL cancels its context.
+// Plain commands pay one atomic load of the busy flag.
+package luascript

@@ -1,0 +1,624 @@
+package luascript
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// state is one Lua interpreter with Redis's sandbox.
+type state struct {
+	L       *lua.LState
+	store   *lua.LTable // the real globals
+	env     *lua.LTable // the protected view of store every script runs in
+	handler *lua.LFunction
+	ro      map[*lua.LTable]bool // tables scripts may not modify
+
+	// Per run.
+	host  Host
+	resp3 bool
+}
+
+// builtins are the base library functions Redis keeps (its
+// lua_builtins_allow_list); dofile, loadfile, print, require, module and
+// gopher-lua's extras are dropped.
+var builtins = []string{
+	"xpcall", "tostring", "getfenv", "setmetatable", "next", "assert", "tonumber", "rawequal",
+	"collectgarbage", "getmetatable", "rawset", "pcall", "type", "select", "unpack",
+	"pairs", "rawget", "loadstring", "ipairs", "_VERSION", "setfenv", "load", "error", "newproxy",
+}
+
+func (e *Engine) newState() *state {
+	L := lua.NewState(lua.Options{SkipOpenLibs: true})
+	for _, lib := range []struct {
+		name string
+		fn   lua.LGFunction
+	}{{lua.BaseLibName, lua.OpenBase}, {lua.TabLibName, lua.OpenTable}, {lua.StringLibName, lua.OpenString},
+		{lua.MathLibName, lua.OpenMath}, {lua.CoroutineLibName, lua.OpenCoroutine}} {
+		L.Push(L.NewFunction(lib.fn))
+		L.Push(lua.LString(lib.name))
+		L.Call(1, 0)
+	}
+	st := &state{L: L, ro: map[*lua.LTable]bool{}}
+	opened := L.G.Global
+	store := L.NewTable()
+	for _, name := range builtins {
+		if v := opened.RawGetString(name); v != lua.LNil {
+			store.RawSetString(name, v)
+		}
+	}
+	store.RawSetString("pcall", L.NewFunction(st.pcall))
+	store.RawSetString("rawset", L.NewFunction(st.rawset))
+	store.RawSetString("error", L.NewFunction(luaError))
+	baseToNumber := store.RawGetString("tonumber").(*lua.LFunction)
+	store.RawSetString("tonumber", L.NewFunction(func(L *lua.LState) int {
+		if s, ok := L.Get(1).(lua.LString); ok && L.GetTop() == 1 {
+			if f, ok := str2number(string(s)); ok {
+				L.Push(lua.LNumber(f))
+			} else {
+				L.Push(lua.LNil)
+			}
+			return 1
+		}
+		L.Insert(baseToNumber, 1)
+		L.Call(L.GetTop()-1, 1)
+		return 1
+	}))
+	for _, name := range []string{"string", "table", "math", "coroutine"} {
+		store.RawSetString(name, st.readOnly(opened.RawGetString(name).(*lua.LTable)))
+	}
+	store.RawSetString("bit", st.readOnly(st.bitLib()))
+	store.RawSetString("redis", st.readOnly(st.redisLib(e.version())))
+
+	// The globals: reading a missing one and creating one are errors, as
+	// with Redis's scriptingEnableGlobalsProtection and read-only tables.
+	env := L.NewTable()
+	mt := L.NewTable()
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		k := L.Get(2)
+		v := store.RawGet(k)
+		if v == lua.LNil {
+			L.RaiseError("Script attempted to access nonexistent global variable '%s'", lua.LVAsString(k))
+		}
+		L.Push(v)
+		return 1
+	}))
+	mt.RawSetString("__newindex", L.NewFunction(readOnlyError))
+	mt.RawSetString("__metatable", lua.LFalse)
+	L.SetMetatable(env, mt)
+	store.RawSetString("_G", env)
+	st.ro[env] = true
+	st.store, st.env = store, env
+	L.G.Global = env
+	L.Env = env
+	st.handler = L.NewFunction(st.errorHandler)
+	return st
+}
+
+func (e *Engine) version() string {
+	if e.Version == "" {
+		return "7.2.4"
+	}
+	return e.Version
+}
+
+func readOnlyError(L *lua.LState) int {
+	L.RaiseError("Attempt to modify a readonly table")
+	return 0
+}
+
+// readOnly returns a view of t that scripts cannot modify.
+func (st *state) readOnly(t *lua.LTable) *lua.LTable {
+	L := st.L
+	view := L.NewTable()
+	mt := L.NewTable()
+	mt.RawSetString("__index", t)
+	mt.RawSetString("__newindex", L.NewFunction(readOnlyError))
+	mt.RawSetString("__metatable", lua.LFalse)
+	L.SetMetatable(view, mt)
+	st.ro[view] = true
+	return view
+}
+
+// str2number is Lua 5.1's luaO_str2d: strtod (exponents, inf, nan), or a
+// hexadecimal integer, with white space around. gopher-lua's tonumber
+// rejects exponents.
+func str2number(s string) (float64, bool) {
+	t := strings.Trim(s, " \t\n\v\f\r")
+	if t == "" {
+		return 0, false
+	}
+	u, neg := t, false
+	if u[0] == '-' || u[0] == '+' {
+		u, neg = u[1:], u[0] == '-'
+	}
+	if len(u) > 2 && u[0] == '0' && (u[1] == 'x' || u[1] == 'X') {
+		if n, err := strconv.ParseUint(u[2:], 16, 64); err == nil {
+			if neg {
+				return -float64(n), true
+			}
+			return float64(n), true
+		}
+	}
+	if strings.ContainsRune(t, '_') {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, false
+	}
+	return f, true
+}
+
+// luaError is Lua 5.1's error: no argument raises nil, and a number gets
+// the position as a string does.
+func luaError(L *lua.LState) int {
+	obj := L.Get(1)
+	if n, ok := obj.(lua.LNumber); ok {
+		obj = lua.LString(n.String())
+	}
+	L.Error(obj, L.OptInt(2, 1))
+	return 0
+}
+
+// rawset refuses the protected tables, which a plain rawset would bypass.
+func (st *state) rawset(L *lua.LState) int {
+	t := L.CheckTable(1)
+	if st.ro[t] {
+		readOnlyError(L)
+	}
+	L.RawSet(t, L.CheckAny(2), L.CheckAny(3))
+	L.SetTop(1)
+	return 1
+}
+
+// pcall is Redis's: an error raised as a table with an err field (what
+// redis.call raises) is returned as that string.
+func (st *state) pcall(L *lua.LState) int {
+	L.CheckAny(1)
+	nargs := L.GetTop() - 1
+	if err := L.PCall(nargs, lua.MultRet, nil); err != nil {
+		obj := lua.LValue(lua.LString(err.Error()))
+		if ae, ok := err.(*lua.ApiError); ok {
+			obj = ae.Object
+		}
+		if t, ok := obj.(*lua.LTable); ok {
+			if s, ok := t.RawGetString("err").(lua.LString); ok {
+				obj = s
+			}
+		}
+		L.Push(lua.LFalse)
+		L.Push(obj)
+		return 2
+	}
+	L.Insert(lua.LTrue, 1)
+	return L.GetTop()
+}
+
+// errorTable is luaPushError: "-CODE msg" or "msg" (code ERR) as {err="CODE msg"}.
+func errorTable(L *lua.LState, msg string) *lua.LTable {
+	code := "ERR"
+	if strings.HasPrefix(msg, "-") {
+		if i := strings.IndexByte(msg, ' '); i >= 0 {
+			code, msg = msg[1:i], msg[i+1:]
+		} else {
+			msg = msg[1:]
+		}
+	}
+	t := L.NewTable()
+	t.RawSetString("err", lua.LString(code+" "+strings.Trim(msg, "\r\n")))
+	return t
+}
+
+func raise(L *lua.LState, msg string) {
+	L.Error(errorTable(L, msg), 0)
+}
+
+func (st *state) redisLib(version string) *lua.LTable {
+	L := st.L
+	t := L.NewTable()
+	fns := map[string]lua.LGFunction{
+		"call":  func(L *lua.LState) int { return st.call(L, true) },
+		"pcall": func(L *lua.LState) int { return st.call(L, false) },
+		"error_reply": func(L *lua.LState) int {
+			s, ok := L.Get(1).(lua.LString)
+			if L.GetTop() != 1 || !ok {
+				L.Push(errorTable(L, "wrong number or type of arguments"))
+				return 1
+			}
+			msg := string(s)
+			if !strings.HasPrefix(msg, "-") {
+				msg = "-" + msg
+			}
+			L.Push(errorTable(L, msg))
+			return 1
+		},
+		"status_reply": func(L *lua.LState) int {
+			s, ok := L.Get(1).(lua.LString)
+			if L.GetTop() != 1 || !ok {
+				L.Push(errorTable(L, "wrong number or type of arguments"))
+				return 1
+			}
+			r := L.NewTable()
+			r.RawSetString("ok", s)
+			L.Push(r)
+			return 1
+		},
+		"sha1hex": func(L *lua.LState) int {
+			if L.GetTop() != 1 {
+				raise(L, "wrong number of arguments")
+			}
+			s, _ := luaString(L.Get(1))
+			L.Push(lua.LString(SHA1Hex([]byte(s))))
+			return 1
+		},
+		"log": func(L *lua.LState) int {
+			n := L.GetTop()
+			if n < 2 {
+				raise(L, "redis.log() requires two arguments or more.")
+			}
+			lv, ok := luaNumber(L.Get(1))
+			if !ok {
+				raise(L, "First argument must be a number (log level).")
+			}
+			if lv < 0 || lv > 3 {
+				raise(L, "Invalid debug level.")
+			}
+			var parts []string
+			for i := 2; i <= n; i++ {
+				if s, ok := luaString(L.Get(i)); ok {
+					parts = append(parts, s)
+				}
+			}
+			st.host.Log(int(lv), strings.Join(parts, " "))
+			return 0
+		},
+		"setresp": func(L *lua.LState) int {
+			if L.GetTop() != 1 {
+				raise(L, "redis.setresp() requires one argument.")
+			}
+			n, _ := luaNumber(L.Get(1))
+			if int(n) != 2 && int(n) != 3 {
+				raise(L, "RESP version must be 2 or 3.")
+			}
+			st.resp3 = int(n) == 3
+			return 0
+		},
+		"set_repl": func(L *lua.LState) int {
+			if L.GetTop() != 1 {
+				raise(L, "redis.set_repl() requires two arguments.")
+			}
+			n, _ := luaNumber(L.Get(1))
+			if int(n)&^3 != 0 {
+				raise(L, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")
+			}
+			return 0 // nothing is replicated: accepted and ignored
+		},
+		"replicate_commands": func(L *lua.LState) int {
+			L.Push(lua.LTrue) // always on since Redis 5
+			return 1
+		},
+		"breakpoint": func(L *lua.LState) int { L.Push(lua.LFalse); return 1 }, // no debugger attached
+		"debug":      func(L *lua.LState) int { return 0 },
+	}
+	for name, fn := range fns {
+		t.RawSetString(name, L.NewFunction(fn))
+	}
+	for name, n := range map[string]int{"LOG_DEBUG": 0, "LOG_VERBOSE": 1, "LOG_NOTICE": 2, "LOG_WARNING": 3,
+		"REPL_NONE": 0, "REPL_AOF": 1, "REPL_SLAVE": 2, "REPL_REPLICA": 2, "REPL_ALL": 3} {
+		t.RawSetString(name, lua.LNumber(n))
+	}
+	t.RawSetString("REDIS_VERSION", lua.LString(version))
+	num := 0
+	for _, p := range strings.SplitN(version, ".", 3) {
+		d, _ := strconv.Atoi(p)
+		num = num<<8 | d
+	}
+	t.RawSetString("REDIS_VERSION_NUM", lua.LNumber(num))
+	return t
+}
+
+// luaString is lua_tolstring: strings, and numbers formatted by Lua.
+func luaString(v lua.LValue) (string, bool) {
+	switch v := v.(type) {
+	case lua.LString:
+		return string(v), true
+	case lua.LNumber:
+		return v.String(), true
+	}
+	return "", false
+}
+
+// luaNumber is lua_tonumber: numbers, and strings that convert.
+func luaNumber(v lua.LValue) (float64, bool) {
+	switch v := v.(type) {
+	case lua.LNumber:
+		return float64(v), true
+	case lua.LString:
+		f, err := strconv.ParseFloat(strings.TrimSpace(string(v)), 64)
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// call is redis.call (raise) and redis.pcall.
+func (st *state) call(L *lua.LState, raiseErr bool) int {
+	n := L.GetTop()
+	fail := func(msg string) int {
+		t := errorTable(L, msg)
+		if raiseErr {
+			L.Error(t, 0)
+		}
+		L.Push(t)
+		return 1
+	}
+	if n == 0 {
+		return fail("Please specify at least one argument for this redis lib call")
+	}
+	args := make([][]byte, n)
+	for i := 1; i <= n; i++ {
+		switch v := L.Get(i).(type) {
+		case lua.LString:
+			args[i-1] = []byte(v)
+		case lua.LNumber:
+			// Not Lua's own %.14g, which loses precision (luaArgsToRedisArgv).
+			args[i-1] = strconv.AppendFloat(nil, float64(v), 'g', 17, 64)
+		default:
+			return fail("Lua redis lib command arguments must be strings or integers")
+		}
+	}
+	L.SetTop(0)
+	rep := st.host.Call(args, st.resp3)
+	if rep.Kind == Error {
+		return fail("-" + rep.Str)
+	}
+	L.Push(st.toLua(rep))
+	return 1
+}
+
+// toLua converts a command's reply to Lua (redisProtocolToLuaType).
+func (st *state) toLua(v Value) lua.LValue {
+	L := st.L
+	switch v.Kind {
+	case Status:
+		t := L.NewTable()
+		t.RawSetString("ok", lua.LString(v.Str))
+		return t
+	case Error:
+		return errorTable(L, "-"+v.Str)
+	case Int:
+		return lua.LNumber(v.Int)
+	case Bulk:
+		return lua.LString(v.Str)
+	case Nil:
+		return lua.LFalse
+	case Null:
+		return lua.LNil
+	case Bool:
+		return lua.LBool(v.Int != 0)
+	case Double:
+		t := L.NewTable()
+		t.RawSetString("double", lua.LNumber(v.Float))
+		return t
+	case BigNumber:
+		t := L.NewTable()
+		t.RawSetString("big_number", lua.LString(v.Str))
+		return t
+	case Verbatim:
+		in := L.NewTable()
+		in.RawSetString("string", lua.LString(v.Str))
+		in.RawSetString("format", lua.LString(v.Format))
+		t := L.NewTable()
+		t.RawSetString("verbatim_string", in)
+		return t
+	case Map:
+		m := L.NewTable()
+		for i := 0; i+1 < len(v.Elems); i += 2 {
+			k := st.toLua(v.Elems[i])
+			if k != lua.LNil {
+				m.RawSet(k, st.toLua(v.Elems[i+1]))
+			}
+		}
+		t := L.NewTable()
+		t.RawSetString("map", m)
+		return t
+	case Set:
+		m := L.NewTable()
+		for _, e := range v.Elems {
+			if k := st.toLua(e); k != lua.LNil {
+				m.RawSet(k, lua.LTrue)
+			}
+		}
+		t := L.NewTable()
+		t.RawSetString("set", m)
+		return t
+	case Array:
+		t := L.CreateTable(len(v.Elems), 0)
+		for i, e := range v.Elems {
+			t.RawSetInt(i+1, st.toLua(e))
+		}
+		return t
+	}
+	return lua.LNil
+}
+
+// maxReplyDepth bounds the conversion of nested tables (a table holding
+// itself would recurse forever); Redis stops at its Lua stack limit.
+const maxReplyDepth = 1000
+
+// fromLua converts a script's return value to a reply (luaReplyToRedisReply).
+func (st *state) fromLua(v lua.LValue, depth int) Value {
+	if depth > maxReplyDepth {
+		return ErrorValue("ERR reached lua stack limit")
+	}
+	switch v := v.(type) {
+	case lua.LString:
+		return Value{Kind: Bulk, Str: string(v)}
+	case lua.LBool:
+		if !st.resp3 {
+			if v {
+				return Value{Kind: Int, Int: 1}
+			}
+			return Value{Kind: Null}
+		}
+		return Value{Kind: Bool, Int: int64(boolInt(bool(v)))}
+	case lua.LNumber:
+		return Value{Kind: Int, Int: toInt64(float64(v))}
+	case *lua.LTable:
+		if s, ok := v.RawGetString("err").(lua.LString); ok {
+			return ErrorValue(string(s))
+		}
+		if s, ok := v.RawGetString("ok").(lua.LString); ok {
+			return Value{Kind: Status, Str: string(s)}
+		}
+		if n, ok := v.RawGetString("double").(lua.LNumber); ok {
+			return Value{Kind: Double, Float: float64(n)}
+		}
+		if s, ok := v.RawGetString("big_number").(lua.LString); ok {
+			return Value{Kind: BigNumber, Str: string(s)}
+		}
+		if vt, ok := v.RawGetString("verbatim_string").(*lua.LTable); ok {
+			f, fok := vt.RawGetString("format").(lua.LString)
+			s, sok := vt.RawGetString("string").(lua.LString)
+			if fok && sok {
+				return Value{Kind: Verbatim, Format: string(f), Str: string(s)}
+			}
+		}
+		if m, ok := v.RawGetString("map").(*lua.LTable); ok {
+			out := Value{Kind: Map}
+			m.ForEach(func(k, val lua.LValue) {
+				out.Elems = append(out.Elems, st.fromLua(k, depth+1), st.fromLua(val, depth+1))
+			})
+			return out
+		}
+		if m, ok := v.RawGetString("set").(*lua.LTable); ok {
+			out := Value{Kind: Set}
+			m.ForEach(func(k, _ lua.LValue) { out.Elems = append(out.Elems, st.fromLua(k, depth+1)) })
+			return out
+		}
+		out := Value{Kind: Array}
+		for i := 1; ; i++ {
+			e := v.RawGetInt(i)
+			if e == lua.LNil {
+				break
+			}
+			out.Elems = append(out.Elems, st.fromLua(e, depth+1))
+		}
+		return out
+	}
+	return Value{Kind: Null}
+}
+
+// toInt64 is C's (long long) cast of a double, as x86 does it: NaN and
+// out-of-range values become the smallest integer.
+func toInt64(f float64) int64 {
+	if math.IsNaN(f) || f >= 9.223372036854775807e18 || f < -9.223372036854775808e18 {
+		return math.MinInt64
+	}
+	return int64(f)
+}
+
+// errorHandler is Redis's __redis__err__handler: it turns the error into
+// {err=..., source=..., line=...} with the position of the function that
+// raised it.
+func (st *state) errorHandler(L *lua.LState) int {
+	errv := L.Get(1)
+	t, ok := errv.(*lua.LTable)
+	if !ok {
+		s, _ := luaString(errv)
+		if errv.Type() != lua.LTString && errv.Type() != lua.LTNumber {
+			s = errv.String()
+		}
+		t = L.NewTable()
+		t.RawSetString("err", lua.LString("ERR "+lua51Message(s)))
+	}
+	if dbg, ok := L.GetStack(1); ok {
+		if _, err := L.GetInfo("Sl", dbg, nil); err == nil && dbg.What == "G" {
+			if d2, ok2 := L.GetStack(2); ok2 {
+				if _, err := L.GetInfo("Sl", d2, nil); err == nil {
+					dbg = d2
+				}
+			}
+		}
+		if dbg.What != "G" && dbg.Source != "" {
+			t.RawSetString("source", lua.LString("@"+dbg.Source))
+			t.RawSetString("line", lua.LNumber(dbg.CurrentLine))
+		}
+	}
+	L.Push(t)
+	return 1
+}
+
+// run runs one script. reuse is false when the state must not be used
+// again (the script was killed mid-instruction).
+func (st *state) run(ctx context.Context, s *Script, keys, argv [][]byte, host Host) (v Value, reuse bool) {
+	L := st.L
+	st.host, st.resp3 = host, false
+	defer func() { st.host = nil }()
+	st.store.RawSetString("KEYS", st.array(keys))
+	st.store.RawSetString("ARGV", st.array(argv))
+	fn := L.NewFunctionFromProto(s.proto)
+	fn.Env = st.env
+	L.SetContext(ctx)
+	L.Push(fn)
+	err := L.PCall(0, 1, st.handler)
+	if ctx.Err() != nil {
+		// Killed: whatever the script was doing, the reply is Redis's.
+		pos := ""
+		if ae, ok := err.(*lua.ApiError); ok {
+			if t, ok := ae.Object.(*lua.LTable); ok {
+				pos = position(s, t)
+			}
+		}
+		return ErrorValue("ERR Script killed by user with SCRIPT KILL..." + pos), false
+	}
+	L.RemoveContext()
+	if err != nil {
+		ae, ok := err.(*lua.ApiError)
+		if !ok {
+			return ErrorValue("ERR Error running script " + s.SHA + ", " + truncate(err.Error(), 100)), false
+		}
+		t, ok := ae.Object.(*lua.LTable)
+		if !ok {
+			msg, _ := luaString(ae.Object)
+			if msg == "" {
+				msg = "execution failure"
+			}
+			return ErrorValue("ERR Error running script " + s.SHA + ", " + truncate(msg, 100)), true
+		}
+		msg, _ := luaString(t.RawGetString("err"))
+		return ErrorValue(msg + position(s, t)), true
+	}
+	ret := L.Get(-1)
+	L.Pop(1)
+	return st.fromLua(ret, 0), true
+}
+
+// position is the " script: <sha>, on @user_script:<line>." suffix.
+func position(s *Script, t *lua.LTable) string {
+	src, sok := t.RawGetString("source").(lua.LString)
+	line, lok := luaString(t.RawGetString("line"))
+	if !sok || !lok {
+		return ""
+	}
+	return " script: " + s.SHA + ", on " + string(src) + ":" + line + "."
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func (st *state) array(items [][]byte) *lua.LTable {
+	t := st.L.CreateTable(len(items), 0)
+	for i, b := range items {
+		t.RawSetInt(i+1, lua.LString(b))
+	}
+	return t
+}
