@@ -65,8 +65,9 @@ func buildParams() []Param {
 		{Name: "hz", Default: "10", Usage: "accepted for compatibility", Mutable: true, Check: checkIntRange(1, 500), Inert: true},
 		{Name: "slowlog-log-slower-than", Default: "10000", Usage: "accepted for compatibility", Mutable: true, Check: checkIntRange(-1, 1<<62), Inert: true},
 		{Name: "slowlog-max-len", Default: "128", Usage: "accepted for compatibility", Mutable: true, Check: checkIntRange(0, 1<<31-1), Inert: true},
-		{Name: "proto-max-bulk-len", Default: "536870912", Usage: "maximum bulk length accepted", Mutable: true, Check: checkSize, Inert: true},
-		{Name: "client-query-buffer-limit", Default: "1073741824", Usage: "maximum query buffer per client", Mutable: true, Check: checkSize, Inert: true},
+		{Name: "proto-max-bulk-len", Default: "536870912", Usage: "maximum bulk length of a request argument", Mutable: true, Check: checkSizeMin(1 << 20)},
+		{Name: "client-query-buffer-limit", Default: "1073741824", Usage: "maximum size of one request (its arguments, plus 40 bytes each); a client over it is closed", Mutable: true, Check: checkSizeMin(1 << 20)},
+		{Name: "client-output-buffer-limit", Default: defaultOutputBufferLimits, Usage: "<class> <hard> <soft> <seconds>...: disconnect a client whose pending replies reach hard, or stay over soft for seconds (normal applies to every client; pubsub to subscribers)", Mutable: true, Check: checkOutputBufferLimits},
 		{Name: "protected-mode", Default: "yes", Usage: "accepted for compatibility", Mutable: true, Check: checkBool, Inert: true},
 		{Name: "tcp-keepalive", Default: "300", Usage: "accepted for compatibility", Mutable: true, Check: checkIntRange(0, 1<<31-1), Inert: true},
 		{Name: "rdbcompression", Default: "yes", Usage: "accepted for compatibility (snapshots are not compressed)", Mutable: true, Check: checkBool, Inert: true},
@@ -118,6 +119,9 @@ func (c *Config) Set(name, value string) error {
 	v, err := p.Check(value)
 	if err != nil {
 		return fmt.Errorf("invalid %s %q: %w", p.Name, value, err)
+	}
+	if p.Name == "client-output-buffer-limit" { // classes not named keep their limits
+		v = mergeOutputBufferLimits(c.Get(p.Name), v)
 	}
 	if p.Name == "save" {
 		// redis.conf's "save <seconds> <changes> ..." drives save-interval.

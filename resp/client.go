@@ -46,6 +46,7 @@ type client struct {
 	rep     reply
 	cur     call
 	netConn net.Conn
+	ow      outWriter // counts pending replies (conn.go)
 }
 
 func (c *client) setName(n string) {

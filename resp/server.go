@@ -85,6 +85,8 @@ type Server struct {
 	rejectedConns atomic.Int64
 	totalCmds     atomic.Int64
 	errorReplies  atomic.Int64
+
+	lim limits // request and output limits (conn.go)
 }
 
 // NewServer returns a server over o.Keyspace.
@@ -125,6 +127,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Unlock()
 	s.applyTimeout(s.cfg.Get("timeout"))
 	s.cfg.OnSet("timeout", s.applyTimeout)
+	s.watchLimits()
 	err := rc.Serve(inlineListener{ln}) // inline commands split as Redis does: inline.go
 	s.mu.Lock()
 	closed := s.closed
@@ -196,6 +199,7 @@ func (s *Server) accept(conn redcon.Conn) bool {
 		c.laddr = la.String()
 	}
 	c.lastCmd.Store(c.created.UnixMilli())
+	s.link(conn, c)
 	s.clients[c.id] = c
 	s.mu.Unlock()
 	conn.SetContext(c)
@@ -228,7 +232,8 @@ func (s *Server) handle(conn redcon.Conn, rc redcon.Command) {
 	if c == nil || c.closing.Load() {
 		return
 	}
-	s.serve(c, conn, rc.Args)
+	s.serve(c, c.writer(conn), rc.Args)
+	s.afterCommand(c, conn)
 	if c.closing.Load() {
 		conn.Close() // QUIT or CLIENT KILL of itself: flush the reply, then close
 	}
