@@ -102,7 +102,7 @@ func refParse(in []byte, unauth bool, maxBulk, maxQuery int64) (cmds [][]string,
 				if first == 0 {
 					return cmds, "Protocol error: expected '$', got '", true
 				}
-				return cmds, "Protocol error: expected '$', got '" + string(first) + "'", true
+				return cmds, "Protocol error: expected '$', got '" + string([]byte{first}) + "'", true
 			}
 			bl, ok2 := string2ll([]byte(l[1:]), len(l)-1)
 			if !ok2 || bl < 0 || bl > maxBulk {

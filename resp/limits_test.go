@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -381,4 +383,57 @@ func TestIdleTimeout(t *testing.T) {
 		_, err = c.Read(make([]byte, 1))
 		require.ErrorIs(t, err, io.EOF)
 	}
+}
+
+// TestIdleConnectionMemory measures what an idle connection costs the
+// server (heap and goroutine stacks), after one PING. IDLE_CONNS sets how
+// many (default 2000; 10000 for the figure in the README).
+func TestIdleConnectionMemory(t *testing.T) {
+	n := 2000
+	if v, err := strconv.Atoi(os.Getenv("IDLE_CONNS")); err == nil && v > 0 {
+		n = v
+	}
+	sd := testserver.Start(t, testserver.WithConfig("maxclients", strconv.Itoa(n+10)))
+	mem := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapInuse + ms.StackInuse
+	}
+	before := mem()
+	conns := make([]net.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	buf := make([]byte, 16)
+	for range n {
+		c, err := net.Dial("tcp", sd.Addr)
+		require.NoError(t, err)
+		conns = append(conns, c)
+		_, err = c.Write([]byte("*1\r\n$4\r\nPING\r\n"))
+		require.NoError(t, err)
+		_, err = io.ReadFull(c, buf[:7])
+		require.NoError(t, err)
+	}
+	after := mem()
+	per := (int64(after) - int64(before)) / int64(n)
+	t.Logf("%d idle connections: %d bytes each (heap + stacks, client side included)", n, per)
+	require.Less(t, per, int64(48<<10), "an idle connection costs too much")
+	rc := redis.NewClient(&redis.Options{Addr: sd.Addr})
+	defer rc.Close()
+	require.Equal(t, "PONG", rc.Ping(t.Context()).Val())
+}
+
+// TestBareCommand: COMMAND without a subcommand lists every command (it
+// once crashed the server: found by FuzzDispatch).
+func TestBareCommand(t *testing.T) {
+	sd := testserver.Start(t)
+	rc := redis.NewClient(&redis.Options{Addr: sd.Addr})
+	defer rc.Close()
+	v, err := rc.Do(t.Context(), "COMMAND").Slice()
+	require.NoError(t, err)
+	require.Greater(t, len(v), 50)
+	require.Equal(t, "PONG", rc.Ping(t.Context()).Val())
 }

@@ -307,7 +307,7 @@ func (s *Server) resolve(args [][]byte) (*command, string) {
 	if !arityOK(cmd.arity, len(args)) {
 		return nil, "ERR wrong number of arguments for '" + cmd.name + "' command"
 	}
-	if cmd.subs != nil {
+	if cmd.subs != nil && len(args) > 1 { // a bare COMMAND lists every command
 		sub := cmd.subs[strings.ToLower(string(args[1]))]
 		if sub == nil {
 			return nil, "ERR unknown subcommand '" + sanitize(truncate(cstr(args[1]), 128)) + "'. Try " + strings.ToUpper(cmd.name) + " HELP."
