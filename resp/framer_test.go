@@ -203,3 +203,19 @@ func FuzzFramer(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkFramerGet: the framer's cost per pipelined GET, parsed in place.
+func BenchmarkFramerGet(b *testing.B) {
+	one := []byte("*2\r\n$3\r\nGET\r\n$10\r\nsess:12345\r\n")
+	batch := bytes.Repeat(one, 100)
+	buf := make([]byte, len(batch))
+	var f framer
+	f.maxBulk, f.maxQuery = 512<<20, 1<<30
+	b.SetBytes(int64(len(batch)))
+	for b.Loop() {
+		copy(buf, batch)
+		if _, n, ev := f.parse(buf[:0], buf, true); n != len(buf) || ev != evNone {
+			b.Fatal(n, ev)
+		}
+	}
+}
