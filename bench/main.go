@@ -148,7 +148,7 @@ func main() {
 			fmt.Printf("%-22s %s, pipeline %d\n", w.name, w.desc, w.pipeline)
 		}
 		fmt.Printf("%-22s load --mem sessions into fresh servers, compare RSS growth per session\n", "mem")
-		fmt.Printf("%-22s only when named in --workloads: expiry-reclaim, expiry-storm, expiry-cpu, snapshot (README)\n", "expiry, snapshot")
+		fmt.Printf("%-22s only when named in --workloads: expiry-reclaim, expiry-storm, expiry-cpu, snapshot, soak (README)\n", "expiry, snapshot")
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

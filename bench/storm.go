@@ -30,7 +30,7 @@ var (
 	baselineWindow  = flag.Duration("baseline-window", 3*time.Second, "expiry-storm and snapshot: length of the no-storm / no-save baseline window")
 )
 
-var extraNames = []string{"expiry-reclaim", "expiry-storm", "expiry-cpu", "snapshot"}
+var extraNames = []string{"expiry-reclaim", "expiry-storm", "expiry-cpu", "snapshot", "soak"}
 
 // extraSelected reports whether the --workloads filter names this extra
 // workload explicitly (an empty filter or "all" does not).
@@ -87,6 +87,11 @@ func runExtraWorkloads(ctx context.Context, o *options, rep *Report, tmp, aLabel
 	}
 	if extraSelected(o.workloads, "snapshot") {
 		if err := runSnapshot(ctx, o, sides, tmp, &out, problem); err != nil {
+			return err
+		}
+	}
+	if extraSelected(o.workloads, "soak") { // bad input and limits: soak.go (side A only)
+		if err := runSoak(ctx, o, sides[0], tmp, &out, problem); err != nil {
 			return err
 		}
 	}

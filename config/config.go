@@ -66,14 +66,14 @@ func buildParams() []Param {
 		{Name: "save", Default: "60 1", Usage: "redis.conf form (\"<seconds> <changes> ...\"); sessiond uses the shortest interval as save-interval, and reports save-interval here", Mutable: true, Check: checkAny},
 		{Name: "appendonly", Default: "no", Usage: "accepted for compatibility; sessiond has no AOF", Mutable: true, Check: checkEnum("no"), Inert: true},
 		{Name: "notify-keyspace-events", Default: "", Usage: "keyspace event classes published on __keyspace@<db>__ and __keyevent@<db>__ channels (Redis's letters K E g $ s h x e n m A...; empty: off)", Mutable: true, Check: pubsub.CanonicalEvents},
-		{Name: "client-output-buffer-limit", Default: "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", Usage: "output limits per client class (<class> <hard> <soft> <seconds>); the pubsub class disconnects subscribers that fall behind", Mutable: true, Check: checkOutputLimit},
 		{Name: "hz", Default: "10", Usage: "accepted for compatibility", Mutable: true, Check: checkIntRange(1, 500), Inert: true},
 		{Name: "slowlog-log-slower-than", Default: "10000", Usage: "log commands slower than this many microseconds in SLOWLOG (-1: off, 0: every command)", Mutable: true, Check: checkIntRange(-1, 1<<62)},
 		{Name: "slowlog-max-len", Default: "128", Usage: "number of entries SLOWLOG keeps", Mutable: true, Check: checkIntRange(0, 1<<31-1)},
 		{Name: "latency-monitor-threshold", Default: "0", Usage: "record LATENCY events for commands taking at least this many milliseconds (0: off)", Mutable: true, Check: checkIntRange(0, 1<<62)},
 		{Name: "metrics-addr", Default: "", Usage: "serve Prometheus /metrics, /healthz and /readyz on this address (empty: off)", Check: checkAny},
-		{Name: "proto-max-bulk-len", Default: "536870912", Usage: "maximum bulk length accepted", Mutable: true, Check: checkSize, Inert: true},
-		{Name: "client-query-buffer-limit", Default: "1073741824", Usage: "maximum query buffer per client", Mutable: true, Check: checkSize, Inert: true},
+		{Name: "proto-max-bulk-len", Default: "536870912", Usage: "maximum bulk length of a request argument", Mutable: true, Check: checkSizeMin(1 << 20)},
+		{Name: "client-query-buffer-limit", Default: "1073741824", Usage: "maximum size of one request (its arguments, plus 40 bytes each); a client over it is closed", Mutable: true, Check: checkSizeMin(1 << 20)},
+		{Name: "client-output-buffer-limit", Default: defaultOutputBufferLimits, Usage: "<class> <hard> <soft> <seconds>...: disconnect a client whose pending replies reach hard, or stay over soft for seconds (normal applies to every client; pubsub to subscribers)", Mutable: true, Check: checkOutputBufferLimits},
 		{Name: "protected-mode", Default: "yes", Usage: "refuse clients not on the loopback interface while the default user has no password", Mutable: true, Check: checkBool},
 		{Name: "aclfile", Default: "", Usage: "ACL file of users (Redis's format: one \"user NAME rules...\" per line)", Check: checkAny},
 		{Name: "tls-port", Default: "0", Usage: "also serve TLS on this port, on addr's host (0: no TLS)", Check: checkIntRange(0, 65535)},
@@ -131,6 +131,9 @@ func (c *Config) Set(name, value string) error {
 	v, err := p.Check(value)
 	if err != nil {
 		return fmt.Errorf("invalid %s %q: %w", p.Name, value, err)
+	}
+	if p.Name == "client-output-buffer-limit" { // classes not named keep their limits
+		v = mergeOutputBufferLimits(c.Get(p.Name), v)
 	}
 	if p.Name == "save" {
 		// redis.conf's "save <seconds> <changes> ..." drives save-interval.

@@ -53,6 +53,7 @@ type client struct {
 	mon      *monitorConn
 	detached atomic.Bool
 	aclUser  *acl.User // the user commands run as (the default user until AUTH)
+	ow       outWriter // counts pending replies (conn.go)
 }
 
 func (c *client) setName(n string) {

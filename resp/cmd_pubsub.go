@@ -53,8 +53,10 @@ func (s *Server) initPubsub() {
 		}
 	}
 	applyLimits := func(v string) {
-		if l, ok := config.OutputLimit(v, "pubsub"); ok {
-			s.hub.SetLimits(pubsub.Limits{Hard: l.Hard, Soft: l.Soft, SoftFor: time.Duration(l.Seconds) * time.Second})
+		if all, err := config.ParseOutputBufferLimits(v); err == nil {
+			if l, ok := all["pubsub"]; ok {
+				s.hub.SetLimits(pubsub.Limits{Hard: l.Hard, Soft: l.Soft, SoftFor: time.Duration(l.SoftSeconds) * time.Second})
+			}
 		}
 	}
 	applyEvents(s.cfg.Get("notify-keyspace-events"))

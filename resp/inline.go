@@ -3,24 +3,16 @@ package resp
 import (
 	"bytes"
 	"net"
-	"strconv"
 )
 
 // Inline commands (a person typing into telnet or nc) are split by Redis
 // with sdssplitargs: "double quotes" with \n \r \t \b \a \xHH escapes,
 // 'single quotes' where only \' is special, tabs as separators, and a quote
 // inside a token starting a quoted part (a"b c" is "ab c"). redcon's own
-// inline parser differs on all of these. A connection whose first byte is
-// not '*' is such a person: inlineConn rewrites its inline lines into RESP
-// with Redis's rules before redcon parses them. A connection that starts
-// with RESP, as every client library does, is passed through untouched,
-// and so is the rest of a connection once a line starts with '*'.
+// inline parser differs on all of these, so the framer (framer.go) turns
+// every inline request into RESP with splitArgs before redcon sees it.
 
-// inlineMax is Redis's PROTO_INLINE_MAX_SIZE: a longer line without a
-// newline is handed to redcon as is.
-const inlineMax = 64 * 1024
-
-// inlineListener wraps the connections it accepts in inlineConn.
+// inlineListener wraps the connections it accepts in frameConn (conn.go).
 type inlineListener struct{ net.Listener }
 
 func (l inlineListener) Accept() (net.Conn, error) {
@@ -28,101 +20,7 @@ func (l inlineListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &inlineConn{Conn: c}, nil
-}
-
-const (
-	inlineUndecided = iota
-	inlinePassThrough
-	inlineTranslating
-)
-
-type inlineConn struct {
-	net.Conn
-	state int
-	in    []byte // read, not yet translated (an incomplete line)
-	out   []byte // translated, not yet returned by Read
-	rerr  error  // the error that ended reading
-}
-
-func (c *inlineConn) Read(p []byte) (int, error) {
-	if c.state == inlinePassThrough && len(c.out) == 0 {
-		return c.Conn.Read(p)
-	}
-	for len(c.out) == 0 {
-		if c.rerr != nil || len(p) == 0 {
-			return 0, c.rerr
-		}
-		n, err := c.Conn.Read(p)
-		if c.state == inlineUndecided && n > 0 {
-			if p[0] == '*' {
-				c.state = inlinePassThrough
-				return n, err
-			}
-			c.state = inlineTranslating
-		}
-		c.in = append(c.in, p[:n]...)
-		c.translate()
-		if err != nil {
-			c.rerr = err
-			c.passThrough()
-		}
-	}
-	n := copy(p, c.out)
-	c.out = c.out[n:]
-	if len(c.out) == 0 {
-		c.out = nil
-	}
-	return n, nil
-}
-
-func (c *inlineConn) passThrough() {
-	c.out = append(c.out, c.in...)
-	c.in = nil
-	c.state = inlinePassThrough
-}
-
-// translate turns the complete lines in c.in into RESP in c.out.
-func (c *inlineConn) translate() {
-	for c.state == inlineTranslating {
-		if len(c.in) > 0 && c.in[0] == '*' {
-			c.passThrough() // RESP from here on: redcon parses it
-			return
-		}
-		i := bytes.IndexByte(c.in, '\n')
-		if i < 0 {
-			if len(c.in) > inlineMax {
-				c.passThrough()
-			}
-			return
-		}
-		line := c.in[:i]
-		if len(line) > 0 && line[len(line)-1] == '\r' {
-			line = line[:len(line)-1]
-		}
-		args, ok := splitArgs(line)
-		switch {
-		case !ok:
-			// A line redcon rejects the way Redis rejects this one:
-			// "Protocol error: unbalanced quotes in request", then close.
-			c.out = append(c.out, "\"\r\n"...)
-		case len(args) > 0:
-			c.out = append(c.out, '*')
-			c.out = strconv.AppendInt(c.out, int64(len(args)), 10)
-			c.out = append(c.out, '\r', '\n')
-			for _, a := range args {
-				c.out = append(c.out, '$')
-				c.out = strconv.AppendInt(c.out, int64(len(a)), 10)
-				c.out = append(c.out, '\r', '\n')
-				c.out = append(c.out, a...)
-				c.out = append(c.out, '\r', '\n')
-			}
-		}
-		c.in = c.in[i+1:]
-		if len(c.in) == 0 {
-			c.in = nil
-		}
-	}
+	return &frameConn{Conn: c}, nil
 }
 
 // isSpace is C's isspace in the C locale.
@@ -235,14 +133,4 @@ func splitArgs(line []byte) (args [][]byte, ok bool) {
 		}
 		args = append(args, cur)
 	}
-}
-
-// Write skips empty writes: redcon flushes an empty buffer after every
-// batch, and once a subscriber's queue owns the socket (package pubsub)
-// that empty write would wait behind a slow client's pending data.
-func (c *inlineConn) Write(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	return c.Conn.Write(p)
 }

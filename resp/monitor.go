@@ -79,8 +79,14 @@ func cmdMonitor(x *call) {
 		x.r.ok()
 		return
 	}
-	conn, isConn := x.r.w.(redcon.Conn)
-	if !isConn || conn != c.conn {
+	var conn redcon.Conn
+	switch w := x.r.w.(type) {
+	case *outWriter: // the connection's own writer, counting output (conn.go)
+		conn = w.Conn
+	case redcon.Conn:
+		conn = w
+	}
+	if conn == nil || conn != c.conn {
 		// Inside EXEC (or any path that is not the connection's own): Redis
 		// refuses for clients that expect one reply per command.
 		x.r.error("ERR MONITOR isn't allowed for DENY BLOCKING client")

@@ -94,7 +94,8 @@ type Server struct {
 	totalCmds     atomic.Int64
 	errorReplies  atomic.Int64
 
-	opsState // slow log, latency monitor, MONITOR, CLIENT PAUSE, error stats: slowlog.go
+	opsState        // slow log, latency monitor, MONITOR, CLIENT PAUSE, error stats: slowlog.go
+	lim      limits // request and output limits (conn.go)
 }
 
 // NewServer returns a server over o.Keyspace.
@@ -140,6 +141,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Unlock()
 	s.applyTimeout(s.cfg.Get("timeout"))
 	s.cfg.OnSet("timeout", s.applyTimeout)
+	s.watchLimits()
 	err := rc.Serve(inlineListener{ln}) // inline commands split as Redis does: inline.go
 	s.mu.Lock()
 	closed := s.closed
@@ -219,6 +221,7 @@ func (s *Server) accept(conn redcon.Conn) bool {
 		c.laddr = la.String()
 	}
 	c.lastCmd.Store(c.created.UnixMilli())
+	s.link(conn, c)
 	s.clients[c.id] = c
 	s.mu.Unlock()
 	conn.SetContext(c)
@@ -254,7 +257,8 @@ func (s *Server) handle(conn redcon.Conn, rc redcon.Command) {
 	if c == nil || c.closing.Load() {
 		return
 	}
-	s.serve(c, conn, rc.Args)
+	s.serve(c, c.writer(conn), rc.Args)
+	s.afterCommand(c, conn)
 	if c.closing.Load() {
 		c.closeAfterReply() // QUIT or CLIENT KILL of itself: flush the reply, then close
 	}

@@ -1,0 +1,86 @@
+// Package resp is sessiond's network front end: connections (on
+// github.com/tidwall/redcon), per-connection state, the command table,
+// dispatch and replies in RESP2 and RESP3.
+//
+// # Requests: the framer in front of redcon
+//
+// No client, however broken or hostile, may crash the server, hang it,
+// exhaust its memory or disturb other clients. redcon v1.6.2's parser
+// cannot promise that on its own: it rejects "*0" and "*-1" (Redis ignores
+// them) and bulks not followed by CRLF (Redis skips those two bytes
+// unread); it loops over a request's announced argument count each time it
+// looks at an incomplete request (so "*2147483647" costs seconds of CPU
+// per read); it buffers an incomplete request without limit; its integer
+// parser overflows; and it grows its read buffer whenever a read ends in
+// the middle of a request, until one ends on a boundary.
+//
+// So every connection is a frameConn (conn.go) and every byte read goes
+// through the framer (framer.go), a streaming parser that applies Redis's
+// rules (networking.c processMultibulkBuffer and processInlineBuffer) as
+// the bytes arrive, before anything is buffered for them:
+//
+//   - a count over INT_MAX, or not a number as string2ll reads it:
+//     "Protocol error: invalid multibulk length"; a bulk length below 0,
+//     over proto-max-bulk-len or malformed: "invalid bulk length"; a bulk
+//     header not starting with '$': "expected '$', got 'x'"; an inline
+//     line, count or bulk header over 64 KB without its end: "too big
+//     inline request", "too big mbulk count string", "too big bulk count
+//     string"; unbalanced quotes in an inline line; before AUTH (when a
+//     password is set), more than 10 arguments or a bulk over 16 KB:
+//     "unauthenticated multibulk length" / "unauthenticated bulk length".
+//     The requests before the bad one run and are answered, then the error
+//     is sent and the connection closed, as Redis does. Other connections
+//     never notice.
+//   - a request larger than client-query-buffer-limit (its bytes plus 40
+//     per argument, what redcon spends on each) closes the connection
+//     without a reply, as Redis does, before the rest is read.
+//
+// The framer hands redcon canonical RESP only: inline requests are split
+// with sdssplitargs's rules (inline.go) and turned into RESP, "*0"/"*-1"
+// are dropped, the two bytes after a bulk become CRLF. It hands over whole
+// requests: a trailing incomplete request is kept aside until complete,
+// unless it does not fit in redcon's free space, in which case a piece is
+// handed over so that redcon grows its buffer (this is how a large value
+// arrives, with no extra copy). A request announcing more than 1024
+// arguments is kept until complete even then, so redcon never loops over a
+// huge announced count. Before AUTH, requests are handed over one at a
+// time, so that AUTH in a pipeline lifts the unauthenticated limits for
+// the requests after it, as in Redis.
+//
+// The cost on the hot path: the bytes are read straight into redcon's
+// buffer and checked there in place; header lines are scanned with
+// bytes.IndexByte and bulk payloads skipped by length, so a GET costs a
+// few dozen byte comparisons more than before, and no allocation (the
+// reading side of redcon still allocates per request, as it always did;
+// TestGetDispatchDoesNotAllocate covers dispatch). Only inline requests,
+// requests split across reads, and connections before AUTH take the slow
+// path, which copies.
+//
+// # Replies: backpressure and output buffer limits
+//
+// redcon writes replies into a per-connection buffer and flushes it once
+// per batch of pipelined requests, blocking while the client does not
+// read. A batch whose replies are large (GET of big values, pipelined)
+// would be buffered whole, so replies are also flushed once 64 KB are
+// pending (afterCommand; outWriter counts them). A client that sends
+// without reading thus stops being read from, with at most 64 KB plus one
+// reply held for it, instead of growing.
+//
+// client-output-buffer-limit (Redis's syntax; the normal class applies to
+// every client) is enforced on the bytes of each flush (frameConn.Write):
+// at or over the hard limit the client is disconnected at once; over the
+// soft limit, the client must read enough to bring it under within
+// soft-seconds (plus one: Redis counts whole seconds), or it is
+// disconnected. With a limit set, replies accumulate up to it before the
+// flush, so a client that pipelines and never reads is disconnected as in
+// Redis. OutputLimit and OutputLimitExceeded serve the pubsub class.
+//
+// # Idle connections
+//
+// An idle connection holds its goroutine, redcon's 4 KB read buffer and
+// bufio.Reader (4 KB), the client record, and nothing in the framer (its
+// buffers are freed when empty if large). TestIdleConnectionMemory
+// measures it. After a request of N bytes redcon keeps a read buffer of up
+// to 2N until its next growth or the connection closes (Redis shrinks its
+// query buffers when idle; redcon offers no way to).
+package resp
