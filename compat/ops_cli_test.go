@@ -15,7 +15,8 @@ import (
 )
 
 // TestRedisCLIOperatorModes: redis-cli --stat and --latency against
-// sessiond (--bigkeys is in TestRedisCLI; --memkeys needs MEMORY USAGE).
+// sessiond, and --memkeys, which sizes every key with MEMORY USAGE
+// (--bigkeys is in TestRedisCLI).
 func TestRedisCLIOperatorModes(t *testing.T) {
 	requireTool(t, "redis-cli", "apt-get install -y redis-tools")
 	srv, _ := startSessiond(t)
@@ -43,6 +44,18 @@ func TestRedisCLIOperatorModes(t *testing.T) {
 		out, err := redisCLI(t, srv.Addr, "", "--latency", "--raw", "-i", "1")
 		require.NoError(t, err, out)
 		assert.Regexp(t, `^\d+ \d+ \d+\.\d+ \d+\n$`, out, "min max avg samples")
+	})
+
+	t.Run("memkeys", func(t *testing.T) {
+		require.NoError(t, c.SAdd(ctx, "user_sess:1", "a", "b").Err())
+		require.NoError(t, c.HSet(ctx, "h", "f", "v").Err())
+		out, err := redisCLI(t, srv.Addr, "", "--memkeys")
+		require.NoError(t, err, out)
+		assert.NotContains(t, out, "failed", "MEMORY USAGE answered for every key")
+		assert.Contains(t, out, "Sampled 27 keys")
+		assert.Regexp(t, `25 strings with [1-9]\d* bytes`, out)
+		assert.Regexp(t, `1 sets with [1-9]\d* bytes`, out)
+		assert.Regexp(t, `1 hashs with [1-9]\d* bytes`, out)
 	})
 
 }
