@@ -231,31 +231,7 @@ func cmdHrandfield(x *call) {
 }
 
 func cmdHscan(x *call) {
-	if _, ok := x.cursorArg(x.args[2]); !ok {
-		return
-	}
-	// As in Redis: the key is looked up before the options are parsed.
-	switch x.s.ks.Type(x.c.db, x.args[1]) {
-	case keyspace.KindNone:
-		x.r.array(2)
-		x.r.bulkString("0")
-		x.r.array(0)
-		return
-	case keyspace.KindHash:
-	default:
-		x.r.error(msgWrongType)
-		return
-	}
-	a, ok := x.scanArgs(x.args[3:], false)
-	if !ok {
-		return
-	}
-	pairs, err := x.s.ks.HScan(x.c.db, x.args[1], a.Match)
-	if err != nil {
-		x.hashError(err)
-		return
-	}
-	x.r.array(2)
-	x.r.bulkString("0")
-	x.r.bulks(pairs)
+	x.scanWhole(keyspace.KindHash, func(match []byte) ([][]byte, error) {
+		return x.s.ks.HScan(x.c.db, x.args[1], match)
+	}, x.hashError)
 }

@@ -211,6 +211,14 @@ func cmdSintercard(x *call) {
 }
 
 func cmdSscan(x *call) {
+	x.scanWhole(keyspace.KindSet, func(match []byte) ([][]byte, error) {
+		return x.s.ks.SScan(x.c.db, x.args[1], match)
+	}, x.ksError)
+}
+
+// scanWhole answers SSCAN and HSCAN: the key's whole value (filtered by
+// MATCH) in one call, with cursor 0.
+func (x *call) scanWhole(kind keyspace.Kind, scan func(match []byte) ([][]byte, error), fail func(error)) {
 	if _, ok := x.cursorArg(x.args[2]); !ok {
 		return
 	}
@@ -221,7 +229,7 @@ func cmdSscan(x *call) {
 		x.r.bulkString("0")
 		x.r.array(0)
 		return
-	case keyspace.KindSet:
+	case kind:
 	default:
 		x.r.error(msgWrongType)
 		return
@@ -230,12 +238,12 @@ func cmdSscan(x *call) {
 	if !ok {
 		return
 	}
-	m, err := x.s.ks.SScan(x.c.db, x.args[1], a.Match)
+	items, err := scan(a.Match)
 	if err != nil {
-		x.ksError(err)
+		fail(err)
 		return
 	}
 	x.r.array(2)
 	x.r.bulkString("0")
-	x.r.bulks(m)
+	x.r.bulks(items)
 }
