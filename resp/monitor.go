@@ -30,7 +30,7 @@ import (
 // monitorMaxPending is how much output a monitor may have waiting before
 // it is disconnected (Redis's limit for normal clients is unlimited; an
 // unbounded buffer behind a stalled reader would take the server down).
-const monitorMaxPending = 64 << 20
+var monitorMaxPending = 64 << 20 // a var for tests
 
 type monitorConn struct {
 	s    *Server
@@ -182,11 +182,17 @@ func (s *Server) feedMonitors(c *client, cmd *command, args [][]byte) {
 		line = appendRepr(line, a)
 	}
 	line = append(line, "\r\n"...)
+	var over []*monitorConn
 	s.monMu.Lock()
 	for m := range s.monSet {
-		m.send(line, true)
+		if m.send(line, true) {
+			over = append(over, m)
+		}
 	}
 	s.monMu.Unlock()
+	for _, m := range over { // close takes monMu (removeMonitor): after the loop
+		m.close()
+	}
 }
 
 // appendRepr quotes b as Redis's sdscatrepr does.
@@ -219,17 +225,18 @@ func appendRepr(dst, b []byte) []byte {
 }
 
 // send queues output; monitorLine output is dropped once monitoring stopped.
-func (m *monitorConn) send(b []byte, monitorLine bool) {
+// It reports overflow (over monitorMaxPending) instead of closing the
+// connection itself: the caller may hold monMu, which close takes.
+func (m *monitorConn) send(b []byte, monitorLine bool) (overflow bool) {
 	m.mu.Lock()
 	if m.dead || (monitorLine && !m.on) {
 		m.mu.Unlock()
-		return
+		return false
 	}
 	if len(m.buf)+len(b) > monitorMaxPending {
 		m.mu.Unlock()
 		m.s.log.Warn("closing monitor client: output buffer limit reached", "client", m.c.addr, "pending", len(m.buf))
-		m.close()
-		return
+		return true
 	}
 	m.buf = append(m.buf, b...)
 	m.mu.Unlock()
@@ -237,6 +244,7 @@ func (m *monitorConn) send(b []byte, monitorLine bool) {
 	case m.wake <- struct{}{}:
 	default:
 	}
+	return false
 }
 
 func (m *monitorConn) writeLoop() {
@@ -284,7 +292,10 @@ func (m *monitorConn) readLoop() {
 		m.c.rep = reply{w: w, resp3: m.c.resp3}
 		m.s.dispatch(m.c, &m.c.rep, cmd.Args)
 		w.Flush()
-		m.send(out.Bytes(), false)
+		if m.send(out.Bytes(), false) {
+			m.close()
+			return
+		}
 		if m.c.closing.Load() {
 			m.flushAndClose()
 			return
