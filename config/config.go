@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"slices"
 	"strconv"
@@ -132,9 +133,6 @@ func (c *Config) Set(name, value string) error {
 	if err != nil {
 		return fmt.Errorf("invalid %s %q: %w", p.Name, value, err)
 	}
-	if p.Name == "client-output-buffer-limit" { // classes not named keep their limits
-		v = mergeOutputBufferLimits(c.Get(p.Name), v)
-	}
 	if p.Name == "save" {
 		// redis.conf's "save <seconds> <changes> ..." drives save-interval.
 		if iv, ok := saveToInterval(v); ok {
@@ -146,6 +144,9 @@ func (c *Config) Set(name, value string) error {
 	}
 	twin := aliases[p.Name]
 	c.mu.Lock()
+	if p.Name == "client-output-buffer-limit" { // classes not named keep their limits (read and write under one lock)
+		v = mergeOutputBufferLimits(c.values[p.Name], v)
+	}
 	c.values[p.Name] = v
 	if twin != "" {
 		c.values[twin] = v
@@ -417,7 +418,7 @@ func ParseSize(v string) (int64, error) {
 		}
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
+	if err != nil || n < 0 || n > math.MaxInt64/mult {
 		return 0, fmt.Errorf("invalid size %q", v)
 	}
 	return n * mult, nil

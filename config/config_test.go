@@ -84,3 +84,11 @@ func TestSaveReportsInterval(t *testing.T) {
 	assert.Equal(t, "5m0s", c.Get("save-interval"))
 	assert.Equal(t, "900 1 300 10", c.Get("save"), "a save line as given is kept")
 }
+
+func TestParseSizeRejectsOverflow(t *testing.T) {
+	_, err := ParseSize("10000000000gb")
+	require.Error(t, err, "n*mult would wrap to a negative size")
+	n, err := ParseSize("8589934591gb")
+	require.NoError(t, err)
+	require.Equal(t, int64(8589934591)<<30, n)
+}
