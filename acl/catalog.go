@@ -221,14 +221,3 @@ func Commands() []*Command {
 	return out
 }
 
-// CommandsIn returns the names of the commands in category cat, as ACL CAT
-// lists them (containers' subcommands as "container|sub").
-func CommandsIn(cat Category) []string {
-	var out []string
-	for _, c := range Commands() {
-		if c.Cats&cat != 0 {
-			out = append(out, c.Name)
-		}
-	}
-	return out
-}

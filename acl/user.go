@@ -165,15 +165,14 @@ func validHash(h string) bool {
 
 // Rule errors, worded as Redis's ACLSetUserStringError.
 var (
-	ErrUnknownName   = errors.New("Unknown command or category name in ACL")
-	ErrRuleSyntax    = errors.New("Syntax error")
-	ErrKeyAfterAll   = errors.New("Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not have any effect. Try 'resetkeys' to start with an empty list of patterns")
-	ErrChanAfterAll  = errors.New("Adding a pattern after the * pattern (or the 'allchannels' flag) is not valid and does not have any effect. Try 'resetchannels' to start with an empty list of channels")
-	ErrNoSuchPass    = errors.New("The password you are trying to remove from the user does not exist")
-	ErrBadHash       = errors.New("The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters")
-	ErrSubFirstArg   = errors.New("Allowing first-arg of a subcommand is not supported")
-	ErrNoSelectors   = errors.New("Selectors are not supported by sessiond")
-	ErrDuplicateUser = errors.New("Duplicate user found. A user can only be defined once in config files")
+	ErrUnknownName  = errors.New("Unknown command or category name in ACL")
+	ErrRuleSyntax   = errors.New("Syntax error")
+	ErrKeyAfterAll  = errors.New("Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not have any effect. Try 'resetkeys' to start with an empty list of patterns")
+	ErrChanAfterAll = errors.New("Adding a pattern after the * pattern (or the 'allchannels' flag) is not valid and does not have any effect. Try 'resetchannels' to start with an empty list of channels")
+	ErrNoSuchPass   = errors.New("The password you are trying to remove from the user does not exist")
+	ErrBadHash      = errors.New("The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters")
+	ErrSubFirstArg  = errors.New("Allowing first-arg of a subcommand is not supported")
+	ErrNoSelectors  = errors.New("Selectors are not supported by sessiond")
 )
 
 func hasSpaces(s string) bool {

@@ -64,9 +64,6 @@ func New(now func() time.Time) *Hub {
 // SetLimits changes the output limits of every subscriber.
 func (h *Hub) SetLimits(l Limits) { h.limits.Store(&l) }
 
-// Limits returns the output limits.
-func (h *Hub) Limits() Limits { return *h.limits.Load() }
-
 // Stats are the hub's counters for INFO.
 type Stats struct {
 	Channels, Patterns, ShardChannels int   // distinct names with subscribers
@@ -181,8 +178,5 @@ func (h *Hub) Notify(db int, class keyspace.EventClass, event string, key []byte
 
 // SetEvents sets the notify-keyspace-events flags.
 func (h *Hub) SetEvents(e Events) { h.events.Store(uint32(e)) }
-
-// Events returns the notify-keyspace-events flags.
-func (h *Hub) Events() Events { return Events(h.events.Load()) }
 
 var _ keyspace.Notifier = (*Hub)(nil)

@@ -6,7 +6,6 @@ import (
 	"net"
 	"slices"
 	"strings"
-	"sync"
 
 	"sessiond/acl"
 )
@@ -453,16 +452,3 @@ func cmdACLHelp(x *call) {
 		x.r.status(l)
 	}
 }
-
-// CheckForTest runs u's ACL check for args as dispatch does, for tests
-// that measure it.
-func CheckForTest(u *acl.User, args [][]byte) string {
-	s := testCheckServer()
-	cmd, msg := s.resolve(args)
-	if msg != "" {
-		return msg
-	}
-	return s.aclDenied(u, cmd, args)
-}
-
-var testCheckServer = sync.OnceValue(func() *Server { return &Server{table: buildTable()} })

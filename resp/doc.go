@@ -73,7 +73,7 @@
 // soft-seconds (plus one: Redis counts whole seconds), or it is
 // disconnected. With a limit set, replies accumulate up to it before the
 // flush, so a client that pipelines and never reads is disconnected as in
-// Redis. OutputLimit and OutputLimitExceeded serve the pubsub class.
+// Redis. The pubsub class is applied by package pubsub to each subscriber's queue.
 //
 // # Idle connections
 //

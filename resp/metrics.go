@@ -134,7 +134,7 @@ func (m metricsCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	st := s.ks.Stats()
 	counter(mExpired, float64(st.ExpiredKeys))
-	counter(mEvicted, float64(s.evictedKeys()))
+	counter(mEvicted, float64(st.EvictedKeys))
 	counter(mHits, float64(st.KeyHits))
 	counter(mMisses, float64(st.KeyMisses))
 	gauge(mUsedMemory, float64(heapInUse()))

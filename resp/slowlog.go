@@ -22,6 +22,7 @@ type opsState struct {
 	// latency monitor (MaxInt64 when both are off): one load per command.
 	slowMinNs   atomic.Int64
 	slowlogUs   atomic.Int64 // slowlog-log-slower-than; -1: off
+	slowlogMax  atomic.Int64 // slowlog-max-len (read per entry: no config lookup on the command path)
 	latencyMs   atomic.Int64 // latency-monitor-threshold; 0: off
 	slowMu      sync.Mutex
 	slowEntries []slowEntry // oldest first
@@ -44,6 +45,7 @@ func (s *Server) initOps() {
 		slow := s.cfg.Int("slowlog-log-slower-than")
 		lat := s.cfg.Int("latency-monitor-threshold")
 		s.slowlogUs.Store(slow)
+		s.slowlogMax.Store(s.cfg.Int("slowlog-max-len"))
 		s.latencyMs.Store(lat)
 		min := int64(math.MaxInt64)
 		if slow >= 0 {
@@ -55,7 +57,7 @@ func (s *Server) initOps() {
 		s.slowMinNs.Store(min)
 	}
 	apply("")
-	for _, p := range []string{"latency-tracking", "slowlog-log-slower-than", "latency-monitor-threshold"} {
+	for _, p := range []string{"latency-tracking", "slowlog-log-slower-than", "slowlog-max-len", "latency-monitor-threshold"} {
 		s.cfg.OnSet(p, apply)
 	}
 }
@@ -112,7 +114,7 @@ func (s *Server) pushSlow(c *client, cmd *command, args [][]byte, us int64) {
 			e.args[j] = append([]byte{}, a...) // args alias the read buffer
 		}
 	}
-	max := int(s.cfg.Int("slowlog-max-len"))
+	max := int(s.slowlogMax.Load())
 	s.slowMu.Lock()
 	e.id = s.slowNextID
 	s.slowNextID++

@@ -259,6 +259,3 @@ func writeLatencyStats(b *strings.Builder, cmds []*command) {
 		b.WriteString("\r\n")
 	}
 }
-
-// evictedKeys is the metrics' evicted keys counter (INFO's evicted_keys).
-func (s *Server) evictedKeys() int64 { return s.ks.Stats().EvictedKeys }

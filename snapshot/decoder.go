@@ -332,7 +332,7 @@ func isObjectType(t byte) bool {
 // skipValue parses past a value of an unsupported type.
 func (d *Decoder) skipValue(off int64, key []byte, t byte) error {
 	switch t {
-	case typeList, typeHash, typeListQuicklist, typeZset, typeZset2, typeListQuicklist2:
+	case typeList, typeListQuicklist, typeZset, typeZset2, typeListQuicklist2:
 		n, err := d.readLen(typeName(t) + " size")
 		if err != nil {
 			return err
@@ -346,10 +346,6 @@ func (d *Decoder) skipValue(off int64, key []byte, t byte) error {
 				}
 				if c != 1 && c != 2 {
 					return d.corrupt(d.rd.offset(), fmt.Sprintf("key %s: quicklist container %d", quoteKey(key), c))
-				}
-			case typeHash:
-				if err := d.skipString("hash field"); err != nil {
-					return err
 				}
 			}
 			if err := d.skipString(typeName(t) + " element"); err != nil {
@@ -375,8 +371,7 @@ func (d *Decoder) skipValue(off int64, key []byte, t byte) error {
 			}
 		}
 		return nil
-	case typeHashZipmap, typeListZiplist, typeZsetZiplist, typeHashZiplist,
-		typeHashListpack, typeZsetListpack:
+	case typeListZiplist, typeZsetZiplist, typeZsetListpack: // hashes are read (readHash), never skipped
 		return d.skipString(typeName(t) + " encoding")
 	case typeModule2:
 		if _, err := d.readLen("module id"); err != nil {

@@ -51,11 +51,7 @@ func loadConfig(args []string, stderr io.Writer) (*config.Config, bool, error) {
 	version := fs.Bool("version", false, "print the version and exit")
 	vals := map[string]*string{}
 	for _, p := range config.Params {
-		usage := p.Usage
-		if p.Inert {
-			usage += " (accepted for compatibility)"
-		}
-		vals[p.Name] = fs.String(p.Name, p.Default, usage)
+		vals[p.Name] = fs.String(p.Name, p.Default, p.Usage) // --help is printUsage's
 	}
 	fs.Usage = func() { printUsage(stderr) }
 	if err := fs.Parse(args); err != nil {
