@@ -220,4 +220,3 @@ func Commands() []*Command {
 	}
 	return out
 }
-

@@ -105,11 +105,7 @@ func matchString(pattern string, key []byte) bool {
 	if pattern == "*" {
 		return true
 	}
-	var buf [64]byte
-	if len(pattern) <= len(buf) {
-		return keyspace.Match(buf[:copy(buf[:], pattern)], key)
-	}
-	return keyspace.Match([]byte(pattern), key)
+	return keyspace.Match([]byte(pattern), key) // the conversion does not escape: no copy
 }
 
 // forEachKey calls fn with the position and needed permission of every

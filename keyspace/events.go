@@ -1,7 +1,5 @@
 package keyspace
 
-import "github.com/cespare/xxhash/v2"
-
 // Keyspace events (notify.go) are reported with Redis's names and classes
 // (t_string.c, t_set.c, db.c, expire.c), in Redis's order, by the
 // operation that causes them, after its stripe locks are released. The
@@ -26,15 +24,14 @@ func (ks *Keyspace) notifyNew(dbi int, key []byte) { ks.notify(dbi, EventNew, ev
 func (ks *Keyspace) notifyMiss(dbi int, key []byte) { ks.notify(dbi, EventKeyMiss, evKeyMiss, key) }
 
 // expiredLocked reports the lazy deletion of key from stripe s, with s
-// locked. The stripe does not know its database number (SWAPDB moves
-// databases), so it is found among the databases by address.
+// locked. The stripe knows its DB but not that DB's number (SWAPDB
+// moves databases), so the number is found by address.
 func (ks *Keyspace) expiredLocked(s *stripe, key []byte) {
 	if ks.notifier.Load() == nil {
 		return
 	}
-	idx := int(xxhash.Sum64(key) & uint64(ks.nstripe-1))
 	for i := range ks.dbs {
-		if db := ks.dbs[i].Load(); &db.stripes[idx] == s {
+		if ks.dbs[i].Load() == s.db {
 			ks.notify(i, EventExpired, evExpired, key)
 			return
 		}

@@ -40,12 +40,12 @@ func (ks *Keyspace) updateHash(dbi int, key []byte, event string, fn func(w *has
 	}
 	s.mu.Unlock()
 	ks.modified(dbi, k)
-	if !ok && !deleted {
+	if !ok {
 		ks.notifyNew(dbi, key) // Redis's dbAdd reports "new" before the command's event
 	}
 	ks.notify(dbi, EventHash, event, key)
 	if deleted {
-		ks.notify(dbi, EventGeneric, "del", key)
+		ks.notify(dbi, EventGeneric, evDel, key)
 	}
 	return deleted, nil
 }

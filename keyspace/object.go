@@ -1,7 +1,6 @@
 package keyspace
 
 import (
-	"strconv"
 	"sync/atomic"
 )
 
@@ -85,11 +84,8 @@ func stringEncoding(b []byte) string {
 // isRedisInt is Redis's string2l: the exact decimal form of an int64, no
 // sign other than a leading '-', no leading zeros, no "-0".
 func isRedisInt(b []byte) bool {
-	if len(b) == 0 || len(b) > 20 {
-		return false
-	}
-	v, err := strconv.ParseInt(string(b), 10, 64)
-	return err == nil && strconv.FormatInt(v, 10) == string(b)
+	_, ok := ParseInt(b) // the same rules, without allocating
+	return ok
 }
 
 // packedSetEncoding names a packed set as Redis 7.2 would store the same
@@ -136,7 +132,7 @@ func (ks *Keyspace) Object(dbi int, key []byte) (ObjectInfo, bool) {
 	}
 	meta := s.metaLoad(e.slot)
 	vi := valueInfo(&e, true)
-	bytes := entrySize(string(key), &e)
+	bytes := mapSlotBytes + metaSlotBytes + allocSize(len(key)) + vi.Bytes // entrySize, without a second valueInfo
 	s.mu.RUnlock()
 	p := ks.EvictParams()
 	clock := uint32(meta & clockMask)
@@ -147,7 +143,7 @@ func (ks *Keyspace) Object(dbi int, key []byte) (ObjectInfo, bool) {
 		oi.IdleMs = lruIdleMs(clock, now)
 	}
 	if vi.Encoding == "int" && (p.MaxMemory == 0 || !(p.Policy.LRU() || p.Policy.LFU())) {
-		n, _ := strconv.ParseInt(string(e.str), 10, 64)
+		n, _ := ParseInt(e.str)
 		oi.Shared = n >= 0 && n < 10000
 	}
 	return oi, true
