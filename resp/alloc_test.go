@@ -1,7 +1,9 @@
 package resp
 
 import (
+	"bytes"
 	"io"
+	"net"
 	"testing"
 
 	"github.com/tidwall/redcon"
@@ -29,5 +31,55 @@ func TestGetDispatchDoesNotAllocate(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("GET dispatch allocates %.1f times per command", allocs)
+	}
+}
+
+// TestServerGetDoesNotAllocate pins the whole path of a pipelined GET over
+// TCP, from the socket read through parsing, dispatch and the reply flush:
+// the process (server and this raw client) allocates nothing per command
+// once the connection is warm.
+func TestServerGetDoesNotAllocate(t *testing.T) {
+	poison := poisonReads
+	poisonReads = false // the test measures the production path
+	defer func() { poisonReads = poison }()
+	ks, err := keyspace.New(keyspace.Options{Stripes: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ks.Set(0, []byte("sess:1"), make([]byte, 256), keyspace.SetArgs{}); err != nil {
+		t.Fatal(err)
+	}
+	s := NewServer(Options{Keyspace: ks})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve(ln)
+	defer s.Close()
+	nc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	const depth = 16
+	req := bytes.Repeat([]byte("*2\r\n$3\r\nGET\r\n$6\r\nsess:1\r\n"), depth)
+	reply := make([]byte, depth*len("$256\r\n\r\n")+depth*256)
+	roundTrip := func() {
+		if _, err := nc.Write(req); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(nc, reply); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 100 {
+		roundTrip()
+	}
+	allocs := testing.AllocsPerRun(500, roundTrip)
+	if allocs >= 1 { // AllocsPerRun truncates: under one in total per 16 GETs
+		t.Fatalf("a pipeline of %d GETs allocates %.1f times", depth, allocs)
+	}
+	if !bytes.HasPrefix(reply, []byte("$256\r\n")) {
+		t.Fatalf("unexpected reply %q", reply[:16])
 	}
 }

@@ -109,7 +109,7 @@ func (x *call) subConn() *subConn {
 		return nil
 	}
 	var pending []byte
-	if bw := redcon.BaseWriter(c.conn); bw != nil {
+	if bw := baseWriter(c.conn); bw != nil {
 		pending = bw.Buffer()
 		bw.SetBuffer(nil)
 	}

@@ -331,7 +331,7 @@ func (s *Server) afterCommand(c *client, conn redcon.Conn) {
 	if n := fc.unflushed.Load(); n < flushAt || (fc.lim != nil && n < fc.lim.flushAt.Load()) {
 		return
 	}
-	if w := redcon.BaseWriter(conn); w != nil && w.Flush() != nil {
+	if w := baseWriter(conn); w != nil && w.Flush() != nil {
 		c.closing.Store(true)
 	}
 }

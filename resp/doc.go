@@ -1,8 +1,9 @@
-// Package resp is sessiond's network front end: connections (on
-// github.com/tidwall/redcon), per-connection state, the command table,
-// dispatch and replies in RESP2 and RESP3.
+// Package resp is sessiond's network front end: connections (a read loop
+// over github.com/tidwall/redcon's request parser and reply writer:
+// loop.go), per-connection state, the command table, dispatch and replies
+// in RESP2 and RESP3.
 //
-// # Requests: the framer in front of redcon
+// # Requests: the framer in front of the parser
 //
 // No client, however broken or hostile, may crash the server, hang it,
 // exhaust its memory or disturb other clients. redcon v1.6.2's parser
@@ -35,31 +36,32 @@
 //     per argument, what redcon spends on each) closes the connection
 //     without a reply, as Redis does, before the rest is read.
 //
-// The framer hands redcon canonical RESP only: inline requests are split
+// The framer hands the read loop canonical RESP only: inline requests are split
 // with sdssplitargs's rules (inline.go) and turned into RESP, "*0"/"*-1"
 // are dropped, the two bytes after a bulk become CRLF. It hands over whole
 // requests: a trailing incomplete request is kept aside until complete,
-// unless it does not fit in redcon's free space, in which case a piece is
-// handed over so that redcon grows its buffer (this is how a large value
+// unless it does not fit in the loop's free space, in which case a piece is
+// handed over so that the loop grows its buffer (this is how a large value
 // arrives, with no extra copy). A request announcing more than 1024
-// arguments is kept until complete even then, so redcon never loops over a
+// arguments is kept until complete even then, so the parser never loops over a
 // huge announced count. Before AUTH, requests are handed over one at a
 // time, so that AUTH in a pipeline lifts the unauthenticated limits for
 // the requests after it, as in Redis.
 //
-// The cost on the hot path: the bytes are read straight into redcon's
+// The cost on the hot path: the bytes are read straight into the loop's
 // buffer and checked there in place; header lines are scanned with
 // bytes.IndexByte and bulk payloads skipped by length, so a GET costs a
-// few dozen byte comparisons more than before, and no allocation (the
-// reading side of redcon still allocates per request, as it always did;
-// TestGetDispatchDoesNotAllocate covers dispatch). Only inline requests,
+// few dozen byte comparisons more, and no allocation: the loop slices the
+// arguments out of its reused buffer with redcon.ReadNextCommand, where
+// redcon's own server copied every request (loop.go says why that
+// mattered; TestServerGetDoesNotAllocate covers a GET end to end). Only inline requests,
 // requests split across reads, and connections before AUTH take the slow
 // path, which copies.
 //
 // # Replies: backpressure and output buffer limits
 //
-// redcon writes replies into a per-connection buffer and flushes it once
-// per batch of pipelined requests, blocking while the client does not
+// Replies go into a per-connection redcon.Writer, flushed once per batch
+// of pipelined requests, blocking while the client does not
 // read. A batch whose replies are large (GET of big values, pipelined)
 // would be buffered whole, so replies are also flushed once 64 KB are
 // pending (afterCommand; outWriter counts them). A client that sends
@@ -77,10 +79,9 @@
 //
 // # Idle connections
 //
-// An idle connection holds its goroutine, redcon's 4 KB read buffer and
-// bufio.Reader (4 KB), the client record, and nothing in the framer (its
-// buffers are freed when empty if large). TestIdleConnectionMemory
-// measures it. After a request of N bytes redcon keeps a read buffer of up
-// to 2N until its next growth or the connection closes (Redis shrinks its
-// query buffers when idle; redcon offers no way to).
+// An idle connection holds its goroutine, a 4 KB read buffer (loop.go),
+// the client record, and nothing in the framer (its buffers are freed when
+// empty if large). TestIdleConnectionMemory measures it. A read buffer
+// grown past 64 KB for a large request is freed once it is empty again,
+// as Redis shrinks an idle client's query buffer.
 package resp

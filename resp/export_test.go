@@ -18,3 +18,8 @@ func CheckForTest(u *acl.User, args [][]byte) string {
 }
 
 var testCheckServer = sync.OnceValue(func() *Server { return &Server{table: buildTable()} })
+
+// Every test of the package runs with consumed requests overwritten before
+// their buffer is reused, so that a command keeping an argument past its
+// return without copying it fails a test instead of corrupting data.
+func init() { poisonReads = true }

@@ -1,27 +1,14 @@
 package resp
 
-import (
-	"bytes"
-	"net"
-)
+import "bytes"
 
 // Inline commands (a person typing into telnet or nc) are split by Redis
 // with sdssplitargs: "double quotes" with \n \r \t \b \a \xHH escapes,
 // 'single quotes' where only \' is special, tabs as separators, and a quote
 // inside a token starting a quoted part (a"b c" is "ab c"). redcon's own
 // inline parser differs on all of these, so the framer (framer.go) turns
-// every inline request into RESP with splitArgs before redcon sees it.
-
-// inlineListener wraps the connections it accepts in frameConn (conn.go).
-type inlineListener struct{ net.Listener }
-
-func (l inlineListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &frameConn{Conn: c}, nil
-}
+// every inline request into RESP with splitArgs before the read loop
+// (loop.go) parses it.
 
 // isSpace is C's isspace in the C locale.
 func isSpace(b byte) bool {

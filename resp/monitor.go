@@ -103,8 +103,17 @@ func cmdMonitor(x *call) {
 	c.conn = detachedConn{dc, m}
 	c.detached.Store(true)
 	x.s.addMonitor(m)
-	go m.writeLoop()
-	go m.readLoop()
+	start := func() {
+		go m.writeLoop()
+		go m.readLoop()
+	}
+	if lc, ok := conn.(*loopConn); ok {
+		// The reading goroutine reuses c's reply and call records, which
+		// this command is still using: it starts once the command is done.
+		lc.afterDetach = start
+	} else {
+		start()
+	}
 }
 
 func (s *Server) addMonitor(m *monitorConn) {

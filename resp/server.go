@@ -83,9 +83,10 @@ type Server struct {
 
 	mu      sync.Mutex
 	clients map[uint64]*client
-	rc      *redcon.Server
-	ln      net.Listener // closed by Close too: redcon's Close is a no-op before its Serve starts
+	conns   map[*loopConn]struct{} // open connections, closed by Close (loop.go)
+	ln      net.Listener
 	closed  bool
+	idle    atomic.Int64 // client idle timeout ("timeout"), ns; 0: none
 	wg      sync.WaitGroup
 
 	nextID        atomic.Uint64
@@ -109,6 +110,7 @@ func NewServer(o Options) *Server {
 	s := &Server{
 		ks: o.Keyspace, cfg: o.Config, log: o.Logger, persist: o.Persistence, expiry: o.Expiry,
 		onShut: o.Shutdown, started: time.Now(), clients: map[uint64]*client{}, table: buildTable(),
+		conns: map[*loopConn]struct{}{},
 	}
 	s.initOps()
 	s.initPubsub()
@@ -129,38 +131,26 @@ var ErrServerClosed = errors.New("resp: server closed")
 
 // Serve accepts connections on ln until Close is called.
 func (s *Server) Serve(ln net.Listener) error {
-	rc := redcon.NewServerNetwork(ln.Addr().Network(), ln.Addr().String(), s.handle, s.accept, s.closedConn)
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		ln.Close()
 		return ErrServerClosed
 	}
-	s.rc = rc
 	s.ln = ln
 	s.mu.Unlock()
-	s.applyTimeout(s.cfg.Get("timeout"))
+	s.applyTimeout("")
 	s.cfg.OnSet("timeout", s.applyTimeout)
 	s.watchLimits()
-	err := rc.Serve(inlineListener{ln}) // inline commands split as Redis does: inline.go
-	s.mu.Lock()
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
+	err := s.acceptLoop(ln) // loop.go
+	if s.isClosed() {
 		return ErrServerClosed
 	}
 	return err
 }
 
-func (s *Server) applyTimeout(v string) {
-	s.mu.Lock()
-	rc := s.rc
-	s.mu.Unlock()
-	if rc == nil {
-		return
-	}
-	secs := s.cfg.Int("timeout")
-	rc.SetIdleClose(time.Duration(secs) * time.Second)
+func (s *Server) applyTimeout(string) {
+	s.idle.Store(int64(time.Duration(s.cfg.Int("timeout")) * time.Second))
 }
 
 // Close stops accepting, closes every connection, and waits until the
@@ -168,17 +158,20 @@ func (s *Server) applyTimeout(v string) {
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
-	rc, ln := s.rc, s.ln
+	ln := s.ln
+	conns := make([]*loopConn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
 	s.mu.Unlock()
 	var err error
-	if rc != nil {
-		if rc.Close() != nil {
-			// redcon had not started serving yet ("not serving"): closing the
-			// listener ourselves makes its accept loop return at once.
-			err = ln.Close()
-		}
+	if ln != nil {
+		err = ln.Close()
 	}
-	s.closeMonitors() // detached connections are no longer redcon's
+	for _, c := range conns {
+		c.fc.Close() // its goroutine's read fails and it cleans up
+	}
+	s.closeMonitors() // detached connections are no longer the loop's
 	s.killScripts()   // a script may run without holding the gate (busy)
 	// Wait for in-flight commands: every running command holds a gate shard.
 	s.gate.lock()
@@ -252,12 +245,12 @@ type call struct {
 	inExec bool
 }
 
-func (s *Server) handle(conn redcon.Conn, rc redcon.Command) {
+func (s *Server) handle(conn redcon.Conn, args [][]byte) {
 	c, _ := conn.Context().(*client)
 	if c == nil || c.closing.Load() {
 		return
 	}
-	s.serve(c, c.writer(conn), rc.Args)
+	s.serve(c, c.writer(conn), args)
 	s.afterCommand(c, conn)
 	if c.closing.Load() {
 		c.closeAfterReply() // QUIT or CLIENT KILL of itself: flush the reply, then close

@@ -23,11 +23,11 @@ func TestCloseRightAfterServe(t *testing.T) {
 		require.NoError(t, err)
 		errc := make(chan error, 1)
 		go func() { errc <- s.Serve(ln) }()
-		for { // close as soon as Serve has handed over to redcon: the racy moment
+		for { // close as soon as Serve has taken the listener: the racy moment
 			s.mu.Lock()
-			rc := s.rc
+			l := s.ln
 			s.mu.Unlock()
-			if rc != nil {
+			if l != nil {
 				break
 			}
 			runtime.Gosched()

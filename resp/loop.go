@@ -1,0 +1,288 @@
+package resp
+
+import (
+	"errors"
+	"net"
+	"time"
+
+	"github.com/tidwall/redcon"
+)
+
+// Connections are served by the loop below rather than by redcon.Server.
+// redcon's server copies every request (Command.Raw) and allocates its
+// argument list, about 700 bytes of garbage per command: at 50,000
+// commands a second that kept the collector running and its headroom in
+// the RSS (bench/README.md, "What each change bought"). The loop reads the
+// framer's checked requests into one reused buffer and slices the
+// arguments out of it with redcon.ReadNextCommand; replies still go
+// through redcon's Writer, and commands still see a redcon.Conn.
+//
+// Arguments therefore alias the read buffer, which the next read reuses:
+// anything kept after a command returns (MULTI's queue, the slow log,
+// names, subscriptions) must be copied. Tests poison the consumed part of
+// the buffer after every batch (poisonReads) to catch a violation.
+
+// readBufSize is a connection's initial read buffer; a buffer grown past
+// bigBuf for a large request is dropped once it is empty again.
+const readBufSize = 4 << 10
+
+// poisonReads overwrites consumed requests before the buffer is reused
+// (set by tests: export_test.go).
+var poisonReads = false
+
+// loopConn is one client connection: a redcon.Conn whose reads are
+// sessiond's. Only the connection's goroutine uses it, except Close
+// (CLIENT KILL, the output limit, Server.Close), which closes the socket
+// and so makes the goroutine's read fail.
+type loopConn struct {
+	fc         *frameConn
+	wr         *redcon.Writer
+	addr       string
+	ctx        any
+	buf        []byte
+	start, end int // buf[start:end] is read but not yet parsed
+	args       [][]byte
+	closed     bool // Close was called by the connection's goroutine
+	detached   bool
+	// afterDetach runs on the connection's goroutine once the command that
+	// detached it has finished (MONITOR starts its loops there).
+	afterDetach func()
+}
+
+func newLoopConn(nc net.Conn) *loopConn {
+	fc := &frameConn{Conn: nc}
+	return &loopConn{fc: fc, wr: redcon.NewWriter(fc), addr: nc.RemoteAddr().String()}
+}
+
+var _ redcon.Conn = (*loopConn)(nil)
+
+func (c *loopConn) RemoteAddr() string          { return c.addr }
+func (c *loopConn) WriteError(msg string)       { c.wr.WriteError(msg) }
+func (c *loopConn) WriteString(str string)      { c.wr.WriteString(str) }
+func (c *loopConn) WriteBulk(bulk []byte)       { c.wr.WriteBulk(bulk) }
+func (c *loopConn) WriteBulkString(bulk string) { c.wr.WriteBulkString(bulk) }
+func (c *loopConn) WriteInt(num int)            { c.wr.WriteInt(num) }
+func (c *loopConn) WriteInt64(num int64)        { c.wr.WriteInt64(num) }
+func (c *loopConn) WriteUint64(num uint64)      { c.wr.WriteUint64(num) }
+func (c *loopConn) WriteArray(count int)        { c.wr.WriteArray(count) }
+func (c *loopConn) WriteNull()                  { c.wr.WriteNull() }
+func (c *loopConn) WriteRaw(data []byte)        { c.wr.WriteRaw(data) }
+func (c *loopConn) WriteAny(v any)              { c.wr.WriteAny(v) }
+func (c *loopConn) Context() any                { return c.ctx }
+func (c *loopConn) SetContext(v any)            { c.ctx = v }
+func (c *loopConn) SetReadBuffer(int)           {}
+func (c *loopConn) NetConn() net.Conn           { return c.fc }
+func (c *loopConn) ReadPipeline() []redcon.Command {
+	return nil
+}
+func (c *loopConn) PeekPipeline() []redcon.Command { return nil }
+
+// Close flushes pending replies and closes the connection, as redcon's does.
+func (c *loopConn) Close() error {
+	c.wr.Flush()
+	c.closed = true
+	return c.fc.Close()
+}
+
+// Detach hands the connection to its caller (MONITOR): the loop stops
+// reading, and the requests already read stay in the buffer for
+// ReadCommand.
+func (c *loopConn) Detach() redcon.DetachedConn {
+	c.detached = true
+	return detachedLoopConn{c}
+}
+
+type detachedLoopConn struct{ *loopConn }
+
+func (d detachedLoopConn) Flush() error { return d.wr.Flush() }
+
+// ReadCommand returns the next request, its arguments copied (the
+// detached reader keeps them past the next read).
+func (d detachedLoopConn) ReadCommand() (redcon.Command, error) {
+	args, err := d.next()
+	if err != nil {
+		return redcon.Command{}, err
+	}
+	cmd := redcon.Command{Args: make([][]byte, len(args))}
+	for i, a := range args {
+		cmd.Args[i] = append([]byte{}, a...)
+	}
+	return cmd, nil
+}
+
+// next returns the next request's arguments, reading when the buffer holds
+// no whole request.
+func (c *loopConn) next() ([][]byte, error) {
+	for {
+		if args, ok := c.parse(); ok {
+			return args, nil
+		}
+		if err := c.fill(0); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// parse slices the next whole request out of the buffer. The framer hands
+// over only well-formed requests, so ReadNextCommand cannot fail here;
+// an empty request (*0) is skipped, as Redis skips it.
+func (c *loopConn) parse() ([][]byte, bool) {
+	for c.start < c.end {
+		complete, args, _, rest, err := redcon.ReadNextCommand(c.buf[c.start:c.end], c.args[:0])
+		if err != nil || !complete {
+			return nil, false
+		}
+		c.args = args[:0] // keep a grown argument list for the next request
+		c.start = c.end - len(rest)
+		if len(args) > 0 {
+			return args, true
+		}
+	}
+	return nil, false
+}
+
+// fill reads more requests into the buffer, first moving an incomplete one
+// to its front (or growing the buffer when it already fills it). idle > 0
+// is the client's idle timeout.
+func (c *loopConn) fill(idle time.Duration) error {
+	if poisonReads {
+		for i := range c.buf[:c.start] {
+			c.buf[i] = 0xAA
+		}
+	}
+	switch {
+	case c.start == c.end:
+		c.start, c.end = 0, 0
+		if len(c.buf) > bigBuf {
+			c.buf = nil // do not keep the memory of the largest request
+		}
+	case c.start > 0:
+		c.end = copy(c.buf, c.buf[c.start:c.end])
+		c.start = 0
+	}
+	if c.buf == nil {
+		c.buf = make([]byte, readBufSize)
+	} else if c.end == len(c.buf) {
+		c.buf = append(c.buf, make([]byte, len(c.buf))...)
+	}
+	if idle > 0 {
+		c.fc.SetReadDeadline(time.Now().Add(idle))
+	}
+	n, err := c.fc.Read(c.buf[c.end:])
+	c.end += n
+	if n > 0 {
+		return nil
+	}
+	return err
+}
+
+// serveConn runs c's requests until it closes, is closed or detaches.
+// Replies are flushed after each batch of pipelined requests (and every
+// flushAt bytes within one: afterCommand).
+func (s *Server) serveConn(c *loopConn) {
+	err := s.readLoop(c)
+	if !c.detached {
+		c.fc.Close()
+	}
+	s.untrack(c)
+	s.closedConn(c, err)
+	if c.detached && c.afterDetach != nil {
+		c.afterDetach()
+	}
+}
+
+func (s *Server) readLoop(c *loopConn) error {
+	for {
+		for {
+			args, ok := c.parse()
+			if !ok {
+				break
+			}
+			s.handle(c, args)
+			if c.detached || c.closed {
+				return nil
+			}
+		}
+		if err := c.wr.Flush(); err != nil {
+			return err
+		}
+		if err := c.fill(s.idleFor(c)); err != nil {
+			return err
+		}
+	}
+}
+
+// idleFor is the idle timeout for c (config "timeout"); as in Redis, a
+// subscribed client has none.
+func (s *Server) idleFor(c *loopConn) time.Duration {
+	t := time.Duration(s.idle.Load())
+	if t > 0 {
+		if cl, _ := c.ctx.(*client); cl != nil && cl.ps.Load() != nil {
+			return 0
+		}
+	}
+	return t
+}
+
+// acceptLoop accepts connections on ln until it is closed.
+func (s *Server) acceptLoop(ln net.Listener) error {
+	var delay time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.isClosed() || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			// Out of file descriptors and the like: back off rather than
+			// spin, as net/http does.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			s.log.Warn("accept failed", "err", err, "retry_in", delay)
+			time.Sleep(delay)
+			continue
+		}
+		delay = 0
+		c := newLoopConn(nc)
+		if !s.track(c) {
+			c.fc.Close()
+			return nil
+		}
+		if !s.accept(c) {
+			s.untrack(c)
+			c.Close()
+			continue
+		}
+		go s.serveConn(c)
+	}
+}
+
+// track registers c so that Close can close it; false once closed.
+func (s *Server) track(c *loopConn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(c *loopConn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+func (s *Server) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// baseWriter is the reply buffer of conn, nil when conn is not one of the
+// loop's connections (a detached one, in tests).
+func baseWriter(conn redcon.Conn) *redcon.Writer {
+	if c, ok := conn.(*loopConn); ok {
+		return c.wr
+	}
+	return nil
+}
