@@ -211,8 +211,10 @@ const (
 	mapSlotBytes = (16 + 24 + 1) * 10 / 7
 	// metaSlotBytes is the key's stripe.meta slot, with append's slack.
 	metaSlotBytes = 12
-	// setStructBytes is a *set's allocation (40 bytes, size class 48).
+	// setStructBytes is a *set's allocation (48 bytes, a size class).
 	setStructBytes = 48
+	// hashMapStructBytes is a *hashMap's allocation.
+	hashMapStructBytes = 8
 	// setMapBase is an empty map's header and first group.
 	setMapBase = 48 + 8 + 8*16
 	// setMapSlot is one map[string]struct{} slot at 7/8 load.

@@ -43,20 +43,23 @@ var (
 //     lock. This is the form of every hash of at most maxPackedFields
 //     pairs whose fields and values are at most maxPackedField bytes (a
 //     session), as Redis keeps such hashes in a listpack.
-//   - map: entry.setPtr() is a set whose hash field is the map (the
-//     set's own fields are unused). A hash that outgrows the packed limits
+//   - map: entry.hashMapPtr() holds the map. A hash that outgrows the packed limits
 //     becomes a map and stays one, as in Redis. The map is modified in
 //     place under the write lock; its strings are immutable.
 //
 // hashRef is a read view of either form.
+
+// hashMap is the holder of a hash in map form: the entry points to it, so
+// that writes to a large hash change the map in place and store nothing.
+type hashMap struct{ m map[string]string }
 type hashRef struct {
 	p []byte            // packed form (nil for an absent hash or a map)
 	m map[string]string // map form
 }
 
 func hashOf(e entry) hashRef {
-	if st := e.setPtr(); st != nil {
-		return hashRef{m: st.hash}
+	if hm := e.hashMapPtr(); hm != nil {
+		return hashRef{m: hm.m}
 	}
 	return hashRef{p: e.bytes()}
 }
@@ -285,10 +288,10 @@ func (w *hashWriter) result() hashRef {
 // its holder, so writes to a large hash allocate nothing.
 func hashEntry(h hashRef, prev entry, deadline int64) entry {
 	if h.m != nil {
-		if st := prev.setPtr(); prev.kind() == KindHash && st != nil && st.hash != nil {
-			return setEntry(KindHash, st, deadline)
+		if hm := prev.hashMapPtr(); hm != nil {
+			return hashMapEntry(hm, deadline)
 		}
-		return setEntry(KindHash, &set{hash: h.m}, deadline)
+		return hashMapEntry(&hashMap{m: h.m}, deadline)
 	}
 	return bytesEntry(KindHash, h.p, deadline)
 }
@@ -310,15 +313,15 @@ func newHashOf(pairs [][]byte) hashRef {
 // cloneHashEntry returns a copy of e sharing nothing mutable with it: a
 // packed hash is immutable and shared, a map is copied.
 func cloneHashEntry(e entry) entry {
-	st := e.setPtr()
-	if st == nil {
+	hm := e.hashMapPtr()
+	if hm == nil {
 		return e
 	}
-	m := make(map[string]string, len(st.hash))
-	for f, v := range st.hash {
+	m := make(map[string]string, len(hm.m))
+	for f, v := range hm.m {
 		m[f] = v
 	}
-	c := setEntry(KindHash, &set{hash: m}, e.deadline)
+	c := hashMapEntry(&hashMap{m: m}, e.deadline)
 	c.setSlot(e.slot())
 	return c
 }

@@ -257,7 +257,7 @@ func (ks *Keyspace) RandomKey(dbi int) ([]byte, bool) {
 // cloneEntry copies e so that the copy shares nothing mutable with it.
 func cloneEntry(e entry) entry {
 	if e.kind() == KindSet {
-		c := setEntry(KindSet, e.setPtr().clone(), e.deadline)
+		c := setEntry(e.setPtr().clone(), e.deadline)
 		c.setSlot(e.slot())
 		return c
 	}

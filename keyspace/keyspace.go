@@ -76,8 +76,8 @@ func (k Kind) String() string {
 //     lock is released. A value of 4 GiB or more (possible only with
 //     proto-max-bulk-len raised that far) does not fit n: n is bigLen and
 //     ptr points to a boxed slice header instead.
-//   - setPtr: a set, or a hash in map form, is a *set (objFlag in tag),
-//     modified in place under the write lock.
+//   - setPtr, hashMapPtr: a set is a *set, a hash in map form a *hashMap
+//     (objFlag in tag), modified in place under the write lock.
 //
 // tag packs the kind (low 3 bits), objFlag and the key's meta slot (the
 // index of its access clock and size in stripe.meta, access.go) above
@@ -92,7 +92,7 @@ type entry struct {
 
 const (
 	kindMask = 1<<3 - 1
-	objFlag  = 1 << 3 // ptr is a *set
+	objFlag  = 1 << 3 // ptr is a *set or *hashMap, by kind
 	tagBits  = 4
 	maxSlot  = 1<<(32-tagBits) - 1 // meta slots per stripe: 268 million keys
 	bigLen   = math.MaxUint32
@@ -111,9 +111,14 @@ func bytesEntry(k Kind, b []byte, deadline int64) entry {
 	return e
 }
 
-// setEntry is an entry of kind k (a set or a hash in map form) holding s.
-func setEntry(k Kind, s *set, deadline int64) entry {
-	return entry{ptr: unsafe.Pointer(s), tag: uint32(k) | objFlag, deadline: deadline}
+// setEntry is a set entry holding s.
+func setEntry(s *set, deadline int64) entry {
+	return entry{ptr: unsafe.Pointer(s), tag: uint32(KindSet) | objFlag, deadline: deadline}
+}
+
+// hashMapEntry is a hash entry holding h, a hash in map form (hash.go).
+func hashMapEntry(h *hashMap, deadline int64) entry {
+	return entry{ptr: unsafe.Pointer(h), tag: uint32(KindHash) | objFlag, deadline: deadline}
 }
 
 func (e entry) kind() Kind { return Kind(e.tag & kindMask) }
@@ -129,12 +134,20 @@ func (e entry) bytes() []byte {
 	return unsafe.Slice((*byte)(e.ptr), e.n)
 }
 
-// setPtr is the set (or map-form hash); nil for bytes.
+// setPtr is the set; nil for any other entry.
 func (e entry) setPtr() *set {
-	if e.tag&objFlag == 0 {
+	if e.tag&(objFlag|kindMask) != objFlag|uint32(KindSet) {
 		return nil
 	}
 	return (*set)(e.ptr)
+}
+
+// hashMapPtr is the hash in map form; nil for any other entry.
+func (e entry) hashMapPtr() *hashMap {
+	if e.tag&(objFlag|kindMask) != objFlag|uint32(KindHash) {
+		return nil
+	}
+	return (*hashMap)(e.ptr)
 }
 
 // slot is the key's index in stripe.meta; 0 means none (not yet stored).

@@ -517,12 +517,25 @@ func TestEntryForms(t *testing.T) {
 	assert.Empty(t, empty)
 
 	st := &set{}
-	se := setEntry(KindSet, st, 0)
+	se := setEntry(st, 0)
 	se.setSlot(7)
 	assert.Equal(t, KindSet, se.kind())
 	assert.Equal(t, uint32(7), se.slot())
 	assert.Same(t, st, se.setPtr())
+	assert.Nil(t, se.hashMapPtr())
 	assert.Nil(t, se.bytes())
+
+	hm := &hashMap{m: map[string]string{"f": "v"}}
+	he := hashMapEntry(hm, 0)
+	assert.Equal(t, KindHash, he.kind())
+	assert.Same(t, hm, he.hashMapPtr())
+	assert.Nil(t, he.setPtr())
+	assert.Nil(t, he.bytes())
+	assert.Nil(t, bytesEntry(KindHash, []byte{0, 0}, 0).hashMapPtr())
+
+	// The accounting's struct sizes are the allocations' size classes.
+	assert.Equal(t, int64(setStructBytes), allocSize(int(unsafe.Sizeof(set{}))))
+	assert.Equal(t, int64(hashMapStructBytes), allocSize(int(unsafe.Sizeof(hashMap{}))))
 
 	if strconv.IntSize == 64 {
 		// A header claiming bigLen+1 bytes (never read past b; built by
@@ -533,9 +546,9 @@ func TestEntryForms(t *testing.T) {
 			l, c int
 		}{&b[0], int(n), int(n)}
 		huge := *(*[]byte)(unsafe.Pointer(&h))
-		he := bytesEntry(KindString, huge, 0)
-		assert.Equal(t, uint32(bigLen), he.n)
-		assert.Equal(t, len(huge), len(he.bytes()))
-		assert.Equal(t, unsafe.SliceData(huge), unsafe.SliceData(he.bytes()))
+		be := bytesEntry(KindString, huge, 0)
+		assert.Equal(t, uint32(bigLen), be.n)
+		assert.Equal(t, len(huge), len(be.bytes()))
+		assert.Equal(t, unsafe.SliceData(huge), unsafe.SliceData(be.bytes()))
 	}
 }

@@ -34,8 +34,8 @@ func valueInfo(e *entry, wantEnc bool) ValueInfo {
 			}
 		}
 	case KindHash:
-		if s := e.setPtr(); s != nil && s.hash != nil {
-			v.Bytes = setStructBytes + setMapBase + hashMapBytes(s.hash)
+		if hm := e.hashMapPtr(); hm != nil {
+			v.Bytes = hashMapStructBytes + setMapBase + hashMapBytes(hm.m)
 			v.Encoding = "hashtable"
 		} else {
 			v.Bytes = entryBytesSize(*e)

@@ -30,7 +30,7 @@ func (ks *Keyspace) updateSet(dbi int, key []byte, event string, fn func(set *se
 	case deleted:
 		s.deleteLocked(k, e)
 	case set.len() > 0 && !ok:
-		s.putLocked(k, e, false, setEntry(KindSet, set, 0))
+		s.putLocked(k, e, false, setEntry(set, 0))
 	default:
 		s.resizedLocked(k, e) // changed in place
 	}
@@ -189,7 +189,7 @@ func (ks *Keyspace) SMove(dbi int, src, dst, member []byte) (bool, error) {
 		ss.deleteLocked(string(src), se)
 	}
 	if !dok {
-		de = setEntry(KindSet, &set{}, 0)
+		de = setEntry(&set{}, 0)
 		ds.putLocked(string(dst), entry{}, false, de)
 		de = ds.m[string(dst)] // with its slot
 	}
@@ -322,7 +322,7 @@ func (ks *Keyspace) SetCombineStore(dbi int, op SetOp, dst []byte, keys [][]byte
 			ds.deleteLocked(dk, de)
 		}
 	} else {
-		ds.putLocked(dk, de, dok, setEntry(KindSet, res, 0))
+		ds.putLocked(dk, de, dok, setEntry(res, 0))
 	}
 	n := res.len() // res is published: other writers may change it once unlocked
 	l.unlock()

@@ -92,7 +92,7 @@ func (ks *Keyspace) RestoreSet(dbi int, key []byte, members [][]byte, deadline i
 	if len(members) == 0 {
 		return
 	}
-	ks.restore(dbi, key, setEntry(KindSet, newSetOf(members), deadline))
+	ks.restore(dbi, key, setEntry(newSetOf(members), deadline))
 }
 
 func (ks *Keyspace) restore(dbi int, key []byte, e entry) {
