@@ -1,7 +1,6 @@
 package keyspace
 
 import (
-	"math"
 	"math/rand/v2"
 	"slices"
 	"sync/atomic"
@@ -14,8 +13,8 @@ import (
 // slot of stripe.meta, a uint64 that readers update with atomics under the
 // read lock (as Redis updates robj.lru without a lock on its single
 // thread): the low 24 bits are Redis's LRU clock or LFU counter, the high
-// 40 bits the bytes the key was accounted at. entry.slot (in what was the
-// padding after kind) is the index. Slots of deleted keys form a free
+// 40 bits the bytes the key was accounted at. entry.slot() (packed with the
+// kind in entry.tag) is the index. Slots of deleted keys form a free
 // list threaded through meta itself; slot 0 is never used, so a zero slot
 // means "none".
 
@@ -33,7 +32,7 @@ const (
 // All of it is guarded by the stripe's lock, except that readers update
 // the clock bits of meta[slot] atomically under the read lock.
 type stripeMeta struct {
-	meta  []uint64 // by entry.slot: clock (low 24 bits) | accounted bytes << 24
+	meta  []uint64 // by entry.slot(): clock (low 24 bits) | accounted bytes << 24
 	db    *DB      // owner: its byte counter and keyspace
 	free  uint32   // head of the free list of meta slots; 0: none
 	bytes int64    // accounted bytes of this stripe's keys
@@ -49,7 +48,7 @@ func (s *stripe) allocSlotLocked() uint32 {
 	if len(s.meta) == 0 {
 		s.meta = append(s.meta, 0) // slot 0 means "none"
 	}
-	if len(s.meta) > math.MaxUint32 {
+	if len(s.meta) > maxSlot {
 		panic("keyspace: too many keys in one stripe")
 	}
 	s.meta = append(s.meta, 0)
@@ -71,15 +70,17 @@ func (s *stripe) account(delta int64) {
 // starts at the current LRU clock, or at LFU_INIT_VAL.
 func (s *stripe) metaPutLocked(key string, old entry, hadOld bool, e entry) entry {
 	size := min(entrySize(key, &e), maxSize)
-	if hadOld && old.slot != 0 {
-		e.slot = old.slot
-		v := s.meta[e.slot]
+	if hadOld && old.slot() != 0 {
+		i := old.slot()
+		e.setSlot(i)
+		v := s.meta[i]
 		s.account(size - int64(v>>sizeShift))
-		s.meta[e.slot] = v&clockMask | uint64(size)<<sizeShift
+		s.meta[i] = v&clockMask | uint64(size)<<sizeShift
 		return e
 	}
-	e.slot = s.allocSlotLocked()
-	s.meta[e.slot] = uint64(s.db.ks.newClock()) | uint64(size)<<sizeShift
+	i := s.allocSlotLocked()
+	e.setSlot(i)
+	s.meta[i] = uint64(s.db.ks.newClock()) | uint64(size)<<sizeShift
 	s.account(size)
 	return e
 }
@@ -87,13 +88,14 @@ func (s *stripe) metaPutLocked(key string, old entry, hadOld bool, e entry) entr
 // resizedLocked re-accounts key, whose value e was changed in place (a set
 // gained or lost members). s.mu must be held for writing.
 func (s *stripe) resizedLocked(key string, e entry) {
-	if e.slot == 0 {
+	i := e.slot()
+	if i == 0 {
 		return
 	}
 	size := min(entrySize(key, &e), maxSize)
-	v := s.meta[e.slot]
+	v := s.meta[i]
 	s.account(size - int64(v>>sizeShift))
-	s.meta[e.slot] = v&clockMask | uint64(size)<<sizeShift
+	s.meta[i] = v&clockMask | uint64(size)<<sizeShift
 }
 
 // metaFreeLocked releases a deleted key's slot and its accounted bytes.
@@ -204,13 +206,15 @@ func (p *EvictParams) lfuTouch(clock uint32, nowMs int64) uint32 {
 // allocations rounded up to the runtime's size classes.
 const (
 	// mapSlotBytes is one map[string]entry slot (16-byte string header,
-	// 48-byte entry) plus its control byte, at a load of 0.7: a Go map
+	// 24-byte entry) plus its control byte, at a load of 0.7: a Go map
 	// doubles at 7/8 full, so its load runs between 7/16 and 7/8.
-	mapSlotBytes = (16 + 48 + 1) * 10 / 7
+	mapSlotBytes = (16 + 24 + 1) * 10 / 7
 	// metaSlotBytes is the key's stripe.meta slot, with append's slack.
 	metaSlotBytes = 12
-	// setStructBytes is a *set's allocation (40 bytes, size class 48).
+	// setStructBytes is a *set's allocation (48 bytes, a size class).
 	setStructBytes = 48
+	// hashMapStructBytes is a *hashMap's allocation.
+	hashMapStructBytes = 8
 	// setMapBase is an empty map's header and first group.
 	setMapBase = 48 + 8 + 8*16
 	// setMapSlot is one map[string]struct{} slot at 7/8 load.
@@ -242,7 +246,7 @@ func entrySize(key string, e *entry) int64 {
 // setClockLocked sets key's access metadata (a renamed or moved value
 // keeps its own). s.mu must be held for writing.
 func (s *stripe) setClockLocked(key string, clock uint64) {
-	if e, ok := s.m[key]; ok && e.slot != 0 {
-		s.meta[e.slot] = s.meta[e.slot]&^clockMask | clock&clockMask
+	if e, ok := s.m[key]; ok && e.slot() != 0 {
+		s.meta[e.slot()] = s.meta[e.slot()]&^clockMask | clock&clockMask
 	}
 }

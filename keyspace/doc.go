@@ -42,11 +42,23 @@
 //
 // Values passed in are copied; nothing keeps a slice that aliases a
 // network read buffer. A stored string is never modified (APPEND, SETRANGE
-// and INCR store a new slice; a small hash, packed in the same field, is
+// and INCR store a new slice; a small hash, packed the same way, is
 // rebuilt on every write too), so a slice returned by Get, or taken by Walk
 // for a snapshot, stays valid after the lock is released and must not be
 // modified. Sets are modified in place under the write lock and are copied
 // out.
+//
+// # Entry layout
+//
+// A map slot is the key's 16-byte string header and a 24-byte entry (the
+// dominant per-key cost after the value itself): one unsafe.Pointer to the
+// value (a string's or packed hash's bytes, or a *set), a uint32 length, a
+// uint32 tag packing the kind, whether the pointer is a *set and the meta
+// slot index, and the int64 deadline. Only the accessors in keyspace.go
+// (kind, bytes, setPtr, slot) read those fields. A string of 4 GiB or more
+// (possible only with proto-max-bulk-len raised that far) keeps its slice
+// header boxed behind the pointer. Stored bytes are allocated at their
+// length, so the length alone gives their size class for the accounting.
 //
 // # Memory and eviction
 //
@@ -81,7 +93,7 @@
 //
 // Each key's LRU clock (seconds, 24 bits) or LFU counter (16 bits of
 // minutes, 8 bits of logarithmic count; lfu-log-factor, lfu-decay-time)
-// lives in stripe.meta[entry.slot], because map values cannot be updated
+// lives in stripe.meta[entry.slot()], because map values cannot be updated
 // in place under a read lock. Reads update it with atomics under the read
 // lock (no write lock, no allocation); lookups Redis makes without
 // touching (EXISTS, TYPE, TTL, OBJECT, MEMORY USAGE) do not update it.

@@ -258,7 +258,7 @@ func (ks *Keyspace) sample(dbi int, volatile bool, n int, fn func(key string, e 
 			if volatile && e.deadline == 0 {
 				continue
 			}
-			fn(k, e, s.metaLoad(e.slot))
+			fn(k, e, s.metaLoad(e.slot()))
 			if got++; got >= n {
 				break
 			}

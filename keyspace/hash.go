@@ -35,7 +35,7 @@ var (
 // A hash is stored in one of two forms, chosen so that entry keeps its
 // size (no new field):
 //
-//   - packed: entry.str holds the whole hash, as a 2-byte count and then, per
+//   - packed: entry.bytes() is the whole hash, as a 2-byte count and then, per
 //     pair in insertion order, a length byte and the field, a length byte
 //     and the value. It is one exact-size allocation, and like a string
 //     value it is immutable once stored: a write builds a new slice, so
@@ -43,22 +43,25 @@ var (
 //     lock. This is the form of every hash of at most maxPackedFields
 //     pairs whose fields and values are at most maxPackedField bytes (a
 //     session), as Redis keeps such hashes in a listpack.
-//   - map: entry.set points to a set whose hash field is the map (the
-//     set's own fields are unused). A hash that outgrows the packed limits
+//   - map: entry.hashMapPtr() holds the map. A hash that outgrows the packed limits
 //     becomes a map and stays one, as in Redis. The map is modified in
 //     place under the write lock; its strings are immutable.
 //
 // hashRef is a read view of either form.
+
+// hashMap is the holder of a hash in map form: the entry points to it, so
+// that writes to a large hash change the map in place and store nothing.
+type hashMap struct{ m map[string]string }
 type hashRef struct {
 	p []byte            // packed form (nil for an absent hash or a map)
 	m map[string]string // map form
 }
 
 func hashOf(e entry) hashRef {
-	if e.set != nil {
-		return hashRef{m: e.set.hash}
+	if hm := e.hashMapPtr(); hm != nil {
+		return hashRef{m: hm.m}
 	}
-	return hashRef{p: e.str}
+	return hashRef{p: e.bytes()}
 }
 
 func (h hashRef) len() int {
@@ -285,12 +288,12 @@ func (w *hashWriter) result() hashRef {
 // its holder, so writes to a large hash allocate nothing.
 func hashEntry(h hashRef, prev entry, deadline int64) entry {
 	if h.m != nil {
-		if prev.kind == KindHash && prev.set != nil && prev.set.hash != nil {
-			return entry{kind: KindHash, set: prev.set, deadline: deadline}
+		if hm := prev.hashMapPtr(); hm != nil {
+			return hashMapEntry(hm, deadline)
 		}
-		return entry{kind: KindHash, set: &set{hash: h.m}, deadline: deadline}
+		return hashMapEntry(&hashMap{m: h.m}, deadline)
 	}
-	return entry{kind: KindHash, str: h.p, deadline: deadline}
+	return bytesEntry(KindHash, h.p, deadline)
 }
 
 // newHashOf builds a hash from flat pairs (later duplicates win).
@@ -310,13 +313,15 @@ func newHashOf(pairs [][]byte) hashRef {
 // cloneHashEntry returns a copy of e sharing nothing mutable with it: a
 // packed hash is immutable and shared, a map is copied.
 func cloneHashEntry(e entry) entry {
-	if e.set == nil {
+	hm := e.hashMapPtr()
+	if hm == nil {
 		return e
 	}
-	m := make(map[string]string, len(e.set.hash))
-	for f, v := range e.set.hash {
+	m := make(map[string]string, len(hm.m))
+	for f, v := range hm.m {
 		m[f] = v
 	}
-	e.set = &set{hash: m}
-	return e
+	c := hashMapEntry(&hashMap{m: m}, e.deadline)
+	c.setSlot(e.slot())
+	return c
 }

@@ -18,7 +18,7 @@ func (ks *Keyspace) updateHash(dbi int, key []byte, event string, fn func(w *has
 	now := ks.NowMs()
 	s.mu.Lock()
 	e, ok := ks.getLocked(s, key, now, true)
-	if ok && e.kind != KindHash {
+	if ok && e.kind() != KindHash {
 		s.mu.Unlock()
 		return false, ErrWrongType
 	}
@@ -57,7 +57,7 @@ func (ks *Keyspace) viewHash(dbi int, key []byte, fn func(h hashRef)) error {
 	now := ks.NowMs()
 	s.mu.RLock()
 	e, ok := ks.getLocked(s, key, now, false)
-	if ok && e.kind != KindHash {
+	if ok && e.kind() != KindHash {
 		s.mu.RUnlock()
 		ks.hit(true)
 		return ErrWrongType

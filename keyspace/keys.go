@@ -74,7 +74,7 @@ func (ks *Keyspace) Type(dbi int, key []byte) Kind {
 	if !ok {
 		return KindNone
 	}
-	return e.kind
+	return e.kind()
 }
 
 // ExpireCond is the NX/XX/GT/LT condition of EXPIRE, a bit set (XX and
@@ -219,7 +219,7 @@ func (ks *Keyspace) Scan(dbi int, cursor uint64, a ScanArgs) (next uint64, keys 
 			if e.expiredAt(now) {
 				continue
 			}
-			if a.TypeFilter && e.kind != a.Type {
+			if a.TypeFilter && e.kind() != a.Type {
 				continue
 			}
 			if all || Match(a.Match, []byte(k)) {
@@ -256,10 +256,12 @@ func (ks *Keyspace) RandomKey(dbi int) ([]byte, bool) {
 
 // cloneEntry copies e so that the copy shares nothing mutable with it.
 func cloneEntry(e entry) entry {
-	if e.kind == KindSet {
-		e.set = e.set.clone()
+	if e.kind() == KindSet {
+		c := setEntry(e.setPtr().clone(), e.deadline)
+		c.setSlot(e.slot())
+		return c
 	}
-	if e.kind == KindHash {
+	if e.kind() == KindHash {
 		e = cloneHashEntry(e)
 	}
 	return e
@@ -286,7 +288,7 @@ func (ks *Keyspace) Rename(dbi int, src, dst []byte, nx bool) (bool, error) {
 		l.unlock()
 		return false, nil
 	}
-	clk := ss.metaLoad(e.slot) & clockMask // the value keeps its idle time, as in Redis
+	clk := ss.metaLoad(e.slot()) & clockMask // the value keeps its idle time, as in Redis
 	ss.deleteLocked(string(src), e)
 	dk := string(dst)
 	ds.putLocked(dk, de, dok, e)
@@ -343,7 +345,7 @@ func (ks *Keyspace) Move(srcDB int, key []byte, dstDB int) bool {
 		return false
 	}
 	k := string(key)
-	clk := ss.metaLoad(e.slot) & clockMask
+	clk := ss.metaLoad(e.slot()) & clockMask
 	ss.deleteLocked(k, e)
 	ds.putLocked(k, entry{}, false, e)
 	ds.setClockLocked(k, clk)

@@ -2,11 +2,13 @@ package keyspace
 
 import (
 	"errors"
+	"math"
 	"math/bits"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -65,18 +67,93 @@ func (k Kind) String() string {
 	return "none"
 }
 
-// entry is one stored value. Exactly one of str or set is meaningful,
-// selected by kind. str is never modified after it is stored (commands that
-// change a string store a new slice), so readers may keep it after the
-// stripe lock is released. set is modified in place under the write lock.
-// A hash is in str (packed) or set (a map): see hash.go.
+// entry is one stored value, in 24 bytes, so that a map slot (key header
+// and entry) is 40 bytes. ptr is the value, read through the accessors:
+//
+//   - bytes: a string, or a packed hash (hash.go), is ptr and the length n.
+//     It is never modified after it is stored (commands that change a
+//     string store a new slice), so readers may keep it after the stripe
+//     lock is released. A value of 4 GiB or more (possible only with
+//     proto-max-bulk-len raised that far) does not fit n: n is bigLen and
+//     ptr points to a boxed slice header instead.
+//   - setPtr, hashMapPtr: a set is a *set, a hash in map form a *hashMap
+//     (objFlag in tag), modified in place under the write lock.
+//
+// tag packs the kind (low 3 bits), objFlag and the key's meta slot (the
+// index of its access clock and size in stripe.meta, access.go) above
+// them. ptr is an unsafe.Pointer, which the garbage collector traces like
+// any pointer.
 type entry struct {
-	str      []byte
-	set      *set
-	deadline int64 // absolute Unix ms; 0 means no expiry
-	kind     Kind
-	slot     uint32 // index of the key's access clock and size in stripe.meta (access.go)
+	ptr      unsafe.Pointer
+	n        uint32 // length of the bytes; bigLen: ptr is a *[]byte
+	tag      uint32 // slot<<tagBits | objFlag | kind
+	deadline int64  // absolute Unix ms; 0 means no expiry
 }
+
+const (
+	kindMask = 1<<3 - 1
+	objFlag  = 1 << 3 // ptr is a *set or *hashMap, by kind
+	tagBits  = 4
+	maxSlot  = 1<<(32-tagBits) - 1 // meta slots per stripe: 268 million keys
+	bigLen   = math.MaxUint32
+)
+
+// bytesEntry is an entry of kind k (a string or a packed hash) holding b.
+func bytesEntry(k Kind, b []byte, deadline int64) entry {
+	e := entry{tag: uint32(k), deadline: deadline}
+	if uint64(len(b)) >= bigLen {
+		box := new([]byte)
+		*box = b
+		e.ptr, e.n = unsafe.Pointer(box), bigLen
+		return e
+	}
+	e.ptr, e.n = unsafe.Pointer(unsafe.SliceData(b)), uint32(len(b))
+	return e
+}
+
+// setEntry is a set entry holding s.
+func setEntry(s *set, deadline int64) entry {
+	return entry{ptr: unsafe.Pointer(s), tag: uint32(KindSet) | objFlag, deadline: deadline}
+}
+
+// hashMapEntry is a hash entry holding h, a hash in map form (hash.go).
+func hashMapEntry(h *hashMap, deadline int64) entry {
+	return entry{ptr: unsafe.Pointer(h), tag: uint32(KindHash) | objFlag, deadline: deadline}
+}
+
+func (e entry) kind() Kind { return Kind(e.tag & kindMask) }
+
+// bytes is the string or packed hash; nil for a set.
+func (e entry) bytes() []byte {
+	switch {
+	case e.tag&objFlag != 0:
+		return nil
+	case e.n == bigLen:
+		return *(*[]byte)(e.ptr)
+	}
+	return unsafe.Slice((*byte)(e.ptr), e.n)
+}
+
+// setPtr is the set; nil for any other entry.
+func (e entry) setPtr() *set {
+	if e.tag&(objFlag|kindMask) != objFlag|uint32(KindSet) {
+		return nil
+	}
+	return (*set)(e.ptr)
+}
+
+// hashMapPtr is the hash in map form; nil for any other entry.
+func (e entry) hashMapPtr() *hashMap {
+	if e.tag&(objFlag|kindMask) != objFlag|uint32(KindHash) {
+		return nil
+	}
+	return (*hashMap)(e.ptr)
+}
+
+// slot is the key's index in stripe.meta; 0 means none (not yet stored).
+func (e entry) slot() uint32 { return e.tag >> tagBits }
+
+func (e *entry) setSlot(i uint32) { e.tag = e.tag&(1<<tagBits-1) | i<<tagBits }
 
 // expiredAt reports whether e is expired at nowMs. It is the only expiry
 // predicate in the program. As in Redis (db.c keyIsExpired) a key is
@@ -189,7 +266,7 @@ func (ks *Keyspace) getLocked(s *stripe, key []byte, now int64, write bool) (ent
 		}
 		return entry{}, false
 	}
-	s.touchLocked(e.slot, now)
+	s.touchLocked(e.slot(), now)
 	return e, true
 }
 
@@ -219,7 +296,7 @@ func (s *stripe) deleteLocked(key string, e entry) {
 	if e.deadline != 0 {
 		s.expires--
 	}
-	s.metaFreeLocked(e.slot)
+	s.metaFreeLocked(e.slot())
 	delete(s.m, key)
 }
 

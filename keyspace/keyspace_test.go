@@ -3,9 +3,11 @@ package keyspace
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -47,8 +49,8 @@ func checkInvariants(t *testing.T, ks *Keyspace) {
 			exp := 0
 			for k, e := range s.m {
 				assert.Equal(t, i, db.stripeIndex([]byte(k)), "key %q in wrong stripe", k)
-				if e.kind == KindSet {
-					assert.NotZero(t, e.set.len(), "empty set stored at %q", k)
+				if e.kind() == KindSet {
+					assert.NotZero(t, e.setPtr().len(), "empty set stored at %q", k)
 				}
 				if e.deadline != 0 {
 					exp++
@@ -493,4 +495,60 @@ func BenchmarkBaseline(b *testing.B) {
 			}
 		})
 	})
+}
+
+// TestEntryForms checks each form of the packed entry: the accessors
+// return what went in, the tag keeps kind and slot apart, and a value of
+// bigLen bytes or more is boxed (built without allocating 4 GiB: the
+// slice only has to claim that length).
+func TestEntryForms(t *testing.T) {
+	b := []byte("value")
+	e := bytesEntry(KindString, b, 42)
+	e.setSlot(maxSlot)
+	assert.Equal(t, KindString, e.kind())
+	assert.Equal(t, uint32(maxSlot), e.slot())
+	assert.Equal(t, int64(42), e.deadline)
+	assert.Equal(t, "value", string(e.bytes()))
+	assert.Nil(t, e.setPtr())
+
+	assert.Nil(t, bytesEntry(KindString, nil, 0).bytes(), "nil stays nil")
+	empty := bytesEntry(KindString, []byte{}, 0).bytes()
+	assert.NotNil(t, empty, "an empty string stays non-nil")
+	assert.Empty(t, empty)
+
+	st := &set{}
+	se := setEntry(st, 0)
+	se.setSlot(7)
+	assert.Equal(t, KindSet, se.kind())
+	assert.Equal(t, uint32(7), se.slot())
+	assert.Same(t, st, se.setPtr())
+	assert.Nil(t, se.hashMapPtr())
+	assert.Nil(t, se.bytes())
+
+	hm := &hashMap{m: map[string]string{"f": "v"}}
+	he := hashMapEntry(hm, 0)
+	assert.Equal(t, KindHash, he.kind())
+	assert.Same(t, hm, he.hashMapPtr())
+	assert.Nil(t, he.setPtr())
+	assert.Nil(t, he.bytes())
+	assert.Nil(t, bytesEntry(KindHash, []byte{0, 0}, 0).hashMapPtr())
+
+	// The accounting's struct sizes are the allocations' size classes.
+	assert.Equal(t, int64(setStructBytes), allocSize(int(unsafe.Sizeof(set{}))))
+	assert.Equal(t, int64(hashMapStructBytes), allocSize(int(unsafe.Sizeof(hashMap{}))))
+
+	if strconv.IntSize == 64 {
+		// A header claiming bigLen+1 bytes (never read past b; built by
+		// hand, as unsafe.Slice would be checked under -race).
+		n := uint64(bigLen) + 1
+		h := struct {
+			p    *byte
+			l, c int
+		}{&b[0], int(n), int(n)}
+		huge := *(*[]byte)(unsafe.Pointer(&h))
+		be := bytesEntry(KindString, huge, 0)
+		assert.Equal(t, uint32(bigLen), be.n)
+		assert.Equal(t, len(huge), len(be.bytes()))
+		assert.Equal(t, unsafe.SliceData(huge), unsafe.SliceData(be.bytes()))
+	}
 }

@@ -16,14 +16,14 @@ type ValueInfo struct {
 // kind adds one case here.
 func valueInfo(e *entry, wantEnc bool) ValueInfo {
 	var v ValueInfo
-	switch e.kind {
+	switch e.kind() {
 	case KindString:
-		v.Bytes = allocSize(cap(e.str))
+		v.Bytes = entryBytesSize(*e)
 		if wantEnc {
-			v.Encoding = stringEncoding(e.str)
+			v.Encoding = stringEncoding(e.bytes())
 		}
 	case KindSet:
-		s := e.set
+		s := e.setPtr()
 		if s.m != nil {
 			v.Bytes = setStructBytes + setMapBase + int64(len(s.m))*setMapSlot + s.mbytes
 			v.Encoding = "hashtable"
@@ -34,15 +34,27 @@ func valueInfo(e *entry, wantEnc bool) ValueInfo {
 			}
 		}
 	case KindHash:
-		if e.set != nil && e.set.hash != nil {
-			v.Bytes = setStructBytes + setMapBase + hashMapBytes(e.set.hash)
+		if hm := e.hashMapPtr(); hm != nil {
+			v.Bytes = hashMapStructBytes + setMapBase + hashMapBytes(hm.m)
 			v.Encoding = "hashtable"
 		} else {
-			v.Bytes = allocSize(cap(e.str))
+			v.Bytes = entryBytesSize(*e)
 			v.Encoding = "listpack"
 		}
 	}
 	return v
+}
+
+// entryBytesSize is the heap bytes of e's string or packed hash. Stored
+// bytes are allocated at their length (bytes.Clone, make), so their
+// allocation is len rounded up to a size class; a boxed huge value adds
+// its 24-byte slice header (size class 24).
+func entryBytesSize(e entry) int64 {
+	n := allocSize(len(e.bytes()))
+	if e.n == bigLen {
+		n += 24
+	}
+	return n
 }
 
 // hashMapSlot is one map[string]string slot (two string headers and a
@@ -130,20 +142,20 @@ func (ks *Keyspace) Object(dbi int, key []byte) (ObjectInfo, bool) {
 		s.mu.RUnlock()
 		return ObjectInfo{}, false
 	}
-	meta := s.metaLoad(e.slot)
+	meta := s.metaLoad(e.slot())
 	vi := valueInfo(&e, true)
 	bytes := mapSlotBytes + metaSlotBytes + allocSize(len(key)) + vi.Bytes // entrySize, without a second valueInfo
 	s.mu.RUnlock()
 	p := ks.EvictParams()
 	clock := uint32(meta & clockMask)
-	oi := ObjectInfo{Kind: e.kind, Encoding: vi.Encoding, Bytes: bytes}
+	oi := ObjectInfo{Kind: e.kind(), Encoding: vi.Encoding, Bytes: bytes}
 	if p.Policy.LFU() {
 		oi.Freq = int(p.lfuDecr(clock, now))
 	} else {
 		oi.IdleMs = lruIdleMs(clock, now)
 	}
 	if vi.Encoding == "int" && (p.MaxMemory == 0 || !(p.Policy.LRU() || p.Policy.LFU())) {
-		n, _ := ParseInt(e.str)
+		n, _ := ParseInt(e.bytes())
 		oi.Shared = n >= 0 && n < 10000
 	}
 	return oi, true
@@ -188,7 +200,7 @@ func (ks *Keyspace) AccessClock(dbi int, key []byte) (clock uint32, ok bool) {
 	s := ks.db(dbi).stripeFor(key)
 	s.mu.RLock()
 	if e, found := s.m[string(key)]; found {
-		clock, ok = uint32(s.metaLoad(e.slot)&clockMask), true
+		clock, ok = uint32(s.metaLoad(e.slot())&clockMask), true
 	}
 	s.mu.RUnlock()
 	return clock, ok
@@ -199,8 +211,8 @@ func (ks *Keyspace) AccessClock(dbi int, key []byte) (clock uint32, ok bool) {
 func (ks *Keyspace) RestoreAccessClock(dbi int, key []byte, clock uint32) {
 	s := ks.db(dbi).stripeFor(key)
 	s.mu.RLock()
-	if e, found := s.m[string(key)]; found && e.slot != 0 {
-		p := &s.meta[e.slot]
+	if e, found := s.m[string(key)]; found && e.slot() != 0 {
+		p := &s.meta[e.slot()]
 		for {
 			v := atomic.LoadUint64(p)
 			if atomic.CompareAndSwapUint64(p, v, v&^clockMask|uint64(clock)) {

@@ -24,8 +24,7 @@ type set struct {
 	packed []byte // the members while m is nil
 	n      int    // members in packed
 	m      map[string]struct{}
-	mbytes int64             // heap bytes of m's member strings (allocSize each), for MEMORY USAGE
-	hash   map[string]string // only in a KindHash entry: a large hash (hash.go)
+	mbytes int64 // heap bytes of m's member strings (allocSize each), for MEMORY USAGE
 }
 
 func (s *set) len() int {

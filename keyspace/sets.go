@@ -15,11 +15,11 @@ func (ks *Keyspace) updateSet(dbi int, key []byte, event string, fn func(set *se
 	now := ks.NowMs()
 	s.mu.Lock()
 	e, ok := ks.getLocked(s, key, now, true)
-	if ok && e.kind != KindSet {
+	if ok && e.kind() != KindSet {
 		s.mu.Unlock()
 		return ErrWrongType
 	}
-	set, changed := fn(e.set)
+	set, changed := fn(e.setPtr())
 	if !changed {
 		s.mu.Unlock()
 		return nil
@@ -30,7 +30,7 @@ func (ks *Keyspace) updateSet(dbi int, key []byte, event string, fn func(set *se
 	case deleted:
 		s.deleteLocked(k, e)
 	case set.len() > 0 && !ok:
-		s.putLocked(k, e, false, entry{kind: KindSet, set: set})
+		s.putLocked(k, e, false, setEntry(set, 0))
 	default:
 		s.resizedLocked(k, e) // changed in place
 	}
@@ -84,11 +84,11 @@ func (ks *Keyspace) viewSet(dbi int, key []byte, fn func(set *set)) error {
 	now := ks.NowMs()
 	s.mu.RLock()
 	e, ok := ks.getLocked(s, key, now, false)
-	if ok && e.kind != KindSet {
+	if ok && e.kind() != KindSet {
 		s.mu.RUnlock()
 		return ErrWrongType
 	}
-	fn(e.set)
+	fn(e.setPtr())
 	s.mu.RUnlock()
 	if !ok {
 		ks.notifyMiss(dbi, key)
@@ -171,11 +171,11 @@ func (ks *Keyspace) SMove(dbi int, src, dst, member []byte) (bool, error) {
 		l.unlock()
 		return false, nil
 	}
-	if se.kind != KindSet || (dok && de.kind != KindSet) {
+	if se.kind() != KindSet || (dok && de.kind() != KindSet) {
 		l.unlock()
 		return false, ErrWrongType
 	}
-	if !se.set.has(member) {
+	if !se.setPtr().has(member) {
 		l.unlock()
 		return false, nil
 	}
@@ -183,18 +183,18 @@ func (ks *Keyspace) SMove(dbi int, src, dst, member []byte) (bool, error) {
 		l.unlock()
 		return true, nil
 	}
-	se.set.remove(member)
-	srcGone := se.set.len() == 0
+	se.setPtr().remove(member)
+	srcGone := se.setPtr().len() == 0
 	if srcGone {
 		ss.deleteLocked(string(src), se)
 	}
 	if !dok {
-		de = entry{kind: KindSet, set: &set{}}
+		de = setEntry(&set{}, 0)
 		ds.putLocked(string(dst), entry{}, false, de)
 		de = ds.m[string(dst)] // with its slot
 	}
-	had := !de.set.add(member)
-	if se.set.len() > 0 {
+	had := !de.setPtr().add(member)
+	if se.setPtr().len() > 0 {
 		ss.resizedLocked(string(src), se)
 	}
 	ds.resizedLocked(string(dst), de)
@@ -231,10 +231,10 @@ func (ks *Keyspace) readSetsLocked(db *DB, keys [][]byte, now int64) ([]*set, er
 	sets := make([]*set, len(keys))
 	for i, k := range keys {
 		e, ok := ks.getLocked(db.stripeFor(k), k, now, true)
-		if ok && e.kind != KindSet {
+		if ok && e.kind() != KindSet {
 			return nil, ErrWrongType
 		}
-		sets[i] = e.set
+		sets[i] = e.setPtr()
 	}
 	return sets, nil
 }
@@ -322,7 +322,7 @@ func (ks *Keyspace) SetCombineStore(dbi int, op SetOp, dst []byte, keys [][]byte
 			ds.deleteLocked(dk, de)
 		}
 	} else {
-		ds.putLocked(dk, de, dok, entry{kind: KindSet, set: res})
+		ds.putLocked(dk, de, dok, setEntry(res, 0))
 	}
 	n := res.len() // res is published: other writers may change it once unlocked
 	l.unlock()

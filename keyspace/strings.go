@@ -34,10 +34,10 @@ func (ks *Keyspace) Get(dbi int, key []byte) (val []byte, ok bool, err error) {
 		ks.notifyMiss(dbi, key)
 		return nil, false, nil
 	}
-	if e.kind != KindString {
+	if e.kind() != KindString {
 		return nil, false, ErrWrongType
 	}
-	return e.str, true, nil
+	return e.bytes(), true, nil
 }
 
 // SetArgs are the options of SET.
@@ -64,11 +64,11 @@ func (ks *Keyspace) Set(dbi int, key, val []byte, a SetArgs) (SetResult, error) 
 	s.mu.Lock()
 	e, ok := ks.getLocked(s, key, now, true)
 	if a.Get && ok {
-		if e.kind != KindString {
+		if e.kind() != KindString {
 			s.mu.Unlock()
 			return r, ErrWrongType
 		}
-		r.Old, r.HadOld = e.str, true
+		r.Old, r.HadOld = e.bytes(), true
 	}
 	if (a.NX && ok) || (a.XX && !ok) {
 		s.mu.Unlock()
@@ -82,7 +82,7 @@ func (ks *Keyspace) Set(dbi int, key, val []byte, a SetArgs) (SetResult, error) 
 		deadline = e.deadline
 	}
 	k := string(key)
-	s.putLocked(k, e, ok, entry{kind: KindString, str: bytes.Clone(val), deadline: deadline})
+	s.putLocked(k, e, ok, bytesEntry(KindString, bytes.Clone(val), deadline))
 	s.mu.Unlock()
 	r.Done = true
 	old := int64(0)
@@ -123,7 +123,7 @@ func (ks *Keyspace) GetEx(dbi int, key []byte, a GetExArgs) (val []byte, ok bool
 		ks.notifyMiss(dbi, key)
 		return nil, false, nil
 	}
-	if e.kind != KindString {
+	if e.kind() != KindString {
 		s.mu.Unlock()
 		return nil, false, ErrWrongType
 	}
@@ -154,7 +154,7 @@ func (ks *Keyspace) GetEx(dbi int, key []byte, a GetExArgs) (val []byte, ok bool
 		ks.written(dbi, k, e.deadline, d)
 		ks.notify(dbi, EventGeneric, event, key)
 	}
-	return e.str, true, nil
+	return e.bytes(), true, nil
 }
 
 // GetDel returns key's string value and deletes it.
@@ -165,7 +165,7 @@ func (ks *Keyspace) GetDel(dbi int, key []byte) (val []byte, ok bool, err error)
 	s.mu.Lock()
 	e, ok := ks.getLocked(s, key, now, true)
 	ks.hit(ok)
-	if ok && e.kind != KindString {
+	if ok && e.kind() != KindString {
 		s.mu.Unlock()
 		return nil, false, ErrWrongType
 	}
@@ -179,7 +179,7 @@ func (ks *Keyspace) GetDel(dbi int, key []byte) (val []byte, ok bool, err error)
 	} else {
 		ks.notifyMiss(dbi, key)
 	}
-	return e.str, ok, nil
+	return e.bytes(), ok, nil
 }
 
 // update runs fn on key's live string value under the write lock and
@@ -192,17 +192,17 @@ func (ks *Keyspace) updateString(dbi int, key []byte, event string, fn func(cur 
 	now := ks.NowMs()
 	s.mu.Lock()
 	e, ok := ks.getLocked(s, key, now, true)
-	if ok && e.kind != KindString {
+	if ok && e.kind() != KindString {
 		s.mu.Unlock()
 		return ErrWrongType
 	}
-	next, store, err := fn(e.str, ok)
+	next, store, err := fn(e.bytes(), ok)
 	if err != nil || !store {
 		s.mu.Unlock()
 		return err
 	}
 	k := string(key)
-	s.putLocked(k, e, ok, entry{kind: KindString, str: next, deadline: e.deadline})
+	s.putLocked(k, e, ok, bytesEntry(KindString, next, e.deadline))
 	s.mu.Unlock()
 	ks.modified(dbi, k)
 	if !ok {
@@ -401,7 +401,7 @@ func (ks *Keyspace) MSet(dbi int, pairs [][]byte, nx bool) bool {
 		s := db.stripeFor(pairs[i])
 		e, ok := ks.getLocked(s, pairs[i], now, true)
 		created[i/2] = !ok // a key given twice exists the second time
-		s.putLocked(string(pairs[i]), e, ok, entry{kind: KindString, str: bytes.Clone(pairs[i+1])})
+		s.putLocked(string(pairs[i]), e, ok, bytesEntry(KindString, bytes.Clone(pairs[i+1]), 0))
 	}
 	l.unlock()
 	ks.modifiedKeys(dbi, keys)

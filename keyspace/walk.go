@@ -55,15 +55,15 @@ func (ks *Keyspace) Walk(dbi int, fn func(items []Item) error) error {
 			if e.expiredAt(now) {
 				continue
 			}
-			it := Item{Key: k, Kind: e.kind, Str: e.str, Deadline: e.deadline}
-			if e.kind == KindSet {
-				it.Members = make([]string, 0, e.set.len())
-				e.set.each(func(m []byte) bool {
+			it := Item{Key: k, Kind: e.kind(), Str: e.bytes(), Deadline: e.deadline}
+			if e.kind() == KindSet {
+				it.Members = make([]string, 0, e.setPtr().len())
+				e.setPtr().each(func(m []byte) bool {
 					it.Members = append(it.Members, string(m))
 					return true
 				})
 			}
-			if e.kind == KindHash {
+			if e.kind() == KindHash {
 				it.Str = nil
 				it.packed, it.hashPairs = walkHash(e)
 			}
@@ -83,7 +83,7 @@ func (ks *Keyspace) Walk(dbi int, fn func(items []Item) error) error {
 // RestoreString stores a string loaded from a snapshot, replacing any
 // existing key. val is copied.
 func (ks *Keyspace) RestoreString(dbi int, key, val []byte, deadline int64) {
-	ks.restore(dbi, key, entry{kind: KindString, str: bytes.Clone(val), deadline: deadline})
+	ks.restore(dbi, key, bytesEntry(KindString, bytes.Clone(val), deadline))
 }
 
 // RestoreSet stores a set loaded from a snapshot, replacing any existing
@@ -92,7 +92,7 @@ func (ks *Keyspace) RestoreSet(dbi int, key []byte, members [][]byte, deadline i
 	if len(members) == 0 {
 		return
 	}
-	ks.restore(dbi, key, entry{kind: KindSet, set: newSetOf(members), deadline: deadline})
+	ks.restore(dbi, key, setEntry(newSetOf(members), deadline))
 }
 
 func (ks *Keyspace) restore(dbi int, key []byte, e entry) {
