@@ -22,9 +22,14 @@ import (
 // names, subscriptions) must be copied. Tests poison the consumed part of
 // the buffer after every batch (poisonReads) to catch a violation.
 
-// readBufSize is a connection's initial read buffer; a buffer grown past
-// bigBuf for a large request is dropped once it is empty again.
-const readBufSize = 4 << 10
+// readBufSize is a connection's initial read buffer. A buffer grown past
+// bigBuf (a large request, or deep pipelines) is dropped once shrinkAfter
+// reads in a row have fit in readBufSize: dropping it after every batch
+// would turn a client that pipelines deeply into a stream of garbage.
+const (
+	readBufSize = 4 << 10
+	shrinkAfter = 16
+)
 
 // poisonReads overwrites consumed requests before the buffer is reused
 // (set by tests: export_test.go).
@@ -42,6 +47,7 @@ type loopConn struct {
 	buf        []byte
 	start, end int // buf[start:end] is read but not yet parsed
 	args       [][]byte
+	smallReads int  // reads in a row that fit in readBufSize
 	closed     bool // Close was called by the connection's goroutine
 	detached   bool
 	// afterDetach runs on the connection's goroutine once the command that
@@ -153,8 +159,8 @@ func (c *loopConn) fill(idle time.Duration) error {
 	switch {
 	case c.start == c.end:
 		c.start, c.end = 0, 0
-		if len(c.buf) > bigBuf {
-			c.buf = nil // do not keep the memory of the largest request
+		if len(c.buf) > bigBuf && c.smallReads >= shrinkAfter {
+			c.buf = nil // the client no longer sends large batches
 		}
 	case c.start > 0:
 		c.end = copy(c.buf, c.buf[c.start:c.end])
@@ -170,6 +176,11 @@ func (c *loopConn) fill(idle time.Duration) error {
 	}
 	n, err := c.fc.Read(c.buf[c.end:])
 	c.end += n
+	if c.end > readBufSize {
+		c.smallReads = 0
+	} else {
+		c.smallReads++
+	}
 	if n > 0 {
 		return nil
 	}
