@@ -82,6 +82,8 @@
 // An idle connection holds its goroutine, a 4 KB read buffer (loop.go),
 // the client record, and nothing in the framer (its buffers are freed when
 // empty if large). TestIdleConnectionMemory measures it. A read buffer
-// grown past 64 KB for a large request is freed once it is empty again,
-// as Redis shrinks an idle client's query buffer.
+// grown past 64 KB (a large request, deep pipelines) is freed once 16
+// reads in a row have fit in 4 KB; a connection that goes idle right
+// after a large request keeps it until then (Redis frees it after 2 s of
+// idleness, from its cron).
 package resp
