@@ -11,10 +11,11 @@ import (
 	"sessiond/config"
 )
 
-// frameConn is every client connection as redcon sees it: reads go through
+// frameConn is every client connection as the read loop (loop.go) sees it:
+// reads go through
 // the framer (framer.go), writes through the output buffer limit. See
 // doc.go for the design. Read is only called by the connection's own
-// goroutine (redcon's handler loop), as are the framer and the client
+// goroutine (the read loop), as are the framer and the client
 // fields it looks at.
 type frameConn struct {
 	net.Conn
@@ -22,7 +23,7 @@ type frameConn struct {
 	c   *client // nil until accept links it
 	f   framer
 
-	out  []byte // canonical bytes not yet handed to redcon
+	out  []byte // canonical bytes not yet handed to the read loop
 	off  int    // out[off:] is still to hand over
 	done int    // out[:done] ends at a request boundary
 	raw  []byte // input not yet parsed (rawOff onwards)
@@ -35,7 +36,7 @@ type frameConn struct {
 }
 
 // errProtocolClose ends a connection after a protocol error or an
-// exceeded limit; redcon then closes it.
+// exceeded limit; the read loop then closes it.
 var errProtocolClose = errors.New("resp: protocol error")
 
 // errOutputLimit ends a connection over its output buffer limit.
@@ -60,8 +61,8 @@ func (c *frameConn) Read(p []byte) (int, error) {
 			return 0, c.failNow()
 		}
 		if pending := len(c.out) - c.off; pending >= len(p) && !c.f.hold {
-			// An incomplete request larger than redcon's free space: hand
-			// over a piece, which makes redcon grow its buffer.
+			// An incomplete request larger than the loop's free space: hand
+			// over a piece, which makes the loop grow its buffer.
 			n := copy(p, c.out[c.off:])
 			c.off += n
 			c.compactOut()
@@ -84,11 +85,10 @@ func (c *frameConn) Read(p []byte) (int, error) {
 	}
 }
 
-// readInPlace is the fast path: the network's bytes land in redcon's
+// readInPlace is the fast path: the network's bytes land in the loop's
 // buffer and are checked there, in place; only a trailing incomplete
-// request is copied aside, so that redcon is always handed whole requests
-// (it rescans an incomplete one on every read, and never shrinks its
-// buffer while one is pending).
+// request is copied aside, so that the loop is always handed whole requests
+// (a parser rescans an incomplete one on every read).
 func (c *frameConn) readInPlace(p []byte) int {
 	k := copy(p, c.out[c.off:]) // a staged incomplete request; it fits (see Read)
 	c.out, c.off, c.done = c.out[:0], 0, 0
@@ -177,7 +177,7 @@ func (c *frameConn) compactOut() {
 }
 
 // failNow sends the protocol error, if any, and ends the connection. Every
-// reply before it has been flushed: redcon reads only after flushing.
+// reply before it has been flushed: the loop reads only after flushing.
 func (c *frameConn) failNow() error {
 	if msg := c.f.errMsg; msg != "" {
 		c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
@@ -198,10 +198,10 @@ func (c *frameConn) setLimits() {
 }
 
 // Write applies the normal class's client-output-buffer-limit to the
-// replies redcon flushes (one batch, or 64 KB: see outWriter). The bytes
+// replies the loop flushes (one batch, or 64 KB: see outWriter). The bytes
 // of one Write are the client's pending output until the kernel takes them.
 //
-// Empty writes are skipped: redcon flushes an empty buffer after every
+// Empty writes are skipped: the loop flushes an empty buffer after every
 // batch, and once a subscriber's queue owns the socket (package pubsub)
 // that empty write would wait behind a slow client's pending data.
 func (c *frameConn) Write(b []byte) (int, error) {
@@ -291,7 +291,7 @@ func (s *Server) link(conn redcon.Conn, c *client) {
 // flushAt: replies are flushed once this much is pending, even in the
 // middle of a pipelined batch. A client that sends without reading then
 // blocks on its own socket, with at most this plus one reply held for it,
-// instead of redcon buffering every reply of the batch. With a normal-class
+// instead of the writer buffering every reply of the batch. With a normal-class
 // output limit set, replies accumulate up to that limit instead (and the
 // flush applies it), so that such a client is disconnected as in Redis.
 const flushAt = 64 << 10
@@ -336,7 +336,7 @@ func (s *Server) afterCommand(c *client, conn redcon.Conn) {
 	}
 }
 
-// outWriter counts the bytes of replies on their way to redcon's buffer.
+// outWriter counts the bytes of replies on their way to the reply buffer.
 type outWriter struct {
 	redcon.Conn
 	fc *frameConn

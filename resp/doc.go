@@ -82,8 +82,8 @@
 // An idle connection holds its goroutine, a 4 KB read buffer (loop.go),
 // the client record, and nothing in the framer (its buffers are freed when
 // empty if large). TestIdleConnectionMemory measures it. A read buffer
-// grown past 64 KB (a large request, deep pipelines) is freed once 16
-// reads in a row have fit in 4 KB; a connection that goes idle right
-// after a large request keeps it until then (Redis frees it after 2 s of
-// idleness, from its cron).
+// grown past 64 KB for a large request is freed once it is empty again.
+// The buffer grows only for a request larger than its free space: the
+// framer hands over whole requests, so deep pipelines of small requests
+// need no more than 4 KB.
 package resp

@@ -385,6 +385,37 @@ func TestIdleTimeout(t *testing.T) {
 	}
 }
 
+// TestIdleTimeoutExemptions: as in Redis, a subscribed client and a
+// MONITOR are never closed for idleness, and CONFIG SET timeout 0 lifts
+// the timeout of a client already waiting.
+func TestIdleTimeoutExemptions(t *testing.T) {
+	sd := testserver.Start(t, testserver.WithConfig("timeout", "1"))
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", sd.Addr)
+		require.NoError(t, err)
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	sub, mon := dial(), dial()
+	require.Equal(t, rawOutcome{reply: "*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n"}, roundTrip(t, sub, "SUBSCRIBE ch\r\n"))
+	require.Equal(t, rawOutcome{reply: "+OK\r\n"}, roundTrip(t, mon, "MONITOR\r\n"))
+	time.Sleep(2200 * time.Millisecond)
+	ctl := dial()
+	require.Equal(t, rawOutcome{reply: ":1\r\n"}, roundTrip(t, ctl, "PUBLISH ch hello\r\n"))
+	got := roundTrip(t, sub, "")
+	require.False(t, got.closed)
+	require.Contains(t, got.reply, "hello")
+	got = roundTrip(t, mon, "")
+	require.False(t, got.closed)
+	require.Contains(t, got.reply, `"PUBLISH" "ch" "hello"`)
+
+	waiting := dial()
+	require.Equal(t, rawOutcome{reply: "+PONG\r\n"}, roundTrip(t, waiting, "PING\r\n")) // now waits with a 1 s deadline
+	require.Equal(t, rawOutcome{reply: "+OK\r\n"}, roundTrip(t, ctl, "CONFIG SET timeout 0\r\n"))
+	time.Sleep(1500 * time.Millisecond)
+	require.Equal(t, rawOutcome{reply: "+PONG\r\n"}, roundTrip(t, waiting, "PING\r\n"))
+}
+
 // TestIdleConnectionMemory measures what an idle connection costs the
 // server (heap and goroutine stacks), after one PING. IDLE_CONNS sets how
 // many (default 2000; 10000 for the figure in the README).

@@ -22,14 +22,12 @@ import (
 // names, subscriptions) must be copied. Tests poison the consumed part of
 // the buffer after every batch (poisonReads) to catch a violation.
 
-// readBufSize is a connection's initial read buffer. A buffer grown past
-// bigBuf (a large request, or deep pipelines) is dropped once shrinkAfter
-// reads in a row have fit in readBufSize: dropping it after every batch
-// would turn a client that pipelines deeply into a stream of garbage.
-const (
-	readBufSize = 4 << 10
-	shrinkAfter = 16
-)
+// readBufSize is a connection's initial read buffer. It grows only for a
+// request larger than its free space (the framer hands over whole
+// requests, keeping a trailing incomplete one aside), and a buffer grown
+// past bigBuf is dropped once it is empty, so that an idle connection does
+// not keep the memory of its largest request.
+const readBufSize = 4 << 10
 
 // poisonReads overwrites consumed requests before the buffer is reused
 // (set by tests: export_test.go).
@@ -47,8 +45,8 @@ type loopConn struct {
 	buf        []byte
 	start, end int // buf[start:end] is read but not yet parsed
 	args       [][]byte
-	smallReads int  // reads in a row that fit in readBufSize
 	closed     bool // Close was called by the connection's goroutine
+	deadline   bool // a read deadline is set (the idle timeout)
 	detached   bool
 	// afterDetach runs on the connection's goroutine once the command that
 	// detached it has finished (MONITOR starts its loops there).
@@ -120,31 +118,39 @@ func (d detachedLoopConn) ReadCommand() (redcon.Command, error) {
 // no whole request.
 func (c *loopConn) next() ([][]byte, error) {
 	for {
-		if args, ok := c.parse(); ok {
-			return args, nil
+		if args, ok, err := c.parse(); ok || err != nil {
+			return args, err
 		}
-		if err := c.fill(0); err != nil {
+		if err := c.fill(0); err != nil { // a monitor has no idle timeout, as in Redis
 			return nil, err
 		}
 	}
 }
 
+// errUnparsed ends a connection whose checked request redcon's parser
+// rejects: a disagreement between the framer and the parser, which would
+// otherwise leave the request waiting forever for more bytes.
+var errUnparsed = errors.New("resp: request rejected by the parser after the framer accepted it")
+
 // parse slices the next whole request out of the buffer. The framer hands
-// over only well-formed requests, so ReadNextCommand cannot fail here;
+// over only well-formed requests, so ReadNextCommand should not fail here;
 // an empty request (*0) is skipped, as Redis skips it.
-func (c *loopConn) parse() ([][]byte, bool) {
+func (c *loopConn) parse() ([][]byte, bool, error) {
 	for c.start < c.end {
 		complete, args, _, rest, err := redcon.ReadNextCommand(c.buf[c.start:c.end], c.args[:0])
-		if err != nil || !complete {
-			return nil, false
+		if err != nil {
+			return nil, false, errUnparsed
+		}
+		if !complete {
+			return nil, false, nil
 		}
 		c.args = args[:0] // keep a grown argument list for the next request
 		c.start = c.end - len(rest)
 		if len(args) > 0 {
-			return args, true
+			return args, true, nil
 		}
 	}
-	return nil, false
+	return nil, false, nil
 }
 
 // fill reads more requests into the buffer, first moving an incomplete one
@@ -159,8 +165,8 @@ func (c *loopConn) fill(idle time.Duration) error {
 	switch {
 	case c.start == c.end:
 		c.start, c.end = 0, 0
-		if len(c.buf) > bigBuf && c.smallReads >= shrinkAfter {
-			c.buf = nil // the client no longer sends large batches
+		if len(c.buf) > bigBuf {
+			c.buf = nil // do not keep the memory of the largest request
 		}
 	case c.start > 0:
 		c.end = copy(c.buf, c.buf[c.start:c.end])
@@ -173,14 +179,13 @@ func (c *loopConn) fill(idle time.Duration) error {
 	}
 	if idle > 0 {
 		c.fc.SetReadDeadline(time.Now().Add(idle))
+		c.deadline = true
+	} else if c.deadline { // the timeout was lifted, or no longer applies
+		c.fc.SetReadDeadline(time.Time{})
+		c.deadline = false
 	}
 	n, err := c.fc.Read(c.buf[c.end:])
 	c.end += n
-	if c.end > readBufSize {
-		c.smallReads = 0
-	} else {
-		c.smallReads++
-	}
 	if n > 0 {
 		return nil
 	}
@@ -205,7 +210,11 @@ func (s *Server) serveConn(c *loopConn) {
 func (s *Server) readLoop(c *loopConn) error {
 	for {
 		for {
-			args, ok := c.parse()
+			args, ok, err := c.parse()
+			if err != nil {
+				s.log.Error("closing connection", "err", err, "client", c.addr)
+				return err
+			}
 			if !ok {
 				break
 			}
@@ -224,12 +233,14 @@ func (s *Server) readLoop(c *loopConn) error {
 }
 
 // idleFor is the idle timeout for c (config "timeout"); as in Redis, a
-// subscribed client has none.
+// client subscribed to anything has none.
 func (s *Server) idleFor(c *loopConn) time.Duration {
 	t := time.Duration(s.idle.Load())
 	if t > 0 {
-		if cl, _ := c.ctx.(*client); cl != nil && cl.ps.Load() != nil {
-			return 0
+		if cl, _ := c.ctx.(*client); cl != nil {
+			if ps := cl.ps.Load(); ps != nil && ps.sub.Subscribed() {
+				return 0
+			}
 		}
 	}
 	return t

@@ -149,8 +149,16 @@ func (s *Server) Serve(ln net.Listener) error {
 	return err
 }
 
+// applyTimeout follows CONFIG SET timeout. Deadlines already set are
+// lifted, so that a lowered or removed timeout closes no one early; a
+// connection gets the new one from its next read.
 func (s *Server) applyTimeout(string) {
 	s.idle.Store(int64(time.Duration(s.cfg.Int("timeout")) * time.Second))
+	s.mu.Lock()
+	for c := range s.conns {
+		c.fc.SetReadDeadline(time.Time{})
+	}
+	s.mu.Unlock()
 }
 
 // Close stops accepting, closes every connection, and waits until the
