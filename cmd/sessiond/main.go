@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -139,8 +140,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		return nil
 	}
 	log := newLogger(cfg, stderr)
-	applyMemorySettings(cfg)
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	applyMemorySettings(ctx, cfg)
 	defer stop()
 
 	ks, err := keyspace.New(keyspace.Options{})
@@ -302,11 +303,30 @@ func (s wheelStats) ExpiryInfo() (float64, int64) {
 // letting the heap grow to twice the live data) would double its memory;
 // maxmemory, when set, bounds the dataset (eviction) and also sets the
 // runtime's soft memory limit somewhat above it (keyspace.GoMemoryLimit).
-func applyMemorySettings(cfg *config.Config) {
-	gc := func(string) { debug.SetGCPercent(int(cfg.Int("gc-percent"))) }
+func applyMemorySettings(ctx context.Context, cfg *config.Config) {
+	tu := newGCTuner(cfg) // gc-percent with gc-headroom-min: gctune.go
+	var mu sync.Mutex
+	gc := func(string) {
+		mu.Lock()
+		tu.apply()
+		mu.Unlock()
+	}
 	limit := func(string) { debug.SetMemoryLimit(keyspace.GoMemoryLimit(cfg.Int("maxmemory"))) }
 	gc("")
 	limit("")
 	cfg.OnSet("gc-percent", gc)
+	cfg.OnSet("gc-headroom-min", gc)
 	cfg.OnSet("maxmemory", limit)
+	go func() {
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				gc("")
+			}
+		}
+	}()
 }

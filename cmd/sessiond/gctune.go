@@ -1,0 +1,56 @@
+package main
+
+import (
+	"runtime/debug"
+	"runtime/metrics"
+
+	"sessiond/config"
+)
+
+// A cache's heap is nearly all live data, so gc-percent is low (30): the
+// heap may grow 30% over the live data before a collection. With a small
+// dataset that is only a few megabytes, and a write-heavy load (every
+// SETEX leaves its old value behind) then runs a collection several times a
+// second, each marking the whole dataset: at 100,000 sessions and 200,000
+// SETEX/s that was a third of the server's CPU (bench/README.md). So the
+// collector is also allowed gc-headroom-min bytes of growth, whichever is
+// larger; for datasets over gc-headroom-min*100/gc-percent (213 MB with
+// the defaults) the floor changes nothing. applyMemorySettings re-derives
+// the percent from the live heap twice a second.
+
+// gcPercentFor is the GC percent giving a heap of live bytes at least
+// minHeadroom bytes of growth, and never less than base (negative: off).
+func gcPercentFor(base int, live, minHeadroom int64) int {
+	if base < 0 || minHeadroom <= 0 || live <= 0 {
+		return base
+	}
+	p := int(min(minHeadroom*100/live, 1000))
+	return max(p, base)
+}
+
+type gcTuner struct {
+	cfg  *config.Config
+	set  func(int) int // debug.SetGCPercent
+	live func() int64  // the live heap after the last collection
+	cur  int
+}
+
+func newGCTuner(cfg *config.Config) *gcTuner {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	return &gcTuner{cfg: cfg, set: debug.SetGCPercent, cur: -2, live: func() int64 {
+		metrics.Read(sample)
+		if sample[0].Value.Kind() != metrics.KindUint64 {
+			return 0
+		}
+		return int64(sample[0].Value.Uint64())
+	}}
+}
+
+// apply sets the percent for the current live heap, when it changed.
+func (t *gcTuner) apply() {
+	p := gcPercentFor(int(t.cfg.Int("gc-percent")), t.live(), t.cfg.Int("gc-headroom-min"))
+	if p != t.cur {
+		t.set(p)
+		t.cur = p
+	}
+}
