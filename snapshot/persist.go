@@ -132,7 +132,7 @@ const yieldEvery = 256
 
 // warmAhead is how many items ahead of the encoder warm loads keys and
 // values, and how many it loads at a time.
-const warmAhead = 8
+const warmAhead = 32
 
 // warmSink keeps warm's loads from being optimised away.
 var warmSink atomic.Uint32
