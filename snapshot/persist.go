@@ -68,8 +68,10 @@ func Save(w io.Writer, ks Keyspace, aux map[string]string) (int64, error) {
 					// first: this keeps a save from holding a P for a whole
 					// 10 ms scheduler slice (2 Ps on a 2-core box), and
 					// restarts the slice before Walk takes the next stripe
-					// lock, so the save is not preempted holding it.
+					// lock, so the save is not preempted holding it. Then
+					// let other threads have the CPU (no lock is held here).
 					runtime.Gosched()
+					osYield()
 				}
 				if i%warmAhead == 0 {
 					if i == 0 {
@@ -126,8 +128,9 @@ func Save(w io.Writer, ks Keyspace, aux map[string]string) (int64, error) {
 	return n, enc.Close()
 }
 
-// yieldEvery is how many keys a save encodes between runtime.Gosched
-// calls: about 150 µs of work for session-sized values.
+// yieldEvery is how many keys a save encodes between yields
+// (runtime.Gosched and osYield): about 150 µs of work for session-sized
+// values.
 const yieldEvery = 256
 
 // warmAhead is how many items ahead of the encoder warm loads keys and
