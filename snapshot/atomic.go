@@ -47,7 +47,10 @@ func WriteFileAtomic(dir, name string, write func(w io.Writer) error) (err error
 		return nil
 	}
 
-	bw := bufio.NewWriterSize(f, 1<<20) // large writes pass straight through
+	// Small writes are gathered; a write at least this large, made while
+	// the buffer is empty (the Encoder's ~1 MiB chunks), goes straight to
+	// the file without a second copy.
+	bw := bufio.NewWriterSize(f, 64<<10)
 	if err := write(bw); err != nil {
 		return fmt.Errorf("snapshot: write %s: %w", tmp, err)
 	}

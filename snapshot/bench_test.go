@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"sessiond/keyspace"
 )
 
 // benchRecords returns n session-like records: 40-byte keys, values of
@@ -148,4 +150,37 @@ func BenchmarkWriteFileAtomic(b *testing.B) {
 	}
 	b.SetBytes(size)
 	reportCPUThroughput(b, size, cpu)
+}
+
+// BenchmarkSaveKeyspace is Save over a real keyspace of session strings
+// (keys and values scattered over the heap, visited in map order, as in a
+// BGSAVE), to io.Discard: the CPU cost of a save before the file system.
+func BenchmarkSaveKeyspace(b *testing.B) {
+	const n = 500_000
+	ks, err := keyspace.New(keyspace.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	val := []byte(randBytes(rng, 256))
+	for i := range n {
+		ks.RestoreString(0, fmt.Appendf(nil, "sess:%d", i), val, 1_800_000_000_000+int64(i))
+	}
+	size, err := Save(io.Discard, ks, nil)
+	if err != nil || size != n {
+		b.Fatal(size, err)
+	}
+	cw := &countingWriter{w: io.Discard}
+	if _, err := Save(cw, ks, nil); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(cw.n)
+	b.ResetTimer()
+	cpu := processCPU()
+	for b.Loop() {
+		if _, err := Save(io.Discard, ks, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPUThroughput(b, cw.n, cpu)
 }

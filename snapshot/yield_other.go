@@ -1,0 +1,7 @@
+//go:build !linux
+
+package snapshot
+
+// osYield is a no-op where sched_yield is not wired up; runtime.Gosched
+// still lets request goroutines run (see yield_linux.go).
+func osYield() {}
