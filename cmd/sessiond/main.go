@@ -141,7 +141,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	}
 	log := newLogger(cfg, stderr)
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	applyMemorySettings(ctx, cfg)
+	gcLoading := applyMemorySettings(ctx, cfg)
 	defer stop()
 
 	ks, err := keyspace.New(keyspace.Options{})
@@ -216,9 +216,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		ready <- addr
 	}
 	start := time.Now()
+	gcLoading(true)
 	st, err := snapshot.LoadFile(snaps.Path(), ks, snapshot.LoadOptions{
 		SkipUnsupported: cfg.Bool("rdb-skip-unsupported"), Logger: log.With("component", "snapshot"),
 	})
+	gcLoading(false)
 	if err != nil {
 		// Refuse to serve a partial dataset, and never overwrite the file.
 		srv.Close()
@@ -303,11 +305,20 @@ func (s wheelStats) ExpiryInfo() (float64, int64) {
 // letting the heap grow to twice the live data) would double its memory;
 // maxmemory, when set, bounds the dataset (eviction) and also sets the
 // runtime's soft memory limit somewhat above it (keyspace.GoMemoryLimit).
-func applyMemorySettings(ctx context.Context, cfg *config.Config) {
+//
+// The returned function marks the snapshot load's start and end: while it
+// runs, the GC percent is at least loadGCPercent (gctune.go).
+func applyMemorySettings(ctx context.Context, cfg *config.Config) (loading func(bool)) {
 	tu := newGCTuner(cfg) // gc-percent with gc-headroom-min: gctune.go
 	var mu sync.Mutex
 	gc := func(string) {
 		mu.Lock()
+		tu.apply()
+		mu.Unlock()
+	}
+	loading = func(on bool) {
+		mu.Lock()
+		tu.loading = on
 		tu.apply()
 		mu.Unlock()
 	}
@@ -329,4 +340,5 @@ func applyMemorySettings(ctx context.Context, cfg *config.Config) {
 			}
 		}
 	}()
+	return loading
 }
