@@ -11,9 +11,10 @@ import (
 	"sessiond/keyspace"
 )
 
-// TestGetDispatchDoesNotAllocate pins the zero-allocation read path from
-// the command table to the reply buffer (redcon's own parsing aside).
-func TestGetDispatchDoesNotAllocate(t *testing.T) {
+// newSessionServer is a server over a keyspace holding one 256-byte
+// session, sess:1.
+func newSessionServer(t *testing.T) *Server {
+	t.Helper()
 	ks, err := keyspace.New(keyspace.Options{Stripes: 16})
 	if err != nil {
 		t.Fatal(err)
@@ -21,7 +22,13 @@ func TestGetDispatchDoesNotAllocate(t *testing.T) {
 	if _, err := ks.Set(0, []byte("sess:1"), make([]byte, 256), keyspace.SetArgs{}); err != nil {
 		t.Fatal(err)
 	}
-	s := NewServer(Options{Keyspace: ks})
+	return NewServer(Options{Keyspace: ks})
+}
+
+// TestGetDispatchDoesNotAllocate pins the zero-allocation read path from
+// the command table to the reply buffer (redcon's own parsing aside).
+func TestGetDispatchDoesNotAllocate(t *testing.T) {
+	s := newSessionServer(t)
 	c := &client{id: 1, authed: true, aclUser: s.users.Default()}
 	w := redcon.NewWriter(io.Discard)
 	args := [][]byte{[]byte("GET"), []byte("sess:1")}
@@ -42,14 +49,7 @@ func TestServerGetDoesNotAllocate(t *testing.T) {
 	poison := poisonReads
 	poisonReads = false // the test measures the production path
 	defer func() { poisonReads = poison }()
-	ks, err := keyspace.New(keyspace.Options{Stripes: 16})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ks.Set(0, []byte("sess:1"), make([]byte, 256), keyspace.SetArgs{}); err != nil {
-		t.Fatal(err)
-	}
-	s := NewServer(Options{Keyspace: ks})
+	s := newSessionServer(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"runtime/debug"
 	"runtime/metrics"
+	"sync"
+	"time"
 
 	"sessiond/config"
 )
@@ -15,8 +18,8 @@ import (
 // SETEX/s that was a third of the server's CPU (bench/README.md). So the
 // collector is also allowed gc-headroom-min bytes of growth, whichever is
 // larger; for datasets over gc-headroom-min*100/gc-percent (213 MB with
-// the defaults) the floor changes nothing. applyMemorySettings re-derives
-// the percent from the live heap twice a second.
+// the defaults) the floor changes nothing. gcTuner.run re-derives the
+// percent from the live heap twice a second.
 
 // loadGCPercent is the least GC percent while a snapshot loads. A load
 // makes almost no garbage, so the percent hardly changes the peak heap,
@@ -39,7 +42,9 @@ type gcTuner struct {
 	cfg  *config.Config
 	set  func(int) int // debug.SetGCPercent
 	live func() int64  // the live heap after the last collection
-	cur  int
+
+	mu  sync.Mutex // guards cur and loading (CONFIG SET, run and the load call apply)
+	cur int
 	// loading: a snapshot is loading (loadGCPercent applies).
 	loading bool
 }
@@ -57,6 +62,8 @@ func newGCTuner(cfg *config.Config) *gcTuner {
 
 // apply sets the percent for the current live heap, when it changed.
 func (t *gcTuner) apply() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	base := int(t.cfg.Int("gc-percent"))
 	if t.loading && base >= 0 {
 		base = max(base, loadGCPercent)
@@ -65,5 +72,27 @@ func (t *gcTuner) apply() {
 	if p != t.cur {
 		t.set(p)
 		t.cur = p
+	}
+}
+
+// setLoading marks the start and end of the snapshot load.
+func (t *gcTuner) setLoading(on bool) {
+	t.mu.Lock()
+	t.loading = on
+	t.mu.Unlock()
+	t.apply()
+}
+
+// run re-derives the percent from the live heap twice a second.
+func (t *gcTuner) run(ctx context.Context) {
+	tk := time.NewTicker(500 * time.Millisecond)
+	defer tk.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tk.C:
+			t.apply()
+		}
 	}
 }

@@ -30,9 +30,7 @@ func TestGCTunerFollowsHeapAndConfig(t *testing.T) {
 	require.NoError(t, cfg.Set("gc-headroom-min", "0"))
 	require.NoError(t, cfg.Set("gc-percent", "50"))
 	tu.apply()
-	tu.loading = true
-	tu.apply()
-	tu.loading = false
-	tu.apply()
+	tu.setLoading(true)
+	tu.setLoading(false)
 	require.Equal(t, []int{128, 30, 50, 100, 50}, sets)
 }

@@ -16,7 +16,6 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -310,35 +309,12 @@ func (s wheelStats) ExpiryInfo() (float64, int64) {
 // runs, the GC percent is at least loadGCPercent (gctune.go).
 func applyMemorySettings(ctx context.Context, cfg *config.Config) (loading func(bool)) {
 	tu := newGCTuner(cfg) // gc-percent with gc-headroom-min: gctune.go
-	var mu sync.Mutex
-	gc := func(string) {
-		mu.Lock()
-		tu.apply()
-		mu.Unlock()
-	}
-	loading = func(on bool) {
-		mu.Lock()
-		tu.loading = on
-		tu.apply()
-		mu.Unlock()
-	}
+	tu.apply()
+	cfg.OnSet("gc-percent", func(string) { tu.apply() })
+	cfg.OnSet("gc-headroom-min", func(string) { tu.apply() })
+	go tu.run(ctx)
 	limit := func(string) { debug.SetMemoryLimit(keyspace.GoMemoryLimit(cfg.Int("maxmemory"))) }
-	gc("")
 	limit("")
-	cfg.OnSet("gc-percent", gc)
-	cfg.OnSet("gc-headroom-min", gc)
 	cfg.OnSet("maxmemory", limit)
-	go func() {
-		t := time.NewTicker(500 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				gc("")
-			}
-		}
-	}()
-	return loading
+	return tu.setLoading
 }
