@@ -43,15 +43,15 @@ var (
 //     lock. This is the form of every hash of at most maxPackedFields
 //     pairs whose fields and values are at most maxPackedField bytes (a
 //     session), as Redis keeps such hashes in a listpack.
-//   - map: entry.hashMapPtr() holds the map. A hash that outgrows the packed limits
-//     becomes a map and stays one, as in Redis. The map is modified in
-//     place under the write lock; its strings are immutable.
-//
-// hashRef is a read view of either form.
+//   - map: entry.hashMapPtr() holds the map. A hash that outgrows the
+//     packed limits becomes a map and stays one, as in Redis. The map is
+//     modified in place under the write lock; its strings are immutable.
 
 // hashMap is the holder of a hash in map form: the entry points to it, so
 // that writes to a large hash change the map in place and store nothing.
 type hashMap struct{ m map[string]string }
+
+// hashRef is a read view of either form.
 type hashRef struct {
 	p []byte            // packed form (nil for an absent hash or a map)
 	m map[string]string // map form

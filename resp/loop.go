@@ -107,11 +107,18 @@ func (d detachedLoopConn) ReadCommand() (redcon.Command, error) {
 	if err != nil {
 		return redcon.Command{}, err
 	}
-	cmd := redcon.Command{Args: make([][]byte, len(args))}
+	return redcon.Command{Args: copyArgs(args)}, nil
+}
+
+// copyArgs copies a request's arguments out of the read buffer, for what
+// outlives the command (MULTI's queue, a detached reader). An empty
+// argument stays non-nil.
+func copyArgs(args [][]byte) [][]byte {
+	q := make([][]byte, len(args))
 	for i, a := range args {
-		cmd.Args[i] = append([]byte{}, a...)
+		q[i] = append([]byte{}, a...)
 	}
-	return cmd, nil
+	return q
 }
 
 // next returns the next request's arguments, reading when the buffer holds

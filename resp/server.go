@@ -321,11 +321,7 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 			c.multiErr = true
 			return
 		}
-		q := make([][]byte, len(args))
-		for i, a := range args {
-			q[i] = append([]byte{}, a...) // args alias the read buffer; "" must stay non-nil
-		}
-		c.queue = append(c.queue, q)
+		c.queue = append(c.queue, copyArgs(args)) // args alias the read buffer
 		r.status("QUEUED")
 		return
 	}
