@@ -186,7 +186,8 @@ func probeReady(addr string) error {
 	if _, err := io.ReadFull(r, body); err != nil {
 		return err
 	}
-	if !strings.Contains(string(body), "loading:0") {
+	// The whole line: "async_loading:0" also contains "loading:0".
+	if !strings.Contains("\r\n"+string(body), "\r\nloading:0\r\n") {
 		return fmt.Errorf("still loading")
 	}
 	return nil
