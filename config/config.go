@@ -63,6 +63,7 @@ func buildParams() []Param {
 		{Name: "loglevel", Default: "notice", Usage: "debug, verbose, notice or warning", Mutable: true, Check: checkEnum("debug", "verbose", "notice", "warning", "nothing")},
 		{Name: "gc-percent", Default: "30", Usage: "Go GC target percent: heap growth allowed over live data between collections (Go's default is 100; a cache keeps it low to stay small)", Mutable: true, Check: checkIntRange(-1, 1000)},
 		{Name: "gc-headroom-min", Default: "67108864", Usage: "heap growth the Go GC always allows over live data, when gc-percent gives less (a small dataset under a write-heavy load would otherwise be collected several times a second)", Mutable: true, Check: checkSize},
+		{Name: "event-loops", Default: "0", Usage: "epoll event loops serving plain TCP clients on Linux (0: one per GOMAXPROCS; -1: none, a goroutine per connection)", Check: checkIntRange(-1, 1024)},
 		{Name: "pprof-addr", Default: "", Usage: "serve net/http/pprof on this address (empty: off)", Check: checkAny},
 		{Name: "databases", Default: "16", Usage: "number of databases (fixed at 16)", Check: checkEnum("16")},
 		{Name: "save", Default: "60 1", Usage: "redis.conf form (\"<seconds> <changes> ...\"); sessiond uses the shortest interval as save-interval, and reports save-interval here", Mutable: true, Check: checkAny},

@@ -33,7 +33,17 @@ type frameConn struct {
 	rerr   error // the error that ended reading
 
 	unflushed atomic.Int64 // reply bytes written since the last flush (outWriter)
+
+	// Set by Read for the loop (loop.go): partial, the bytes returned end
+	// inside a request (the loop need not parse until more come);
+	// blocked, an event loop's socket had nothing more to read
+	// (errWouldBlock).
+	partial, blocked bool
 }
+
+// errWouldBlock is Read's answer when an event loop's socket (sock, in
+// eventloop_linux.go) has no more input for now: the loop returns to epoll.
+var errWouldBlock = errors.New("resp: no input ready")
 
 // errProtocolClose ends a connection after a protocol error or an
 // exceeded limit; the read loop then closes it.
@@ -47,6 +57,7 @@ var errOutputLimit = errors.New("resp: client output buffer limit reached")
 const bigBuf = 64 << 10
 
 func (c *frameConn) Read(p []byte) (int, error) {
+	c.partial = false
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -66,6 +77,7 @@ func (c *frameConn) Read(p []byte) (int, error) {
 			n := copy(p, c.out[c.off:])
 			c.off += n
 			c.compactOut()
+			c.partial = true
 			return n, nil
 		}
 		if c.rOff < len(c.raw) {
@@ -77,12 +89,21 @@ func (c *frameConn) Read(p []byte) (int, error) {
 		}
 		if c.f.hold || c.f.st == stInline || c.f.pendingHeader() {
 			c.readStaged()
-			continue
-		}
-		if n := c.readInPlace(p); n > 0 {
+		} else if n := c.readInPlace(p); n > 0 {
 			return n, nil
 		}
+		if c.blocked {
+			c.blocked = false
+			return 0, errWouldBlock
+		}
 	}
+}
+
+// buffered reports input the loop has not been handed yet: an event loop
+// must drain it before waiting on the socket again, which will not signal
+// for bytes already read.
+func (c *frameConn) buffered() bool {
+	return len(c.out) > c.off || c.rOff < len(c.raw) || c.failed
 }
 
 // readInPlace is the fast path: the network's bytes land in the loop's
@@ -95,6 +116,17 @@ func (c *frameConn) readInPlace(p []byte) int {
 	w := k
 	for {
 		n, err := c.Conn.Read(p[w:])
+		if err == errWouldBlock {
+			// An event loop's socket has nothing more now: hand over the
+			// incomplete request read so far (the framer continues it on
+			// the next read, as after a full buffer), or nothing.
+			if w > 0 {
+				c.partial = true
+				return w
+			}
+			c.blocked = true
+			return 0
+		}
 		if err != nil {
 			c.rerr = err
 		}
@@ -123,6 +155,7 @@ func (c *frameConn) readInPlace(p []byte) int {
 				return 0
 			}
 			if w == len(p) {
+				c.partial = true
 				return w
 			}
 		}
@@ -161,7 +194,10 @@ func (c *frameConn) readStaged() {
 	}
 	n, err := c.Conn.Read(c.raw[:cap(c.raw)])
 	c.raw, c.rOff = c.raw[:n], 0
-	if err != nil {
+	switch {
+	case err == errWouldBlock:
+		c.blocked = true
+	case err != nil:
 		c.rerr = err
 	}
 }

@@ -23,3 +23,6 @@ var testCheckServer = sync.OnceValue(func() *Server { return &Server{table: buil
 // their buffer is reused, so that a command keeping an argument past its
 // return without copying it fails a test instead of corrupting data.
 func init() { poisonReads = true }
+
+// LoopConns counts the connections on event loops (eventloop_linux.go).
+func LoopConns(s *Server) int { return s.loopConns() }

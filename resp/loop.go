@@ -143,6 +143,9 @@ var errUnparsed = errors.New("resp: request rejected by the parser after the fra
 // over only well-formed requests, so ReadNextCommand should not fail here;
 // an empty request (*0) is skipped, as Redis skips it.
 func (c *loopConn) parse() ([][]byte, bool, error) {
+	if c.fc.partial {
+		return nil, false, nil // the rest is one incomplete request: no rescan
+	}
 	for c.start < c.end {
 		complete, args, _, rest, err := redcon.ReadNextCommand(c.buf[c.start:c.end], c.args[:0])
 		if err != nil {
@@ -199,11 +202,13 @@ func (c *loopConn) fill(idle time.Duration) error {
 	return err
 }
 
-// serveConn runs c's requests until it closes, is closed or detaches.
-// Replies are flushed after each batch of pipelined requests (and every
-// flushAt bytes within one: afterCommand).
-func (s *Server) serveConn(c *loopConn) {
-	err := s.readLoop(c)
+// serveConn runs c's requests on its own goroutine until it closes, is
+// closed or detaches. Replies are flushed after each batch of pipelined
+// requests (and every flushAt bytes within one: afterCommand). first, when
+// not nil, is a request already parsed: an event loop hands a connection
+// over with the command it does not run itself (eventloop_linux.go).
+func (s *Server) serveConn(c *loopConn, first [][]byte) {
+	err := s.readLoop(c, first)
 	if !c.detached {
 		c.fc.Close()
 	}
@@ -214,7 +219,16 @@ func (s *Server) serveConn(c *loopConn) {
 	}
 }
 
-func (s *Server) readLoop(c *loopConn) error {
+func (s *Server) readLoop(c *loopConn, first [][]byte) error {
+	if err := c.writePending(); err != nil { // replies an event loop could not send
+		return err
+	}
+	if first != nil {
+		s.handle(c, first)
+		if c.detached || c.closed {
+			return nil
+		}
+	}
 	for {
 		for {
 			args, ok, err := c.parse()
@@ -270,17 +284,57 @@ func (s *Server) acceptLoop(ln net.Listener) error {
 			continue
 		}
 		delay = 0
-		c := newLoopConn(nc)
+		c := s.newConn(nc)
 		if !s.track(c) {
 			c.fc.Close()
+			c.release()
 			return nil
 		}
 		if !s.accept(c) {
 			s.untrack(c)
 			c.Close()
+			c.release()
 			continue
 		}
-		go s.serveConn(c)
+		if !s.startOnLoop(c) {
+			go s.serveConn(c, nil)
+		}
+	}
+}
+
+// offLoop reports whether an event loop must hand c over to a goroutine
+// before running args: commands that wait or take over the socket
+// (flagOffLoop: scripts, which SCRIPT KILL must be able to interrupt from
+// any connection; MONITOR; subscriptions, whose replies a writer goroutine
+// owns; SAVE and SHUTDOWN), EXEC of a transaction holding one, and every
+// command while clients are paused (it may wait).
+func (s *Server) offLoop(c *loopConn, args [][]byte) bool {
+	if s.pause.mode.Load() != pauseOff {
+		return true
+	}
+	cmd := s.table.lookup(args[0])
+	if cmd == nil {
+		return false
+	}
+	if cmd.flags&flagOffLoop != 0 {
+		return true
+	}
+	if cl, _ := c.ctx.(*client); cl != nil && cl.inMulti && cmd.name == "exec" {
+		for _, q := range cl.queue {
+			if qc := s.table.lookup(q[0]); qc != nil && qc.flags&flagOffLoop != 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// markOffLoop flags the commands an event loop does not run (offLoop).
+func markOffLoop(t commandTable) {
+	for _, name := range []string{"eval", "eval_ro", "evalsha", "evalsha_ro", "monitor",
+		"subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe",
+		"save", "shutdown"} {
+		t[name].flags |= flagOffLoop
 	}
 }
 

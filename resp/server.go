@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -89,6 +90,9 @@ type Server struct {
 	idle    atomic.Int64 // client idle timeout ("timeout"), ns; 0: none
 	wg      sync.WaitGroup
 
+	loops    []*eventLoop // eventloop_linux.go; set by Serve under mu
+	nextLoop atomic.Uint32
+
 	nextID        atomic.Uint64
 	totalConns    atomic.Int64
 	rejectedConns atomic.Int64
@@ -138,6 +142,12 @@ func (s *Server) Serve(ln net.Listener) error {
 		return ErrServerClosed
 	}
 	s.ln = ln
+	if n := s.cfg.Int("event-loops"); n >= 0 { // under mu: Close stops them
+		if n == 0 {
+			n = int64(runtime.GOMAXPROCS(0))
+		}
+		s.startLoops(int(n))
+	}
 	s.mu.Unlock()
 	s.applyTimeout("")
 	s.cfg.OnSet("timeout", s.applyTimeout)
@@ -166,7 +176,7 @@ func (s *Server) applyTimeout(string) {
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
-	ln := s.ln
+	ln, loops := s.ln, s.loops
 	conns := make([]*loopConn, 0, len(s.conns))
 	for c := range s.conns {
 		conns = append(conns, c)
@@ -179,6 +189,7 @@ func (s *Server) Close() error {
 	for _, c := range conns {
 		c.fc.Close() // its goroutine's read fails and it cleans up
 	}
+	stopLoops(loops)
 	s.closeMonitors() // detached connections are no longer the loop's
 	s.killScripts()   // a script may run without holding the gate (busy)
 	// Wait for in-flight commands: every running command holds a gate shard.

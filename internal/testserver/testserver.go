@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"net"
 	"os"
@@ -54,6 +55,7 @@ func Start(t testing.TB, opts ...Option) *Sessiond {
 	t.Helper()
 	cfg := config.New()
 	require.NoError(t, cfg.Set("dir", t.TempDir()))
+	require.NoError(t, cfg.Set("event-loops", eventLoops(t.Name())))
 	kopts := keyspace.Options{Stripes: 64}
 	for _, o := range opts {
 		o(cfg, &kopts)
@@ -87,6 +89,23 @@ func Start(t testing.TB, opts ...Option) *Sessiond {
 		<-wheelDone
 	})
 	return &Sessiond{Addr: ln.Addr().String(), Keyspace: ks, Server: srv, Config: cfg}
+}
+
+// eventLoops is the event-loops setting for a test: half the tests, chosen
+// by name so that a test always runs the same way, serve connections with
+// a goroutine each (-1) and the others on event loops (0, the default), so
+// that the suite covers both. SESSIOND_TEST_EVENT_LOOPS forces a value; an
+// Option can still set its own.
+func eventLoops(name string) string {
+	if v := os.Getenv("SESSIOND_TEST_EVENT_LOOPS"); v != "" {
+		return v
+	}
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	if h.Sum32()%2 == 0 {
+		return "0"
+	}
+	return "-1"
 }
 
 // RedisServerPath returns the path of redis-server, or skips the test

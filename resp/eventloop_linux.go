@@ -1,0 +1,463 @@
+package resp
+
+import (
+	"io"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Event loops (Linux). A goroutine per connection costs, per request at
+// pipeline 1, a read that finds nothing (EAGAIN) before parking, a park and
+// a wake-up through the scheduler: 9.7-12 µs of server CPU per GET against
+// Redis's 6.3-8.9 on the bench machine, where the load generator needs one
+// of the two cores. An event loop, as in Redis, waits on epoll for many
+// connections at once and reads each ready one once, so that a request
+// costs a read and a write.
+//
+// A plain TCP connection starts on a loop (one per GOMAXPROCS, or
+// event-loops) and stays there while it does what a session store does.
+// Anything that can wait or needs the socket to itself moves it, for good,
+// to a goroutine of its own (handOff), which then serves it exactly as
+// without loops: a command in offLoop's list, a reply the socket does not
+// take at once, an idle timeout. TLS connections, and every connection
+// with event-loops -1, never use a loop.
+//
+// Ownership: a loop's connections are read, run and written only by that
+// loop's goroutine, which also closes their descriptors. Other goroutines
+// (CLIENT KILL, Server.Close, the output limit) only shut the socket down
+// (sock.Close); the loop then reads end of file and cleans up.
+
+// sock is a loop connection's socket: a raw non-blocking descriptor while
+// on a loop, then the net.Conn made from it by handOff.
+type sock struct {
+	mu     sync.Mutex // fd's closing and nc's setting, against Close
+	fd     int        // -1 once closed or handed over
+	nc     net.Conn   // set by handOff; then every method is nc's
+	closed bool
+	// pending is reply bytes the socket did not take (the loop's
+	// goroutine only): the connection is handed over to write them.
+	pending       []byte
+	local, remote net.Addr
+}
+
+// newSock takes over nc's socket: a duplicate descriptor, with nc closed
+// (which takes it out of Go's poller).
+func newSock(nc net.Conn) *sock {
+	tc, ok := nc.(*net.TCPConn)
+	if !ok {
+		return nil
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	fd := -1
+	rc.Control(func(f uintptr) {
+		r, _, e := syscall.Syscall(syscall.SYS_FCNTL, f, syscall.F_DUPFD_CLOEXEC, 0)
+		if e == 0 {
+			fd = int(r)
+		}
+	})
+	if fd < 0 {
+		return nil
+	}
+	k := &sock{fd: fd, local: nc.LocalAddr(), remote: nc.RemoteAddr()}
+	nc.Close()
+	return k
+}
+
+func (k *sock) Read(p []byte) (int, error) {
+	if k.nc != nil {
+		return k.nc.Read(p)
+	}
+	for {
+		n, err := syscall.Read(k.fd, p)
+		switch {
+		case n > 0:
+			return n, nil
+		case err == nil:
+			return 0, io.EOF
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			return 0, errWouldBlock
+		}
+		return 0, err
+	}
+}
+
+// Write sends what the socket takes now and keeps the rest in pending
+// (after which everything is kept, in order), so a loop never waits on a
+// client.
+func (k *sock) Write(b []byte) (int, error) {
+	if k.nc != nil {
+		return k.nc.Write(b)
+	}
+	if len(k.pending) > 0 {
+		k.pending = append(k.pending, b...)
+		return len(b), nil
+	}
+	for n := 0; n < len(b); {
+		m, err := syscall.Write(k.fd, b[n:])
+		switch {
+		case m > 0:
+			n += m
+		case err == syscall.EINTR:
+		case err == syscall.EAGAIN:
+			k.pending = append(k.pending, b[n:]...)
+			return len(b), nil
+		default:
+			return n, err
+		}
+	}
+	return len(b), nil
+}
+
+// Close shuts the socket down; the owner closes the descriptor (release).
+// Any goroutine may call it.
+func (k *sock) Close() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.nc != nil {
+		return k.nc.Close()
+	}
+	if !k.closed && k.fd >= 0 {
+		syscall.Shutdown(k.fd, syscall.SHUT_RDWR)
+	}
+	k.closed = true
+	return nil
+}
+
+// release closes the descriptor (the owner, once the connection is over).
+func (k *sock) release() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.fd >= 0 {
+		syscall.Close(k.fd)
+		k.fd = -1
+	}
+	k.closed = true
+}
+
+// toGo turns the descriptor into a net.Conn in Go's poller.
+func (k *sock) toGo() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.closed {
+		return net.ErrClosed
+	}
+	f := os.NewFile(uintptr(k.fd), "")
+	nc, err := net.FileConn(f) // a duplicate
+	f.Close()
+	k.fd = -1
+	if err != nil {
+		k.closed = true
+		return err
+	}
+	k.nc = nc
+	return nil
+}
+
+func (k *sock) LocalAddr() net.Addr  { return k.local }
+func (k *sock) RemoteAddr() net.Addr { return k.remote }
+
+// Deadlines apply once handed over; a loop connection has none (a
+// connection with an idle timeout is handed over first).
+func (k *sock) SetDeadline(t time.Time) error {
+	return k.goConn(func(nc net.Conn) error { return nc.SetDeadline(t) })
+}
+func (k *sock) SetReadDeadline(t time.Time) error {
+	return k.goConn(func(nc net.Conn) error { return nc.SetReadDeadline(t) })
+}
+func (k *sock) SetWriteDeadline(t time.Time) error {
+	return k.goConn(func(nc net.Conn) error { return nc.SetWriteDeadline(t) })
+}
+
+func (k *sock) goConn(f func(net.Conn) error) error {
+	k.mu.Lock()
+	nc := k.nc
+	k.mu.Unlock()
+	if nc == nil {
+		return nil
+	}
+	return f(nc)
+}
+
+// eventLoop is one epoll instance and the goroutine that serves its
+// connections.
+type eventLoop struct {
+	s     *Server
+	epfd  int
+	wake  [2]int // a pipe: a byte on it stops the loop
+	mu    sync.Mutex
+	conns map[int32]*loopConn // by descriptor
+	stop  bool
+}
+
+// startLoops starts the event loops (config "event-loops": 0, one per
+// GOMAXPROCS; -1, none). Without them every connection has a goroutine.
+func (s *Server) startLoops(n int) {
+	for range n {
+		l, err := newEventLoop(s)
+		if err != nil {
+			s.log.Warn("event loop not started: connections get a goroutine each", "err", err)
+			return
+		}
+		s.loops = append(s.loops, l)
+		go l.run()
+	}
+}
+
+func newEventLoop(s *Server) (*eventLoop, error) {
+	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	l := &eventLoop{s: s, epfd: epfd, conns: map[int32]*loopConn{}}
+	if err := syscall.Pipe2(l.wake[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
+		syscall.Close(epfd)
+		return nil, err
+	}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(l.wake[0])}
+	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, l.wake[0], &ev); err != nil {
+		syscall.Close(epfd)
+		syscall.Close(l.wake[0])
+		syscall.Close(l.wake[1])
+		return nil, err
+	}
+	return l, nil
+}
+
+// stopLoops makes every loop close its connections and end.
+func stopLoops(loops []*eventLoop) {
+	for _, l := range loops {
+		l.mu.Lock()
+		l.stop = true
+		l.mu.Unlock()
+		syscall.Write(l.wake[1], []byte{0})
+	}
+}
+
+// newConn wraps an accepted connection, taking its socket for a loop when
+// there are loops, it is plain TCP, and there is no idle timeout.
+func (s *Server) newConn(nc net.Conn) *loopConn {
+	if len(s.loops) > 0 && s.idle.Load() == 0 {
+		if k := newSock(nc); k != nil {
+			return newLoopConn(k)
+		}
+	}
+	return newLoopConn(nc)
+}
+
+// startOnLoop gives c to a loop; false if c is not a loop connection.
+func (s *Server) startOnLoop(c *loopConn) bool {
+	k := c.sock()
+	if k == nil {
+		return false
+	}
+	l := s.loops[s.nextLoop.Add(1)%uint32(len(s.loops))]
+	if err := l.add(c, k.fd); err != nil {
+		c.fc.Close()
+		k.release()
+		s.untrack(c)
+		s.closedConn(c, err)
+	}
+	return true
+}
+
+func (c *loopConn) sock() *sock {
+	k, _ := c.fc.Conn.(*sock)
+	return k
+}
+
+// release closes the descriptor of a loop connection that never ran.
+func (c *loopConn) release() {
+	if k := c.sock(); k != nil {
+		k.release()
+	}
+}
+
+// writePending sends, on the connection's own goroutine, the replies its
+// loop could not (the first thing after handOff).
+func (c *loopConn) writePending() error {
+	k := c.sock()
+	if k == nil || len(k.pending) == 0 {
+		return nil
+	}
+	p := k.pending
+	k.pending = nil
+	_, err := c.fc.Write(p) // the output limits apply here
+	return err
+}
+
+func (l *eventLoop) add(c *loopConn, fd int) error {
+	l.mu.Lock()
+	if l.stop {
+		l.mu.Unlock()
+		return net.ErrClosed
+	}
+	l.conns[int32(fd)] = c
+	l.mu.Unlock()
+	// Level-triggered: a connection left with unread input is reported
+	// again, so each wake-up needs one read.
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(fd)}
+	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		l.mu.Lock()
+		delete(l.conns, int32(fd))
+		l.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+func (l *eventLoop) remove(c *loopConn) {
+	fd := c.sock().fd
+	syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_DEL, fd, nil)
+	l.mu.Lock()
+	delete(l.conns, int32(fd))
+	l.mu.Unlock()
+}
+
+func (l *eventLoop) run() {
+	events := make([]syscall.EpollEvent, 256)
+	var ready []*loopConn
+	for {
+		n, err := syscall.EpollWait(l.epfd, events, -1)
+		if err != nil {
+			if err == syscall.EINTR {
+				continue
+			}
+			l.s.log.Error("event loop failed", "err", err)
+			l.close()
+			return
+		}
+		ready = ready[:0]
+		l.mu.Lock()
+		stop := l.stop
+		for _, ev := range events[:n] {
+			if c := l.conns[ev.Fd]; c != nil {
+				ready = append(ready, c)
+			}
+		}
+		l.mu.Unlock()
+		if stop {
+			l.close()
+			return
+		}
+		for _, c := range ready {
+			l.serve(c)
+		}
+		clear(ready)
+	}
+}
+
+// close ends the loop's connections and frees its descriptors.
+func (l *eventLoop) close() {
+	l.mu.Lock()
+	l.stop = true
+	conns := make([]*loopConn, 0, len(l.conns))
+	for _, c := range l.conns {
+		conns = append(conns, c)
+	}
+	l.mu.Unlock()
+	for _, c := range conns {
+		l.end(c, net.ErrClosed)
+	}
+	syscall.Close(l.epfd)
+	syscall.Close(l.wake[0])
+	syscall.Close(l.wake[1])
+}
+
+// serve runs what c has sent: one read, then every whole request, then one
+// flush, as readLoop does for a batch, and back to epoll.
+func (l *eventLoop) serve(c *loopConn) {
+	s := l.s
+	err := c.fill(0)
+	for err == nil {
+		for {
+			args, ok, perr := c.parse()
+			if perr != nil {
+				s.log.Error("closing connection", "err", perr, "client", c.addr)
+				l.end(c, perr)
+				return
+			}
+			if !ok {
+				break
+			}
+			if s.offLoop(c, args) {
+				l.handOff(c, args)
+				return
+			}
+			s.handle(c, args)
+			if c.closed || c.detached {
+				l.end(c, nil)
+				return
+			}
+			if len(c.sock().pending) > 0 { // the client is not reading: wait on a goroutine
+				l.handOff(c, nil)
+				return
+			}
+		}
+		// Flushed before the framer is read again: a protocol error it
+		// holds is written by that read, after every earlier reply.
+		if err := c.wr.Flush(); err != nil {
+			l.end(c, err)
+			return
+		}
+		if len(c.sock().pending) > 0 {
+			l.handOff(c, nil)
+			return
+		}
+		if !c.fc.buffered() {
+			break
+		}
+		err = c.fill(0) // the framer's input, without a system call
+	}
+	if err != nil && err != errWouldBlock {
+		l.end(c, err)
+		return
+	}
+	if s.idleFor(c) > 0 {
+		l.handOff(c, nil)
+	}
+}
+
+// handOff moves c to a goroutine of its own, for good, with first (when
+// not nil) as its next command.
+func (l *eventLoop) handOff(c *loopConn, first [][]byte) {
+	l.remove(c)
+	if err := c.sock().toGo(); err != nil {
+		l.end(c, err)
+		return
+	}
+	go l.s.serveConn(c, first)
+}
+
+// end closes c and forgets it, as serveConn does at the end.
+func (l *eventLoop) end(c *loopConn, err error) {
+	k := c.sock()
+	if k.fd >= 0 {
+		l.remove(c)
+	}
+	c.fc.Close()
+	k.release()
+	l.s.untrack(c)
+	l.s.closedConn(c, err)
+}
+
+// loopConns counts the connections on event loops (tests).
+func (s *Server) loopConns() int {
+	s.mu.Lock()
+	loops := s.loops
+	s.mu.Unlock()
+	n := 0
+	for _, l := range loops {
+		l.mu.Lock()
+		n += len(l.conns)
+		l.mu.Unlock()
+	}
+	return n
+}
