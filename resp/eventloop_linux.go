@@ -194,7 +194,8 @@ type eventLoop struct {
 	wake  [2]int // a pipe: a byte on it stops the loop
 	mu    sync.Mutex
 	conns map[int32]*loopConn // by descriptor
-	stop  bool
+	stop  bool                // stopping: add refuses
+	done  bool                // the descriptors are closed
 }
 
 // startLoops starts the event loops (config "event-loops": 0, one per
@@ -236,8 +237,10 @@ func stopLoops(loops []*eventLoop) {
 	for _, l := range loops {
 		l.mu.Lock()
 		l.stop = true
+		if !l.done { // under mu: close may not free the pipe meanwhile
+			syscall.Write(l.wake[1], []byte{0})
+		}
 		l.mu.Unlock()
-		syscall.Write(l.wake[1], []byte{0})
 	}
 }
 
@@ -259,6 +262,9 @@ func (s *Server) startOnLoop(c *loopConn) bool {
 		return false
 	}
 	l := s.loops[s.nextLoop.Add(1)%uint32(len(s.loops))]
+	if cl, _ := c.ctx.(*client); cl != nil {
+		cl.onLoop = true
+	}
 	if err := l.add(c, k.fd); err != nil {
 		c.fc.Close()
 		k.release()
@@ -266,6 +272,12 @@ func (s *Server) startOnLoop(c *loopConn) bool {
 		s.closedConn(c, err)
 	}
 	return true
+}
+
+// hasPending reports replies a loop's socket has not taken yet.
+func (c *loopConn) hasPending() bool {
+	k := c.sock()
+	return k != nil && len(k.pending) > 0
 }
 
 func (c *loopConn) sock() *sock {
@@ -293,23 +305,21 @@ func (c *loopConn) writePending() error {
 	return err
 }
 
+// add registers c under mu, so that a stopping loop either ends it or
+// never has it.
 func (l *eventLoop) add(c *loopConn, fd int) error {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.stop {
-		l.mu.Unlock()
 		return net.ErrClosed
 	}
-	l.conns[int32(fd)] = c
-	l.mu.Unlock()
 	// Level-triggered: a connection left with unread input is reported
 	// again, so each wake-up needs one read.
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(fd)}
 	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		l.mu.Lock()
-		delete(l.conns, int32(fd))
-		l.mu.Unlock()
 		return err
 	}
+	l.conns[int32(fd)] = c
 	return nil
 }
 
@@ -366,15 +376,19 @@ func (l *eventLoop) close() {
 	for _, c := range conns {
 		l.end(c, net.ErrClosed)
 	}
+	l.mu.Lock()
+	l.done = true
 	syscall.Close(l.epfd)
 	syscall.Close(l.wake[0])
 	syscall.Close(l.wake[1])
+	l.mu.Unlock()
 }
 
 // serve runs what c has sent: one read, then every whole request, then one
 // flush, as readLoop does for a batch, and back to epoll.
 func (l *eventLoop) serve(c *loopConn) {
 	s := l.s
+	cl, _ := c.ctx.(*client)
 	err := c.fill(0)
 	for err == nil {
 		for {
@@ -392,6 +406,11 @@ func (l *eventLoop) serve(c *loopConn) {
 				return
 			}
 			s.handle(c, args)
+			if cl != nil && cl.deferred { // paused: waitPause
+				cl.deferred = false
+				l.handOff(c, args)
+				return
+			}
 			if c.closed || c.detached {
 				l.end(c, nil)
 				return
@@ -433,19 +452,38 @@ func (l *eventLoop) handOff(c *loopConn, first [][]byte) {
 		l.end(c, err)
 		return
 	}
+	if cl, _ := c.ctx.(*client); cl != nil {
+		cl.onLoop = false
+	}
 	go l.s.serveConn(c, first)
 }
 
-// end closes c and forgets it, as serveConn does at the end.
+// end closes c and forgets it, as serveConn does at the end. Replies the
+// socket has not taken (QUIT's, those before a protocol error) are written
+// first, by a goroutine, within a second, as a goroutine connection's
+// Close would flush them.
 func (l *eventLoop) end(c *loopConn, err error) {
 	k := c.sock()
 	if k.fd >= 0 {
 		l.remove(c)
 	}
-	c.fc.Close()
-	k.release()
-	l.s.untrack(c)
-	l.s.closedConn(c, err)
+	finish := func() {
+		c.fc.Close()
+		k.release()
+		l.s.untrack(c)
+		l.s.closedConn(c, err)
+	}
+	if len(k.pending) > 0 && k.toGo() == nil {
+		p := k.pending
+		k.pending = nil
+		go func() {
+			k.nc.SetWriteDeadline(time.Now().Add(time.Second))
+			k.nc.Write(p)
+			finish()
+		}()
+		return
+	}
+	finish()
 }
 
 // loopConns counts the connections on event loops (tests).

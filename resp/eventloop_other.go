@@ -13,6 +13,7 @@ func (s *Server) startLoops(int)                {}
 func stopLoops([]*eventLoop)                    {}
 func (s *Server) newConn(nc net.Conn) *loopConn { return newLoopConn(nc) }
 func (s *Server) startOnLoop(c *loopConn) bool  { return false }
+func (c *loopConn) hasPending() bool            { return false }
 func (c *loopConn) release()                    {}
 func (c *loopConn) writePending() error         { return nil }
 

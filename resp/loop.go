@@ -82,9 +82,14 @@ func (c *loopConn) ReadPipeline() []redcon.Command {
 func (c *loopConn) PeekPipeline() []redcon.Command { return nil }
 
 // Close flushes pending replies and closes the connection, as redcon's does.
+// Only the connection's goroutine calls it. On an event loop, replies the
+// socket has not taken yet are written first (eventLoop.end).
 func (c *loopConn) Close() error {
 	c.wr.Flush()
 	c.closed = true
+	if c.hasPending() {
+		return nil
+	}
 	return c.fc.Close()
 }
 

@@ -56,17 +56,19 @@ func (s *Server) unpauseClients() {
 	p.mu.Unlock()
 }
 
-// waitPause blocks c's command while clients are paused for it.
-func (s *Server) waitPause(c *client, cmd *command) {
+// waitPause blocks c's command while clients are paused for it. On an
+// event loop it does not wait: it returns false with c.deferred set, and
+// the command runs again once the connection has a goroutine.
+func (s *Server) waitPause(c *client, cmd *command) bool {
 	if s.pause.mode.Load() == pauseOff {
-		return
+		return true
 	}
-	s.waitPauseSlow(c, cmd)
+	return s.waitPauseSlow(c, cmd)
 }
 
-func (s *Server) waitPauseSlow(c *client, cmd *command) {
+func (s *Server) waitPauseSlow(c *client, cmd *command) bool {
 	if c.detached.Load() { // monitors, like replicas, are never paused
-		return
+		return true
 	}
 	p := &s.pause
 	for {
@@ -82,7 +84,11 @@ func (s *Server) waitPauseSlow(c *client, cmd *command) {
 		}
 		p.mu.Unlock()
 		if mode == pauseOff || (mode == pauseWrite && !s.writes(c, cmd)) {
-			return
+			return true
+		}
+		if c.onLoop {
+			c.deferred = true
+			return false
 		}
 		t := time.NewTimer(time.Until(end))
 		select {

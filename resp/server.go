@@ -322,7 +322,9 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 		s.fail(r, "LOADING Redis is loading the dataset in memory")
 		return
 	}
-	s.waitPause(c, cmd)
+	if !s.waitPause(c, cmd) {
+		return // deferred: the event loop hands the connection over to run it
+	}
 	if msg := s.memoryCheck(c, cmd); msg != "" { // maxmemory: cmd_memory.go
 		s.rejectOOM(c, cmd, r, msg)
 		return
