@@ -36,6 +36,11 @@ type DecoderOptions struct {
 	// members (which Redis also drops on load). key is nil for module-aux and
 	// function, and is valid only during the call.
 	OnSkip func(db int, key []byte, typ string)
+	// OnResizeDB, if non-nil, is called with every RESIZEDB opcode: the
+	// number of keys and of keys with an expiry that the writer says
+	// follow for db. The counts come from the file unchecked: a caller
+	// that sizes anything from them must first bound them (Remaining).
+	OnResizeDB func(db int, keys, expires uint64)
 }
 
 // Decoder reads an RDB file of version 1 to MaxVersion, returning its
@@ -112,6 +117,10 @@ func (d *Decoder) Aux() map[string]string { return d.aux }
 // Offset returns the number of bytes consumed so far.
 func (d *Decoder) Offset() int64 { return d.rd.offset() }
 
+// Remaining returns how many bytes of the file are not consumed yet, or -1
+// when the reader's size is unknown.
+func (d *Decoder) Remaining() int64 { return d.rd.remaining() }
+
 // Next returns the next key. It returns io.EOF only after the EOF opcode and,
 // for version 5 and later, the CRC64 trailer have been read and the trailer
 // is zero ("checksum disabled") or matches. Bytes after the trailer are
@@ -157,11 +166,16 @@ func (d *Decoder) next() (*Record, error) {
 			}
 			d.db = int(n)
 		case opResizeDB:
-			if _, err := d.readLen("RESIZEDB key count"); err != nil {
+			keys, err := d.readLen("RESIZEDB key count")
+			if err != nil {
 				return nil, err
 			}
-			if _, err := d.readLen("RESIZEDB expires count"); err != nil {
+			expires, err := d.readLen("RESIZEDB expires count")
+			if err != nil {
 				return nil, err
+			}
+			if d.opts.OnResizeDB != nil {
+				d.opts.OnResizeDB(d.db, keys, expires)
 			}
 		case opSlotInfo:
 			for range 3 {

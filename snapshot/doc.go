@@ -13,7 +13,7 @@
 //
 //	0xFA AUX        <string name> <string value>
 //	0xFE SELECTDB   <length db>
-//	0xFB RESIZEDB   <length keys> <length expires>      (a hint, ignored)
+//	0xFB RESIZEDB   <length keys> <length expires>      (a hint: OnResizeDB)
 //	0xFC EXPIRETIME_MS <int64 LE Unix ms>              (applies to the next key)
 //	0xFD EXPIRETIME    <int32 LE Unix seconds>         (old files)
 //	0xF8 IDLE <length>, 0xF9 FREQ <byte>               (ignored)
@@ -64,7 +64,9 @@
 //     io.Seeker, anything with Len) a length beyond the rest of the file is
 //     rejected outright, and otherwise buffers grow only as bytes actually
 //     arrive. Counts never pre-size slices. An LZF string may claim at most
-//     88 times its compressed size, which it has already read.
+//     88 times its compressed size, which it has already read. RESIZEDB's
+//     counts are passed to OnResizeDB as written; Load sizes the keyspace
+//     from them only up to one key per 64 bytes left in the file.
 //   - Records returned by Decoder.Next are reused: they are valid until the
 //     next call.
 //
