@@ -41,7 +41,15 @@ type DecoderOptions struct {
 	// follow for db. The counts come from the file unchecked: a caller
 	// that sizes anything from them must first bound them (Remaining).
 	OnResizeDB func(db int, keys, expires uint64)
+	// ConcurrentCRC computes the checksum on another goroutine, for a file
+	// of over concurrentCRCMin bytes (or of unknown size). The caller must
+	// then call Close when done with the Decoder.
+	ConcurrentCRC bool
 }
+
+// concurrentCRCMin is the smallest file ConcurrentCRC applies to: below
+// it a goroutine and its buffers cost more than they save.
+const concurrentCRCMin = 4 << 20
 
 // Decoder reads an RDB file of version 1 to MaxVersion, returning its
 // strings, sets and hashes as Records. It is not safe for concurrent use.
@@ -104,8 +112,15 @@ func NewDecoder(r io.Reader, opts DecoderOptions) (*Decoder, error) {
 			return nil, err
 		}
 	}
+	if opts.ConcurrentCRC && v >= 5 && (d.rd.size < 0 || d.rd.size > concurrentCRCMin) {
+		d.rd.crcw = startCRCWorker(d.rd.crc)
+	}
 	return d, nil
 }
+
+// Close releases the Decoder's checksumming goroutine (ConcurrentCRC). It
+// does not close the underlying reader. The Decoder must not be used after.
+func (d *Decoder) Close() { d.rd.stopCRC() }
 
 // Version returns the file's RDB version.
 func (d *Decoder) Version() int { return d.version }

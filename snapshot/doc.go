@@ -89,11 +89,22 @@
 // Encoder errors are plain wrapped errors; they come from invalid records
 // (a caller bug) or from the destination writer, and are sticky too.
 //
+// # Cost of a load
+//
+// Load sizes each database's stripes from RESIZEDB before its keys arrive
+// (keyspace.Reserve), so no stripe map grows and rehashes its keys during
+// the load: Redis writes keys in its own hash order, unrelated to the
+// stripes, and those rehashes missed the cache on every key. With
+// DecoderOptions.ConcurrentCRC (Load sets it) the checksum is computed on
+// a second goroutine from copies of the consumed bytes, off the loading
+// thread.
+//
 // # Publishing and concurrency
 //
 // WriteFileAtomic publishes a file the way Redis does: temp-<pid>.rdb in the
 // same directory, fsync, close, rename over the target, fsync of the
-// directory. Encoder and Decoder are not safe for concurrent use, and only
+// directory. Encoder and Decoder are not safe for concurrent use (a Decoder
+// with ConcurrentCRC owns one goroutine until Close or the end of the file), and only
 // one WriteFileAtomic may run per directory at a time; the package has no
 // global state besides read-only tables, a test hook and a write-only sink
 // that keeps Save's cache-warming loads alive.

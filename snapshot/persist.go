@@ -215,6 +215,7 @@ func Load(r io.Reader, ks Keyspace, o LoadOptions) (LoadStats, error) {
 	reserve, _ := ks.(reserver)
 	dec, err := NewDecoder(r, DecoderOptions{
 		SkipUnsupported: o.SkipUnsupported,
+		ConcurrentCRC:   true,
 		OnResizeDB: func(db int, keys, _ uint64) {
 			// RESIZEDB is unchecked: believe it only as far as the rest of
 			// the file could back it (see presizeBytes).
@@ -233,6 +234,7 @@ func Load(r io.Reader, ks Keyspace, o LoadOptions) (LoadStats, error) {
 	if err != nil {
 		return st, err
 	}
+	defer dec.Close()
 	now := ks.NowMs()
 	last := time.Now()
 	for {
