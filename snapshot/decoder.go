@@ -36,7 +36,20 @@ type DecoderOptions struct {
 	// members (which Redis also drops on load). key is nil for module-aux and
 	// function, and is valid only during the call.
 	OnSkip func(db int, key []byte, typ string)
+	// OnResizeDB, if non-nil, is called with every RESIZEDB opcode: the
+	// number of keys and of keys with an expiry that the writer says
+	// follow for db. The counts come from the file unchecked: a caller
+	// that sizes anything from them must first bound them (Remaining).
+	OnResizeDB func(db int, keys, expires uint64)
+	// ConcurrentCRC computes the checksum on another goroutine, for a file
+	// of over concurrentCRCMin bytes (or of unknown size). The caller must
+	// then call Close when done with the Decoder.
+	ConcurrentCRC bool
 }
+
+// concurrentCRCMin is the smallest file ConcurrentCRC applies to: below
+// it a goroutine and its buffers cost more than they save.
+const concurrentCRCMin = 4 << 20
 
 // Decoder reads an RDB file of version 1 to MaxVersion, returning its
 // strings, sets and hashes as Records. It is not safe for concurrent use.
@@ -99,8 +112,15 @@ func NewDecoder(r io.Reader, opts DecoderOptions) (*Decoder, error) {
 			return nil, err
 		}
 	}
+	if opts.ConcurrentCRC && v >= 5 && (d.rd.size < 0 || d.rd.size > concurrentCRCMin) {
+		d.rd.crcw = startCRCWorker(d.rd.crc)
+	}
 	return d, nil
 }
+
+// Close releases the Decoder's checksumming goroutine (ConcurrentCRC). It
+// does not close the underlying reader. The Decoder must not be used after.
+func (d *Decoder) Close() { d.rd.stopCRC() }
 
 // Version returns the file's RDB version.
 func (d *Decoder) Version() int { return d.version }
@@ -111,6 +131,10 @@ func (d *Decoder) Aux() map[string]string { return d.aux }
 
 // Offset returns the number of bytes consumed so far.
 func (d *Decoder) Offset() int64 { return d.rd.offset() }
+
+// Remaining returns how many bytes of the file are not consumed yet, or -1
+// when the reader's size is unknown.
+func (d *Decoder) Remaining() int64 { return d.rd.remaining() }
 
 // Next returns the next key. It returns io.EOF only after the EOF opcode and,
 // for version 5 and later, the CRC64 trailer have been read and the trailer
@@ -157,11 +181,16 @@ func (d *Decoder) next() (*Record, error) {
 			}
 			d.db = int(n)
 		case opResizeDB:
-			if _, err := d.readLen("RESIZEDB key count"); err != nil {
+			keys, err := d.readLen("RESIZEDB key count")
+			if err != nil {
 				return nil, err
 			}
-			if _, err := d.readLen("RESIZEDB expires count"); err != nil {
+			expires, err := d.readLen("RESIZEDB expires count")
+			if err != nil {
 				return nil, err
+			}
+			if d.opts.OnResizeDB != nil {
+				d.opts.OnResizeDB(d.db, keys, expires)
 			}
 		case opSlotInfo:
 			for range 3 {

@@ -13,7 +13,7 @@
 //
 //	0xFA AUX        <string name> <string value>
 //	0xFE SELECTDB   <length db>
-//	0xFB RESIZEDB   <length keys> <length expires>      (a hint, ignored)
+//	0xFB RESIZEDB   <length keys> <length expires>      (a hint: OnResizeDB)
 //	0xFC EXPIRETIME_MS <int64 LE Unix ms>              (applies to the next key)
 //	0xFD EXPIRETIME    <int32 LE Unix seconds>         (old files)
 //	0xF8 IDLE <length>, 0xF9 FREQ <byte>               (ignored)
@@ -64,7 +64,9 @@
 //     io.Seeker, anything with Len) a length beyond the rest of the file is
 //     rejected outright, and otherwise buffers grow only as bytes actually
 //     arrive. Counts never pre-size slices. An LZF string may claim at most
-//     88 times its compressed size, which it has already read.
+//     88 times its compressed size, which it has already read. RESIZEDB's
+//     counts are passed to OnResizeDB as written; Load sizes the keyspace
+//     from them only up to one key per 64 bytes left in the file.
 //   - Records returned by Decoder.Next are reused: they are valid until the
 //     next call.
 //
@@ -87,11 +89,22 @@
 // Encoder errors are plain wrapped errors; they come from invalid records
 // (a caller bug) or from the destination writer, and are sticky too.
 //
+// # Cost of a load
+//
+// Load sizes each database's stripes from RESIZEDB before its keys arrive
+// (keyspace.Reserve), so no stripe map grows and rehashes its keys during
+// the load: Redis writes keys in its own hash order, unrelated to the
+// stripes, and those rehashes missed the cache on every key. With
+// DecoderOptions.ConcurrentCRC (Load sets it) the checksum is computed on
+// a second goroutine from copies of the consumed bytes, off the loading
+// thread.
+//
 // # Publishing and concurrency
 //
 // WriteFileAtomic publishes a file the way Redis does: temp-<pid>.rdb in the
 // same directory, fsync, close, rename over the target, fsync of the
-// directory. Encoder and Decoder are not safe for concurrent use, and only
+// directory. Encoder and Decoder are not safe for concurrent use (a Decoder
+// with ConcurrentCRC owns one goroutine until Close or the end of the file), and only
 // one WriteFileAtomic may run per directory at a time; the package has no
 // global state besides read-only tables, a test hook and a write-only sink
 // that keeps Save's cache-warming loads alive.

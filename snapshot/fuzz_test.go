@@ -3,6 +3,7 @@ package snapshot
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -64,6 +65,15 @@ func FuzzDecoder(f *testing.F) {
 		require.LessOrEqual(t, after.TotalAlloc-before.TotalAlloc, limit, "allocated for %d input bytes", len(data))
 		// Knowing the size changes only how early a bad length is caught.
 		require.Equal(t, err == nil, err2 == nil, "sized: %v, unsized: %v", err, err2)
+		// The checksum on another goroutine gives the same result.
+		copts := opts
+		copts.ConcurrentCRC = true
+		got3, d3, err3 := decodeFrom(onlyReader{bytes.NewReader(data)}, copts)
+		if d3 != nil {
+			d3.Close()
+		}
+		require.Equal(t, fmt.Sprint(err2), fmt.Sprint(err3))
+		require.Equal(t, got2, got3)
 		if err != nil {
 			return
 		}

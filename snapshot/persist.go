@@ -169,6 +169,18 @@ func warm(items []keyspace.Item) byte {
 	return x
 }
 
+// reserver is implemented by a keyspace that can size its databases
+// before a load (*keyspace.Keyspace).
+type reserver interface{ Reserve(db, keys int) }
+
+// presizeBytes is the fewest file bytes Load assumes per key when it sizes
+// a database from RESIZEDB. A session takes a few hundred; a file that
+// claims more keys than its size allows at this rate gets only that many
+// reserved, so a lying count makes a load hold at most about as much
+// memory in empty map slots (some 50 bytes a key) as the file's size, and
+// a real file of smaller records merely grows its maps for the rest.
+const presizeBytes = 64
+
 // LoadStats describes a completed load.
 type LoadStats struct {
 	Keys    int64 // keys restored
@@ -199,8 +211,18 @@ func Load(r io.Reader, ks Keyspace, o LoadOptions) (LoadStats, error) {
 	if every == 0 {
 		every = 2 * time.Second
 	}
+	var dec *Decoder
+	reserve, _ := ks.(reserver)
 	dec, err := NewDecoder(r, DecoderOptions{
 		SkipUnsupported: o.SkipUnsupported,
+		ConcurrentCRC:   true,
+		OnResizeDB: func(db int, keys, _ uint64) {
+			// RESIZEDB is unchecked: believe it only as far as the rest of
+			// the file could back it (see presizeBytes).
+			if rem := dec.Remaining(); reserve != nil && rem > 0 {
+				reserve.Reserve(db, int(min(keys, uint64(rem)/presizeBytes)))
+			}
+		},
 		OnSkip: func(db int, key []byte, typ string) {
 			if typ == "empty set" || typ == "empty hash" { // Redis drops these on load too
 				return
@@ -212,6 +234,7 @@ func Load(r io.Reader, ks Keyspace, o LoadOptions) (LoadStats, error) {
 	if err != nil {
 		return st, err
 	}
+	defer dec.Close()
 	now := ks.NowMs()
 	last := time.Now()
 	for {

@@ -17,9 +17,10 @@ type reader struct {
 	r, w   int   // buf[r:w] is buffered, unread
 	base   int64 // file offset of buf[0]
 	crc    uint64
-	crcPos int   // buf[:crcPos] is already in crc
-	size   int64 // total size of the file from its first byte; -1 unknown
-	srcErr error // sticky error from src (io.EOF at the end)
+	crcPos int        // buf[:crcPos] is already in crc
+	size   int64      // total size of the file from its first byte; -1 unknown
+	srcErr error      // sticky error from src (io.EOF at the end)
+	crcw   *crcWorker // non-nil: the CRC from here on is computed there (crcasync.go)
 }
 
 func newReader(src io.Reader) *reader {
@@ -77,7 +78,7 @@ func (rd *reader) fill() error {
 		return rd.srcErr
 	}
 	if rd.r > 0 {
-		rd.crc = crc64Update(rd.crc, rd.buf[rd.crcPos:rd.r])
+		rd.addCRC(rd.buf[rd.crcPos:rd.r])
 		n := copy(rd.buf, rd.buf[rd.r:rd.w])
 		rd.base += int64(rd.r)
 		rd.w = n
@@ -188,7 +189,24 @@ func (rd *reader) skip(n uint64) error {
 
 // sum returns the CRC of every byte consumed so far.
 func (rd *reader) sum() uint64 {
-	rd.crc = crc64Update(rd.crc, rd.buf[rd.crcPos:rd.r])
+	rd.addCRC(rd.buf[rd.crcPos:rd.r])
 	rd.crcPos = rd.r
+	rd.stopCRC()
 	return rd.crc
+}
+
+func (rd *reader) addCRC(p []byte) {
+	if rd.crcw != nil {
+		rd.crcw.add(p)
+		return
+	}
+	rd.crc = crc64Update(rd.crc, p)
+}
+
+// stopCRC collects the checksum from the worker, if one runs.
+func (rd *reader) stopCRC() {
+	if rd.crcw != nil {
+		rd.crc = rd.crcw.finish()
+		rd.crcw = nil
+	}
 }
