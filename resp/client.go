@@ -54,9 +54,10 @@ type client struct {
 	detached atomic.Bool
 	aclUser  *acl.User // the user commands run as (the default user until AUTH)
 	ow       outWriter // counts pending replies (conn.go)
-	// onLoop: the connection is on an event loop, where a paused command
-	// must not wait; it sets deferred instead and the loop hands the
-	// connection over to run it (eventloop_linux.go).
+	// onLoop: the connection is on an event loop, where a command must
+	// not wait: dispatch sets deferred instead of running one that would
+	// (leavesLoop, waitPause), and the loop hands the connection over to
+	// run it (eventloop_linux.go).
 	onLoop, deferred bool
 }
 

@@ -94,9 +94,12 @@
 // A loop must never wait, so a connection leaves it, for good, for a
 // goroutine of its own before anything that can: a script (SCRIPT KILL
 // must be able to reach it), MONITOR and subscriptions (they own the
-// socket's writes), SAVE and SHUTDOWN, any command while clients are
-// paused, a reply the socket does not take at once (the rest is written by
-// the goroutine, under the output limits), and an idle timeout. Only the
+// socket's writes), SAVE and SHUTDOWN, a command that must wait for
+// CLIENT PAUSE, a reply the socket does not take at once (the rest is
+// written by the goroutine, under the output limits), and an idle timeout.
+// dispatch decides, once it has resolved the command: it leaves the
+// command unrun and unanswered (client.deferred), and the loop hands the
+// connection over with that command as its first. Only the
 // loop's goroutine reads, writes and closes a loop connection's
 // descriptor; other goroutines shut the socket down and the loop cleans
 // up on the end of file that follows.

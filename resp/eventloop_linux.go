@@ -21,7 +21,8 @@ import (
 // event-loops) and stays there while it does what a session store does.
 // Anything that can wait or needs the socket to itself moves it, for good,
 // to a goroutine of its own (handOff), which then serves it exactly as
-// without loops: a command in offLoop's list, a reply the socket does not
+// without loops: a command in leavesLoop's list or one that must wait for
+// CLIENT PAUSE (dispatch defers it), a reply the socket does not
 // take at once, an idle timeout. TLS connections, and every connection
 // with event-loops -1, never use a loop.
 //
@@ -401,12 +402,8 @@ func (l *eventLoop) serve(c *loopConn) {
 			if !ok {
 				break
 			}
-			if s.offLoop(c, args) {
-				l.handOff(c, args)
-				return
-			}
 			s.handle(c, args)
-			if cl != nil && cl.deferred { // paused: waitPause
+			if cl != nil && cl.deferred { // dispatch left it for a goroutine
 				cl.deferred = false
 				l.handOff(c, args)
 				return
@@ -415,7 +412,7 @@ func (l *eventLoop) serve(c *loopConn) {
 				l.end(c, nil)
 				return
 			}
-			if len(c.sock().pending) > 0 { // the client is not reading: wait on a goroutine
+			if c.hasPending() { // the client is not reading: wait on a goroutine
 				l.handOff(c, nil)
 				return
 			}
@@ -426,7 +423,7 @@ func (l *eventLoop) serve(c *loopConn) {
 			l.end(c, err)
 			return
 		}
-		if len(c.sock().pending) > 0 {
+		if c.hasPending() {
 			l.handOff(c, nil)
 			return
 		}

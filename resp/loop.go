@@ -307,34 +307,28 @@ func (s *Server) acceptLoop(ln net.Listener) error {
 	}
 }
 
-// offLoop reports whether an event loop must hand c over to a goroutine
-// before running args: commands that wait or take over the socket
-// (flagOffLoop: scripts, which SCRIPT KILL must be able to interrupt from
-// any connection; MONITOR; subscriptions, whose replies a writer goroutine
-// owns; SAVE and SHUTDOWN), EXEC of a transaction holding one, and every
-// command while clients are paused (it may wait).
-func (s *Server) offLoop(c *loopConn, args [][]byte) bool {
-	if s.pause.mode.Load() != pauseOff {
-		return true
+// leavesLoop reports whether c, on an event loop, must move to a
+// goroutine before cmd runs (dispatch defers it): commands that wait or
+// take over the socket (flagOffLoop: scripts, which SCRIPT KILL must be
+// able to interrupt from any connection; MONITOR; subscriptions, whose
+// replies a writer goroutine owns; SAVE and SHUTDOWN), unless MULTI only
+// queues them, and EXEC of a transaction holding one. A command that must
+// wait for CLIENT PAUSE is deferred by waitPause.
+func (s *Server) leavesLoop(c *client, cmd *command) bool {
+	if c.inMulti && cmd.flags&flagNoMulti == 0 {
+		return false // queued
 	}
-	cmd := s.table.lookup(args[0])
-	if cmd == nil {
-		return false
-	}
-	if cmd.flags&flagOffLoop != 0 {
-		return true
-	}
-	if cl, _ := c.ctx.(*client); cl != nil && cl.inMulti && cmd.name == "exec" {
-		for _, q := range cl.queue {
+	if cmd.name == "exec" {
+		for _, q := range c.queue {
 			if qc := s.table.lookup(q[0]); qc != nil && qc.flags&flagOffLoop != 0 {
 				return true
 			}
 		}
 	}
-	return false
+	return cmd.flags&flagOffLoop != 0
 }
 
-// markOffLoop flags the commands an event loop does not run (offLoop).
+// markOffLoop flags the commands an event loop does not run (leavesLoop).
 func markOffLoop(t commandTable) {
 	for _, name := range []string{"eval", "eval_ro", "evalsha", "evalsha_ro", "monitor",
 		"subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe",

@@ -322,8 +322,12 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 		s.fail(r, "LOADING Redis is loading the dataset in memory")
 		return
 	}
+	if c.onLoop && s.leavesLoop(c, cmd) {
+		c.deferred = true
+		return // the event loop hands the connection over to run it
+	}
 	if !s.waitPause(c, cmd) {
-		return // deferred: the event loop hands the connection over to run it
+		return // deferred, as above
 	}
 	if msg := s.memoryCheck(c, cmd); msg != "" { // maxmemory: cmd_memory.go
 		s.rejectOOM(c, cmd, r, msg)

@@ -27,7 +27,7 @@ const (
 	flagMovableKeys     // key positions depend on the arguments (EVAL's numkeys)
 	flagAllowBusy       // allowed while a script is busy (cmd_script.go)
 	flagOwnGate         // takes the gate itself (EXEC, EVAL); not reported
-	flagOffLoop         // never run on an event loop (loop.go offLoop); not reported
+	flagOffLoop         // never run on an event loop (loop.go leavesLoop); not reported
 )
 
 var flagNames = []struct {
