@@ -1,7 +1,6 @@
 package resp_test
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"runtime"
@@ -217,9 +216,8 @@ func TestEventLoopsOff(t *testing.T) {
 	a := dialRaw(t, srv.Addr)
 	_, err := a.c.Write([]byte("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"))
 	require.NoError(t, err)
-	br := bufio.NewReader(a.c)
 	for _, want := range []string{"+OK\r\n", "$1\r\nv\r\n"} {
-		v, err := readReply(br)
+		v, err := readReply(a.br)
 		require.NoError(t, err)
 		require.Equal(t, want, string(v.raw))
 	}
