@@ -38,14 +38,37 @@ func FuzzRules(f *testing.F) {
 			r1.enabled != r2.enabled || r1.nopass != r2.nopass {
 			t.Fatalf("%q described as %q rebuilds a different user", s, descr)
 		}
-		if d2 := g2.Get("u").Describe(); d2 != descr {
+		// The description is stable, except that a "*" pattern with both
+		// permissions after other patterns ("~a %RW~*" is described as
+		// "~a ~*", as Redis describes it) reloads as allkeys, which drops
+		// the others: then it is stable from the second description on.
+		d2 := g2.Get("u").Describe()
+		if d2 != descr && !fullStar(r1) {
 			t.Fatalf("%q: description not stable: %q then %q", s, descr, d2)
+		}
+		g3 := NewRegistry()
+		if err := g3.SetUser("u", strings.Split(d2, " ")...); err != nil {
+			t.Fatalf("description %q of %q does not parse: %v", d2, descr, err)
+		}
+		if d3 := g3.Get("u").Describe(); d3 != d2 {
+			t.Fatalf("%q: description not stable: %q then %q", s, d2, d3)
 		}
 		// Checking any command must not panic.
 		for _, c := range []string{"get", "set", "mget", "sintercard", "georadius", "config|get", "select"} {
 			u.Check(Lookup(c), [][]byte{[]byte(c), []byte("2"), []byte("k"), []byte("STORE"), []byte("x")})
 		}
 	})
+}
+
+// fullStar reports whether r holds a "*" pattern with both permissions,
+// which its description spells "~*".
+func fullStar(r *rules) bool {
+	for _, p := range r.patterns {
+		if p.pattern == "*" && p.perm == permAll {
+			return true
+		}
+	}
+	return false
 }
 
 // FuzzParseFile loads arbitrary ACL files: no panic; a file that loads
