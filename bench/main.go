@@ -44,6 +44,7 @@ type options struct {
 	runTimeout   time.Duration
 	listWorkload bool
 	profile      bool
+	eventLoops   string // --event-loops, "" when not given
 }
 
 // workload is one line of the results table.
@@ -132,6 +133,7 @@ func main() {
 	flag.DurationVar(&o.runTimeout, "run-timeout", 2*time.Minute, "give up on a single run after this long (a hung server)")
 	flag.BoolVar(&o.listWorkload, "list", false, "list the workloads and exit")
 	flag.BoolVar(&o.profile, "profile", false, "start sessiond with --pprof-addr and save cpu-<workload>.pprof (first round, 3s) and heap-mem.pprof into --out")
+	flag.StringVar(&o.eventLoops, "event-loops", "", "pass --event-loops N to sessiond (0: one per GOMAXPROCS, -1: none, N: N loops); not given: pass nothing, sessiond's default")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench [flags]\n\nRuns sessiond and redis-server side by side and compares them. Flags:\n\n")
 		flag.PrintDefaults()
@@ -260,6 +262,9 @@ func run(ctx context.Context, o *options) error {
 		return usageError{fmt.Errorf("--workloads %q selects nothing; see --list", o.workloads)}
 	}
 
+	if sessiondArgs, err = eventLoopsArgs(o.eventLoops); err != nil {
+		return usageError{err}
+	}
 	if o.profile && o.target == kindSessiond {
 		profileDir = o.out
 	}
@@ -354,12 +359,14 @@ func header(o *options, aBin, redisServer string) []string {
 		h = append(h, "sessiond commit: "+c)
 	}
 	h = append(h, fmt.Sprintf("side A binary: %s", aBin))
+	h = append(h, eventLoopsHeader(o))
 	if out, err := exec.Command(redisServer, "--version").Output(); err == nil {
 		h = append(h, "redis: "+strings.TrimSpace(string(out)))
 	}
 	h = append(h, fmt.Sprintf("machine: %d CPUs (%s), %s; %s", runtime.NumCPU(), cpuModel(), runtime.GOOS+"/"+runtime.GOARCH, runtime.Version()))
 	h = append(h, "load average at start: "+loadAvg())
 	h = append(h, "latencies are medians over rounds of each run's percentile; at pipeline 16 a command's latency is its batch's round trip")
+	h = append(h, cpuHeader(o))
 	return h
 }
 
@@ -459,7 +466,7 @@ func runThroughput(ctx context.Context, o *options, rep *Report, ws []workload, 
 		row := Row{Workload: w.name, Desc: w.desc, Pipeline: w.pipeline}
 		for r := 0; r < o.rounds; r++ {
 			done++
-			var okA, okB float64
+			var okA, okB, cpuA, cpuB float64
 			for _, sd := range []*side{sideA, b} {
 				if ctx.Err() != nil {
 					return ctx.Err()
@@ -506,21 +513,24 @@ func runThroughput(ctx context.Context, o *options, rep *Report, ws []workload, 
 				}
 				if isA {
 					row.A = append(row.A, s)
-					okA = s.OpsPerSec
+					okA, cpuA = s.OpsPerSec, cpuPerOp(s)
 				} else {
 					row.B = append(row.B, s)
-					okB = s.OpsPerSec
+					okB, cpuB = s.OpsPerSec, cpuPerOp(s)
 				}
 				lbl := sd.label
 				if isA {
 					lbl = aLabel // benchstat compares server=sessiond with server=redis
 				}
 				rounds = append(rounds, gobenchLine(benchName(lbl, w.name, w.pipeline, o.clients, o.valueSize), s))
-				progress("[%d/%d] %-20s round %d %-22s %10s ops/s  p50 %s p99 %s p99.9 %s ms%s", done, total, w.name, r+1, sd.label,
-					fmtOps(s.OpsPerSec), fmtMs(s.P50), fmtMs(s.P99), fmtMs(s.P999), errNote(s)+detailNote)
+				progress("[%d/%d] %-20s round %d %-22s %10s ops/s  p50 %s p99 %s p99.9 %s ms  cpu %s µs/req%s", done, total, w.name, r+1, sd.label,
+					fmtOps(s.OpsPerSec), fmtMs(s.P50), fmtMs(s.P99), fmtMs(s.P999), fmtCPU(cpuPerOp(s)), errNote(s)+detailNote)
 			}
 			if okA > 0 && okB > 0 {
 				row.Pairs = append(row.Pairs, okA/okB)
+			}
+			if cpuA > 0 && cpuB > 0 { // NaN (unknown) compares false
+				row.CPUPairs = append(row.CPUPairs, cpuA/cpuB)
 			}
 		}
 		rep.Rows = append(rep.Rows, summarize(row))
@@ -551,7 +561,13 @@ func runOne(ctx context.Context, o *options, w workload, d *Dataset, srv *Server
 	// Collect the harness's own garbage now, not during the next run.
 	runtime.GC()
 	if w.mix {
-		res, err := runMix(ctx, srv.Addr(), d, o.clients, w.pipeline, o.mixDuration, 1000+round)
+		var res MixResult
+		withCPU, err := measureCPU(srv.Pid(), func() (Sample, error) {
+			var err error
+			res, err = runMix(ctx, srv.Addr(), d, o.clients, w.pipeline, o.mixDuration, 1000+round)
+			return res.Sample, err
+		})
+		res.Sample = withCPU
 		if err != nil {
 			return Sample{}, "", "", err
 		}
@@ -567,7 +583,9 @@ func runOne(ctx context.Context, o *options, w workload, d *Dataset, srv *Server
 	if w.pipeline > 1 {
 		n = o.requestsP16
 	}
-	s, err = rbRun(ctx, redisBench, "127.0.0.1", srv.Port, o.clients, n, w.pipeline, w.keyspace, w.command)
+	s, err = measureCPU(srv.Pid(), func() (Sample, error) {
+		return rbRun(ctx, redisBench, "127.0.0.1", srv.Port, o.clients, n, w.pipeline, w.keyspace, w.command)
+	})
 	return s, "", "", err
 }
 

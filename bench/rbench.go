@@ -20,6 +20,8 @@ type Sample struct {
 	// Errors counts error or unexpected replies (Go driver only).
 	Errors int64
 	Ops    int64
+	// CPU is the server's CPU time during the run (cpu.go); 0 when unknown.
+	CPU time.Duration
 }
 
 // rbParse reads redis-benchmark output for one test. It accepts both the

@@ -24,6 +24,9 @@ type Row struct {
 	// Pairs holds A/B for each round where both sides completed: A and B
 	// ran back to back, so their ratio is less exposed to drift.
 	Pairs []float64
+	// CPUPairs holds A/B server CPU per request for each round where both
+	// sides have it.
+	CPUPairs []float64
 }
 
 // Summary is a Row reduced to medians.
@@ -38,6 +41,10 @@ type Summary struct {
 	ARounds, BRounds     int
 	AErrors, BErrors     int64
 	AFailures, BFailures int
+	// Server CPU time per request, µs, median over rounds; NaN when unknown.
+	ACPU, BCPU           float64
+	CPURatio             float64 // ACPU / BCPU: below 1, A needs less CPU per request
+	CPUPairLo, CPUPairHi float64 // range of the per-round CPU ratios
 }
 
 func median(xs []float64) float64 {
@@ -97,6 +104,7 @@ func summarize(r Row) Summary {
 	if len(r.Pairs) > 0 {
 		s.PairLo, s.PairHi = slices.Min(r.Pairs), slices.Max(r.Pairs)
 	}
+	summarizeCPU(&s, r)
 	s.Ratio = math.NaN()
 	if !math.IsNaN(s.AOps) && !math.IsNaN(s.BOps) && s.BOps > 0 {
 		s.Ratio = s.AOps / s.BOps
@@ -197,10 +205,12 @@ func (r *Report) WriteText(w io.Writer) {
 
 func (r *Report) writeRowsText(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "workload\t%s ops/s\t%s ops/s\tratio\tround ratios\t%s p50/p99/p99.9 ms\t%s p50/p99/p99.9 ms\t\n", r.ALabel, r.BLabel, r.ALabel, r.BLabel)
+	fmt.Fprintf(tw, "workload\t%s ops/s\t%s ops/s\tratio\tround ratios\t%s p50/p99/p99.9 ms\t%s p50/p99/p99.9 ms\t%s CPU µs/req\t%s CPU µs/req\t%s\tCPU round ratios\t\n",
+		r.ALabel, r.BLabel, r.ALabel, r.BLabel, r.ALabel, r.BLabel, r.cpuRatioHeader())
 	for _, s := range r.Rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t", s.Workload, fmtOps(s.AOps), fmtOps(s.BOps), fmtRatio(s.Ratio), fmtRange(s.PairLo, s.PairHi),
-			fmtLat(s.AP50, s.AP99, s.AP999), fmtLat(s.BP50, s.BP99, s.BP999))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t", s.Workload, fmtOps(s.AOps), fmtOps(s.BOps), fmtRatio(s.Ratio), fmtRange(s.PairLo, s.PairHi),
+			fmtLat(s.AP50, s.AP99, s.AP999), fmtLat(s.BP50, s.BP99, s.BP999),
+			fmtCPU(s.ACPU), fmtCPU(s.BCPU), fmtRatio(s.CPURatio), fmtRange(s.CPUPairLo, s.CPUPairHi))
 		if n := r.notes(s); n != "" {
 			fmt.Fprintf(tw, "  %s", n)
 		}
@@ -252,11 +262,13 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	if len(r.Rows) > 0 {
-		fmt.Fprintf(w, "| workload | %s ops/s | %s ops/s | ratio | round ratios | %s p50 / p99 / p99.9 ms | %s p50 / p99 / p99.9 ms | notes |\n", r.ALabel, r.BLabel, r.ALabel, r.BLabel)
-		fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---|")
+		fmt.Fprintf(w, "| workload | %s ops/s | %s ops/s | ratio | round ratios | %s p50 / p99 / p99.9 ms | %s p50 / p99 / p99.9 ms | %s CPU µs/req | %s CPU µs/req | %s | CPU round ratios | notes |\n",
+			r.ALabel, r.BLabel, r.ALabel, r.BLabel, r.ALabel, r.BLabel, r.cpuRatioHeader())
+		fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 		for _, s := range r.Rows {
-			fmt.Fprintf(w, "| %s | %s | %s | **%s** | %s | %s | %s | %s |\n", s.Workload, fmtOps(s.AOps), fmtOps(s.BOps), fmtRatio(s.Ratio), fmtRange(s.PairLo, s.PairHi),
-				fmtLat(s.AP50, s.AP99, s.AP999), fmtLat(s.BP50, s.BP99, s.BP999), r.notes(s))
+			fmt.Fprintf(w, "| %s | %s | %s | **%s** | %s | %s | %s | %s | %s | **%s** | %s | %s |\n", s.Workload, fmtOps(s.AOps), fmtOps(s.BOps), fmtRatio(s.Ratio), fmtRange(s.PairLo, s.PairHi),
+				fmtLat(s.AP50, s.AP99, s.AP999), fmtLat(s.BP50, s.BP99, s.BP999),
+				fmtCPU(s.ACPU), fmtCPU(s.BCPU), fmtRatio(s.CPURatio), fmtRange(s.CPUPairLo, s.CPUPairHi), r.notes(s))
 		}
 		fmt.Fprintln(w)
 	}
@@ -310,19 +322,21 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 3, 64)
 	}
 	_ = cw.Write([]string{"workload", "a_server", "b_server", "a_ops_per_sec", "b_ops_per_sec", "ratio", "round_ratio_min", "round_ratio_max",
-		"a_p50_ms", "a_p99_ms", "a_p999_ms", "b_p50_ms", "b_p99_ms", "b_p999_ms", "a_rounds", "b_rounds", "a_bad_replies", "b_bad_replies", "notes"})
+		"a_p50_ms", "a_p99_ms", "a_p999_ms", "b_p50_ms", "b_p99_ms", "b_p999_ms", "a_rounds", "b_rounds", "a_bad_replies", "b_bad_replies", "notes",
+		"a_cpu_us_per_req", "b_cpu_us_per_req", "cpu_ratio", "cpu_round_ratio_min", "cpu_round_ratio_max"})
 	for _, s := range r.Rows {
 		_ = cw.Write([]string{s.Workload, r.ALabel, r.BLabel, f(s.AOps), f(s.BOps), f(s.Ratio), f(s.PairLo), f(s.PairHi),
 			ms(s.AP50), ms(s.AP99), ms(s.AP999), ms(s.BP50), ms(s.BP99), ms(s.BP999),
-			strconv.Itoa(s.ARounds), strconv.Itoa(s.BRounds), strconv.FormatInt(s.AErrors, 10), strconv.FormatInt(s.BErrors, 10), r.notes(s)})
+			strconv.Itoa(s.ARounds), strconv.Itoa(s.BRounds), strconv.FormatInt(s.AErrors, 10), strconv.FormatInt(s.BErrors, 10), r.notes(s),
+			f(s.ACPU), f(s.BCPU), f(s.CPURatio), f(s.CPUPairLo), f(s.CPUPairHi)})
 	}
 	if len(r.Mem) == 2 {
 		a, b := r.Mem[0], r.Mem[1]
 		_ = cw.Write([]string{fmt.Sprintf("mem-rss-bytes-per-session-%d", a.Sessions), r.ALabel, r.BLabel,
-			f(a.PerSession()), f(b.PerSession()), f(r.memRatio()), "", "", "", "", "", "", "", "", "1", "1", "", "", "lower is better"})
+			f(a.PerSession()), f(b.PerSession()), f(r.memRatio()), "", "", "", "", "", "", "", "", "1", "1", "", "", "lower is better", "", "", "", "", ""})
 		if a.UsedPerSession() >= 0 && b.UsedPerSession() >= 0 {
 			_ = cw.Write([]string{fmt.Sprintf("mem-used_memory-bytes-per-session-%d", a.Sessions), r.ALabel, r.BLabel,
-				f(a.UsedPerSession()), f(b.UsedPerSession()), f(a.UsedPerSession() / b.UsedPerSession()), "", "", "", "", "", "", "", "", "1", "1", "", "", "lower is better"})
+				f(a.UsedPerSession()), f(b.UsedPerSession()), f(a.UsedPerSession() / b.UsedPerSession()), "", "", "", "", "", "", "", "", "1", "1", "", "", "lower is better", "", "", "", "", ""})
 		}
 	}
 	cw.Flush()
@@ -430,6 +444,9 @@ func gobenchLine(name string, s Sample) string {
 	}
 	if s.P999 > 0 {
 		line += fmt.Sprintf("\t%d p99.9-ns", s.P999.Nanoseconds())
+	}
+	if c := cpuPerOp(s); !math.IsNaN(c) {
+		line += fmt.Sprintf("\t%.3f server-cpu-us/op", c)
 	}
 	return line
 }

@@ -100,7 +100,7 @@ func TestReportOutputs(t *testing.T) {
 
 	var md bytes.Buffer
 	rep.WriteMarkdown(&md)
-	assert.Contains(t, md.String(), "| get-p1 | 120,000 | 100,000 | **1.20x** | 1.10-1.25 | 0.300 / 1.000 / 2.000 | 0.400 / 1.200 / 2.500 |  |")
+	assert.Contains(t, md.String(), "| get-p1 | 120,000 | 100,000 | **1.20x** | 1.10-1.25 | 0.300 / 1.000 / 2.000 | 0.400 / 1.200 / 2.500 | - | - | **-** | - |  |")
 	assert.Contains(t, md.String(), "| redis | 1000 |")
 	assert.Contains(t, md.String(), "  log line 1\n")
 

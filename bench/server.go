@@ -74,6 +74,7 @@ func startServer(ctx context.Context, label, kind, bin, base string, env []strin
 			"--protected-mode", "yes", "--logfile", ""}
 	case kindSessiond:
 		args = []string{"--addr", "127.0.0.1:" + strconv.Itoa(port), "--dir", dir, "--save-interval", "0"}
+		args = append(args, sessiondArgs...) // --event-loops
 		if profileDir != "" {
 			pp, err := freePort()
 			if err != nil {

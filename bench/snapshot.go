@@ -262,6 +262,7 @@ func timeLoad(ctx context.Context, sd extraSide, tmp, file string, want int64) (
 		args = []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--daemonize", "no", "--logfile", ""}
 	} else {
 		args = []string{"--addr", "127.0.0.1:" + strconv.Itoa(port), "--dir", dir, "--save-interval", "0"}
+		args = append(args, sessiondArgs...) // --event-loops
 	}
 	logf, err := os.Create(filepath.Join(dir, "server.log"))
 	if err != nil {
