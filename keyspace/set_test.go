@@ -126,3 +126,51 @@ func BenchmarkSetMemory(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkPackedSetFind: looking a member up in a packed set of session
+// ids that share their prefix (SADD's duplicate check), present or absent.
+func BenchmarkPackedSetFind(b *testing.B) {
+	for _, n := range []int{5, 50, 120} {
+		var s set
+		for i := range n {
+			s.add([]byte(fmt.Sprintf("sess:%032x", i*7919)))
+		}
+		present := []byte(fmt.Sprintf("sess:%032x", (n-1)*7919))
+		absent := []byte(fmt.Sprintf("sess:%032x", 1))
+		b.Run(fmt.Sprintf("members=%d/hit=true", n), func(b *testing.B) {
+			for b.Loop() {
+				if s.find(present) < 0 {
+					b.Fatal("not found")
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("members=%d/hit=false", n), func(b *testing.B) {
+			for b.Loop() {
+				if s.find(absent) >= 0 {
+					b.Fatal("found")
+				}
+			}
+		})
+	}
+}
+
+// TestPackedSetFindSharedTail: members that differ only before their last
+// 8 bytes, or only in them, or in length, are told apart.
+func TestPackedSetFindSharedTail(t *testing.T) {
+	var s set
+	members := []string{"a:12345678", "b:12345678", "a:12345679", "12345678", "x12345678", "", "a", "ab"}
+	for _, m := range members {
+		require.True(t, s.add([]byte(m)), m)
+	}
+	for _, m := range members {
+		require.False(t, s.add([]byte(m)), m)
+		require.True(t, s.has([]byte(m)), m)
+	}
+	for _, m := range []string{"c:12345678", "a:12345670", "2345678", "abc", "b"} {
+		require.False(t, s.has([]byte(m)), m)
+	}
+	require.True(t, s.remove([]byte("b:12345678")))
+	require.False(t, s.has([]byte("b:12345678")))
+	require.True(t, s.has([]byte("a:12345678")))
+	require.Equal(t, len(members)-1, s.len())
+}
