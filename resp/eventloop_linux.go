@@ -74,8 +74,11 @@ func (k *sock) Read(p []byte) (int, error) {
 	if k.nc != nil {
 		return k.nc.Read(p)
 	}
+	if len(p) == 0 {
+		return 0, nil
+	}
 	for {
-		n, err := syscall.Read(k.fd, p)
+		n, err := rawIO(syscall.SYS_READ, k.fd, p[:min(len(p), maxRawIO)])
 		switch {
 		case n > 0:
 			return n, nil
@@ -102,7 +105,7 @@ func (k *sock) Write(b []byte) (int, error) {
 		return len(b), nil
 	}
 	for n := 0; n < len(b); {
-		m, err := syscall.Write(k.fd, b[n:])
+		m, err := rawIO(syscall.SYS_WRITE, k.fd, b[n:min(len(b), n+maxRawIO)])
 		switch {
 		case m > 0:
 			n += m
