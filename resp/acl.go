@@ -38,7 +38,9 @@ func (s *Server) Users() *acl.Registry { return s.users }
 // needs no password (networking.c createClient, clientSetDefaultAuth).
 func (s *Server) defaultAuth(c *client) {
 	d := s.users.Default()
+	c.mu.Lock()
 	c.aclUser, c.user = d, ""
+	c.mu.Unlock()
 	c.authed = d.NoPass() && d.Enabled()
 }
 
@@ -48,7 +50,9 @@ func (s *Server) login(c *client, user, pass []byte) bool {
 	if u == nil {
 		return false
 	}
+	c.mu.Lock()
 	c.aclUser, c.authed, c.user = u, true, u.Name()
+	c.mu.Unlock()
 	return true
 }
 
@@ -183,7 +187,7 @@ func (s *Server) killUsers(users []*acl.User, self *client) {
 		return
 	}
 	for _, c := range s.snapshotClients() {
-		if c.aclUser != nil && slices.Contains(users, c.aclUser) {
+		if _, u := c.authUser(); u != nil && slices.Contains(users, u) {
 			s.kill(c, self)
 		}
 	}

@@ -17,7 +17,10 @@ import (
 )
 
 // client is one connection's state. Fields other than those marked atomic
-// or guarded are touched only by the connection's own goroutine.
+// or guarded are touched only by the connection's own goroutine. Fields
+// guarded by mu are written only by the connection's goroutine, under mu,
+// which reads them without it; other goroutines (CLIENT LIST, CLIENT KILL,
+// ACL DELUSER) read them under mu.
 type client struct {
 	id       uint64
 	conn     redcon.Conn
@@ -27,11 +30,11 @@ type client struct {
 	lastCmd  atomic.Int64            // Unix ms of the last command
 	lastCmdP atomic.Pointer[command] // the last command, for CLIENT LIST (a pointer: storing a string would allocate per command)
 
+	mu       sync.Mutex // guards db, resp3, user, aclUser, name, libName, libVer, noEvict, noTouch, inMulti, queue
 	db       int
 	resp3    bool
 	authed   bool
 	user     string
-	nameMu   sync.Mutex // guards name, libName, libVer (CLIENT LIST reads them)
 	name     string
 	libName  string
 	libVer   string
@@ -62,22 +65,30 @@ type client struct {
 }
 
 func (c *client) setName(n string) {
-	c.nameMu.Lock()
+	c.mu.Lock()
 	c.name = n
-	c.nameMu.Unlock()
+	c.mu.Unlock()
 }
 
 func (c *client) getName() string {
-	c.nameMu.Lock()
-	defer c.nameMu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	return c.name
+}
+
+// authUser returns the user c's commands run as, for other goroutines.
+func (c *client) authUser() (name string, u *acl.User) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.user, c.aclUser
 }
 
 // info formats the client as a CLIENT LIST / CLIENT INFO line.
 func (c *client) info(now time.Time) string {
-	c.nameMu.Lock()
+	c.mu.Lock()
 	name, lib, ver := c.name, c.libName, c.libVer
-	c.nameMu.Unlock()
+	inMulti, queued, resp3, user, db := c.inMulti, len(c.queue), c.resp3, c.user, c.db
+	c.mu.Unlock()
 	last := "NULL"
 	if lc := c.lastCmdP.Load(); lc != nil {
 		last = lc.name
@@ -91,7 +102,7 @@ func (c *client) info(now time.Time) string {
 	if c.pubsubFlag() {
 		flags += "P"
 	}
-	if c.inMulti {
+	if inMulti {
 		flags += "x"
 	}
 	if flags == "" {
@@ -99,14 +110,13 @@ func (c *client) info(now time.Time) string {
 	}
 	sub, psub, ssub := c.pubsubCounts()
 	multi := -1
-	if c.inMulti {
-		multi = len(c.queue)
+	if inMulti {
+		multi = queued
 	}
 	resp := 2
-	if c.resp3 {
+	if resp3 {
 		resp = 3
 	}
-	user := c.user
 	if user == "" {
 		user = "default"
 	}
@@ -114,7 +124,7 @@ func (c *client) info(now time.Time) string {
 	b.WriteString("id=" + strconv.FormatUint(c.id, 10))
 	b.WriteString(" addr=" + c.addr + " laddr=" + c.laddr + " fd=8 name=" + name)
 	b.WriteString(" age=" + strconv.FormatInt(age, 10) + " idle=" + strconv.FormatInt(idle, 10))
-	b.WriteString(" flags=" + flags + " db=" + strconv.Itoa(c.db) + " sub=" + strconv.Itoa(sub) + " psub=" + strconv.Itoa(psub) + " ssub=" + strconv.Itoa(ssub))
+	b.WriteString(" flags=" + flags + " db=" + strconv.Itoa(db) + " sub=" + strconv.Itoa(sub) + " psub=" + strconv.Itoa(psub) + " ssub=" + strconv.Itoa(ssub))
 	b.WriteString(" multi=" + strconv.Itoa(multi) + " qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0")
 	b.WriteString(" obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=" + last + " user=" + user)
 	b.WriteString(" redir=-1 resp=" + strconv.Itoa(resp) + " lib-name=" + lib + " lib-ver=" + ver)

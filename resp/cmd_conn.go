@@ -133,7 +133,9 @@ func cmdHello(x *call) {
 		x.c.setName(string(name))
 	}
 	if ver != 0 {
+		x.c.mu.Lock()
 		x.c.resp3 = ver == 3
+		x.c.mu.Unlock()
 		x.r.resp3 = x.c.resp3
 		x.c.protoChanged()
 	}
@@ -168,7 +170,9 @@ func cmdSelect(x *call) {
 	if !ok {
 		return
 	}
+	x.c.mu.Lock()
 	x.c.db = db
+	x.c.mu.Unlock()
 	x.r.ok()
 }
 
@@ -182,15 +186,15 @@ func cmdQuit(x *call) {
 
 func cmdReset(x *call) {
 	c := x.c
-	c.inMulti, c.multiErr, c.queue = false, false, nil
+	c.endMulti()
 	x.s.ks.Unwatch(&c.watch)
 	c.resetPubsub()
-	c.db = 0
-	c.resp3 = false
+	c.mu.Lock()
+	c.db, c.resp3, c.name = 0, false, ""
+	c.noEvict, c.noTouch = false, false
+	c.mu.Unlock()
 	x.r.resp3 = false
 	c.protoChanged()
-	c.setName("")
-	c.noEvict, c.noTouch = false, false
 	x.s.stopMonitor(c)
 	x.s.defaultAuth(c)
 	x.r.status("RESET")
@@ -227,13 +231,13 @@ func cmdClientSetinfo(x *call) {
 			return
 		}
 	}
-	x.c.nameMu.Lock()
+	x.c.mu.Lock()
 	if attr == "lib-name" {
 		x.c.libName = string(v)
 	} else {
 		x.c.libVer = string(v)
 	}
-	x.c.nameMu.Unlock()
+	x.c.mu.Unlock()
 	x.r.ok()
 }
 
@@ -347,7 +351,7 @@ func cmdClientKill(x *call) {
 		if (id != 0 && c.id != id) || (addr != "" && c.addr != addr) || (laddr != "" && c.laddr != laddr) {
 			continue
 		}
-		if u := c.user; user != "" && (u == "" && user != "default" || u != "" && u != user) {
+		if u, _ := c.authUser(); user != "" && (u == "" && user != "default" || u != "" && u != user) {
 			continue
 		}
 		if c == x.c && skipme {
@@ -375,11 +379,13 @@ func cmdClientOnOff(x *call) {
 		x.r.error(msgSyntax)
 		return
 	}
+	x.c.mu.Lock()
 	if x.cmd.name == "client|no-evict" {
 		x.c.noEvict = v == "on"
 	} else {
 		x.c.noTouch = v == "on"
 	}
+	x.c.mu.Unlock()
 	x.r.ok()
 }
 

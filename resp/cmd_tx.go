@@ -18,12 +18,16 @@ func cmdMulti(x *call) {
 		x.r.error("ERR MULTI calls can not be nested")
 		return
 	}
+	x.c.mu.Lock()
 	x.c.inMulti, x.c.multiErr, x.c.queue = true, false, nil
+	x.c.mu.Unlock()
 	x.r.ok()
 }
 
 func (c *client) endMulti() {
+	c.mu.Lock()
 	c.inMulti, c.multiErr, c.queue = false, false, nil
+	c.mu.Unlock()
 }
 
 func cmdDiscard(x *call) {

@@ -338,7 +338,10 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 			c.multiErr = true
 			return
 		}
-		c.queue = append(c.queue, copyArgs(args)) // args alias the read buffer
+		q := copyArgs(args) // args alias the read buffer
+		c.mu.Lock()
+		c.queue = append(c.queue, q)
+		c.mu.Unlock()
 		r.status("QUEUED")
 		return
 	}
