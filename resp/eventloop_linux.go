@@ -7,6 +7,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // Event loops (Linux). A goroutine per connection costs, per request at
@@ -193,13 +194,21 @@ func (k *sock) goConn(f func(net.Conn) error) error {
 // eventLoop is one epoll instance and the goroutine that serves its
 // connections.
 type eventLoop struct {
-	s     *Server
-	epfd  int
-	wake  [2]int // a pipe: a byte on it stops the loop
-	mu    sync.Mutex
-	conns map[int32]*loopConn // by descriptor
-	stop  bool                // stopping: add refuses
-	done  bool                // the descriptors are closed
+	s    *Server
+	epfd int
+	ep   *os.File        // epfd, registered with Go's netpoller (wait)
+	rc   syscall.RawConn // ep's
+	// poll is wait's non-blocking epoll_wait into events, made once: a
+	// closure made per call would allocate.
+	poll   func(uintptr) bool
+	events []syscall.EpollEvent
+	ready  int    // events poll found
+	perr   error  // poll's error
+	wake   [2]int // a pipe: a byte on it stops the loop
+	mu     sync.Mutex
+	conns  map[int32]*loopConn // by descriptor
+	stop   bool                // stopping: add refuses
+	done   bool                // the descriptors are closed
 }
 
 // startLoops starts the event loops (config "event-loops": 0, one per
@@ -221,14 +230,34 @@ func newEventLoop(s *Server) (*eventLoop, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &eventLoop{s: s, epfd: epfd, conns: map[int32]*loopConn{}}
-	if err := syscall.Pipe2(l.wake[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
+	// Non-blocking, so that os.NewFile registers it with the netpoller.
+	if err := syscall.SetNonblock(epfd, true); err != nil {
 		syscall.Close(epfd)
+		return nil, err
+	}
+	l := &eventLoop{s: s, epfd: epfd, ep: os.NewFile(uintptr(epfd), "epoll"), conns: map[int32]*loopConn{}}
+	rc, err := l.ep.SyscallConn()
+	if err != nil {
+		l.ep.Close()
+		return nil, err
+	}
+	l.rc = rc
+	l.events = make([]syscall.EpollEvent, 256)
+	l.poll = func(uintptr) bool {
+		r, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_WAIT, uintptr(l.epfd), uintptr(unsafe.Pointer(&l.events[0])), uintptr(len(l.events)), 0, 0, 0)
+		l.ready, l.perr = int(r), nil
+		if e != 0 {
+			l.ready, l.perr = 0, e
+		}
+		return l.ready > 0 || l.perr != nil
+	}
+	if err := syscall.Pipe2(l.wake[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
+		l.ep.Close()
 		return nil, err
 	}
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(l.wake[0])}
 	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, l.wake[0], &ev); err != nil {
-		syscall.Close(epfd)
+		l.ep.Close()
 		syscall.Close(l.wake[0])
 		syscall.Close(l.wake[1])
 		return nil, err
@@ -336,10 +365,9 @@ func (l *eventLoop) remove(c *loopConn) {
 }
 
 func (l *eventLoop) run() {
-	events := make([]syscall.EpollEvent, 256)
 	var ready []*loopConn
 	for {
-		n, err := syscall.EpollWait(l.epfd, events, -1)
+		events, err := l.wait()
 		if err != nil {
 			if err == syscall.EINTR {
 				continue
@@ -351,7 +379,7 @@ func (l *eventLoop) run() {
 		ready = ready[:0]
 		l.mu.Lock()
 		stop := l.stop
-		for _, ev := range events[:n] {
+		for _, ev := range events {
 			if c := l.conns[ev.Fd]; c != nil {
 				ready = append(ready, c)
 			}
@@ -368,6 +396,24 @@ func (l *eventLoop) run() {
 	}
 }
 
+// wait returns the ready events (valid until the next wait), parking the
+// loop's goroutine until there are some. It does not block in
+// epoll_wait(2): a thread blocked in a system call keeps its P, and when
+// every P is so held (one loop per P, each idle for a moment) the runtime's
+// sysmon takes the Ps back after 20 µs and wakes every 20 µs to do so, and
+// a loop's thread must find a P again when epoll returns. Instead the epoll
+// descriptor itself is watched by Go's netpoller (it is readable while it
+// has events), so an idle loop parks like a goroutine waiting on a socket.
+// Measured (GET, 50 clients, 2 loops on 2 Ps, alternating): pipeline 1
+// 9.5-12.2 µs of CPU per request against 12.0-12.9 blocking, with a fifth
+// of the context switches; pipeline 16 2.1 µs against 2.4-2.9.
+func (l *eventLoop) wait() ([]syscall.EpollEvent, error) {
+	if err := l.rc.Read(l.poll); err != nil {
+		return nil, err
+	}
+	return l.events[:l.ready], l.perr
+}
+
 // close ends the loop's connections and frees its descriptors.
 func (l *eventLoop) close() {
 	l.mu.Lock()
@@ -382,7 +428,7 @@ func (l *eventLoop) close() {
 	}
 	l.mu.Lock()
 	l.done = true
-	syscall.Close(l.epfd)
+	l.ep.Close()
 	syscall.Close(l.wake[0])
 	syscall.Close(l.wake[1])
 	l.mu.Unlock()
