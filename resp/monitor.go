@@ -94,15 +94,18 @@ func cmdMonitor(x *call) {
 	}
 	x.r.ok()
 	dc := conn.Detach()
-	if err := dc.Flush(); err != nil { // +OK, and the replies pipelined before it
-		dc.Close()
-		return
-	}
 	m := &monitorConn{s: x.s, c: c, dc: dc, nc: dc.NetConn(), on: true, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	c.mon = m
 	c.conn = detachedConn{dc, m}
 	c.detached.Store(true)
+	// Registered before +OK is written, as Redis does: a client that reads
+	// the reply and then sends commands on other connections sees them all.
+	// Lines queue in m until writeLoop starts, after the flush.
 	x.s.addMonitor(m)
+	if err := dc.Flush(); err != nil { // +OK, and the replies pipelined before it
+		m.close()
+		return
+	}
 	start := func() {
 		go m.writeLoop()
 		go m.readLoop()
