@@ -91,6 +91,15 @@
 // drains what the framer holds (buffered) before waiting on epoll, which
 // is level-triggered and will not report bytes already read.
 //
+// An idle loop parks on Go's netpoller, which watches the epoll descriptor
+// itself, instead of blocking in epoll_wait: a thread blocked in a system
+// call keeps its P, and with every P so held the runtime's sysmon took the
+// Ps back every 20 µs. A loop yields its P before each wait, so that a
+// loop that always finds work does not keep another, just woken, from
+// running. Sockets are read and written with raw system calls (they never
+// block), 256 KiB at most per call; race builds use syscall.Read/Write,
+// whose ordering of I/O the race detector relies on.
+//
 // A loop must never wait, so a connection leaves it, for good, for a
 // goroutine of its own before anything that can: a script (SCRIPT KILL
 // must be able to reach it), MONITOR and subscriptions (they own the
