@@ -76,9 +76,6 @@ func (k *sock) Read(p []byte) (int, error) {
 	if k.nc != nil {
 		return k.nc.Read(p)
 	}
-	if len(p) == 0 {
-		return 0, nil
-	}
 	for {
 		n, err := rawIO(syscall.SYS_READ, k.fd, p[:min(len(p), maxRawIO)])
 		switch {
