@@ -240,6 +240,12 @@ func newEventLoop(s *Server) (*eventLoop, error) {
 		return nil, err
 	}
 	l.rc = rc
+	// A file the netpoller did not take cannot be waited on (wait would
+	// fail at once): refuse the loop, so connections get goroutines.
+	if err := l.ep.SetDeadline(time.Time{}); err != nil {
+		l.ep.Close()
+		return nil, err
+	}
 	l.events = make([]syscall.EpollEvent, 256)
 	l.poll = func(uintptr) bool {
 		r, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_WAIT, uintptr(l.epfd), uintptr(unsafe.Pointer(&l.events[0])), uintptr(len(l.events)), 0, 0, 0)
@@ -292,16 +298,23 @@ func (s *Server) startOnLoop(c *loopConn) bool {
 	if k == nil {
 		return false
 	}
-	l := s.loops[s.nextLoop.Add(1)%uint32(len(s.loops))]
 	if cl, _ := c.ctx.(*client); cl != nil {
 		cl.onLoop = true
 	}
-	if err := l.add(c, k.fd); err != nil {
-		c.fc.Close()
-		k.release()
-		s.untrack(c)
-		s.closedConn(c, err)
+	// Round-robin; a loop that stopped (it failed) refuses, and the next
+	// one is tried. When all refuse the server is closing.
+	n := uint32(len(s.loops))
+	first := s.nextLoop.Add(1)
+	var err error
+	for i := range n {
+		if err = s.loops[(first+i)%n].add(c, k.fd); err == nil {
+			return true
+		}
 	}
+	c.fc.Close()
+	k.release()
+	s.untrack(c)
+	s.closedConn(c, err)
 	return true
 }
 
