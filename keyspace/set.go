@@ -69,21 +69,14 @@ func (s *set) each(fn func(m []byte) bool) {
 // (BenchmarkPackedSetFind).
 func (s *set) find(b []byte) int {
 	p, n := s.packed, len(b)
-	if n < 8 {
-		for i := 0; i < len(p); {
-			l, k := memberLen(p[i:])
-			if l == n && string(p[i+k:i+k+l]) == string(b) {
-				return i
-			}
-			i += k + l
-		}
-		return -1
+	var tail uint64
+	if n >= 8 {
+		tail = binary.LittleEndian.Uint64(b[n-8:])
 	}
-	tail := binary.LittleEndian.Uint64(b[n-8:])
 	for i := 0; i < len(p); {
 		l, k := memberLen(p[i:])
 		j := i + k
-		if l == n && binary.LittleEndian.Uint64(p[j+n-8:]) == tail && bytes.Equal(p[j:j+n], b) {
+		if l == n && (n < 8 || binary.LittleEndian.Uint64(p[j+n-8:]) == tail) && bytes.Equal(p[j:j+n], b) {
 			return i
 		}
 		i = j + l
