@@ -119,6 +119,12 @@ func (k *sock) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// maxRawIO bounds one read(2) or write(2) of a loop's socket: the runtime
+// cannot preempt the raw system call rawIO makes (rawio_linux.go), so a
+// stop-the-world pause waits for it; copying 256 KiB to or from the socket
+// takes tens of microseconds.
+const maxRawIO = 256 << 10
+
 // Close shuts the socket down; the owner closes the descriptor (release).
 // Any goroutine may call it.
 func (k *sock) Close() error {

@@ -7,11 +7,6 @@ import (
 	"unsafe"
 )
 
-// maxRawIO bounds one read(2) or write(2) by rawIO: the runtime cannot
-// preempt a raw system call, so a stop-the-world pause waits for it;
-// copying 256 KiB to or from the socket takes tens of microseconds.
-const maxRawIO = 256 << 10
-
 // rawIO is read(2) or write(2) (trap) on a loop's non-blocking descriptor,
 // without telling the Go scheduler: such a call never waits, so the loop's
 // thread keeps its P, and the entersyscall/exitsyscall pair of

@@ -4,9 +4,6 @@ package resp
 
 import "syscall"
 
-// maxRawIO: see rawio_linux.go.
-const maxRawIO = 256 << 10
-
 // rawIO under the race detector goes through syscall.Read and Write,
 // which tell the detector that I/O on a descriptor orders the goroutines
 // on either side of it (a reply read by a client happens before the
