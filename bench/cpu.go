@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"slices"
 	"strconv"
 	"syscall"
 	"time"
@@ -164,28 +163,6 @@ func eventLoopsArgs(v string) ([]string, error) {
 		return nil, fmt.Errorf("--event-loops must be an integer >= -1 (0: one per GOMAXPROCS, -1: none), not %q", v)
 	}
 	return []string{"--event-loops", strconv.Itoa(n)}, nil
-}
-
-// summarizeCPU fills s's CPU medians and ratios from r's rounds.
-func summarizeCPU(s *Summary, r Row) {
-	med := func(ss []Sample) float64 {
-		var xs []float64
-		for _, x := range ss {
-			if v := cpuPerOp(x); !math.IsNaN(v) {
-				xs = append(xs, v)
-			}
-		}
-		return median(xs)
-	}
-	s.ACPU, s.BCPU = med(r.A), med(r.B)
-	s.CPURatio = math.NaN()
-	if !math.IsNaN(s.ACPU) && !math.IsNaN(s.BCPU) && s.BCPU > 0 {
-		s.CPURatio = s.ACPU / s.BCPU
-	}
-	s.CPUPairLo, s.CPUPairHi = math.NaN(), math.NaN()
-	if len(r.CPUPairs) > 0 {
-		s.CPUPairLo, s.CPUPairHi = slices.Min(r.CPUPairs), slices.Max(r.CPUPairs)
-	}
 }
 
 // cpuRatioHeader names the CPU ratio column with its direction.

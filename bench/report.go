@@ -73,14 +73,32 @@ func medianDur(samples []Sample, f func(Sample) time.Duration) time.Duration {
 	return time.Duration(median(xs))
 }
 
-func summarize(r Row) Summary {
-	ops := func(ss []Sample) float64 {
+// compared is one measure of both sides: each side's median over rounds,
+// their ratio (NaN when either is unknown), and the range of the per-round
+// ratios (NaN without pairs).
+type compared struct{ a, b, ratio, lo, hi float64 }
+
+func compare(a, b []Sample, val func(Sample) float64, pairs []float64) compared {
+	med := func(ss []Sample) float64 {
 		var xs []float64
 		for _, s := range ss {
-			xs = append(xs, s.OpsPerSec)
+			if v := val(s); !math.IsNaN(v) {
+				xs = append(xs, v)
+			}
 		}
 		return median(xs)
 	}
+	c := compared{a: med(a), b: med(b), ratio: math.NaN(), lo: math.NaN(), hi: math.NaN()}
+	if !math.IsNaN(c.a) && !math.IsNaN(c.b) && c.b > 0 {
+		c.ratio = c.a / c.b
+	}
+	if len(pairs) > 0 {
+		c.lo, c.hi = slices.Min(pairs), slices.Max(pairs)
+	}
+	return c
+}
+
+func summarize(r Row) Summary {
 	errs := func(ss []Sample) (n int64) {
 		for _, s := range ss {
 			n += s.Errors
@@ -89,7 +107,6 @@ func summarize(r Row) Summary {
 	}
 	s := Summary{
 		Workload: r.Workload, Desc: r.Desc,
-		AOps: ops(r.A), BOps: ops(r.B),
 		AP50:    medianDur(r.A, func(s Sample) time.Duration { return s.P50 }),
 		AP99:    medianDur(r.A, func(s Sample) time.Duration { return s.P99 }),
 		AP999:   medianDur(r.A, func(s Sample) time.Duration { return s.P999 }),
@@ -100,15 +117,10 @@ func summarize(r Row) Summary {
 		AErrors: errs(r.A), BErrors: errs(r.B),
 		AFailures: len(r.AErr), BFailures: len(r.BErr),
 	}
-	s.PairLo, s.PairHi = math.NaN(), math.NaN()
-	if len(r.Pairs) > 0 {
-		s.PairLo, s.PairHi = slices.Min(r.Pairs), slices.Max(r.Pairs)
-	}
-	summarizeCPU(&s, r)
-	s.Ratio = math.NaN()
-	if !math.IsNaN(s.AOps) && !math.IsNaN(s.BOps) && s.BOps > 0 {
-		s.Ratio = s.AOps / s.BOps
-	}
+	ops := compare(r.A, r.B, func(s Sample) float64 { return s.OpsPerSec }, r.Pairs)
+	s.AOps, s.BOps, s.Ratio, s.PairLo, s.PairHi = ops.a, ops.b, ops.ratio, ops.lo, ops.hi
+	cpu := compare(r.A, r.B, cpuPerOp, r.CPUPairs)
+	s.ACPU, s.BCPU, s.CPURatio, s.CPUPairLo, s.CPUPairHi = cpu.a, cpu.b, cpu.ratio, cpu.lo, cpu.hi
 	return s
 }
 

@@ -424,7 +424,7 @@ func runExpiryCPU(ctx context.Context, o *options, sides []extraSide, tmp string
 	win := *expiryCPUWindow
 	n := int(float64(*expiryCPURate) * win.Seconds())
 	progress("expiry-cpu: %d keys expiring at %d/s over %v, no other load; CPU from /proc/<pid>/stat", n, *expiryCPURate, win)
-	const hz = 100 // USER_HZ on Linux
+	hz := clkTck()
 	res := map[string][]cpuResult{}
 	err := forRounds(ctx, sides, tmp, "expiry-cpu", problem, func(r int, sd extraSide, srv *Server) error {
 		rate, err := loadPlain(ctx, srv.Addr(), "keep:", *stormPersistent)
