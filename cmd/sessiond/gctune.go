@@ -47,11 +47,13 @@ type gcTuner struct {
 	cur int
 	// loading: a snapshot is loading (loadGCPercent applies).
 	loading bool
+
+	decay *heapDecay // returns idle heap pages after a quiet spell; nil: never
 }
 
 func newGCTuner(cfg *config.Config) *gcTuner {
 	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	return &gcTuner{cfg: cfg, set: debug.SetGCPercent, cur: -2, live: func() int64 {
+	return &gcTuner{cfg: cfg, set: debug.SetGCPercent, cur: -2, decay: newHeapDecay(), live: func() int64 {
 		metrics.Read(sample)
 		if sample[0].Value.Kind() != metrics.KindUint64 {
 			return 0
@@ -83,7 +85,8 @@ func (t *gcTuner) setLoading(on bool) {
 	t.apply()
 }
 
-// run re-derives the percent from the live heap twice a second.
+// run re-derives the percent from the live heap twice a second, and lets
+// the heap decay (heapdecay.go).
 func (t *gcTuner) run(ctx context.Context) {
 	tk := time.NewTicker(500 * time.Millisecond)
 	defer tk.Stop()
@@ -91,8 +94,11 @@ func (t *gcTuner) run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tk.C:
+		case now := <-tk.C:
 			t.apply()
+			if t.decay != nil {
+				t.decay.tick(now)
+			}
 		}
 	}
 }
