@@ -128,7 +128,7 @@ func main() {
 	flag.DurationVar(&o.mixDuration, "mix-duration", 0, "duration of each session-mix run (default 2s with --quick, 5s otherwise)")
 	flag.IntVar(&o.requestsP1, "requests-p1", 0, "redis-benchmark -n at pipeline 1 (default 50000 with --quick, 200000 otherwise)")
 	flag.IntVar(&o.requestsP16, "requests-p16", 0, "redis-benchmark -n at pipeline 16 (default 200000 with --quick, 1000000 otherwise)")
-	flag.DurationVar(&o.settle, "settle", 2*time.Second, "wait after loading before measuring memory")
+	flag.DurationVar(&o.settle, "settle", 15*time.Second, "wait after loading before measuring memory (both servers return idle pages about 10 s after a load; the RSS 2 s after it is reported too)")
 	flag.BoolVar(&o.keepTmp, "keep", false, "keep the temporary directory (server logs and data dirs)")
 	flag.DurationVar(&o.runTimeout, "run-timeout", 2*time.Minute, "give up on a single run after this long (a hung server)")
 	flag.BoolVar(&o.listWorkload, "list", false, "list the workloads and exit")

@@ -242,14 +242,14 @@ func (r *Report) memRatio() float64 {
 
 func (r *Report) writeMemText(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "memory\tsessions\tRSS before\tRSS after\tpeak RSS\tRSS B/session\tused_memory B/session\tload time\t\n")
+	fmt.Fprintf(tw, "memory\tsessions\tRSS before\tRSS after\tpeak RSS\tRSS B/session\tat %v\tused_memory B/session\tload time\t\n", earlyRSSAt)
 	for _, m := range r.Mem {
 		used := "-"
 		if u := m.UsedPerSession(); u >= 0 {
 			used = fmt.Sprintf("%.0f", u)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%.0f\t%s\t%v\t", m.Label, m.Sessions, mib(m.RSSBefore), mib(m.RSSAfter), mib(m.PeakRSS),
-			m.PerSession(), used, m.Load.Round(time.Millisecond))
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%.0f\t%.0f\t%s\t%v\t", m.Label, m.Sessions, mib(m.RSSBefore), mib(m.RSSAfter), mib(m.PeakRSS),
+			m.PerSession(), m.EarlyPerSession(), used, m.Load.Round(time.Millisecond))
 		if m.Err != "" {
 			fmt.Fprintf(tw, "  %s", m.Err)
 		}
@@ -285,15 +285,15 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 		fmt.Fprintln(w)
 	}
 	if len(r.Mem) > 0 {
-		fmt.Fprintln(w, "| memory | sessions | RSS before | RSS after | peak RSS | RSS B/session | used_memory B/session | load time |")
-		fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
+		fmt.Fprintf(w, "| memory | sessions | RSS before | RSS after | peak RSS | RSS B/session | RSS B/session at %v | used_memory B/session | load time |\n", earlyRSSAt)
+		fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 		for _, m := range r.Mem {
 			used := "-"
 			if u := m.UsedPerSession(); u >= 0 {
 				used = fmt.Sprintf("%.0f", u)
 			}
-			fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %.0f | %s | %v |\n", m.Label, m.Sessions, mib(m.RSSBefore), mib(m.RSSAfter), mib(m.PeakRSS),
-				m.PerSession(), used, m.Load.Round(time.Millisecond))
+			fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %.0f | %.0f | %s | %v |\n", m.Label, m.Sessions, mib(m.RSSBefore), mib(m.RSSAfter), mib(m.PeakRSS),
+				m.PerSession(), m.EarlyPerSession(), used, m.Load.Round(time.Millisecond))
 		}
 		if len(r.Mem) == 2 {
 			fmt.Fprintf(w, "\nRSS per session %s/%s: **%s** (lower is better)\n", r.ALabel, r.BLabel, fmtRatio(r.memRatio()))

@@ -80,7 +80,7 @@ func sampleReport() *Report {
 		rep.Rows = append(rep.Rows, summarize(r))
 	}
 	rep.Mem = []MemResult{
-		{Label: "sessiond", Sessions: 1000, RSSBefore: 10 << 20, RSSAfter: 10<<20 + 400000, UsedBefore: -1, UsedAfter: -1},
+		{Label: "sessiond", Sessions: 1000, RSSBefore: 10 << 20, RSSAfter: 10<<20 + 400000, RSSEarly: 10<<20 + 480000, UsedBefore: -1, UsedAfter: -1},
 		{Label: "redis", Sessions: 1000, RSSBefore: 10 << 20, RSSAfter: 10<<20 + 650000, UsedBefore: 1000, UsedAfter: 601000},
 	}
 	rep.Problems = []string{"mix-p1 round 1 on sessiond: EOF; sessiond died\nlog line 1\nlog line 2"}
@@ -102,6 +102,8 @@ func TestReportOutputs(t *testing.T) {
 	rep.WriteMarkdown(&md)
 	assert.Contains(t, md.String(), "| get-p1 | 120,000 | 100,000 | **1.20x** | 1.10-1.25 | 0.300 / 1.000 / 2.000 | 0.400 / 1.200 / 2.500 | - | - | **-** | - |  |")
 	assert.Contains(t, md.String(), "| redis | 1000 |")
+	assert.Contains(t, md.String(), "RSS B/session at 2s |")
+	assert.Contains(t, md.String(), "| 400 | 480 | - |", "sessiond's RSS growth per session after settling and 2 s after loading")
 	assert.Contains(t, md.String(), "  log line 1\n")
 
 	var c bytes.Buffer
