@@ -66,7 +66,7 @@ func buildParams() []Param {
 		{Name: "event-loops", Default: "0", Usage: "epoll event loops serving plain TCP clients on Linux (0: one per GOMAXPROCS; -1: none, a goroutine per connection)", Check: checkIntRange(-1, 1024)},
 		{Name: "pprof-addr", Default: "", Usage: "serve net/http/pprof on this address (empty: off)", Check: checkAny},
 		{Name: "databases", Default: "16", Usage: "number of databases (fixed at 16)", Check: checkEnum("16")},
-		{Name: "save", Default: "60 1", Usage: "redis.conf form (\"<seconds> <changes> ...\"); sessiond uses the shortest interval as save-interval, and reports save-interval here", Mutable: true, Check: checkAny},
+		{Name: "save", Default: "60 1", Usage: "redis.conf form (\"<seconds> <changes> ...\"); sessiond uses the shortest interval as save-interval, and reports save-interval here", Mutable: true, Check: checkSave},
 		{Name: "appendonly", Default: "no", Usage: "accepted for compatibility; sessiond has no AOF", Mutable: true, Check: checkEnum("no"), Inert: true},
 		{Name: "notify-keyspace-events", Default: "", Usage: "keyspace event classes published on __keyspace@<db>__ and __keyevent@<db>__ channels (Redis's letters K E g $ s h x e n m A...; empty: off)", Mutable: true, Check: pubsub.CanonicalEvents},
 		{Name: "hz", Default: "10", Usage: "accepted for compatibility", Mutable: true, Check: checkIntRange(1, 500), Inert: true},
@@ -135,14 +135,9 @@ func (c *Config) Set(name, value string) error {
 	if err != nil {
 		return fmt.Errorf("invalid %s %q: %w", p.Name, value, err)
 	}
-	if p.Name == "save" {
-		// redis.conf's "save <seconds> <changes> ..." drives save-interval.
-		if iv, ok := saveToInterval(v); ok {
-			c.mu.Lock()
-			c.values["save-interval"] = iv
-			c.mu.Unlock()
-			defer c.notify("save-interval", iv)
-		}
+	if p.Name == "save" { // redis.conf's "save <seconds> <changes> ..." drives save-interval
+		c.storeSave(v, saveToInterval(v))
+		return nil
 	}
 	twin := aliases[p.Name]
 	c.mu.Lock()
@@ -237,7 +232,7 @@ func (c *Config) LoadFile(name string, r io.Reader) error {
 	var errs []error
 	sc := bufio.NewScanner(r)
 	line := 0
-	saves := []string{}
+	var saves saveLines
 	for sc.Scan() {
 		line++
 		text := strings.TrimSpace(sc.Text())
@@ -252,14 +247,11 @@ func (c *Config) LoadFile(name string, r io.Reader) error {
 		key := strings.ToLower(fields[0])
 		val := strings.Join(fields[1:], " ")
 		if key == "save" { // redis.conf repeats "save" lines; they add up
-			if val == "" { // save "" disables snapshots
-				saves = saves[:0]
-			} else {
-				saves = append(saves, val)
-				val = strings.Join(saves, " ")
-			}
+			err = saves.load(c, val)
+		} else {
+			err = c.Set(key, val)
 		}
-		if err := c.Set(key, val); err != nil {
+		if err != nil {
 			errs = append(errs, fmt.Errorf("%s:%d: %w", name, line, err))
 		}
 	}
@@ -304,29 +296,6 @@ func splitArgs(s string) ([]string, error) {
 	return out, nil
 }
 
-// saveToInterval turns "3600 1 300 100" into the shortest interval, "300s";
-// an empty save line disables snapshots.
-func saveToInterval(v string) (string, bool) {
-	f := strings.Fields(v)
-	if len(f) == 0 {
-		return "0s", true
-	}
-	best := int64(-1)
-	for i := 0; i+1 < len(f); i += 2 {
-		n, err := strconv.ParseInt(f[i], 10, 64)
-		if err != nil {
-			return "", false
-		}
-		if best < 0 || n < best {
-			best = n
-		}
-	}
-	if best < 0 {
-		return "", false
-	}
-	return (time.Duration(best) * time.Second).String(), true
-}
-
 func checkAny(v string) (string, error) { return v, nil }
 
 func checkNonEmpty(v string) (string, error) {
@@ -351,7 +320,13 @@ func checkAddr(v string) (string, error) {
 }
 
 func checkDuration(v string) (string, error) {
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil { // bare seconds, as redis.conf writes them
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) { // bare seconds, as redis.conf writes them
+		if n < 0 {
+			return "", errors.New("must not be negative")
+		}
+		if n > maxIntervalSeconds { // the Duration would wrap (18446744074 became 290ms)
+			return "", fmt.Errorf("must be at most %d seconds", maxIntervalSeconds)
+		}
 		v = (time.Duration(n) * time.Second).String()
 	}
 	d, err := time.ParseDuration(v)
