@@ -46,6 +46,12 @@ type client struct {
 	watch    keyspace.Watch
 	closing  atomic.Bool
 	ps       atomic.Pointer[subConn] // set on the first subscription: cmd_pubsub.go
+	// busy: a command runs or its replies are being written (set by handle,
+	// cleared when the connection waits for input again); the idle sweep
+	// skips the client and notes when it saw it so in idleFrom (Unix ms,
+	// guarded by Server.mu): idle.go.
+	busy     atomic.Bool
+	idleFrom int64
 	// rep and cur are reused by every command of the connection, so that
 	// dispatch does not allocate them (they escape through cmd.run).
 	rep     reply
