@@ -27,7 +27,7 @@ type client struct {
 	addr     string
 	laddr    string
 	created  time.Time
-	lastCmd  atomic.Int64            // Unix ms of the last command
+	lastCmd  atomic.Int64            // Unix ms of the last command, or of a read of part of one (idle.go)
 	lastCmdP atomic.Pointer[command] // the last command, for CLIENT LIST (a pointer: storing a string would allocate per command)
 
 	mu       sync.Mutex // guards db, resp3, user, aclUser, name, libName, libVer, noEvict, noTouch, inMulti, queue

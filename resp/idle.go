@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -8,19 +9,22 @@ import (
 // Idle clients ("timeout"). As Redis's clientsCron does, a sweep looks at
 // every client's idle time and closes those idle for more than timeout
 // seconds, whenever the timeout was set: raising it with CONFIG SET closes
-// clients that were already idle, lowering it or setting 0 takes effect
-// at the next sweep, and a connection needs nothing per request beyond
-// marking itself busy (client.busy) while it runs a command and writes its
-// replies. Every mode is served the same way: an event loop's connection
-// stays on its loop (the sweep shuts its socket down and the loop reads
-// the end of file), and goroutine and TLS connections set no read
-// deadlines.
+// clients that were already idle, and lowering it or setting 0 takes
+// effect at the next sweep. A client's idle time runs from its last
+// command (client.lastCmd, which a read of part of a request also
+// refreshes, as every read refreshes Redis's lastinteraction); a client
+// marks itself busy while it runs commands and writes their replies
+// (client.busy: two atomic operations per request, no timers, no locks).
+// Every mode is served the same way: an event loop's connection stays on
+// its loop (the sweep shuts its socket down and the loop reads the end of
+// file), and goroutine and TLS connections set no read deadlines.
 //
 // Exempt, as in Redis (timeout.c, clientsCronHandleTimeout): MONITOR
 // (detached), a client subscribed to anything (Redis's CLIENT_PUBSUB), and
-// a client busy with a command, which covers Redis's blocked clients (a
-// command held by CLIENT PAUSE waits inside it) and its refreshing of
-// lastinteraction when a reply is written.
+// a busy client, which covers Redis's blocked clients (a command held by
+// CLIENT PAUSE waits inside it) and its refreshing of lastinteraction when
+// a reply is written. Unlike Redis, a client that stops reading its
+// replies stays busy, so only the output limits close it.
 
 // idleSweep runs the sweeps (idleSweeper).
 type idleSweep struct {
@@ -87,7 +91,7 @@ func (s *Server) sweepIdle(now time.Time) int {
 	var idle []*client
 	s.mu.Lock()
 	for _, c := range s.clients {
-		if c.closing.Load() || c.detached.Load() || c.pubsubFlag() {
+		if c.closing.Load() || c.detached.Load() {
 			continue
 		}
 		if c.busy.Load() {
@@ -99,6 +103,8 @@ func (s *Server) sweepIdle(now time.Time) int {
 		}
 	}
 	s.mu.Unlock()
+	// Subscribers last, outside mu: the check takes the hub's lock.
+	idle = slices.DeleteFunc(idle, (*client).pubsubFlag)
 	if len(idle) > 0 {
 		// Off the sweeper: a TLS close sends an alert, which a client that
 		// does not read can hold for seconds.
@@ -117,5 +123,15 @@ func (s *Server) sweepIdle(now time.Time) int {
 func (c *loopConn) waitInput() {
 	if cl, _ := c.ctx.(*client); cl != nil && cl.busy.Load() {
 		cl.busy.Store(false)
+	}
+}
+
+// arrived notes that part of a request was read, which Redis counts as
+// interaction too (every read refreshes lastinteraction): a large request
+// arriving slowly is not idle, one left half sent is. Requests that arrive
+// whole do not come here; their command sets lastCmd.
+func (c *frameConn) arrived() {
+	if c.c != nil {
+		c.c.lastCmd.Store(time.Now().UnixMilli())
 	}
 }

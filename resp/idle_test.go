@@ -180,3 +180,28 @@ func TestIdleTimeoutKeepsLoops(t *testing.T) {
 	require.True(t, closedWithin(c, 3*time.Second))
 	require.Eventually(t, func() bool { return resp.LoopConns(sd.Server) == 0 }, time.Second, 10*time.Millisecond)
 }
+
+// TestIdleTimeoutSlowRequest: as in Redis, where every read counts as
+// interaction, a request that takes longer than the timeout to arrive is
+// not cut off while its bytes keep coming; one left half sent is.
+func TestIdleTimeoutSlowRequest(t *testing.T) {
+	idleTargets(t, func(t *testing.T, addr string) {
+		ctl(t, addr, "CONFIG SET timeout 1\r\n", "+OK\r\n")
+		slow, stalled := dialIdle(t, addr), dialIdle(t, addr)
+		const size, chunks = 60000, 10
+		_, err := slow.Write([]byte("*3\r\n$3\r\nSET\r\n$4\r\nslow\r\n$60000\r\n"))
+		require.NoError(t, err)
+		_, err = stalled.Write([]byte("*3\r\n$3\r\nSET\r\n$7\r\nstalled\r\n$60000\r\nabc"))
+		require.NoError(t, err)
+		chunk := []byte(strings.Repeat("x", size/chunks))
+		for range chunks {
+			time.Sleep(300 * time.Millisecond)
+			_, err = slow.Write(chunk)
+			require.NoError(t, err, "closed while its request was arriving")
+		}
+		_, err = slow.Write([]byte("\r\n"))
+		require.NoError(t, err)
+		require.Equal(t, "+OK\r\n", readUntil(t, slow, "\r\n", 2*time.Second))
+		require.True(t, closedWithin(stalled, 500*time.Millisecond), "a half-sent request kept the client open")
+	})
+}
