@@ -27,7 +27,7 @@ type client struct {
 	addr     string
 	laddr    string
 	created  time.Time
-	lastCmd  atomic.Int64            // Unix ms of the last command
+	lastCmd  atomic.Int64            // Unix ms of the last command, or of a read of part of one (idle.go)
 	lastCmdP atomic.Pointer[command] // the last command, for CLIENT LIST (a pointer: storing a string would allocate per command)
 
 	mu       sync.Mutex // guards db, resp3, user, aclUser, name, libName, libVer, noEvict, noTouch, inMulti, queue
@@ -46,6 +46,12 @@ type client struct {
 	watch    keyspace.Watch
 	closing  atomic.Bool
 	ps       atomic.Pointer[subConn] // set on the first subscription: cmd_pubsub.go
+	// busy: a command runs or its replies are being written (set by handle,
+	// cleared when the connection waits for input again); the idle sweep
+	// skips the client and notes when it saw it so in idleFrom (Unix ms,
+	// guarded by Server.mu): idle.go.
+	busy     atomic.Bool
+	idleFrom int64
 	// rep and cur are reused by every command of the connection, so that
 	// dispatch does not allocate them (they escape through cmd.run).
 	rep     reply

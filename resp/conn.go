@@ -115,6 +115,7 @@ func (c *frameConn) readInPlace(p []byte) int {
 	c.out, c.off, c.done = c.out[:0], 0, 0
 	w := k
 	for {
+		mid := c.f.st != stCmd // this read continues a request
 		n, err := c.Conn.Read(p[w:])
 		if err == errWouldBlock {
 			// An event loop's socket has nothing more now: hand over the
@@ -133,6 +134,9 @@ func (c *frameConn) readInPlace(p []byte) int {
 		if n > 0 {
 			c.setLimits()
 			dst, used, ev := c.f.parse(p[:w], p[w:w+n], true)
+			if mid || c.f.st != stCmd {
+				c.arrived() // part of a request: idle.go
+			}
 			rest := p[w+used : w+n]
 			w = len(dst)
 			b := c.f.boundary
@@ -194,6 +198,9 @@ func (c *frameConn) readStaged() {
 	}
 	n, err := c.Conn.Read(c.raw[:cap(c.raw)])
 	c.raw, c.rOff = c.raw[:n], 0
+	if n > 0 {
+		c.arrived() // input, which the slow path reads within a request (idle.go)
+	}
 	switch {
 	case err == errWouldBlock:
 		c.blocked = true

@@ -105,7 +105,8 @@
 // must be able to reach it), MONITOR and subscriptions (they own the
 // socket's writes), SAVE and SHUTDOWN, a command that must wait for
 // CLIENT PAUSE, a reply the socket does not take at once (the rest is
-// written by the goroutine, under the output limits), and an idle timeout.
+// written by the goroutine, under the output limits). The idle timeout
+// needs no move: a sweep closes idle clients in every mode (idle.go).
 // dispatch decides, once it has resolved the command: it leaves the
 // command unrun and unanswered (client.deferred), and the loop hands the
 // connection over with that command as its first. Only the

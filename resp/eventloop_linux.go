@@ -25,7 +25,7 @@ import (
 // to a goroutine of its own (handOff), which then serves it exactly as
 // without loops: a command in leavesLoop's list or one that must wait for
 // CLIENT PAUSE (dispatch defers it), a reply the socket does not
-// take at once, an idle timeout. TLS connections, and every connection
+// take at once. TLS connections, and every connection
 // with event-loops -1, never use a loop.
 //
 // Ownership: a loop's connections are read, run and written only by that
@@ -173,8 +173,8 @@ func (k *sock) toGo() error {
 func (k *sock) LocalAddr() net.Addr  { return k.local }
 func (k *sock) RemoteAddr() net.Addr { return k.remote }
 
-// Deadlines apply once handed over; a loop connection has none (a
-// connection with an idle timeout is handed over first).
+// Deadlines apply once handed over; a loop connection has none (the idle
+// timeout is a sweep: idle.go).
 func (k *sock) SetDeadline(t time.Time) error {
 	return k.goConn(func(nc net.Conn) error { return nc.SetDeadline(t) })
 }
@@ -288,9 +288,9 @@ func stopLoops(loops []*eventLoop) {
 }
 
 // newConn wraps an accepted connection, taking its socket for a loop when
-// there are loops, it is plain TCP, and there is no idle timeout.
+// there are loops and it is plain TCP.
 func (s *Server) newConn(nc net.Conn) *loopConn {
-	if len(s.loops) > 0 && s.idle.Load() == 0 {
+	if len(s.loops) > 0 {
 		if k := newSock(nc); k != nil {
 			return newLoopConn(k)
 		}
@@ -465,7 +465,7 @@ func (l *eventLoop) close() {
 func (l *eventLoop) serve(c *loopConn) {
 	s := l.s
 	cl, _ := c.ctx.(*client)
-	err := c.fill(0)
+	err := c.fill()
 	for err == nil {
 		for {
 			args, ok, perr := c.parse()
@@ -505,15 +505,13 @@ func (l *eventLoop) serve(c *loopConn) {
 		if !c.fc.buffered() {
 			break
 		}
-		err = c.fill(0) // the framer's input, without a system call
+		err = c.fill() // the framer's input, without a system call
 	}
 	if err != nil && err != errWouldBlock {
 		l.end(c, err)
 		return
 	}
-	if s.idleFor(c) > 0 {
-		l.handOff(c, nil)
-	}
+	c.waitInput()
 }
 
 // handOff moves c to a goroutine of its own, for good, with first (when

@@ -46,7 +46,6 @@ type loopConn struct {
 	start, end int // buf[start:end] is read but not yet parsed
 	args       [][]byte
 	closed     bool // Close was called by the connection's goroutine
-	deadline   bool // a read deadline is set (the idle timeout)
 	detached   bool
 	// afterDetach runs on the connection's goroutine once the command that
 	// detached it has finished (MONITOR starts its loops there).
@@ -133,7 +132,7 @@ func (c *loopConn) next() ([][]byte, error) {
 		if args, ok, err := c.parse(); ok || err != nil {
 			return args, err
 		}
-		if err := c.fill(0); err != nil { // a monitor has no idle timeout, as in Redis
+		if err := c.fill(); err != nil {
 			return nil, err
 		}
 	}
@@ -169,9 +168,8 @@ func (c *loopConn) parse() ([][]byte, bool, error) {
 }
 
 // fill reads more requests into the buffer, first moving an incomplete one
-// to its front (or growing the buffer when it already fills it). idle > 0
-// is the client's idle timeout.
-func (c *loopConn) fill(idle time.Duration) error {
+// to its front (or growing the buffer when it already fills it).
+func (c *loopConn) fill() error {
 	if poisonReads {
 		for i := range c.buf[:c.start] {
 			c.buf[i] = 0xAA
@@ -191,13 +189,6 @@ func (c *loopConn) fill(idle time.Duration) error {
 		c.buf = make([]byte, readBufSize)
 	} else if c.end == len(c.buf) {
 		c.buf = append(c.buf, make([]byte, len(c.buf))...)
-	}
-	if idle > 0 {
-		c.fc.SetReadDeadline(time.Now().Add(idle))
-		c.deadline = true
-	} else if c.deadline { // the timeout was lifted, or no longer applies
-		c.fc.SetReadDeadline(time.Time{})
-		c.deadline = false
 	}
 	n, err := c.fc.Read(c.buf[c.end:])
 	c.end += n
@@ -252,24 +243,11 @@ func (s *Server) readLoop(c *loopConn, first [][]byte) error {
 		if err := c.wr.Flush(); err != nil {
 			return err
 		}
-		if err := c.fill(s.idleFor(c)); err != nil {
+		c.waitInput()
+		if err := c.fill(); err != nil {
 			return err
 		}
 	}
-}
-
-// idleFor is the idle timeout for c (config "timeout"); as in Redis, a
-// client subscribed to anything has none.
-func (s *Server) idleFor(c *loopConn) time.Duration {
-	t := time.Duration(s.idle.Load())
-	if t > 0 {
-		if cl, _ := c.ctx.(*client); cl != nil {
-			if ps := cl.ps.Load(); ps != nil && ps.sub.Subscribed() {
-				return 0
-			}
-		}
-	}
-	return t
 }
 
 // acceptLoop accepts connections on ln until it is closed.

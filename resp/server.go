@@ -88,6 +88,7 @@ type Server struct {
 	ln      net.Listener
 	closed  bool
 	idle    atomic.Int64 // client idle timeout ("timeout"), ns; 0: none
+	sweep   idleSweep    // closes idle clients: idle.go
 	wg      sync.WaitGroup
 
 	loops    []*eventLoop // eventloop_linux.go; set by Serve under mu
@@ -117,6 +118,7 @@ func NewServer(o Options) *Server {
 		conns: map[*loopConn]struct{}{},
 	}
 	s.initOps()
+	s.initIdle()
 	s.initPubsub()
 	s.initACL()
 	s.initMemory() // maxmemory and eviction: cmd_memory.go
@@ -151,6 +153,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Unlock()
 	s.applyTimeout("")
 	s.cfg.OnSet("timeout", s.applyTimeout)
+	go s.idleSweeper()
 	s.watchLimits()
 	err := s.acceptLoop(ln) // loop.go
 	if s.isClosed() {
@@ -159,16 +162,11 @@ func (s *Server) Serve(ln net.Listener) error {
 	return err
 }
 
-// applyTimeout follows CONFIG SET timeout. Deadlines already set are
-// lifted, so that a lowered or removed timeout closes no one early; a
-// connection gets the new one from its next read.
+// applyTimeout follows CONFIG SET timeout: the next sweep (idle.go)
+// applies it to every client, however long it has been idle.
 func (s *Server) applyTimeout(string) {
 	s.idle.Store(int64(time.Duration(s.cfg.Int("timeout")) * time.Second))
-	s.mu.Lock()
-	for c := range s.conns {
-		c.fc.SetReadDeadline(time.Time{})
-	}
-	s.mu.Unlock()
+	s.kickIdleSweep()
 }
 
 // Close stops accepting, closes every connection, and waits until the
@@ -176,6 +174,7 @@ func (s *Server) applyTimeout(string) {
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
+	s.stopIdleSweep()
 	ln, loops := s.ln, s.loops
 	conns := make([]*loopConn, 0, len(s.conns))
 	for c := range s.conns {
@@ -268,6 +267,9 @@ func (s *Server) handle(conn redcon.Conn, args [][]byte) {
 	c, _ := conn.Context().(*client)
 	if c == nil || c.closing.Load() {
 		return
+	}
+	if !c.busy.Load() { // until the connection waits for input: idle.go
+		c.busy.Store(true)
 	}
 	s.serve(c, c.writer(conn), args)
 	s.afterCommand(c, conn)
