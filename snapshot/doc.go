@@ -124,6 +124,10 @@
 // then R of sleep, from 0.5/0.5 to 8/0.5 ms) was measured: it did not lower
 // the p99 during a save, and sleeps overshoot (Go timers, CPU wake-up), so
 // write speed fell to 97-173 MB/s (bench/README.md). It does not sleep.
+// A background save (BGSAVE, periodic) also runs on a thread at nice 19
+// and on a P of its own (GOMAXPROCS + 1 while it runs; background.go), so
+// the kernel gives request threads the CPU first and no loop waits for a P
+// the save holds: that halved the p99 of requests during a save.
 //
 // # Compatibility checks
 //

@@ -327,7 +327,7 @@ func (m *Manager) BGSave() error {
 	go func() {
 		defer m.wg.Done()
 		defer m.running.Store(false)
-		m.save() // logged and recorded in the status
+		inBackground(func() { m.save() }) // logged and recorded in the status
 	}()
 	return nil
 }

@@ -1,6 +1,9 @@
 package snapshot
 
-import "syscall"
+import (
+	"runtime"
+	"syscall"
+)
 
 // osYield gives this thread's CPU to any other runnable thread on it
 // (sched_yield), and returns at once when there is none. A save calls it
@@ -10,3 +13,14 @@ import "syscall"
 // milliseconds, before it runs. syscall.Syscall, not RawSyscall, so that
 // the runtime can hand the P to another thread if the yield takes long.
 func osYield() { syscall.Syscall(syscall.SYS_SCHED_YIELD, 0, 0, 0) }
+
+// lowerThreadPriority wires the calling goroutine to its thread and gives
+// the thread the lowest CPU priority (nice 19). The goroutine must exit
+// still wired: the runtime then ends the thread, priority and all, instead
+// of running other goroutines on it. (Threads the runtime creates while it
+// runs are cloned from a template thread, not from it, so they do not
+// inherit the priority.)
+func lowerThreadPriority() {
+	runtime.LockOSThread()
+	_ = syscall.Setpriority(syscall.PRIO_PROCESS, syscall.Gettid(), 19)
+}

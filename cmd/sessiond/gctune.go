@@ -77,6 +77,13 @@ func (t *gcTuner) apply() {
 	}
 }
 
+// percent is the GC percent last set.
+func (t *gcTuner) percent() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.cur
+}
+
 // setLoading marks the start and end of the snapshot load.
 func (t *gcTuner) setLoading(on bool) {
 	t.mu.Lock()
@@ -96,7 +103,7 @@ func (t *gcTuner) run(ctx context.Context) {
 			return
 		case now := <-tk.C:
 			t.apply()
-			if t.decay != nil {
+			if t.decay != nil && t.percent() >= 0 { // gc-percent -1: no collections, forced ones included
 				t.decay.tick(now)
 			}
 		}
