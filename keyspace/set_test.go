@@ -174,3 +174,41 @@ func TestPackedSetFindSharedTail(t *testing.T) {
 	require.True(t, s.has([]byte("a:12345678")))
 	require.Equal(t, len(members)-1, s.len())
 }
+
+// TestSetReserveSizesANewSetExactly: a set made by one SADD of several
+// members (or from a snapshot, newSetOf) is packed into one allocation of
+// exactly the bytes it needs; one member at a time grows by a quarter.
+func TestSetReserveSizesANewSetExactly(t *testing.T) {
+	members := make([][]byte, 5)
+	for i := range members {
+		members[i] = []byte(fmt.Sprintf("sess:%032x", i))
+	}
+	s := newSetOf(append(members, members[0])) // a duplicate too
+	assert.Equal(t, 5*38, len(s.packed))
+	assert.Equal(t, 6*38, cap(s.packed), "one allocation, room for the six members given (a length byte and 37 bytes each)")
+	s = newSetOf(members)
+	assert.Equal(t, 5*38, cap(s.packed), "nothing to spare")
+
+	var one set
+	for _, m := range members {
+		one.add(m)
+	}
+	assert.Equal(t, sortedMembers(s), sortedMembers(&one))
+	assert.Greater(t, cap(one.packed), len(one.packed), "growing one member at a time leaves room for the next")
+
+	// SADD sizes a new set the same way, and MEMORY USAGE follows.
+	ks, err := New(Options{})
+	require.NoError(t, err)
+	n, err := ks.SAdd(0, []byte("user_sess:1"), members)
+	require.NoError(t, err)
+	assert.Equal(t, 5, n)
+	for _, m := range members {
+		_, err := ks.SAdd(0, []byte("user_sess:2"), [][]byte{m})
+		require.NoError(t, err)
+	}
+	whole, ok := ks.Object(0, []byte("user_sess:1"))
+	require.True(t, ok)
+	grown, ok := ks.Object(0, []byte("user_sess:2"))
+	require.True(t, ok)
+	assert.Equal(t, allocSize(cap(one.packed))-allocSize(5*38), grown.Bytes-whole.Bytes)
+}

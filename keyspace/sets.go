@@ -53,6 +53,7 @@ func (ks *Keyspace) SAdd(dbi int, key []byte, members [][]byte) (int, error) {
 		if s == nil {
 			s = &set{}
 		}
+		s.reserve(members)
 		for _, m := range members {
 			if s.add(m) {
 				n++
