@@ -211,8 +211,10 @@ const (
 	mapSlotBytes = (16 + 24 + 1) * 10 / 7
 	// metaSlotBytes is the key's stripe.meta slot, with append's slack.
 	metaSlotBytes = 12
-	// setStructBytes is a *set's allocation (48 bytes, a size class).
-	setStructBytes = 48
+	// setStructBytes is a *set's allocation (32 bytes, a size class).
+	setStructBytes = 32
+	// bigSetStructBytes is a map-form set's *bigSet.
+	bigSetStructBytes = 16
 	// hashMapStructBytes is a *hashMap's allocation.
 	hashMapStructBytes = 8
 	// setMapBase is an empty map's header and first group.

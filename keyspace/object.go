@@ -24,8 +24,8 @@ func valueInfo(e *entry, wantEnc bool) ValueInfo {
 		}
 	case KindSet:
 		s := e.setPtr()
-		if s.m != nil {
-			v.Bytes = setStructBytes + setMapBase + int64(len(s.m))*setMapSlot + s.mbytes
+		if s.big != nil {
+			v.Bytes = setStructBytes + bigSetStructBytes + setMapBase + int64(len(s.big.m))*setMapSlot + s.big.mbytes
 			v.Encoding = "hashtable"
 		} else {
 			v.Bytes = setStructBytes + allocSize(cap(s.packed))

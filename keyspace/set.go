@@ -20,9 +20,17 @@ const (
 // set that grows past maxPackedMembers or gets a member longer than
 // maxPackedMember becomes a map and stays one. A set is modified in place
 // under its stripe's write lock.
+//
+// The struct is 32 bytes, a size class, as every user's index has one:
+// the map form, rare, is behind a pointer, and a packed set keeps no count
+// (counting its at most 128 length bytes is cheap next to the scan an add
+// or a remove makes anyway).
 type set struct {
-	packed []byte // the members while m is nil
-	n      int    // members in packed
+	packed []byte  // the members while big is nil
+	big    *bigSet // the members once the set outgrew the packed form
+}
+
+type bigSet struct {
 	m      map[string]struct{}
 	mbytes int64 // heap bytes of m's member strings (allocSize each), for MEMORY USAGE
 }
@@ -31,10 +39,20 @@ func (s *set) len() int {
 	switch {
 	case s == nil:
 		return 0
-	case s.m != nil:
-		return len(s.m)
+	case s.big != nil:
+		return len(s.big.m)
 	}
-	return s.n
+	return s.packedCount()
+}
+
+// packedCount counts the members of a packed set.
+func (s *set) packedCount() int {
+	n := 0
+	for i := 0; i < len(s.packed); n++ {
+		l, k := memberLen(s.packed[i:])
+		i += k + l
+	}
+	return n
 }
 
 // each calls fn with every member until fn returns false. The slice is
@@ -43,8 +61,8 @@ func (s *set) each(fn func(m []byte) bool) {
 	if s == nil {
 		return
 	}
-	if s.m != nil {
-		for k := range s.m {
+	if s.big != nil {
+		for k := range s.big.m {
 			if !fn([]byte(k)) {
 				return
 			}
@@ -68,20 +86,27 @@ func (s *set) each(fn func(m []byte) bool) {
 // 50 session ids takes about half the time of comparing each in full
 // (BenchmarkPackedSetFind).
 func (s *set) find(b []byte) int {
+	i, _ := s.scan(b)
+	return i
+}
+
+// scan is find that also returns, when b is absent, the number of members
+// (it has passed them all).
+func (s *set) scan(b []byte) (at, members int) {
 	p, n := s.packed, len(b)
 	var tail uint64
 	if n >= 8 {
 		tail = binary.LittleEndian.Uint64(b[n-8:])
 	}
-	for i := 0; i < len(p); {
+	for i := 0; i < len(p); members++ {
 		l, k := memberLen(p[i:])
 		j := i + k
 		if l == n && (n < 8 || binary.LittleEndian.Uint64(p[j+n-8:]) == tail) && bytes.Equal(p[j:j+n], b) {
-			return i
+			return i, members
 		}
 		i = j + l
 	}
-	return -1
+	return -1, members
 }
 
 // memberLen decodes a packed member's length prefix: one byte, as packed
@@ -98,8 +123,8 @@ func (s *set) has(b []byte) bool {
 	if s == nil {
 		return false
 	}
-	if s.m != nil {
-		_, ok := s.m[string(b)]
+	if s.big != nil {
+		_, ok := s.big.m[string(b)]
 		return ok
 	}
 	return s.find(b) >= 0
@@ -107,27 +132,29 @@ func (s *set) has(b []byte) bool {
 
 // add adds b and reports whether it was new. b is copied.
 func (s *set) add(b []byte) bool {
-	if s.m == nil && (s.n >= maxPackedMembers || len(b) > maxPackedMember) && !s.has(b) {
+	if s.big == nil {
+		if len(b) <= maxPackedMember { // else it is not there, and does not fit
+			at, n := s.scan(b)
+			if at >= 0 {
+				return false
+			}
+			if n < maxPackedMembers {
+				if need := packedLen(b); cap(s.packed)-len(s.packed) < need {
+					// Grow by a quarter, not append's doubling: most sets stop small.
+					s.grow(need + len(s.packed)/4)
+				}
+				s.packed = binary.AppendUvarint(s.packed, uint64(len(b)))
+				s.packed = append(s.packed, b...)
+				return true
+			}
+		}
 		s.toMap()
 	}
-	if s.m != nil {
-		if _, ok := s.m[string(b)]; ok {
-			return false
-		}
-		s.m[string(b)] = struct{}{}
-		s.mbytes += allocSize(len(b))
-		return true
-	}
-	if s.find(b) >= 0 {
+	if _, ok := s.big.m[string(b)]; ok {
 		return false
 	}
-	if need := packedLen(b); cap(s.packed)-len(s.packed) < need {
-		// Grow by a quarter, not append's doubling: most sets stop small.
-		s.grow(need + len(s.packed)/4)
-	}
-	s.packed = binary.AppendUvarint(s.packed, uint64(len(b)))
-	s.packed = append(s.packed, b...)
-	s.n++
+	s.big.m[string(b)] = struct{}{}
+	s.big.mbytes += allocSize(len(b))
 	return true
 }
 
@@ -150,7 +177,7 @@ func (s *set) grow(n int) {
 // alone; duplicates are counted, so the room may be a little more than
 // used.
 func (s *set) reserve(members [][]byte) {
-	if s.m != nil || s.n+len(members) > maxPackedMembers {
+	if s.big != nil || len(members) > maxPackedMembers || s.packedCount()+len(members) > maxPackedMembers {
 		return
 	}
 	need := 0
@@ -167,12 +194,12 @@ func (s *set) reserve(members [][]byte) {
 
 // remove removes b and reports whether it was there.
 func (s *set) remove(b []byte) bool {
-	if s.m != nil {
-		if _, ok := s.m[string(b)]; !ok {
+	if s.big != nil {
+		if _, ok := s.big.m[string(b)]; !ok {
 			return false
 		}
-		delete(s.m, string(b))
-		s.mbytes -= allocSize(len(b))
+		delete(s.big.m, string(b))
+		s.big.mbytes -= allocSize(len(b))
 		return true
 	}
 	i := s.find(b)
@@ -182,28 +209,27 @@ func (s *set) remove(b []byte) bool {
 	l, k := binary.Uvarint(s.packed[i:])
 	end := i + k + int(l)
 	s.packed = append(s.packed[:i], s.packed[end:]...)
-	s.n--
 	return true
 }
 
 func (s *set) toMap() {
-	m := make(map[string]struct{}, s.n+1)
+	m := make(map[string]struct{}, s.packedCount()+1)
 	var mb int64
 	s.each(func(b []byte) bool {
 		m[string(b)] = struct{}{}
 		mb += allocSize(len(b))
 		return true
 	})
-	s.m, s.packed, s.n, s.mbytes = m, nil, 0, mb
+	s.big, s.packed = &bigSet{m: m, mbytes: mb}, nil
 }
 
 // clone returns a copy sharing nothing with s.
 func (s *set) clone() *set {
-	c := &set{n: s.n, mbytes: s.mbytes}
-	if s.m != nil {
-		c.m = make(map[string]struct{}, len(s.m))
-		for k := range s.m {
-			c.m[k] = struct{}{}
+	c := &set{}
+	if s.big != nil {
+		c.big = &bigSet{m: make(map[string]struct{}, len(s.big.m)), mbytes: s.big.mbytes}
+		for k := range s.big.m {
+			c.big.m[k] = struct{}{}
 		}
 		return c
 	}

@@ -65,16 +65,16 @@ func TestSetEncodingThresholds(t *testing.T) {
 	for i := range maxPackedMembers {
 		s.add([]byte(fmt.Sprint(i)))
 	}
-	assert.Nil(t, s.m, "128 members stay packed, as in Redis")
+	assert.Nil(t, s.big, "128 members stay packed, as in Redis")
 	s.add([]byte("one more"))
-	assert.NotNil(t, s.m, "the 129th member converts to a map")
+	assert.NotNil(t, s.big, "the 129th member converts to a map")
 	assert.Equal(t, maxPackedMembers+1, s.len())
 
 	s = &set{}
 	s.add(bytes.Repeat([]byte("x"), maxPackedMember))
-	assert.Nil(t, s.m)
+	assert.Nil(t, s.big)
 	s.add(bytes.Repeat([]byte("x"), maxPackedMember+1))
-	assert.NotNil(t, s.m, "a member over 64 bytes converts to a map")
+	assert.NotNil(t, s.big, "a member over 64 bytes converts to a map")
 	assert.Equal(t, 2, s.len())
 }
 
