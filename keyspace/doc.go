@@ -13,7 +13,9 @@
 // check under one hold and a write under another. A multi-key operation
 // takes the stripe locks it needs in ascending (database id, stripe) order,
 // so two of them can never deadlock. Nothing calls out of the package (the
-// scheduler, watchers, logging) while a stripe lock is held.
+// scheduler, watchers, logging) while a stripe lock is held, with one
+// exception: ViewMembers's callback, which SMEMBERS uses to append a set's
+// members to a reply buffer under the read lock, and which must do no more.
 //
 // Databases are reached through atomic pointers so that SWAPDB exchanges
 // two of them in one step.
@@ -46,7 +48,7 @@
 // rebuilt on every write too), so a slice returned by Get, or taken by Walk
 // for a snapshot, stays valid after the lock is released and must not be
 // modified. Sets are modified in place under the write lock and are copied
-// out.
+// out (or read in place, under the read lock, by ViewMembers).
 //
 // # Entry layout
 //

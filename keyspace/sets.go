@@ -104,6 +104,28 @@ func (ks *Keyspace) SMembers(dbi int, key []byte) ([][]byte, error) {
 	return out, err
 }
 
+// Members is a read-only view of a set's members, valid only during the
+// ViewMembers call that passes it.
+type Members struct{ s *set }
+
+// Len is the number of members.
+func (m Members) Len() int { return m.s.len() }
+
+// Each calls fn with every member until fn returns false. The slice is
+// the set's own bytes: fn must not keep or modify it.
+func (m Members) Each(fn func([]byte) bool) { m.s.each(fn) }
+
+// ViewMembers calls fn with key's set (empty if absent) under the stripe's
+// read lock, so that SMEMBERS writes its reply from the set itself rather
+// than from copies of every member (SMembers: one allocation per member).
+// It is the one exception to "nothing calls out of the package under a
+// stripe lock" (doc.go), and fn must keep to what makes that safe: copy
+// the members out (append them to a reply buffer), nothing more; no
+// blocking, no call into the keyspace.
+func (ks *Keyspace) ViewMembers(dbi int, key []byte, fn func(Members)) error {
+	return ks.viewSet(dbi, key, func(s *set) { fn(Members{s}) })
+}
+
 // SIsMember reports whether each of ms is a member of key's set.
 func (ks *Keyspace) SIsMember(dbi int, key []byte, ms [][]byte) ([]bool, error) {
 	out := make([]bool, len(ms))

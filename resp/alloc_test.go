@@ -83,3 +83,35 @@ func TestServerGetDoesNotAllocate(t *testing.T) {
 		t.Fatalf("unexpected reply %q", reply[:16])
 	}
 }
+
+// TestSmembersDispatchDoesNotAllocate: SMEMBERS writes its reply from the
+// set under the stripe's read lock, copying no member.
+func TestSmembersDispatchDoesNotAllocate(t *testing.T) {
+	s := newSessionServer(t)
+	members := [][]byte{[]byte("sess:0123456789abcdef0123456789abcdef"), []byte("sess:fedcba9876543210fedcba9876543210"), []byte("sess:00000000000000000000000000000000")}
+	if _, err := s.ks.SAdd(0, []byte("user_sess:1"), members); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	c := &client{id: 1, authed: true, aclUser: s.users.Default()}
+	w := redcon.NewWriter(&out)
+	args := [][]byte{[]byte("SMEMBERS"), []byte("user_sess:1")}
+	s.serve(c, w, args)
+	w.Flush()
+	for _, m := range members {
+		if !bytes.Contains(out.Bytes(), m) {
+			t.Fatalf("SMEMBERS reply %q lacks %s", out.Bytes(), m)
+		}
+	}
+	if !bytes.HasPrefix(out.Bytes(), []byte("*3\r\n")) {
+		t.Fatalf("SMEMBERS reply %q is not a 3-element array", out.Bytes())
+	}
+	w = redcon.NewWriter(io.Discard)
+	allocs := testing.AllocsPerRun(1000, func() {
+		s.serve(c, w, args)
+		w.Flush()
+	})
+	if allocs != 0 {
+		t.Fatalf("SMEMBERS dispatch allocates %.1f times per command", allocs)
+	}
+}

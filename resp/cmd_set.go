@@ -47,13 +47,17 @@ func cmdSrem(x *call) {
 	x.r.int(int64(n))
 }
 
+// cmdSmembers writes the reply from the set itself, under its stripe's
+// read lock (keyspace.ViewMembers): the reply is only appended to the
+// connection's buffer there, and flushed after the command.
 func cmdSmembers(x *call) {
-	m, err := x.s.ks.SMembers(x.c.db, x.args[1])
+	err := x.s.ks.ViewMembers(x.c.db, x.args[1], func(m keyspace.Members) {
+		x.r.setLen(m.Len())
+		m.Each(func(b []byte) bool { x.r.bulk(b); return true })
+	})
 	if err != nil {
 		x.ksError(err)
-		return
 	}
-	x.r.set(m)
 }
 
 func cmdSismember(x *call) {
