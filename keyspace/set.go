@@ -46,6 +46,17 @@ func (s *set) len() int {
 	return s.packedCount()
 }
 
+// empty reports whether s has no members, without counting them.
+func (s *set) empty() bool {
+	switch {
+	case s == nil:
+		return true
+	case s.big != nil:
+		return len(s.big.m) == 0
+	}
+	return len(s.packed) == 0
+}
+
 // packedCount counts the members of a packed set.
 func (s *set) packedCount() int {
 	n := 0
@@ -178,7 +189,9 @@ func (s *set) grow(n int) {
 // alone; duplicates are counted, so the room may be a little more than
 // used.
 func (s *set) reserve(members [][]byte) {
-	if s.big != nil || len(members) > maxPackedMembers || s.packedCount()+len(members) > maxPackedMembers {
+	// A single member is left to add, which grows the set itself, so
+	// that the common SADD of one member costs no count of the members.
+	if s.big != nil || len(members) < 2 || len(members) > maxPackedMembers || s.packedCount()+len(members) > maxPackedMembers {
 		return
 	}
 	need := 0

@@ -25,11 +25,11 @@ func (ks *Keyspace) updateSet(dbi int, key []byte, event string, fn func(set *se
 		return nil
 	}
 	k := string(key)
-	deleted := set.len() == 0 && ok
+	deleted := set.empty() && ok
 	switch {
 	case deleted:
 		s.deleteLocked(k, e)
-	case set.len() > 0 && !ok:
+	case !set.empty() && !ok:
 		s.putLocked(k, e, false, setEntry(set, 0))
 	default:
 		s.resizedLocked(k, e) // changed in place
@@ -165,7 +165,7 @@ func (ks *Keyspace) SPop(dbi int, key []byte, count int) ([][]byte, error) {
 func (ks *Keyspace) SRandMember(dbi int, key []byte, count int64) ([][]byte, error) {
 	var out [][]byte
 	err := ks.viewSet(dbi, key, func(s *set) {
-		if s.len() == 0 {
+		if s.empty() {
 			return
 		}
 		if count >= 0 {
@@ -207,7 +207,7 @@ func (ks *Keyspace) SMove(dbi int, src, dst, member []byte) (bool, error) {
 		return true, nil
 	}
 	se.setPtr().remove(member)
-	srcGone := se.setPtr().len() == 0
+	srcGone := se.setPtr().empty()
 	if srcGone {
 		ss.deleteLocked(string(src), se)
 	}
@@ -217,7 +217,7 @@ func (ks *Keyspace) SMove(dbi int, src, dst, member []byte) (bool, error) {
 		de = ds.m[string(dst)] // with its slot
 	}
 	had := !de.setPtr().add(member)
-	if se.setPtr().len() > 0 {
+	if !se.setPtr().empty() {
 		ss.resizedLocked(string(src), se)
 	}
 	ds.resizedLocked(string(dst), de)
@@ -285,7 +285,7 @@ func combine(op SetOp, sets []*set, limit int) *set {
 	case SetInter:
 		smallest := 0
 		for i, s := range sets {
-			if s.len() == 0 {
+			if s.empty() {
 				return out
 			}
 			if s.len() < sets[smallest].len() {
@@ -339,7 +339,7 @@ func (ks *Keyspace) SetCombineStore(dbi int, op SetOp, dst []byte, keys [][]byte
 	de, dok := ks.getLocked(ds, dst, now, true)
 	dk := string(dst)
 	changed := true
-	if res.len() == 0 {
+	if res.empty() {
 		changed = dok // an empty result only deletes dst: no change if it was absent
 		if dok {
 			ds.deleteLocked(dk, de)
