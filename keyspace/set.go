@@ -186,12 +186,12 @@ func (s *set) grow(n int) {
 // spare each time; a new set gets exactly what they need. An index created
 // by one SADD or loaded from a snapshot often stays as it is (5 session
 // ids: 192 bytes instead of 240). A set too big to stay packed is left
-// alone; duplicates are counted, so the room may be a little more than
-// used.
+// alone, and so is one member (add grows the set itself); duplicates are
+// counted, so the room may be a little more than used. Only for a set
+// being created: SAdd on an existing set must not change its size before
+// it knows a member is new.
 func (s *set) reserve(members [][]byte) {
-	// A single member is left to add, which grows the set itself, so
-	// that the common SADD of one member costs no count of the members.
-	if s.big != nil || len(members) < 2 || len(members) > maxPackedMembers || s.packedCount()+len(members) > maxPackedMembers {
+	if s.big != nil || len(members) < 2 || s.packedCount()+len(members) > maxPackedMembers {
 		return
 	}
 	need := 0

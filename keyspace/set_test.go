@@ -212,3 +212,31 @@ func TestSetReserveSizesANewSetExactly(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, allocSize(cap(one.packed))-allocSize(5*38), grown.Bytes-whole.Bytes)
 }
+
+// TestSAddOfPresentMembersChangesNothing: an SADD whose members are all
+// there already neither grows the set nor leaves the accounting behind
+// (it used to reserve room for them first).
+func TestSAddOfPresentMembersChangesNothing(t *testing.T) {
+	ks, err := New(Options{})
+	require.NoError(t, err)
+	members := make([][]byte, 5)
+	for i := range members {
+		members[i] = []byte(fmt.Sprintf("sess:%032x", i))
+	}
+	key := []byte("user_sess:1")
+	_, err = ks.SAdd(0, key, members)
+	require.NoError(t, err)
+	used, before := ks.UsedMemory(), mustObject(t, ks, key).Bytes
+	n, err := ks.SAdd(0, key, members)
+	require.NoError(t, err)
+	assert.Equal(t, 0, n)
+	assert.Equal(t, before, mustObject(t, ks, key).Bytes, "MEMORY USAGE")
+	assert.Equal(t, used, ks.UsedMemory(), "accounted memory")
+}
+
+func mustObject(t *testing.T, ks *Keyspace, key []byte) ObjectInfo {
+	t.Helper()
+	o, ok := ks.Object(0, key)
+	require.True(t, ok)
+	return o
+}

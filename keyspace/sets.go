@@ -52,8 +52,11 @@ func (ks *Keyspace) SAdd(dbi int, key []byte, members [][]byte) (int, error) {
 	err := ks.updateSet(dbi, key, "sadd", func(s *set) (*set, bool) {
 		if s == nil {
 			s = &set{}
+			// Only a new set: growing an existing one before knowing
+			// whether any member is new would change its size in an SADD
+			// that reports no change, which the accounting never sees.
+			s.reserve(members)
 		}
-		s.reserve(members)
 		for _, m := range members {
 			if s.add(m) {
 				n++
