@@ -28,8 +28,25 @@ func inBackground(f func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		lowerThreadPriority() // for good: the thread ends with this goroutine
-		f()
+		if lowerThreadPriority() { // for good: the thread ends with this goroutine
+			f()
+			return
+		}
+		// This goroutine landed on the main thread, which must keep its
+		// priority (ps shows the process's nice from it, and the runtime
+		// parks rather than ends it). Holding it here, run f on another.
+		inner := make(chan struct{})
+		go func() {
+			defer close(inner)
+			if lowerThreadPriority() {
+				f()
+				return
+			}
+			runtime.UnlockOSThread() // not reached: the main thread is held
+			f()
+		}()
+		<-inner
+		runtime.UnlockOSThread()
 	}()
 	<-done
 }

@@ -19,8 +19,15 @@ func osYield() { syscall.Syscall(syscall.SYS_SCHED_YIELD, 0, 0, 0) }
 // still wired: the runtime then ends the thread, priority and all, instead
 // of running other goroutines on it. (Threads the runtime creates while it
 // runs are cloned from a template thread, not from it, so they do not
-// inherit the priority.)
-func lowerThreadPriority() {
+// inherit the priority.) On the process's main thread, which the runtime
+// never ends, it changes nothing and returns false, leaving the goroutine
+// wired to it.
+func lowerThreadPriority() bool {
 	runtime.LockOSThread()
-	_ = syscall.Setpriority(syscall.PRIO_PROCESS, syscall.Gettid(), 19)
+	tid := syscall.Gettid()
+	if tid == syscall.Getpid() {
+		return false
+	}
+	_ = syscall.Setpriority(syscall.PRIO_PROCESS, tid, 19)
+	return true
 }
