@@ -233,7 +233,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	srv.SetLoading(false)
 	saveCtx, stopSaves := context.WithCancel(context.Background())
 	defer stopSaves()
-	go snaps.Run(saveCtx, func() time.Duration { return cfg.Duration("save-interval") })
+	runDone := make(chan struct{})
+	go func() {
+		defer close(runDone)
+		snaps.Run(saveCtx, func() time.Duration { return cfg.Duration("save-interval") })
+	}()
 
 	mode := ""
 	select {
@@ -251,6 +255,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	}
 	<-errc
 	stopSaves()
+	<-runDone // so that no periodic save starts after the Wait
 	snaps.Wait()
 	if mode == "save" || (mode == "" && cfg.Duration("save-interval") > 0) {
 		if err := snaps.Save(); err != nil {
