@@ -181,17 +181,16 @@ func (s *set) grow(n int) {
 	s.packed = grown
 }
 
-// reserve makes room for members at once, so that adding them to a
-// packed set makes one allocation, not one per member with a quarter to
-// spare each time; a new set gets exactly what they need. An index created
-// by one SADD or loaded from a snapshot often stays as it is (5 session
-// ids: 192 bytes instead of 240). A set too big to stay packed is left
-// alone, and so is one member (add grows the set itself); duplicates are
-// counted, so the room may be a little more than used. Only for a set
-// being created: SAdd on an existing set must not change its size before
-// it knows a member is new.
+// reserve sizes a new, empty set for members, so that adding them makes
+// one allocation of exactly what they need, not one per member with a
+// quarter to spare each time: an index created by one SADD or loaded from
+// a snapshot often stays as it is (5 session ids: 192 bytes instead of
+// 240). Duplicates are counted, so the room may be a little more than
+// used. It does nothing for a set that has members (SAdd must not change
+// an existing set's size before it knows a member is new), for one member
+// (add grows the set itself), or for members that will not stay packed.
 func (s *set) reserve(members [][]byte) {
-	if s.big != nil || len(members) < 2 || s.packedCount()+len(members) > maxPackedMembers {
+	if s.big != nil || len(s.packed) > 0 || len(members) < 2 || len(members) > maxPackedMembers {
 		return
 	}
 	need := 0
@@ -201,8 +200,8 @@ func (s *set) reserve(members [][]byte) {
 		}
 		need += packedLen(b)
 	}
-	if cap(s.packed)-len(s.packed) < need {
-		s.grow(need + len(s.packed)/4) // exact for a new set
+	if cap(s.packed) < need {
+		s.grow(need)
 	}
 }
 
