@@ -19,8 +19,8 @@ import "runtime"
 //
 // Measured with `go run ./bench --workloads snapshot --extra-rounds 3`, 1M
 // sessions, alternated runs: request p99 during a save 2.4-11.3 ms, median
-// 3.6, against 2.7-9.5 ms, median 6.9, without; baseline p99 about 1.5 ms
-// in both (bench/README.md).
+// 4.1 (12 rounds), against 2.7-9.5 ms, median 6.9 (6 rounds), without;
+// baseline p99 about 1.5-1.7 ms in both (bench/README.md).
 func inBackground(f func()) {
 	old := runtime.GOMAXPROCS(0)
 	runtime.GOMAXPROCS(old + 1)
@@ -42,7 +42,7 @@ func inBackground(f func()) {
 				f()
 				return
 			}
-			runtime.UnlockOSThread() // not reached: the main thread is held
+			runtime.UnlockOSThread() // cannot happen: the main thread is held above
 			f()
 		}()
 		<-inner
