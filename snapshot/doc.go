@@ -127,7 +127,10 @@
 // A background save (BGSAVE, periodic) also runs on a thread at nice 19
 // and on a P of its own (GOMAXPROCS + 1 while it runs; background.go), so
 // the kernel gives request threads the CPU first and no loop waits for a P
-// the save holds: that halved the p99 of requests during a save.
+// the save holds: that cut the p99 of requests during a save by about 40%
+// (median of rounds 6.9 -> 4.1 ms). Such a save yields only the CPU, not
+// the P: on its locked thread a Gosched hands the P to another thread and
+// back, and without it the save ran about 50% faster.
 //
 // # Compatibility checks
 //
