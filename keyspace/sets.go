@@ -100,13 +100,6 @@ func (ks *Keyspace) viewSet(dbi int, key []byte, fn func(set *set)) error {
 	return nil
 }
 
-// SMembers returns the members of key's set.
-func (ks *Keyspace) SMembers(dbi int, key []byte) ([][]byte, error) {
-	var out [][]byte
-	err := ks.viewSet(dbi, key, func(s *set) { out = s.members() })
-	return out, err
-}
-
 // Members is a read-only view of a set's members, valid only during the
 // ViewMembers call that passes it.
 type Members struct{ s *set }
@@ -120,7 +113,7 @@ func (m Members) Each(fn func([]byte) bool) { m.s.each(fn) }
 
 // ViewMembers calls fn with key's set (empty if absent) under the stripe's
 // read lock, so that SMEMBERS writes its reply from the set itself rather
-// than from copies of every member (SMembers: one allocation per member).
+// than from copies of every member (one allocation each).
 // It is the one exception to "nothing calls out of the package under a
 // stripe lock" (doc.go), and fn must keep to what makes that safe: copy
 // the members out (append them to a reply buffer), nothing more; no
