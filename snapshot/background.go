@@ -38,11 +38,7 @@ func inBackground(f func()) {
 		inner := make(chan struct{})
 		go func() {
 			defer close(inner)
-			if lowerThreadPriority() {
-				f()
-				return
-			}
-			runtime.UnlockOSThread() // cannot happen: the main thread is held above
+			lowerThreadPriority() // true: the main thread is held above
 			f()
 		}()
 		<-inner
