@@ -230,16 +230,17 @@ func runMem(ctx context.Context, label, kind, bin, base string, n, valueSize int
 			return res, ctx.Err()
 		}
 		waited += step
+		if waited == settle {
+			break // RSSAfter, below
+		}
+		rss, err := s.RSS()
+		if err != nil {
+			return res, err
+		}
 		if res.RSSEarly == 0 {
-			if res.RSSEarly, err = s.RSS(); err != nil {
-				return res, err
-			}
+			res.RSSEarly = rss
 		}
-		if waited < settle {
-			if rss, err := s.RSS(); err == nil {
-				progress("mem %s: RSS %s after %v", label, mib(rss), waited)
-			}
-		}
+		progress("mem %s: RSS %s after %v", label, mib(rss), waited)
 	}
 	if res.RSSAfter, err = s.RSS(); err != nil {
 		return res, err
