@@ -1,7 +1,13 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"math"
+	"net"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -102,8 +108,7 @@ func TestParseStatTicksAndCPU(t *testing.T) {
 	require.Zero(t, cpuPercent(1, 100, 0))
 }
 
-func TestSmapsFieldAndLogDuration(t *testing.T) {
-	require.Equal(t, int64(2048*1024), smapsField("Rss: 4096 kB\nPss:  2048 kB\n", "Pss:"))
+func TestSnapshotLogDuration(t *testing.T) {
 	log := `time=x level=INFO msg="snapshot written" keys=10 bytes=100 duration=1.234s mb_per_s=5` + "\n" +
 		`time=y level=INFO msg="snapshot written" keys=10 bytes=100 duration=250ms mb_per_s=5` + "\n"
 	require.Equal(t, 250*time.Millisecond, snapshotLogDuration(log))
@@ -131,4 +136,68 @@ func TestEarlyExpired(t *testing.T) {
 	// a key due at 200 may be gone at a reply read at 199.5 + slack 1.
 	n, _ = EarlyExpired(dl, []DBSizePoll{{AtMs: 199, EndMs: 199.5, Present: 2}}, 1)
 	require.Zero(t, n)
+}
+
+// TestPacedDriverCountsAStall checks that a request sent after a sleep is
+// timed from its sending while one the driver could not send on time,
+// because the server had not answered the one before, is timed from its
+// schedule: a 100 ms stall of the server shows in full.
+func TestPacedDriverCountsAStall(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	var served atomic.Int64
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		r := bufio.NewReader(nc)
+		for {
+			line, err := r.ReadSlice('\n')
+			if err != nil || line[0] != '*' {
+				return
+			}
+			n, _ := strconv.Atoi(string(line[1 : len(line)-2]))
+			for range 2 * n { // each argument's length line and bytes
+				if _, err := r.ReadSlice('\n'); err != nil {
+					return
+				}
+			}
+			if served.Add(1) == 20 {
+				time.Sleep(100 * time.Millisecond)
+			}
+			if _, err := nc.Write([]byte("$-1\r\n")); err != nil {
+				return
+			}
+		}
+	}()
+	// One connection at 200 requests/s: a request every 5 ms. GET and
+	// SETEX get the same reply (the SETEX ones count as bad, which does not
+	// matter here).
+	drv, err := startPaced(context.Background(), ln.Addr().String(), []string{"k"}, nil, 1, 200)
+	require.NoError(t, err)
+	time.Sleep(400 * time.Millisecond)
+	recs, _ := drv.stop()
+	require.Greater(t, len(recs), 40)
+	w := window(recs, 0, math.MaxInt64)
+	require.GreaterOrEqual(t, w.Max, 95*time.Millisecond, "the stalled request's wait is counted")
+	// The requests due during the stall waited too: about 100/5 of them
+	// over 1 ms, each from its own schedule.
+	require.GreaterOrEqual(t, w.Over1ms, 15)
+}
+
+func TestLatTimeline(t *testing.T) {
+	ms := int64(time.Millisecond)
+	from := 10_000 * ms
+	recs := []reqRec{{sched: from - 1000*ms, lat: ms}, {sched: from + 60*ms, lat: 7 * ms}, {sched: from + 90*ms, lat: 3 * ms}}
+	tl := latTimeline(recs, from, from+100*ms)
+	lines := strings.Split(strings.TrimSuffix(tl, "\n"), "\n")
+	require.Len(t, lines, 20+2+10, "1 s before, the 100 ms, 500 ms after, in 50 ms steps")
+	require.True(t, strings.HasPrefix(lines[0], " -1000 ms"), lines[0])
+	require.Contains(t, lines[0], "n=1,")
+	require.True(t, strings.HasPrefix(lines[21], "   +50 ms"), lines[21])
+	require.Contains(t, lines[21], "n=2, >1ms 2")
+	require.Contains(t, lines[21], "/ 7.000 ms")
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -25,12 +24,11 @@ import (
 // p99 measured during a save for both servers. Memory only grows during a
 // save (copy-on-write pages accumulate until Redis's child exits), so a
 // coarser sample misses little of the peak.
-var snapMemEvery = flag.Duration("snapshot-mem-every", 250*time.Millisecond, "snapshot: how often PSS is sampled during BGSAVE (each sample costs the machine ~5 ms of CPU at 1M sessions)")
 
 type snapResult struct {
 	base, save         LatWindow
-	pssBefore, pssPeak int64
-	rssBefore, rssPeak int64
+	rssBefore, rssPeak int64         // the server process's
+	cow                int64         // Redis's fork child: rdb_last_cow_size; 0 for sessiond
 	saveDur            time.Duration // BGSAVE sent -> rdb_bgsave_in_progress:0 seen
 	size               int64
 	logDur             time.Duration // from sessiond's "snapshot written" line; 0 if none
@@ -50,6 +48,7 @@ func runSnapshot(ctx context.Context, o *options, sides []extraSide, tmp string,
 		return err
 	}
 	res := map[string][]snapResult{}
+	var timeline []string
 	err := forRounds(ctx, sides, tmp, "snapshot", problem, func(r int, sd extraSide, srv *Server) error {
 		keys, _, err := loadSessionsPlain(ctx, srv.Addr(), n, o.valueSize)
 		if err != nil {
@@ -66,7 +65,7 @@ func runSnapshot(ctx context.Context, o *options, sides []extraSide, tmp string,
 		baseStart := time.Now()
 		time.Sleep(*baselineWindow)
 		var s snapResult
-		s.pssBefore, s.rssBefore = pssTree(srv.Pid())
+		s.rssBefore, _ = readRSS(srv.Pid())
 		c, err := dial(srv.Addr(), 2*time.Second)
 		if err != nil {
 			drv.stop()
@@ -80,8 +79,7 @@ func runSnapshot(ctx context.Context, o *options, sides []extraSide, tmp string,
 			drv.stop()
 			return fmt.Errorf("BGSAVE answered %v (%v)", rep, err)
 		}
-		s.pssPeak, s.rssPeak = s.pssBefore, s.rssBefore
-		lastMem := time.Time{}
+		s.rssPeak = s.rssBefore
 		for {
 			if time.Since(saveStart) > 2*time.Minute {
 				drv.stop()
@@ -93,15 +91,14 @@ func runSnapshot(ctx context.Context, o *options, sides []extraSide, tmp string,
 				return err
 			}
 			m := parseInfo(string(rep.Str))
+			if rs, err := readRSS(srv.Pid()); err == nil {
+				s.rssPeak = max(s.rssPeak, rs)
+			}
 			if m["rdb_bgsave_in_progress"] == "0" {
 				s.saveDur = time.Since(saveStart)
 				s.status = m["rdb_last_bgsave_status"]
+				s.cow, _ = strconv.ParseInt(m["rdb_last_cow_size"], 10, 64)
 				break
-			}
-			if time.Since(lastMem) > *snapMemEvery {
-				p, rs := pssTree(srv.Pid())
-				s.pssPeak, s.rssPeak = max(s.pssPeak, p), max(s.rssPeak, rs)
-				lastMem = time.Now()
 			}
 			time.Sleep(2 * time.Millisecond)
 		}
@@ -134,25 +131,26 @@ func runSnapshot(ctx context.Context, o *options, sides []extraSide, tmp string,
 			}
 		}
 		res[sd.label] = append(res[sd.label], s)
-		progress("snapshot round %d %-9s baseline %s; during save %s; save %v (log %v), %d bytes, %.0f MB/s; PSS %s -> peak %s, RSS %s -> peak %s",
-			r+1, sd.label, s.base, s.save, s.saveDur.Round(time.Millisecond), s.logDur, s.size, s.mbps(), mib(s.pssBefore), mib(s.pssPeak), mib(s.rssBefore), mib(s.rssPeak))
+		timeline = append(timeline, fmt.Sprintf("round %d %s:\n%s", r+1, sd.label, latTimeline(recs, saveStart.UnixNano(), saveEnd.UnixNano())))
+		progress("snapshot round %d %-9s baseline %s; during save %s; save %v (log %v), %d bytes, %.0f MB/s; RSS %s -> peak %s, child's copy-on-write %s",
+			r+1, sd.label, s.base, s.save, s.saveDur.Round(time.Millisecond), s.logDur, s.size, s.mbps(), mib(s.rssBefore), mib(s.rssPeak), mib(s.cow))
 		return nil
 	})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "### snapshot: BGSAVE with %d sessions (%d B, SETEX 1800) resident, paced driver on 100,000 of them\n\n", n, o.valueSize)
-	fmt.Fprintf(out, "Request latency p50 / p99 / p99.9 / max in ms, median over rounds; baseline = %v before BGSAVE, save = BGSAVE sent until INFO shows rdb_bgsave_in_progress:0 (polled every 2 ms). Memory: PSS of the server and its children (Redis's fork shares pages copy-on-write), peak sampled every %v. Write speed = file size / save time. Targets: save p99 <= 1.5x baseline, no request over 1 ms, extra memory <= 10%%, >= 200 MB/s.\n\n", *baselineWindow, *snapMemEvery)
+	fmt.Fprintf(out, "Request latency p50 / p99 / p99.9 / max in ms, median over rounds; baseline = %v before BGSAVE, save = BGSAVE sent until INFO shows rdb_bgsave_in_progress:0 (polled every 2 ms). Memory: the server's RSS before the save -> its peak during the save (read every 2 ms) plus, for Redis, the fork child's copy-on-write pages (INFO rdb_last_cow_size, which Redis's child measures itself); /proc/<pid>/smaps is not read during the save, as that stalled the server for milliseconds. Write speed = file size / save time. Targets: save p99 <= 1.5x baseline, no request over 1 ms, extra memory <= 10%%, >= 200 MB/s. Per-50 ms latency around each save: snapshot-timeline.txt.\n\n", *baselineWindow)
 	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "server\tbaseline p50/p99/p99.9/max\tsave p50/p99/p99.9/max\tsave/base p99\t>1ms during save\tPSS before -> peak\textra\tsave time\tfile\tMB/s\t\n")
+	fmt.Fprintf(tw, "server\tbaseline p50/p99/p99.9/max\tsave p50/p99/p99.9/max\tsave/base p99\t>1ms during save\tmemory before -> peak\textra\tsave time\tfile\tMB/s\t\n")
 	for _, sd := range sides {
 		ss := res[sd.label]
 		if len(ss) == 0 {
 			fmt.Fprintf(tw, "%s\tfailed\t\t\t\t\t\t\t\t\t\n", sd.label)
 			continue
 		}
-		pb := medianF(mapF(ss, func(s snapResult) float64 { return float64(s.pssBefore) }))
-		pp := medianF(mapF(ss, func(s snapResult) float64 { return float64(s.pssPeak) }))
+		pb := medianF(mapF(ss, func(s snapResult) float64 { return float64(s.rssBefore) }))
+		pp := medianF(mapF(ss, func(s snapResult) float64 { return float64(s.rssPeak + s.cow) }))
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2fx\t%.0f of %.0f\t%s -> %s\t%+.1f%%\t%.0f ms\t%.1f MB\t%.0f\t\n", sd.label,
 			latCell(ss, func(s snapResult) LatWindow { return s.base }), latCell(ss, func(s snapResult) LatWindow { return s.save }),
 			medianF(mapF(ss, func(s snapResult) float64 { return float64(s.save.P99) / float64(max(s.base.P99, 1)) })),
@@ -173,6 +171,12 @@ func runSnapshot(ctx context.Context, o *options, sides []extraSide, tmp string,
 		}(), ", "))
 	}
 	fmt.Fprintln(out)
+	if err := os.MkdirAll(o.out, 0o755); err == nil {
+		err = os.WriteFile(filepath.Join(o.out, "snapshot-timeline.txt"), []byte(strings.Join(timeline, "\n")), 0o644)
+		if err != nil {
+			problem("snapshot timeline: %v", err)
+		}
+	}
 	return runLoadTimes(ctx, o, sides, tmp, files, n, out, problem)
 }
 
