@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,13 +30,22 @@ type rawOutcome struct {
 }
 
 // sendRaw writes data (in chunks of chunk bytes, 0: at once) and collects
-// the reply until the server closes or goes quiet for quiet.
+// the reply until the server closes or, once all of data is written, goes
+// quiet for quiet.
 func sendRaw(t *testing.T, addr string, data []byte, chunk int, quiet time.Duration) rawOutcome {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
 	defer c.Close()
+	// The quiet time counts from the end of the writing: sending a large
+	// request 7 bytes at a time can itself take longer than quiet on a
+	// loaded machine, and the server may rightly say nothing until then.
+	var written atomic.Bool
 	go func() {
+		defer func() {
+			written.Store(true)
+			c.SetReadDeadline(time.Now().Add(quiet))
+		}()
 		if chunk <= 0 {
 			c.Write(data)
 			return
@@ -49,7 +59,12 @@ func sendRaw(t *testing.T, addr string, data []byte, chunk int, quiet time.Durat
 	var out bytes.Buffer
 	buf := make([]byte, 64<<10)
 	for {
-		c.SetReadDeadline(time.Now().Add(quiet))
+		if !written.Load() {
+			c.SetReadDeadline(time.Now().Add(time.Minute))
+		}
+		if written.Load() { // also when the writer finished just now
+			c.SetReadDeadline(time.Now().Add(quiet))
+		}
 		n, err := c.Read(buf)
 		out.Write(buf[:n])
 		if err != nil {
