@@ -17,10 +17,11 @@ import "runtime"
 // longer adjusts it to a changed CPU quota, as the loops, sized at start,
 // do not either.
 //
-// Measured with `go run ./bench --workloads snapshot --extra-rounds 3`, 1M
-// sessions, alternated runs: request p99 during a save 2.4-11.3 ms, median
-// 4.1 (12 rounds), against 2.7-9.5 ms, median 6.9 (6 rounds), without;
-// baseline p99 about 1.5-1.7 ms in both (bench/README.md).
+// Measured with `go run ./bench --workloads snapshot --extra-rounds 5`, 1M
+// sessions, alternated runs: request p99 during a save 0.74-1.11 ms, median
+// 0.92, against 0.99-1.61 ms, median 1.21, at nice 0 on its own P; baseline
+// p99 0.36-0.56 ms (bench/README.md, "The paced driver's own lateness").
+// Not SCHED_IDLE: see doc.go.
 func inBackground(f func()) {
 	old := runtime.GOMAXPROCS(0)
 	runtime.GOMAXPROCS(old + 1)
