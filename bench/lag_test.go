@@ -147,32 +147,11 @@ func TestPacedDriverCountsAStall(t *testing.T) {
 	require.NoError(t, err)
 	defer ln.Close()
 	var served atomic.Int64
-	go func() {
-		nc, err := ln.Accept()
-		if err != nil {
-			return
+	go serveNil(ln, func() {
+		if served.Add(1) == 20 {
+			time.Sleep(100 * time.Millisecond)
 		}
-		defer nc.Close()
-		r := bufio.NewReader(nc)
-		for {
-			line, err := r.ReadSlice('\n')
-			if err != nil || line[0] != '*' {
-				return
-			}
-			n, _ := strconv.Atoi(string(line[1 : len(line)-2]))
-			for range 2 * n { // each argument's length line and bytes
-				if _, err := r.ReadSlice('\n'); err != nil {
-					return
-				}
-			}
-			if served.Add(1) == 20 {
-				time.Sleep(100 * time.Millisecond)
-			}
-			if _, err := nc.Write([]byte("$-1\r\n")); err != nil {
-				return
-			}
-		}
-	}()
+	})
 	// One connection at 200 requests/s: a request every 5 ms. GET and
 	// SETEX get the same reply (the SETEX ones count as bad, which does not
 	// matter here).
@@ -200,4 +179,62 @@ func TestLatTimeline(t *testing.T) {
 	require.True(t, strings.HasPrefix(lines[21], "   +50 ms"), lines[21])
 	require.Contains(t, lines[21], "n=2, >1ms 2")
 	require.Contains(t, lines[21], "/ 7.000 ms")
+}
+
+// TestPacedDriverForgivesItsOwnLateness: with every sleep of the driver
+// ending 5 ms late and a server that answers at once, no request counts
+// over 1 ms, neither those it slept for nor those that a late sleep put
+// behind schedule.
+func TestPacedDriverForgivesItsOwnLateness(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	go serveNil(ln, nil)
+	defer func(f func(time.Duration)) { pacedSleep = f }(pacedSleep)
+	pacedSleep = func(d time.Duration) { time.Sleep(d + 5*time.Millisecond) }
+	// A request every 2 ms: each 5 ms-late sleep puts the next two
+	// requests behind schedule too.
+	drv, err := startPaced(context.Background(), ln.Addr().String(), []string{"k"}, nil, 1, 500)
+	require.NoError(t, err)
+	time.Sleep(300 * time.Millisecond)
+	recs, _ := drv.stop()
+	require.Greater(t, len(recs), 20)
+	var slow []time.Duration
+	for _, r := range recs {
+		if r.lat > int64(time.Millisecond) {
+			slow = append(slow, time.Duration(r.lat))
+		}
+	}
+	// The server answers at once; allow a rare scheduling hiccup of the
+	// test machine, not the 5 ms of every sleep.
+	require.LessOrEqual(t, len(slow), len(recs)/10, "requests over 1 ms: %v", slow)
+}
+
+// serveNil answers every request on the first connection to ln with a nil
+// bulk string, calling before (when not nil) ahead of each reply.
+func serveNil(ln net.Listener, before func()) {
+	nc, err := ln.Accept()
+	if err != nil {
+		return
+	}
+	defer nc.Close()
+	r := bufio.NewReader(nc)
+	for {
+		line, err := r.ReadSlice('\n')
+		if err != nil || line[0] != '*' {
+			return
+		}
+		n, _ := strconv.Atoi(string(line[1 : len(line)-2]))
+		for range 2 * n { // each argument's length line and bytes
+			if _, err := r.ReadSlice('\n'); err != nil {
+				return
+			}
+		}
+		if before != nil {
+			before()
+		}
+		if _, err := nc.Write([]byte("$-1\r\n")); err != nil {
+			return
+		}
+	}
 }

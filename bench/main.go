@@ -120,7 +120,7 @@ func main() {
 	flag.IntVar(&o.valueSize, "value-size", 256, "session blob size in bytes")
 	flag.StringVar(&o.workloads, "workloads", "", "comma-separated workloads or families to run (setex,get,smembers,sadd,mix,gomaxprocs1,mem or full names like get-p16); empty means all")
 	flag.IntVar(&o.mem, "mem", -1, "sessions for the memory test (default 500000, or 100000 with --quick; 0 skips it)")
-	flag.StringVar(&o.out, "out", filepath.Join("bench", "results"), "directory for results.md, results.csv, ratios.svg, rounds.txt")
+	flag.StringVar(&o.out, "out", filepath.Join("bench", "results"), "directory for results.md, results.csv, ratios.svg, rounds.txt (and extra.txt, snapshot-timeline.txt for the expiry and snapshot workloads)")
 	flag.StringVar(&o.sessiondBin, "sessiond-bin", "", "use this sessiond binary instead of building ./cmd/sessiond")
 	flag.StringVar(&o.target, "target", kindSessiond, "what plays side A: sessiond, or redis (a second redis-server, to test the harness or see the noise floor)")
 	flag.StringVar(&o.redisServer, "redis-server", "redis-server", "redis-server binary")

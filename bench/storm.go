@@ -64,7 +64,7 @@ func runExtraWorkloads(ctx context.Context, o *options, rep *Report, tmp, aLabel
 		}
 		fmt.Fprintln(&out, h)
 	}
-	fmt.Fprintf(&out, "extra rounds %d (A B A B); paced driver %.0f req/s over %d conns, pipeline 1, 90%% GET / 10%% SETEX, latency from the scheduled send time\n\n", *extraRounds, *pacedRate, o.clients)
+	fmt.Fprintf(&out, "extra rounds %d (A B A B); paced driver %.0f req/s over %d conns, pipeline 1, 90%% GET / 10%% SETEX, latency from the scheduled send time when sent late, from sending when the driver slept for it\n\n", *extraRounds, *pacedRate, o.clients)
 	problem := func(format string, args ...any) {
 		p := fmt.Sprintf(format, args...)
 		rep.Problems = append(rep.Problems, p)
