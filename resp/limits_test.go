@@ -30,22 +30,20 @@ type rawOutcome struct {
 }
 
 // sendRaw writes data (in chunks of chunk bytes, 0: at once) and collects
-// the reply until the server closes or, once all of data is written, goes
-// quiet for quiet.
+// the reply until the server closes or the exchange goes quiet for quiet
+// (no reply bytes, and no progress writing data).
 func sendRaw(t *testing.T, addr string, data []byte, chunk int, quiet time.Duration) rawOutcome {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
 	defer c.Close()
-	// The quiet time counts from the end of the writing: sending a large
-	// request 7 bytes at a time can itself take longer than quiet on a
-	// loaded machine, and the server may rightly say nothing until then.
-	var written atomic.Bool
+	// Quiet means nothing read and nothing written: sending a large request
+	// 7 bytes at a time can itself take longer than quiet on a loaded
+	// machine, and the server may rightly say nothing until it is whole.
+	var wrote atomic.Int64 // Unix ns of the writer's last progress
+	wrote.Store(time.Now().UnixNano())
 	go func() {
-		defer func() {
-			written.Store(true)
-			c.SetReadDeadline(time.Now().Add(quiet))
-		}()
+		defer wrote.Store(time.Now().UnixNano())
 		if chunk <= 0 {
 			c.Write(data)
 			return
@@ -54,26 +52,29 @@ func sendRaw(t *testing.T, addr string, data []byte, chunk int, quiet time.Durat
 			if _, err := c.Write(data[i:min(i+chunk, len(data))]); err != nil {
 				return
 			}
+			wrote.Store(time.Now().UnixNano())
 		}
 	}()
 	var out bytes.Buffer
 	buf := make([]byte, 64<<10)
+	deadline := time.Now().Add(quiet)
 	for {
-		if !written.Load() {
-			c.SetReadDeadline(time.Now().Add(time.Minute))
-		}
-		if written.Load() { // also when the writer finished just now
-			c.SetReadDeadline(time.Now().Add(quiet))
-		}
+		c.SetReadDeadline(deadline)
 		n, err := c.Read(buf)
 		out.Write(buf[:n])
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				return rawOutcome{reply: out.String()}
-			}
-			return rawOutcome{reply: out.String(), closed: true}
+		if err == nil {
+			deadline = time.Now().Add(quiet)
+			continue
 		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			if w := time.Unix(0, wrote.Load()).Add(quiet); w.After(deadline) {
+				deadline = w // the writer got on since: not quiet yet
+				continue
+			}
+			return rawOutcome{reply: out.String()}
+		}
+		return rawOutcome{reply: out.String(), closed: true}
 	}
 }
 
