@@ -554,3 +554,30 @@ func TestEntryForms(t *testing.T) {
 		assert.Equal(t, unsafe.SliceData(huge), unsafe.SliceData(be.bytes()))
 	}
 }
+
+// TestSetJudgesExpiryAtTheCommandsTime: given SetArgs.Now, SET decides
+// whether the existing key has expired at that time, not at the clock's
+// (a command's keys are judged at the time it began, as in Redis), and
+// NowMsAt gives the injected clock's time, not the caller's reading.
+func TestSetJudgesExpiryAtTheCommandsTime(t *testing.T) {
+	t0 := time.UnixMilli(1_700_000_000_000)
+	clk := clocktest.NewFake(t0)
+	ks, err := New(Options{Stripes: 4, Clock: clk})
+	require.NoError(t, err)
+	_, err = ks.Set(0, []byte("k"), []byte("old"), SetArgs{Deadline: t0.UnixMilli() + 1000})
+	require.NoError(t, err)
+	clk.Advance(2 * time.Second) // expired by the clock
+
+	r, err := ks.Set(0, []byte("k"), []byte("new"), SetArgs{NX: true, Now: t0.UnixMilli() + 500})
+	require.NoError(t, err)
+	require.False(t, r.Done, "at the command's time the key still lived: NX must not write")
+
+	r, err = ks.Set(0, []byte("k"), []byte("new"), SetArgs{NX: true})
+	require.NoError(t, err)
+	require.True(t, r.Done, "by the clock the key had expired")
+
+	require.Equal(t, clk.Now().UnixMilli(), ks.NowMsAt(t0), "an injected clock wins over the caller's reading")
+	live, err := New(Options{Stripes: 4})
+	require.NoError(t, err)
+	require.Equal(t, t0.UnixMilli(), live.NowMsAt(t0))
+}

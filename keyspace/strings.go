@@ -46,6 +46,9 @@ type SetArgs struct {
 	Get      bool  // return the old value (it must be a string)
 	KeepTTL  bool  // keep the current deadline
 	Deadline int64 // absolute Unix ms; 0 means no expiry (unless KeepTTL)
+	// Now is the command's time in Unix ms (see NowMsAt), by which an
+	// existing key counts as expired or not; 0 reads the clock.
+	Now int64
 }
 
 // SetResult is what SET did.
@@ -59,7 +62,10 @@ type SetResult struct {
 func (ks *Keyspace) Set(dbi int, key, val []byte, a SetArgs) (SetResult, error) {
 	db := ks.db(dbi)
 	s := db.stripeFor(key)
-	now := ks.NowMs()
+	now := a.Now
+	if now == 0 {
+		now = ks.NowMs()
+	}
 	var r SetResult
 	s.mu.Lock()
 	e, ok := ks.getLocked(s, key, now, true)

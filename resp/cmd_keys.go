@@ -90,7 +90,7 @@ func cmdExpire(x *call) {
 		when *= 1000
 	}
 	if name == "expire" || name == "pexpire" {
-		now := x.s.ks.NowMs()
+		now := x.now()
 		if when > math.MaxInt64-now {
 			x.expireErr()
 			return

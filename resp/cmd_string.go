@@ -67,7 +67,7 @@ func (x *call) expireArg(arg []byte, seconds, relative bool) (int64, bool) {
 		n *= 1000
 	}
 	if relative {
-		now := x.s.ks.NowMs()
+		now := x.now()
 		if n > math.MaxInt64-now {
 			x.expireErr()
 			return 0, false
@@ -136,6 +136,7 @@ func expKind2(e expireOpt) string {
 }
 
 func (x *call) doSet(a keyspace.SetArgs) {
+	a.Now = x.now()
 	res, err := x.s.ks.Set(x.c.db, x.args[1], x.args[2], a)
 	switch {
 	case err != nil:
@@ -154,7 +155,7 @@ func cmdSetex(x *call) {
 	if !ok {
 		return
 	}
-	_, err := x.s.ks.Set(x.c.db, x.args[1], x.args[3], keyspace.SetArgs{Deadline: d})
+	_, err := x.s.ks.Set(x.c.db, x.args[1], x.args[3], keyspace.SetArgs{Deadline: d, Now: x.now()})
 	if err != nil {
 		x.ksError(err)
 		return
@@ -163,7 +164,7 @@ func cmdSetex(x *call) {
 }
 
 func cmdSetnx(x *call) {
-	res, err := x.s.ks.Set(x.c.db, x.args[1], x.args[2], keyspace.SetArgs{NX: true})
+	res, err := x.s.ks.Set(x.c.db, x.args[1], x.args[2], keyspace.SetArgs{NX: true, Now: x.now()})
 	if err != nil {
 		x.ksError(err)
 		return

@@ -261,6 +261,18 @@ type call struct {
 	args [][]byte
 	// inExec: EXEC runs this command and already holds the whole gate.
 	inExec bool
+	// nowMs is the command's time (Unix ms), read once: see now.
+	nowMs int64
+}
+
+// now is the command's time in Unix ms, by which its arguments' relative
+// TTLs and its keys' expiry are judged: the dispatch's own clock reading
+// (keyspace.NowMsAt), or the clock's the first time it is asked for.
+func (x *call) now() int64 {
+	if x.nowMs == 0 {
+		x.nowMs = x.s.ks.NowMs()
+	}
+	return x.nowMs
 }
 
 func (s *Server) handle(conn redcon.Conn, args [][]byte) {
@@ -348,7 +360,7 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 		return
 	}
 	x := &c.cur
-	*x = call{s: s, c: c, r: r, cmd: cmd, args: args}
+	*x = call{s: s, c: c, r: r, cmd: cmd, args: args, nowMs: s.ks.NowMsAt(start)}
 	if cmd.flags&flagOwnGate != 0 {
 		cmd.run(x) // takes the whole gate itself
 	} else {
