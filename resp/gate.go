@@ -16,7 +16,17 @@ type gate struct {
 
 const gateShards = 16
 
-func (g *gate) rlock(id uint64)   { g.shards[id%gateShards].RLock() }
+// rlock takes id's shard for reading and reports whether it had to wait
+// for it (an EXEC or a script ran).
+func (g *gate) rlock(id uint64) (waited bool) {
+	sh := &g.shards[id%gateShards]
+	if sh.TryRLock() {
+		return false
+	}
+	sh.RLock()
+	return true
+}
+
 func (g *gate) runlock(id uint64) { g.shards[id%gateShards].RUnlock() }
 
 func (g *gate) lock() {

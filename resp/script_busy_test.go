@@ -240,3 +240,50 @@ func TestScriptCommandInfoMatchesRedis(t *testing.T) {
 	}
 	require.Equal(t, get(r.Addr), get(s.Addr))
 }
+
+// TestTTLCountsFromWhenTheCommandRuns: a SET ... PX that waited behind a
+// script counts its TTL from when it ran, not from when it arrived (the
+// command's time is read once as it begins, and again if it had to wait).
+// Redis runs it after the script too, with the time of its own start.
+func TestTTLCountsFromWhenTheCommandRuns(t *testing.T) {
+	s := testserver.Start(t, testserver.WithConfig("busy-reply-threshold", "0"))
+	r := testserver.StartRedis(t, "--busy-reply-threshold", "0")
+	for _, addr := range []string{s.Addr, r.Addr} {
+		a, b := dialRaw(t, addr), dialRaw(t, addr)
+		_, err := a.c.Write(encodeCommand(ev(`local s = redis.call("time")
+repeat local n = redis.call("time") until (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > 1200000
+return 1`, "0")))
+		require.NoError(t, err)
+		time.Sleep(100 * time.Millisecond)
+		v, err := b.do("SET", "k", "v", "PX", "800") // waits about 1.1 s for the script
+		require.NoError(t, err)
+		require.Equal(t, okR, string(v.raw), addr)
+		v, err = b.do("PTTL", "k")
+		require.NoError(t, err)
+		ms, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(string(v.raw), ":"), "\r\n"))
+		require.NoError(t, err, string(v.raw))
+		require.Greater(t, ms, 400, "%s: the TTL must not have run while the SET waited", addr)
+		_, err = readReply(a.br)
+		require.NoError(t, err)
+	}
+}
+
+// TestTTLCountsFromAfterAPause: likewise for a SET held by CLIENT PAUSE.
+func TestTTLCountsFromAfterAPause(t *testing.T) {
+	s := testserver.Start(t)
+	r := testserver.StartRedis(t)
+	for _, addr := range []string{s.Addr, r.Addr} {
+		a, b := dialRaw(t, addr), dialRaw(t, addr)
+		v, err := a.do("CLIENT", "PAUSE", "1000", "WRITE")
+		require.NoError(t, err)
+		require.Equal(t, okR, string(v.raw), addr)
+		v, err = b.do("SET", "k", "v", "PX", "700") // waits about 1 s for the pause
+		require.NoError(t, err)
+		require.Equal(t, okR, string(v.raw), addr)
+		v, err = b.do("PTTL", "k")
+		require.NoError(t, err)
+		ms, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(string(v.raw), ":"), "\r\n"))
+		require.NoError(t, err, string(v.raw))
+		require.Greater(t, ms, 300, "%s: the TTL must not have run while the SET waited", addr)
+	}
+}

@@ -267,7 +267,9 @@ type call struct {
 
 // now is the command's time in Unix ms, by which its arguments' relative
 // TTLs and its keys' expiry are judged: the dispatch's own clock reading
-// (keyspace.NowMsAt), or the clock's the first time it is asked for.
+// (keyspace.NowMsAt) when nothing waited between it and the command (a
+// pause, an EXEC or a script holding the gate), else the clock's the
+// first time it is asked for.
 func (x *call) now() int64 {
 	if x.nowMs == 0 {
 		x.nowMs = x.s.ks.NowMs()
@@ -340,6 +342,7 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 		c.deferred = true
 		return // the event loop hands the connection over to run it
 	}
+	paused := s.pause.mode.Load() != pauseOff // waitPause may wait
 	if !s.waitPause(c, cmd) {
 		return // deferred, as above
 	}
@@ -360,11 +363,15 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 		return
 	}
 	x := &c.cur
-	*x = call{s: s, c: c, r: r, cmd: cmd, args: args, nowMs: s.ks.NowMsAt(start)}
+	*x = call{s: s, c: c, r: r, cmd: cmd, args: args}
 	if cmd.flags&flagOwnGate != 0 {
 		cmd.run(x) // takes the whole gate itself
 	} else {
-		s.gate.rlock(c.id)
+		if !s.gate.rlock(c.id) && !paused {
+			// Nothing waited since start was read: it is the command's
+			// time. Otherwise now reads the clock when first asked.
+			x.nowMs = s.ks.NowMsAt(start)
+		}
 		if !s.scripts.busy.Load() || !s.busyRefused(cmd, args, r) {
 			if !c.noTouch || !s.runNoTouch(x) {
 				cmd.run(x)
