@@ -23,9 +23,10 @@
 // # Expiry
 //
 // The keyspace is the single source of truth for expiry. Every access reads
-// the clock once (or takes the command's time from the caller, SetArgs.Now,
-// which the front end reads as the command begins: NowMsAt) and treats a
-// record whose deadline has passed as absent
+// the clock once, or, for SET, takes the command's time from the caller
+// (SetArgs.Now: the front end's reading as the command began, or a fresh
+// one if it waited; NowMsAt), and treats a record whose deadline has passed
+// as absent
 // (entry.expiredAt is the only expiry predicate; as in Redis a key expires
 // strictly after its deadline). Writers delete such records on the spot;
 // readers leave them to the expiry wheel, which proposes keys through

@@ -237,9 +237,13 @@ func (ks *Keyspace) NowMs() int64 {
 
 // NowMsAt is NowMs for a command that read the real time t as it began:
 // t itself, unless a clock was injected (tests), whose time it returns.
-// One reading then serves the front end's bookkeeping and the command's
-// expiry decisions, as Redis's commandTimeSnapshot does; the wall clock
-// costs 55 ns a read on the VMs measured (bench/README.md).
+// One reading then serves the front end's bookkeeping, relative TTLs and
+// SET's expiry check (Redis 7.2's commandTimeSnapshot covers every key
+// lookup of a command); the wall clock costs 55 ns a read on the VMs
+// measured (bench/README.md). A command judged by a time read before it
+// took its stripe's lock may see a key as live that another client, which
+// started later, already saw expire: a window of microseconds, which one
+// reading per access had too (from the reading to the lock).
 func (ks *Keyspace) NowMsAt(t time.Time) int64 {
 	if ks.clock == nil {
 		return t.UnixMilli()

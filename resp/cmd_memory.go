@@ -75,10 +75,14 @@ func (s *Server) initMemory() {
 // and refuse a command that may grow memory when nothing can be evicted.
 // Inside MULTI every command but EXEC, DISCARD, QUIT and RESET is refused,
 // as in Redis, since queuing itself takes memory. It returns the error to
-// reply with, or "". Without maxmemory it costs one atomic load.
-func (s *Server) memoryCheck(c *client, cmd *command) string {
-	if !s.ks.OverLimit() || s.ks.Evict(evictBatch) != keyspace.EvictFail {
-		return ""
+// reply with, or "", and whether it evicted (which may have waited for
+// other clients' evictions). Without maxmemory it costs one atomic load.
+func (s *Server) memoryCheck(c *client, cmd *command) (msg string, evicted bool) {
+	if !s.ks.OverLimit() {
+		return "", false
+	}
+	if s.ks.Evict(evictBatch) != keyspace.EvictFail {
+		return "", true
 	}
 	reject := cmd.flags&flagDenyOOM != 0
 	switch cmd.name {
@@ -93,9 +97,9 @@ func (s *Server) memoryCheck(c *client, cmd *command) string {
 		reject = reject || c.inMulti
 	}
 	if !reject {
-		return ""
+		return "", true
 	}
-	return msgOOM
+	return msgOOM, true
 }
 
 // rejectOOM replies to a command memoryCheck refused. EXEC discards the

@@ -58,12 +58,14 @@ func (s *Server) unpauseClients() {
 
 // waitPause blocks c's command while clients are paused for it. On an
 // event loop it does not wait: it returns false with c.deferred set, and
-// the command runs again once the connection has a goroutine.
-func (s *Server) waitPause(c *client, cmd *command) bool {
+// the command runs again once the connection has a goroutine. checked
+// reports whether a pause was in force, so that the command may have
+// waited.
+func (s *Server) waitPause(c *client, cmd *command) (run, checked bool) {
 	if s.pause.mode.Load() == pauseOff {
-		return true
+		return true, false
 	}
-	return s.waitPauseSlow(c, cmd)
+	return s.waitPauseSlow(c, cmd), true
 }
 
 func (s *Server) waitPauseSlow(c *client, cmd *command) bool {

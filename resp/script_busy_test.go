@@ -243,8 +243,9 @@ func TestScriptCommandInfoMatchesRedis(t *testing.T) {
 
 // TestTTLCountsFromWhenTheCommandRuns: a SET ... PX that waited behind a
 // script counts its TTL from when it ran, not from when it arrived (the
-// command's time is read once as it begins, and again if it had to wait).
-// Redis runs it after the script too, with the time of its own start.
+// command's time is the dispatch's clock reading only if nothing made it
+// wait). Redis 7.2 takes the command's time in call(), after such waits;
+// 7.0 reads the clock for the TTL.
 func TestTTLCountsFromWhenTheCommandRuns(t *testing.T) {
 	s := testserver.Start(t, testserver.WithConfig("busy-reply-threshold", "0"))
 	r := testserver.StartRedis(t, "--busy-reply-threshold", "0")
@@ -255,9 +256,11 @@ repeat local n = redis.call("time") until (n[1] - s[1]) * 1000000 + (n[2] - s[2]
 return 1`, "0")))
 		require.NoError(t, err)
 		time.Sleep(100 * time.Millisecond)
+		t0 := time.Now()
 		v, err := b.do("SET", "k", "v", "PX", "800") // waits about 1.1 s for the script
 		require.NoError(t, err)
 		require.Equal(t, okR, string(v.raw), addr)
+		require.Greater(t, time.Since(t0), 900*time.Millisecond, "%s: the SET waited for the script", addr)
 		v, err = b.do("PTTL", "k")
 		require.NoError(t, err)
 		ms, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(string(v.raw), ":"), "\r\n"))
@@ -277,9 +280,11 @@ func TestTTLCountsFromAfterAPause(t *testing.T) {
 		v, err := a.do("CLIENT", "PAUSE", "1000", "WRITE")
 		require.NoError(t, err)
 		require.Equal(t, okR, string(v.raw), addr)
+		t0 := time.Now()
 		v, err = b.do("SET", "k", "v", "PX", "700") // waits about 1 s for the pause
 		require.NoError(t, err)
 		require.Equal(t, okR, string(v.raw), addr)
+		require.Greater(t, time.Since(t0), 600*time.Millisecond, "%s: the SET waited for the pause", addr)
 		v, err = b.do("PTTL", "k")
 		require.NoError(t, err)
 		ms, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(string(v.raw), ":"), "\r\n"))

@@ -342,11 +342,12 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 		c.deferred = true
 		return // the event loop hands the connection over to run it
 	}
-	paused := s.pause.mode.Load() != pauseOff // waitPause may wait
-	if !s.waitPause(c, cmd) {
+	run, paused := s.waitPause(c, cmd)
+	if !run {
 		return // deferred, as above
 	}
-	if msg := s.memoryCheck(c, cmd); msg != "" { // maxmemory: cmd_memory.go
+	msg, evicted := s.memoryCheck(c, cmd) // maxmemory: cmd_memory.go
+	if msg != "" {
 		s.rejectOOM(c, cmd, r, msg)
 		return
 	}
@@ -367,7 +368,7 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 	if cmd.flags&flagOwnGate != 0 {
 		cmd.run(x) // takes the whole gate itself
 	} else {
-		if !s.gate.rlock(c.id) && !paused {
+		if !s.gate.rlock(c.id) && !paused && !evicted {
 			// Nothing waited since start was read: it is the command's
 			// time. Otherwise now reads the clock when first asked.
 			x.nowMs = s.ks.NowMsAt(start)
