@@ -261,10 +261,7 @@ return 1`, "0")))
 		require.NoError(t, err)
 		require.Equal(t, okR, string(v.raw), addr)
 		require.Greater(t, time.Since(t0), 900*time.Millisecond, "%s: the SET waited for the script", addr)
-		v, err = b.do("PTTL", "k")
-		require.NoError(t, err)
-		ms, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(string(v.raw), ":"), "\r\n"))
-		require.NoError(t, err, string(v.raw))
+		ms := pttl(t, b, "k")
 		require.Greater(t, ms, 400, "%s: the TTL must not have run while the SET waited", addr)
 		_, err = readReply(a.br)
 		require.NoError(t, err)
@@ -285,10 +282,17 @@ func TestTTLCountsFromAfterAPause(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, okR, string(v.raw), addr)
 		require.Greater(t, time.Since(t0), 600*time.Millisecond, "%s: the SET waited for the pause", addr)
-		v, err = b.do("PTTL", "k")
-		require.NoError(t, err)
-		ms, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(string(v.raw), ":"), "\r\n"))
-		require.NoError(t, err, string(v.raw))
+		ms := pttl(t, b, "k")
 		require.Greater(t, ms, 300, "%s: the TTL must not have run while the SET waited", addr)
 	}
+}
+
+// pttl is PTTL key on b, as a number.
+func pttl(t *testing.T, b *rconn, key string) int {
+	t.Helper()
+	v, err := b.do("PTTL", key)
+	require.NoError(t, err)
+	ms, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(string(v.raw), ":"), "\r\n"))
+	require.NoError(t, err, string(v.raw))
+	return ms
 }
