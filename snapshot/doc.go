@@ -131,11 +131,11 @@
 // save median 0.92 ms against 1.21 ms at nice 0 on its own P (baseline
 // 0.4-0.5 ms; 5 alternated rounds each). Such a save yields only the CPU,
 // not the P: on its locked thread a Gosched hands the P to another thread
-// and back, and without it the save ran about 50% faster. SCHED_IDLE, though
-// closer to its baseline on a quiet machine, must not be used: under CPU-bound load from
-// other processes the whole server stopped answering for over 10 s, since
-// a thread the kernel hardly runs still holds stripe locks and must reach a
-// safe point for every stop-the-world.
+// and back, and without it the save ran about 50% faster. SCHED_IDLE,
+// though closer to its baseline on a quiet machine, must not be used: under
+// CPU-bound load from other processes the whole server stopped answering
+// for over 10 s, since a thread the kernel hardly runs still holds stripe
+// locks and must reach a safe point for every stop-the-world.
 //
 // # Compatibility checks
 //
