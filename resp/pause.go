@@ -58,10 +58,10 @@ func (s *Server) unpauseClients() {
 
 // waitPause blocks c's command while clients are paused for it. On an
 // event loop it does not wait: it returns false with c.deferred set, and
-// the command runs again once the connection has a goroutine. checked
+// the command runs again once the connection has a goroutine. paused
 // reports whether a pause was in force, so that the command may have
 // waited.
-func (s *Server) waitPause(c *client, cmd *command) (run, checked bool) {
+func (s *Server) waitPause(c *client, cmd *command) (run, paused bool) {
 	if s.pause.mode.Load() == pauseOff {
 		return true, false
 	}

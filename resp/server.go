@@ -268,8 +268,8 @@ type call struct {
 // now is the command's time in Unix ms, by which its arguments' relative
 // TTLs and its keys' expiry are judged: the dispatch's own clock reading
 // (keyspace.NowMsAt) when nothing waited between it and the command (a
-// pause, an EXEC or a script holding the gate), else the clock's the
-// first time it is asked for.
+// pause, an eviction, an EXEC or a script holding the gate), else the
+// clock's the first time it is asked for.
 func (x *call) now() int64 {
 	if x.nowMs == 0 {
 		x.nowMs = x.s.ks.NowMs()
