@@ -213,6 +213,7 @@ type eventLoop struct {
 	conns  map[int32]*loopConn // by descriptor
 	stop   bool                // stopping: add refuses
 	done   bool                // the descriptors are closed
+	ended  chan struct{}       // closed when run returns
 }
 
 // startLoops starts the event loops (config "event-loops": 0, one per
@@ -239,7 +240,7 @@ func newEventLoop(s *Server) (*eventLoop, error) {
 		syscall.Close(epfd)
 		return nil, err
 	}
-	l := &eventLoop{s: s, epfd: epfd, ep: os.NewFile(uintptr(epfd), "epoll"), conns: map[int32]*loopConn{}}
+	l := &eventLoop{s: s, epfd: epfd, ep: os.NewFile(uintptr(epfd), "epoll"), conns: map[int32]*loopConn{}, ended: make(chan struct{})}
 	rc, err := l.ep.SyscallConn()
 	if err != nil {
 		l.ep.Close()
@@ -273,6 +274,14 @@ func newEventLoop(s *Server) (*eventLoop, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// waitLoops waits until every loop's goroutine has returned (stopLoops
+// first).
+func waitLoops(loops []*eventLoop) {
+	for _, l := range loops {
+		<-l.ended
+	}
 }
 
 // stopLoops makes every loop close its connections and end.
@@ -382,6 +391,7 @@ func (l *eventLoop) remove(c *loopConn) {
 }
 
 func (l *eventLoop) run() {
+	defer close(l.ended)
 	var ready []*loopConn
 	for {
 		events, err := l.wait()

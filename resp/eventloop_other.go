@@ -11,6 +11,7 @@ type eventLoop struct{}
 
 func (s *Server) startLoops(int)                {}
 func stopLoops([]*eventLoop)                    {}
+func waitLoops([]*eventLoop)                    {}
 func (s *Server) newConn(nc net.Conn) *loopConn { return newLoopConn(nc) }
 func (s *Server) startOnLoop(c *loopConn) bool  { return false }
 func (c *loopConn) hasPending() bool            { return false }

@@ -170,7 +170,7 @@ func (s *Server) applyTimeout(string) {
 }
 
 // Close stops accepting, closes every connection, and waits until the
-// commands already running have finished.
+// commands already running and the event loops have finished.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
@@ -194,6 +194,10 @@ func (s *Server) Close() error {
 	// Wait for in-flight commands: every running command holds a gate shard.
 	s.gate.lock()
 	s.gate.unlock()
+	// And for the loops' goroutines, which may still be between commands:
+	// after Close nothing of the server runs (last, since a loop may wait
+	// for a gate shard behind a script killed above).
+	waitLoops(loops)
 	return err
 }
 
