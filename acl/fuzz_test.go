@@ -1,6 +1,7 @@
 package acl
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -29,6 +30,11 @@ func FuzzRules(f *testing.F) {
 		descr := u.Describe()
 		g2 := NewRegistry()
 		if err := g2.SetUser("u", strings.Split(descr, " ")...); err != nil {
+			if errors.Is(err, ErrKeyAfterAll) && starBeforeOthers(u.rules()) {
+				// As in Redis 7.0: "%RW~* ~x" is accepted and described
+				// as "~* ~x", which ACL SETUSER (and ACL LOAD) refuse.
+				return
+			}
 			t.Fatalf("description %q of %q does not parse: %v", descr, s, err)
 		}
 		r1, r2 := u.rules(), g2.Get("u").rules()
@@ -111,6 +117,18 @@ func allKeys(r *rules) bool {
 	for _, p := range r.patterns {
 		if p.pattern == "*" && p.perm == permAll {
 			return true
+		}
+	}
+	return false
+}
+
+// starBeforeOthers reports whether r holds a "*" pattern with both
+// permissions followed by other patterns: its description, "~* ...",
+// does not parse, in Redis as here.
+func starBeforeOthers(r *rules) bool {
+	for i, p := range r.patterns {
+		if p.pattern == "*" && p.perm == permAll {
+			return i < len(r.patterns)-1
 		}
 	}
 	return false
