@@ -26,9 +26,10 @@
 // the clock once, or, for SET, takes the command's time from the caller
 // (SetArgs.Now: the front end's reading as the command began, or a fresh
 // one if it waited; NowMsAt), and treats a record whose deadline has passed
-// as absent
-// (entry.expiredAt is the only expiry predicate; as in Redis a key expires
-// strictly after its deadline). Writers delete such records on the spot;
+// as absent (entry.expiredAt is the only expiry predicate; as in Redis a
+// key expires strictly after its deadline). While an EXEC or a script runs
+// the time is frozen at its start (Freeze): every reading, the wheel's
+// included, is that time. Writers delete expired records on the spot;
 // readers leave them to the expiry wheel, which proposes keys through
 // ExpireIfDue; that re-checks the deadline under the stripe lock, so a
 // stale proposal is harmless. Every deadline set is passed to the Scheduler

@@ -195,6 +195,8 @@ type Keyspace struct {
 	keyHits     atomic.Int64
 	keyMisses   atomic.Int64
 	evictor     // maxmemory and eviction (evict.go)
+	// frozen is the time NowMs reports while nonzero (Freeze).
+	frozen atomic.Int64
 }
 
 // New returns an empty keyspace.
@@ -227,8 +229,12 @@ func (ks *Keyspace) newDB() *DB {
 	return db
 }
 
-// NowMs is the keyspace's current time in Unix milliseconds.
+// NowMs is the keyspace's current time in Unix milliseconds: the frozen
+// time while an EXEC or a script runs (Freeze), else the clock's.
 func (ks *Keyspace) NowMs() int64 {
+	if f := ks.frozen.Load(); f != 0 {
+		return f
+	}
 	if ks.clock == nil {
 		return time.Now().UnixMilli()
 	}
@@ -245,11 +251,29 @@ func (ks *Keyspace) NowMs() int64 {
 // started later, already saw expire: a window of microseconds, which one
 // reading per access had too (from the reading to the lock).
 func (ks *Keyspace) NowMsAt(t time.Time) int64 {
+	if f := ks.frozen.Load(); f != 0 {
+		return f
+	}
 	if ks.clock == nil {
 		return t.UnixMilli()
 	}
 	return ks.clock.Now().UnixMilli()
 }
+
+// Freeze stops the keyspace's time at nowMs until Thaw: every access judges
+// expiry, and counts relative TTLs, at nowMs, and the expiry wheel deletes
+// no key that is live at nowMs. The front end freezes the time for the
+// length of an EXEC or a script, which run with every other command held
+// off, as Redis 7.0 judges expiry at the EXEC's start (call() caches the
+// time once for nested calls, fixed_time_expire) and at a script's start
+// (scriptTimeSnapshot): a key a transaction or a script saw live stays
+// live until it ends. Relative TTLs follow Redis 7.2, whose
+// commandTimeSnapshot is that same time; 7.0 reads the clock for them.
+// nowMs must not be 0, which means "not frozen".
+func (ks *Keyspace) Freeze(nowMs int64) { ks.frozen.Store(nowMs) }
+
+// Thaw lets the keyspace's time run again after Freeze.
+func (ks *Keyspace) Thaw() { ks.frozen.Store(0) }
 
 func (ks *Keyspace) db(i int) *DB { return ks.dbs[i].Load() }
 
@@ -374,8 +398,12 @@ func lockKeys(db *DB, keys [][]byte) locked {
 // ExpireIfDue deletes key in db if its deadline has passed at nowMs, under
 // the stripe lock. It reports whether it deleted the key and, if the key is
 // live with a deadline, that deadline, so that the caller can re-schedule a
-// stale entry. It implements expiry.Store.
+// stale entry. While the time is frozen (Freeze) it judges at the frozen
+// time if that is earlier. It implements expiry.Store.
 func (ks *Keyspace) ExpireIfDue(dbi int, key string, nowMs int64) (deleted bool, next int64) {
+	if f := ks.frozen.Load(); f != 0 && f < nowMs {
+		nowMs = f // live then: the wheel re-files it for its next tick
+	}
 	db := ks.db(dbi)
 	s := db.stripeFor([]byte(key))
 	s.mu.Lock()

@@ -581,3 +581,38 @@ func TestSetJudgesExpiryAtTheCommandsTime(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, t0.UnixMilli(), live.NowMsAt(t0))
 }
+
+// While the time is frozen (an EXEC or a script runs) a key whose deadline
+// the clock has passed stays live for reads, writes and the expiry wheel,
+// and relative time counts from the frozen time; Thaw lets it expire.
+func TestFrozenTimeKeepsKeysLiveUntilThawed(t *testing.T) {
+	t0 := time.UnixMilli(1_700_000_000_000)
+	clk := clocktest.NewFake(t0)
+	ks, err := New(Options{Stripes: 4, Clock: clk})
+	require.NoError(t, err)
+	_, err = ks.Set(0, []byte("k"), []byte("v"), SetArgs{Deadline: t0.UnixMilli() + 1})
+	require.NoError(t, err)
+
+	ks.Freeze(t0.UnixMilli())
+	clk.Advance(50 * time.Millisecond)
+	require.Equal(t, t0.UnixMilli(), ks.NowMs())
+	require.Equal(t, t0.UnixMilli(), ks.NowMsAt(clk.Now()))
+	v, ok, err := ks.Get(0, []byte("k"))
+	require.NoError(t, err)
+	require.True(t, ok, "live at the frozen time")
+	require.Equal(t, "v", string(v))
+	deleted, next := ks.ExpireIfDue(0, "k", clk.Now().UnixMilli())
+	require.False(t, deleted, "the wheel must not delete a key live at the frozen time")
+	require.Equal(t, t0.UnixMilli()+1, next)
+	r, err := ks.Set(0, []byte("k"), []byte("w"), SetArgs{NX: true})
+	require.NoError(t, err)
+	require.False(t, r.Done, "NX sees the key live at the frozen time")
+
+	ks.Thaw()
+	_, ok, err = ks.Get(0, []byte("k"))
+	require.NoError(t, err)
+	require.False(t, ok, "expired by the clock once thawed")
+	require.Equal(t, clk.Now().UnixMilli(), ks.NowMs())
+	deleted, _ = ks.ExpireIfDue(0, "k", clk.Now().UnixMilli())
+	require.True(t, deleted, "the wheel deletes it once thawed")
+}

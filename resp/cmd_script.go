@@ -155,6 +155,9 @@ func (s *Server) eval(x *call, bySHA, ro bool) {
 	if !x.inExec && !s.lockExclusive(x) {
 		return
 	}
+	if !x.inExec { // inside EXEC the time is already frozen at the EXEC's
+		s.ks.Freeze(x.now()) // Redis's scriptTimeSnapshot: keyspace.Freeze
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	run := &scriptRun{cancel: cancel, done: make(chan struct{})}
 	s.scripts.mu.Lock()
@@ -167,6 +170,9 @@ func (s *Server) eval(x *call, bySHA, ro bool) {
 	host := &scriptHost{s: s, run: run, readOnly: ro || sc.NoWrites,
 		c: &client{id: x.c.id, db: x.c.db, authed: true, user: x.c.user, aclUser: x.c.aclUser, addr: x.c.addr, laddr: x.c.laddr, created: x.c.created}}
 	v := eng.Run(ctx, sc, keys, argv, host)
+	if !x.inExec {
+		s.ks.Thaw() // before the gate is released below
+	}
 
 	s.scripts.mu.Lock()
 	run.finished = true

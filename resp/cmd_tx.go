@@ -60,6 +60,10 @@ func cmdExec(x *call) {
 		return
 	}
 	defer x.s.gate.unlock()
+	// Every queued command judges expiry at the EXEC's time, as in Redis
+	// (keyspace.Freeze); thawed before the gate lets others run.
+	x.s.ks.Freeze(x.now())
+	defer x.s.ks.Thaw()
 	if x.s.ks.WatchDirty(&c.watch) {
 		x.s.ks.Unwatch(&c.watch)
 		x.r.nullArray()

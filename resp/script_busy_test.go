@@ -296,3 +296,56 @@ func pttl(t *testing.T, b *rconn, key string) int {
 	require.NoError(t, err, string(v.raw))
 	return ms
 }
+
+// busyScript is a script that runs for about ms milliseconds of wall time.
+func busyScript(ms int) string {
+	return `local s = redis.call("time")
+repeat local n = redis.call("time") until (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > ` + strconv.Itoa(ms*1000)
+}
+
+// TestScriptJudgesExpiryAtItsStart: inside a script a key expires only as
+// of the script's start (Redis's scriptTimeSnapshot), even after its
+// deadline has passed by the clock and the expiry wheel has ticked.
+func TestScriptJudgesExpiryAtItsStart(t *testing.T) {
+	s := testserver.Start(t)
+	r := testserver.StartRedis(t)
+	script := `redis.call("set", KEYS[1], "v", "px", 1)
+` + busyScript(40) + `
+return {redis.call("get", KEYS[1]), redis.call("exists", KEYS[1])}`
+	for _, addr := range []string{s.Addr, r.Addr} {
+		c := dialRaw(t, addr)
+		v, err := c.do(ev(script, "1", "k")...)
+		require.NoError(t, err)
+		require.Equal(t, "*2\r\n$1\r\nv\r\n:1\r\n", string(v.raw), "%s: the key expired inside the script", addr)
+		v, err = c.do("GET", "k")
+		require.NoError(t, err)
+		require.Equal(t, "$-1\r\n", string(v.raw), "%s: expired after the script", addr)
+	}
+}
+
+// TestExecJudgesExpiryAtItsStart: likewise for the commands of a
+// transaction, at the EXEC's start (Redis's call() caches the time once for
+// nested calls).
+func TestExecJudgesExpiryAtItsStart(t *testing.T) {
+	s := testserver.Start(t)
+	r := testserver.StartRedis(t)
+	for _, addr := range []string{s.Addr, r.Addr} {
+		c := dialRaw(t, addr)
+		for _, cmd := range [][]string{{"MULTI"}, {"SET", "k", "v", "PX", "1"}, ev(busyScript(40), "0"), {"GET", "k"}, {"PTTL", "k"}} {
+			_, err := c.do(cmd...)
+			require.NoError(t, err)
+		}
+		v, err := c.do("EXEC")
+		require.NoError(t, err)
+		// PTTL: 1 at the EXEC's time, as in Redis 7.2 and sessiond; Redis
+		// 7.0 counts it from the clock (0, never negative).
+		pttl := ":1"
+		if addr == r.Addr {
+			pttl = ":[01]"
+		}
+		require.Regexp(t, `^\*4\r\n\+OK\r\n\$-1\r\n\$1\r\nv\r\n`+pttl+`\r\n$`, string(v.raw), "%s: the key expired inside the transaction", addr)
+		v, err = c.do("GET", "k")
+		require.NoError(t, err)
+		require.Equal(t, "$-1\r\n", string(v.raw), "%s: expired after the transaction", addr)
+	}
+}
