@@ -236,7 +236,7 @@ func (ks *Keyspace) NowMs() int64 {
 		return f
 	}
 	if ks.clock == nil {
-		return time.Now().UnixMilli()
+		return wallMs()
 	}
 	return ks.clock.Now().UnixMilli()
 }
