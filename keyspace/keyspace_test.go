@@ -616,3 +616,44 @@ func TestFrozenTimeKeepsKeysLiveUntilThawed(t *testing.T) {
 	deleted, _ = ks.ExpireIfDue(0, "k", clk.Now().UnixMilli())
 	require.True(t, deleted, "the wheel deletes it once thawed")
 }
+
+// wallMs reads the same clock as time.Now, to the millisecond.
+func TestWallMsIsTheWallClock(t *testing.T) {
+	for range 100 {
+		before := time.Now().UnixMilli()
+		got := wallMs()
+		after := time.Now().UnixMilli()
+		require.GreaterOrEqual(t, got, before)
+		require.LessOrEqual(t, got, after)
+	}
+}
+
+func BenchmarkWallMs(b *testing.B) {
+	var sum int64
+	b.Run("clock=wallMs", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			sum += wallMs()
+		}
+	})
+	b.Run("clock=time.Now", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			sum += time.Now().UnixMilli()
+		}
+	})
+	_ = sum
+}
+
+// allocSize agrees with the runtime: a slice grown from nil to n bytes gets
+// the capacity of n's size class, for every small size and a few large.
+func TestAllocSizeIsTheRuntimesSizeClass(t *testing.T) {
+	for n := 1; n <= 40_000; n++ {
+		if n > 32768 && n%997 != 0 {
+			continue
+		}
+		got := cap(append([]byte(nil), make([]byte, n)...))
+		if int64(got) != allocSize(n) {
+			t.Fatalf("allocSize(%d) = %d, the runtime allocates %d", n, allocSize(n), got)
+		}
+	}
+	require.Zero(t, allocSize(0))
+}
