@@ -58,3 +58,29 @@ func TestWithKeyspace(t *testing.T) {
 	w.Advance(now())
 	assert.EqualValues(t, 0, w.Stats().Scheduled, "every stale entry drained")
 }
+
+// TestWheelStandsStillWhileTheKeyspaceIsFrozen: on the keyspace's clock (as
+// sessiond runs it) the wheel neither deletes nor re-proposes a key that
+// is due by the real clock but live at the frozen time (an EXEC or a
+// script is running); once thawed it reclaims it at the next tick.
+func TestWheelStandsStillWhileTheKeyspaceIsFrozen(t *testing.T) {
+	clk := clocktest.NewFake(time.UnixMilli(epochMs))
+	ks, err := keyspace.New(keyspace.Options{Stripes: 16, Clock: clk})
+	require.NoError(t, err)
+	w, err := expiry.New(expiry.Options{Store: ks, Clock: ks, Budget: time.Hour})
+	require.NoError(t, err)
+	ks.SetScheduler(w)
+	_, err = ks.Set(0, []byte("k"), []byte("v"), keyspace.SetArgs{Deadline: epochMs + 5})
+	require.NoError(t, err)
+
+	ks.Freeze(epochMs)
+	for range 10 {
+		clk.Advance(50 * time.Millisecond)
+		assert.Zero(t, w.Advance(ks.Now().UnixMilli()))
+	}
+	assert.Zero(t, w.Stats().StaleEntries, "nothing fired while frozen")
+	assert.Equal(t, 1, ks.Exists(0, [][]byte{[]byte("k")}))
+
+	ks.Thaw()
+	assert.Equal(t, 1, w.Advance(ks.Now().UnixMilli()), "reclaimed once thawed")
+}

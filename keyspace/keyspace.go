@@ -275,6 +275,11 @@ func (ks *Keyspace) Freeze(nowMs int64) { ks.frozen.Store(nowMs) }
 // Thaw lets the keyspace's time run again after Freeze.
 func (ks *Keyspace) Thaw() { ks.frozen.Store(0) }
 
+// Now is NowMs as a time.Time. It is the expiry wheel's clock, so that the
+// wheel stands still while the time is frozen rather than proposing, tick
+// after tick, keys that are live at the frozen time.
+func (ks *Keyspace) Now() time.Time { return time.UnixMilli(ks.NowMs()) }
+
 func (ks *Keyspace) db(i int) *DB { return ks.dbs[i].Load() }
 
 func (db *DB) stripeIndex(key []byte) int { return int(xxhash.Sum64(key) & db.mask) }

@@ -147,7 +147,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	if err != nil {
 		return err
 	}
-	wheel, err := expiry.New(expiry.Options{Store: ks, Logger: log.With("component", "expiry")})
+	wheel, err := expiry.New(expiry.Options{Store: ks, Clock: ks, Logger: log.With("component", "expiry")})
 	if err != nil {
 		return err
 	}

@@ -63,7 +63,7 @@ func Start(t testing.TB, opts ...Option) *Sessiond {
 	ks, err := keyspace.New(kopts)
 	require.NoError(t, err)
 	// The expiry wheel runs as in production, on the keyspace's clock.
-	wheel, err := expiry.New(expiry.Options{Store: ks, Clock: kopts.Clock})
+	wheel, err := expiry.New(expiry.Options{Store: ks, Clock: ks})
 	require.NoError(t, err)
 	ks.SetScheduler(wheel)
 	ctx, stopWheel := context.WithCancel(context.Background())
