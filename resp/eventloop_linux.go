@@ -255,7 +255,9 @@ func newEventLoop(s *Server) (*eventLoop, error) {
 	}
 	l.events = make([]syscall.EpollEvent, 256)
 	l.poll = func(uintptr) bool {
-		r, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_WAIT, uintptr(l.epfd), uintptr(unsafe.Pointer(&l.events[0])), uintptr(len(l.events)), 0, 0, 0)
+		// epoll_pwait with no signal mask is epoll_wait, and exists on
+		// every Linux architecture (arm64 has no epoll_wait).
+		r, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(l.epfd), uintptr(unsafe.Pointer(&l.events[0])), uintptr(len(l.events)), 0, 0, 0)
 		l.ready, l.perr = int(r), nil
 		if e != 0 {
 			l.ready, l.perr = 0, e
