@@ -12,7 +12,9 @@ import (
 )
 
 // Clock is the time source. The real clock is used when Options.Clock is
-// nil; tests inject internal/clocktest.Fake.
+// nil; sessiond passes the keyspace (keyspace.Keyspace.Now, which stands
+// still while an EXEC or a script runs); tests inject
+// internal/clocktest.Fake.
 type Clock interface{ Now() time.Time }
 
 // Store is what the wheel needs from the keyspace, which is the truth about

@@ -230,7 +230,7 @@ var sizeClasses = [...]uint16{0, 8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 1
 // smallClass is sizeClasses's answer for sizes up to 1024 bytes, by
 // (n+7)/8, as the runtime's own size_to_class8: every write accounts its
 // key and value, and the binary search was 1.5% of the server's CPU for
-// SETEX at pipeline 16 (perf).
+// SETEX at pipeline 16 (perf; 1.7% with allocSize itself).
 var smallClass = func() (t [1024/8 + 1]uint16) {
 	for i := range t {
 		j, _ := slices.BinarySearch(sizeClasses[:], uint16(i*8))

@@ -184,9 +184,14 @@ type Keyspace struct {
 	dbs     [NumDBs]atomic.Pointer[DB]
 	nstripe int
 	clock   Clock
-	sched   Scheduler
-	nextID  atomic.Uint64
-	watch   watchRegistry
+	// frozen is, while nonzero, the bitwise complement of the time NowMs
+	// reports (Freeze; complemented so that a test clock at the epoch, 0,
+	// can be frozen too). Beside the read-mostly fields: every NowMs
+	// loads it.
+	frozen atomic.Int64
+	sched  Scheduler
+	nextID atomic.Uint64
+	watch  watchRegistry
 	// notifier receives keyspace events (notify.go); nil pointer: none.
 	notifier atomic.Pointer[Notifier]
 
@@ -195,8 +200,6 @@ type Keyspace struct {
 	keyHits     atomic.Int64
 	keyMisses   atomic.Int64
 	evictor     // maxmemory and eviction (evict.go)
-	// frozen is the time NowMs reports while nonzero (Freeze).
-	frozen atomic.Int64
 }
 
 // New returns an empty keyspace.
@@ -233,7 +236,7 @@ func (ks *Keyspace) newDB() *DB {
 // time while an EXEC or a script runs (Freeze), else the clock's.
 func (ks *Keyspace) NowMs() int64 {
 	if f := ks.frozen.Load(); f != 0 {
-		return f
+		return ^f
 	}
 	if ks.clock == nil {
 		return wallMs()
@@ -252,7 +255,7 @@ func (ks *Keyspace) NowMs() int64 {
 // reading per access had too (from the reading to the lock).
 func (ks *Keyspace) NowMsAt(t time.Time) int64 {
 	if f := ks.frozen.Load(); f != 0 {
-		return f
+		return ^f
 	}
 	if ks.clock == nil {
 		return t.UnixMilli()
@@ -261,16 +264,16 @@ func (ks *Keyspace) NowMsAt(t time.Time) int64 {
 }
 
 // Freeze stops the keyspace's time at nowMs until Thaw: every access judges
-// expiry, and counts relative TTLs, at nowMs, and the expiry wheel deletes
-// no key that is live at nowMs. The front end freezes the time for the
-// length of an EXEC or a script, which run with every other command held
-// off, as Redis 7.0 judges expiry at the EXEC's start (call() caches the
-// time once for nested calls, fixed_time_expire) and at a script's start
-// (scriptTimeSnapshot): a key a transaction or a script saw live stays
-// live until it ends. Relative TTLs follow Redis 7.2, whose
-// commandTimeSnapshot is that same time; 7.0 reads the clock for them.
-// nowMs must not be 0, which means "not frozen".
-func (ks *Keyspace) Freeze(nowMs int64) { ks.frozen.Store(nowMs) }
+// expiry, and counts relative TTLs, at nowMs, and the expiry wheel (on
+// Now) deletes no key that is live at nowMs. The front end freezes the
+// time for the length of an EXEC or a script, which run with every other
+// command held off, as Redis 7.2 does (commandTimeSnapshot, taken once per
+// execution unit): a key a transaction or a script saw live stays live
+// until it ends. Redis 7.0 judges expiry the same way (call() caches the
+// time for nested calls; a script uses its start, scriptTimeSnapshot) but
+// reads the clock for relative TTLs, and judges a script inside an EXEC at
+// the script's own start rather than the EXEC's.
+func (ks *Keyspace) Freeze(nowMs int64) { ks.frozen.Store(^nowMs) }
 
 // Thaw lets the keyspace's time run again after Freeze.
 func (ks *Keyspace) Thaw() { ks.frozen.Store(0) }
@@ -406,8 +409,8 @@ func lockKeys(db *DB, keys [][]byte) locked {
 // stale entry. While the time is frozen (Freeze) it judges at the frozen
 // time if that is earlier. It implements expiry.Store.
 func (ks *Keyspace) ExpireIfDue(dbi int, key string, nowMs int64) (deleted bool, next int64) {
-	if f := ks.frozen.Load(); f != 0 && f < nowMs {
-		nowMs = f // live then: the wheel re-files it for its next tick
+	if f := ks.frozen.Load(); f != 0 && ^f < nowMs {
+		nowMs = ^f // live then: the wheel re-files it for its next tick
 	}
 	db := ks.db(dbi)
 	s := db.stripeFor([]byte(key))

@@ -7,7 +7,7 @@ import (
 
 // wallMs is the wall clock in Unix milliseconds. On linux/amd64
 // gettimeofday is a vDSO call that reads the wall clock alone: 27-33 ns a
-// call on the VMs measured, against 57-62 ns for time.Now, which reads the
+// call on the VMs measured, against 50-65 ns for time.Now, which reads the
 // monotonic clock too (BenchmarkWallMs). Both read CLOCK_REALTIME, so the
 // two agree to the millisecond.
 func wallMs() int64 {

@@ -155,8 +155,8 @@ func (s *Server) eval(x *call, bySHA, ro bool) {
 	if !x.inExec && !s.lockExclusive(x) {
 		return
 	}
-	if !x.inExec { // inside EXEC the time is already frozen at the EXEC's
-		s.ks.Freeze(x.now()) // Redis's scriptTimeSnapshot: keyspace.Freeze
+	if !x.inExec { // inside EXEC the time is already frozen at the EXEC's (7.2)
+		s.ks.Freeze(x.now()) // keyspace.Freeze
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	run := &scriptRun{cancel: cancel, done: make(chan struct{})}
