@@ -1,6 +1,7 @@
 package expiry_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -83,4 +84,29 @@ func TestWheelStandsStillWhileTheKeyspaceIsFrozen(t *testing.T) {
 
 	ks.Thaw()
 	assert.Equal(t, 1, w.Advance(ks.Now().UnixMilli()), "reclaimed once thawed")
+}
+
+// TestRunStandsStillWhileTheKeyspaceIsFrozen: the same through Run, as
+// sessiond runs the wheel (on real timers, the keyspace's clock).
+func TestRunStandsStillWhileTheKeyspaceIsFrozen(t *testing.T) {
+	ks, err := keyspace.New(keyspace.Options{Stripes: 16})
+	require.NoError(t, err)
+	w, err := expiry.New(expiry.Options{Store: ks, Clock: ks})
+	require.NoError(t, err)
+	ks.SetScheduler(w)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	defer func() { stop(); <-done }()
+
+	now := ks.NowMs()
+	ks.Freeze(now)
+	_, err = ks.Set(0, []byte("k"), []byte("v"), keyspace.SetArgs{Deadline: now + 5})
+	require.NoError(t, err)
+	time.Sleep(100 * time.Millisecond) // ten ticks past the deadline
+	assert.Zero(t, w.Stats().StaleEntries, "nothing fired while frozen")
+	assert.Equal(t, 1, ks.Exists(0, [][]byte{[]byte("k")}))
+
+	ks.Thaw()
+	require.Eventually(t, func() bool { return w.Stats().ExpiredKeys == 1 }, 2*time.Second, 5*time.Millisecond)
 }

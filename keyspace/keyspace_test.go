@@ -657,3 +657,15 @@ func TestAllocSizeIsTheRuntimesSizeClass(t *testing.T) {
 	}
 	require.Zero(t, allocSize(0))
 }
+
+// A keyspace whose clock stands at the epoch can be frozen there too.
+func TestFreezeAtTheEpoch(t *testing.T) {
+	clk := clocktest.NewFake(time.UnixMilli(0))
+	ks, err := New(Options{Stripes: 1, Clock: clk})
+	require.NoError(t, err)
+	ks.Freeze(0)
+	clk.Advance(time.Second)
+	require.Zero(t, ks.NowMs())
+	ks.Thaw()
+	require.Equal(t, int64(1000), ks.NowMs())
+}

@@ -58,6 +58,11 @@ func killFlow(t *testing.T, addr string) []string {
 	rec(b.do("GET", "x"))
 	rec(b.do("SCRIPT", "KILL"))
 	rec(a.do("PING"))
+	// Time runs again after the killed script (a time left frozen at its
+	// start would keep this key forever).
+	rec(b.do("SET", "p", "v", "PX", "20"))
+	time.Sleep(100 * time.Millisecond)
+	rec(b.do("EXISTS", "p"))
 	return out
 }
 
