@@ -2,6 +2,7 @@ package keyspace
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
@@ -239,4 +240,15 @@ func mustObject(t *testing.T, ks *Keyspace, key []byte) ObjectInfo {
 	o, ok := ks.Object(0, key)
 	require.True(t, ok)
 	return o
+}
+
+// memberLen decodes the uvarint that packs a member's length, inline: one
+// byte below 128, two up to 16383.
+func TestMemberLen(t *testing.T) {
+	for _, n := range []int{0, 1, 37, 64, 127, 128, 200, 16383} {
+		p := append(binary.AppendUvarint(nil, uint64(n)), 'x')
+		l, k := memberLen(p)
+		require.Equal(t, n, l)
+		require.Equal(t, len(p)-1, k)
+	}
 }
