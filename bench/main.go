@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command bench runs sessiond and redis-server side by side on this machine
 // and compares them: throughput and latency of session-store workloads
 // (driven by redis-benchmark and by a Go session-mix driver), and memory per
