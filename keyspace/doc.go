@@ -28,9 +28,10 @@
 // one if it waited; NowMsAt), and treats a record whose deadline has passed
 // as absent (entry.expiredAt is the only expiry predicate; as in Redis a
 // key expires strictly after its deadline). While an EXEC or a script runs
-// the time is frozen at its start (Freeze): every reading is that time,
-// the expiry wheel's too when it runs on Now, as sessiond runs it. Writers delete expired records on the spot;
-// readers leave them to the expiry wheel, which proposes keys through
+// the time is frozen at its start (Freeze): every reading is that time, the
+// expiry wheel's too when it runs on Now, as sessiond runs it. Writers
+// delete expired records on the spot; readers leave them to the expiry
+// wheel, which proposes keys through
 // ExpireIfDue; that re-checks the deadline under the stripe lock, so a
 // stale proposal is harmless. Every deadline set is passed to the Scheduler
 // after the stripe lock is released.

@@ -155,8 +155,10 @@ func (s *Server) eval(x *call, bySHA, ro bool) {
 	if !x.inExec && !s.lockExclusive(x) {
 		return
 	}
-	if !x.inExec { // inside EXEC the time is already frozen at the EXEC's (7.2)
-		s.ks.Freeze(x.now()) // keyspace.Freeze
+	// The script's keys expire as of its start (keyspace.Freeze); inside an
+	// EXEC the time is already frozen at the EXEC's, as in Redis 7.2.
+	if !x.inExec {
+		s.ks.Freeze(x.now())
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	run := &scriptRun{cancel: cancel, done: make(chan struct{})}
