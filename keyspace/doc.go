@@ -31,10 +31,10 @@
 // the time is frozen at its start (Freeze): every reading is that time, the
 // expiry wheel's too when it runs on Now, as sessiond runs it. Writers
 // delete expired records on the spot; readers leave them to the expiry
-// wheel, which proposes keys through
-// ExpireIfDue; that re-checks the deadline under the stripe lock, so a
-// stale proposal is harmless. Every deadline set is passed to the Scheduler
-// after the stripe lock is released.
+// wheel, which proposes keys through ExpireIfDue; that re-checks the
+// deadline under the stripe lock, so a stale proposal is harmless. Every
+// deadline set is passed to the Scheduler after the stripe lock is
+// released.
 //
 // # Events
 //
