@@ -13,21 +13,33 @@ import (
 	"sessiond/keyspace"
 )
 
+// wheelOnKeyspace is a keyspace on clk (nil: the real clock) and a wheel
+// on wclk (nil: the keyspace's clock, as sessiond runs it) scheduling its
+// keys, with no budget to speak of.
+func wheelOnKeyspace(t *testing.T, clk keyspace.Clock, wclk expiry.Clock) (*keyspace.Keyspace, *expiry.Wheel) {
+	t.Helper()
+	ks, err := keyspace.New(keyspace.Options{Stripes: 16, Clock: clk})
+	require.NoError(t, err)
+	if wclk == nil {
+		wclk = ks
+	}
+	w, err := expiry.New(expiry.Options{Store: ks, Clock: wclk, Budget: time.Hour})
+	require.NoError(t, err)
+	ks.SetScheduler(w)
+	return ks, w
+}
+
 // TestWithKeyspace runs the wheel against the real keyspace: a session
 // whose TTL is refreshed on every request keeps one wheel entry and is
 // reclaimed at its final deadline; SET with a shorter TTL, RENAME and
 // PERSIST keep the wheel right.
 func TestWithKeyspace(t *testing.T) {
 	clk := clocktest.NewFake(time.UnixMilli(epochMs))
-	ks, err := keyspace.New(keyspace.Options{Stripes: 16, Clock: clk})
-	require.NoError(t, err)
-	w, err := expiry.New(expiry.Options{Store: ks, Clock: clk, Budget: time.Hour})
-	require.NoError(t, err)
-	ks.SetScheduler(w)
+	ks, w := wheelOnKeyspace(t, clk, clk)
 	now := func() int64 { return clk.Now().UnixMilli() }
 	key := []byte("sess:1")
 
-	_, err = ks.Set(0, key, []byte("v"), keyspace.SetArgs{Deadline: now() + 1000})
+	_, err := ks.Set(0, key, []byte("v"), keyspace.SetArgs{Deadline: now() + 1000})
 	require.NoError(t, err)
 	for range 50 { // a request every 100 ms refreshes the 1 s TTL
 		clk.Advance(100 * time.Millisecond)
@@ -66,12 +78,8 @@ func TestWithKeyspace(t *testing.T) {
 // script is running); once thawed it reclaims it at the next tick.
 func TestWheelStandsStillWhileTheKeyspaceIsFrozen(t *testing.T) {
 	clk := clocktest.NewFake(time.UnixMilli(epochMs))
-	ks, err := keyspace.New(keyspace.Options{Stripes: 16, Clock: clk})
-	require.NoError(t, err)
-	w, err := expiry.New(expiry.Options{Store: ks, Clock: ks, Budget: time.Hour})
-	require.NoError(t, err)
-	ks.SetScheduler(w)
-	_, err = ks.Set(0, []byte("k"), []byte("v"), keyspace.SetArgs{Deadline: epochMs + 5})
+	ks, w := wheelOnKeyspace(t, clk, nil)
+	_, err := ks.Set(0, []byte("k"), []byte("v"), keyspace.SetArgs{Deadline: epochMs + 5})
 	require.NoError(t, err)
 
 	ks.Freeze(epochMs)
@@ -89,11 +97,7 @@ func TestWheelStandsStillWhileTheKeyspaceIsFrozen(t *testing.T) {
 // TestRunStandsStillWhileTheKeyspaceIsFrozen: the same through Run, as
 // sessiond runs the wheel (on real timers, the keyspace's clock).
 func TestRunStandsStillWhileTheKeyspaceIsFrozen(t *testing.T) {
-	ks, err := keyspace.New(keyspace.Options{Stripes: 16})
-	require.NoError(t, err)
-	w, err := expiry.New(expiry.Options{Store: ks, Clock: ks})
-	require.NoError(t, err)
-	ks.SetScheduler(w)
+	ks, w := wheelOnKeyspace(t, nil, nil)
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); w.Run(ctx) }()
@@ -101,7 +105,7 @@ func TestRunStandsStillWhileTheKeyspaceIsFrozen(t *testing.T) {
 
 	now := ks.NowMs()
 	ks.Freeze(now)
-	_, err = ks.Set(0, []byte("k"), []byte("v"), keyspace.SetArgs{Deadline: now + 5})
+	_, err := ks.Set(0, []byte("k"), []byte("v"), keyspace.SetArgs{Deadline: now + 5})
 	require.NoError(t, err)
 	time.Sleep(100 * time.Millisecond) // ten ticks past the deadline
 	assert.Zero(t, w.Stats().StaleEntries, "nothing fired while frozen")
