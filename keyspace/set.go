@@ -121,12 +121,14 @@ func (s *set) scan(b []byte) (at, members int) {
 	return -1, members
 }
 
-// memberLen decodes a packed member's length prefix, a uvarint: one byte,
-// as packed members are at most maxPackedMember (< 128) bytes long, two for
-// lengths up to 16383 should that limit grow. It is small enough to inline:
-// called out of line on every member, it was half of an SADD's duplicate
-// scan (BenchmarkPackedSetFind, 50 members: 267-357 ns against 181-195).
+// memberLen decodes a packed member's length prefix, a uvarint. It is one
+// byte, as packed members are at most maxPackedMember (< 128, which the
+// constant below enforces at compile time) bytes long; the two-byte form
+// is there for completeness. It is small enough to inline: called out of
+// line on every member, it was half of an SADD's duplicate scan
+// (BenchmarkPackedSetFind, 50 members: 267-357 ns against 181-195).
 func memberLen(p []byte) (l, k int) {
+	const _ = uint(127 - maxPackedMember) // a longer member would need a wider prefix
 	if b := p[0]; b < 0x80 {
 		return int(b), 1
 	}
