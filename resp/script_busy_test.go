@@ -77,10 +77,7 @@ func unkillableFlow(t *testing.T, addr string) []string {
 	}
 	rec(b.do("CONFIG", "SET", "busy-reply-threshold", "100"))
 	script := `redis.call("set", "w", "1")
-local s = redis.call("time")
-repeat
-  local n = redis.call("time")
-until (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > 2000000
+` + busyScript(2000) + `
 redis.call("incr", "w")
 return redis.call("get", "w")`
 	_, err := a.c.Write(encodeCommand(ev(script, "0")))
@@ -106,8 +103,7 @@ func TestScriptBlocksUntilBusy(t *testing.T) {
 	s := testserver.Start(t, testserver.WithConfig("busy-reply-threshold", "0"))
 	a, b := dialRaw(t, s.Addr), dialRaw(t, s.Addr)
 	start := time.Now()
-	_, err := a.c.Write(encodeCommand(ev(`local s = redis.call("time")
-repeat local n = redis.call("time") until (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > 200000
+	_, err := a.c.Write(encodeCommand(ev(busyScript(200)+`
 return redis.call("set", "k", "v")`, "0")))
 	require.NoError(t, err)
 	time.Sleep(50 * time.Millisecond)
@@ -256,8 +252,7 @@ func TestTTLCountsFromWhenTheCommandRuns(t *testing.T) {
 	r := testserver.StartRedis(t, "--busy-reply-threshold", "0")
 	for _, addr := range []string{s.Addr, r.Addr} {
 		a, b := dialRaw(t, addr), dialRaw(t, addr)
-		_, err := a.c.Write(encodeCommand(ev(`local s = redis.call("time")
-repeat local n = redis.call("time") until (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > 1200000
+		_, err := a.c.Write(encodeCommand(ev(busyScript(1200)+`
 return 1`, "0")))
 		require.NoError(t, err)
 		time.Sleep(100 * time.Millisecond)
