@@ -82,9 +82,9 @@ func (s *set) each(fn func(m []byte) bool) {
 		return
 	}
 	for p := s.packed; len(p) > 0; {
-		l, k := binary.Uvarint(p)
-		m := p[k : k+int(l)]
-		p = p[k+int(l):]
+		l, k := memberLen(p)
+		m := p[k : k+l]
+		p = p[k+l:]
 		if !fn(m) {
 			return
 		}
@@ -223,8 +223,8 @@ func (s *set) remove(b []byte) bool {
 	if i < 0 {
 		return false
 	}
-	l, k := binary.Uvarint(s.packed[i:])
-	end := i + k + int(l)
+	l, k := memberLen(s.packed[i:])
+	end := i + k + l
 	s.packed = append(s.packed[:i], s.packed[end:]...)
 	return true
 }
