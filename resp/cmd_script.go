@@ -151,13 +151,13 @@ func (s *Server) eval(x *call, bySHA, ro bool) {
 	keys := x.args[3 : 3+numkeys]
 	argv := x.args[3+numkeys:]
 	// Inside EXEC the gate is already held, and stays held until EXEC ends:
-	// such a script never goes busy.
-	if !x.inExec && !s.lockExclusive(x) {
-		return
-	}
-	// The script's keys expire as of its start (keyspace.Freeze); inside an
-	// EXEC the time is already frozen at the EXEC's, as in Redis 7.2.
+	// such a script never goes busy, and the time is already frozen at the
+	// EXEC's start, as in Redis 7.2. Otherwise the script's keys expire as
+	// of its own start (keyspace.Freeze).
 	if !x.inExec {
+		if !s.lockExclusive(x) {
+			return
+		}
 		s.ks.Freeze(x.now())
 	}
 	ctx, cancel := context.WithCancel(context.Background())
