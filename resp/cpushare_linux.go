@@ -9,19 +9,21 @@ import (
 // CPU to other threads (sched_yield on Linux). Such a loop never parks, so
 // its thread runs until the kernel preempts it, and on a machine with more
 // runnable threads than cores (two loops and a load generator on two
-// cores) a woken thread, often the other loop's, was seen waiting 2-5 ms
-// for the CPU (perf sched), a whole scheduler slice, with every request of
-// its connections waiting too: GET at pipeline 1 had a p99 of 4.3-4.6 ms
-// against Redis's 0.6-0.9 (bench/README.md, "A busy loop's CPU").
-// Yielding after a millisecond without sleeping bounds that wait; with
-// nothing else runnable the yield returns at once.
+// cores) loop threads were seen running 2 ms and more at a stretch while
+// a woken thread, often the other loop's, waited 2-5 ms for the CPU (perf
+// sched), with every request of its connections waiting too: GET at
+// pipeline 1 had a p99 of 4.3 ms against Redis's 0.8 (medians of eight
+// alternated runs; bench/README.md, "A busy loop's CPU"). Yielding after a
+// millisecond without sleeping brought it to 1.3 ms; with nothing else
+// runnable on the CPU the yield returns at once.
 type cpuShare struct {
 	since time.Duration // when the loop last slept or yielded
 }
 
 // yieldEvery is how long a loop runs without sleeping before it yields.
-// Every 200 µs cost CPU (pipeline 1: 10.3-15.0 µs per GET against
-// 9.1-13.8); 1 ms and 500 µs both brought the p99 down to 0.7-1.6 ms.
+// Every 200 µs cost CPU (pipeline 1: 9.6-15.0 µs per GET against 8.8-13.8
+// without yields, alternated runs); 500 µs and 1 ms both brought the p99
+// down to 0.7-1.6 ms, 2 ms to 0.9-2.9.
 const yieldEvery = time.Millisecond
 
 // due reports, at now, whether the loop should yield, and if so counts
