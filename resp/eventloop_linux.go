@@ -208,7 +208,7 @@ type eventLoop struct {
 	events []syscall.EpollEvent
 	ready  int      // events poll found
 	perr   error    // poll's error
-	polls  int      // poll's calls in this wait: more than one means it parked
+	polls  int      // poll's calls in this wait: more than one means it (almost always) parked
 	cpu    cpuShare // when to yield the CPU (wait)
 	wake   [2]int   // a pipe: a byte on it stops the loop
 	mu     sync.Mutex
