@@ -36,7 +36,7 @@ type stripeMeta struct {
 	db    *DB      // owner: its byte counter and keyspace
 	free  uint32   // head of the free list of meta slots; 0: none
 	bytes int64    // accounted bytes of this stripe's keys
-	_     [40]byte // a stripe is 128 bytes: its lock never shares a cache line
+	_     [32]byte // a stripe is 128 bytes: its lock never shares a cache line
 }
 
 // allocSlotLocked returns an unused meta slot. s.mu must be held for writing.

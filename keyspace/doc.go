@@ -111,7 +111,8 @@
 //   - no set or hash is stored empty: removing the last member or field
 //     removes the key;
 //   - a zero deadline means the key never expires;
-//   - stripe.expires counts the entries of its map that have a deadline;
+//   - stripe.expires counts the entries of its map that have a deadline,
+//     and stripe.deadlines sums those deadlines (each capped, for avg_ttl);
 //   - every entry in a map owns a distinct nonzero meta slot; stripe.bytes
 //     is the sum of the sizes in its slots, DB.used the sum over stripes.
 package keyspace

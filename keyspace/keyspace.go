@@ -164,9 +164,12 @@ func (e *entry) expiredAt(nowMs int64) bool {
 
 // stripe is one lock domain of a database.
 type stripe struct {
-	mu      sync.RWMutex // protects m and expires
+	mu      sync.RWMutex // protects m, expires and deadlines
 	m       map[string]entry
 	expires int // entries in m with a deadline
+	// deadlines is the sum of those deadlines (Unix ms, each at most
+	// maxAvgDeadline), for INFO's avg_ttl (AvgTTL).
+	deadlines int64
 	stripeMeta
 }
 
@@ -332,9 +335,11 @@ func (ks *Keyspace) peekLocked(s *stripe, key []byte, now int64) (entry, bool) {
 func (s *stripe) putLocked(key string, old entry, hadOld bool, e entry) {
 	if hadOld && old.deadline != 0 {
 		s.expires--
+		s.deadlines -= min(old.deadline, maxAvgDeadline)
 	}
 	if e.deadline != 0 {
 		s.expires++
+		s.deadlines += min(e.deadline, maxAvgDeadline)
 	}
 	s.m[key] = s.metaPutLocked(key, old, hadOld, e)
 }
@@ -343,6 +348,7 @@ func (s *stripe) putLocked(key string, old entry, hadOld bool, e entry) {
 func (s *stripe) deleteLocked(key string, e entry) {
 	if e.deadline != 0 {
 		s.expires--
+		s.deadlines -= min(e.deadline, maxAvgDeadline)
 	}
 	s.metaFreeLocked(e.slot())
 	delete(s.m, key)
@@ -476,6 +482,36 @@ func (ks *Keyspace) Size(dbi int) (keys, expires int) {
 	return keys, expires
 }
 
+// AvgTTL is the mean time to live, in milliseconds, of db's keys that have
+// a deadline, 0 if none has (INFO's avg_ttl). Redis estimates it from the
+// keys its expiry cycle samples, as a running average; this is the exact
+// mean, from the sum of deadlines each stripe keeps. A key past its
+// deadline but not yet reclaimed counts with its (small) negative TTL.
+func (ks *Keyspace) AvgTTL(dbi int) int64 {
+	db := ks.db(dbi)
+	now := ks.NowMs()
+	var n int64
+	var ttls float64 // summed in floating point: 1,024 stripes' sums may overflow an int64
+	for i := range db.stripes {
+		s := &db.stripes[i]
+		s.mu.RLock()
+		n += int64(s.expires)
+		ttls += float64(s.deadlines - int64(s.expires)*now)
+		s.mu.RUnlock()
+	}
+	if n == 0 {
+		return 0
+	}
+	return max(int64(ttls/float64(n)), 0)
+}
+
+// maxAvgDeadline caps a deadline's part in a stripe's sum of deadlines
+// (about the year 3084), so that a few keys given deadlines near the end of
+// int64 (PEXPIREAT accepts them) cannot overflow the TTLs AvgTTL sums:
+// with the cap a stripe's TTLs stay in range up to about 280,000 keys with
+// such deadlines. The running sum itself may wrap; it wraps back as keys go.
+const maxAvgDeadline = 1 << 45
+
 // Flush empties db (FLUSHDB). The old maps are dropped, not cleared, so the
 // garbage collector reclaims them off the request path.
 func (ks *Keyspace) Flush(dbi int) {
@@ -486,7 +522,7 @@ func (ks *Keyspace) Flush(dbi int) {
 		s.mu.Lock()
 		old[i] = s.m
 		s.m = make(map[string]entry)
-		s.expires = 0
+		s.expires, s.deadlines = 0, 0
 		s.metaResetLocked()
 		s.mu.Unlock()
 	}

@@ -39,14 +39,14 @@ func newTestKeyspace(t *testing.T) (*Keyspace, *clocktest.Fake, *recordingSchedu
 }
 
 // checkInvariants verifies every stripe: keys hash to their stripe, no
-// empty sets, and the expires counter matches.
+// empty sets, and the expires counter and sum of deadlines match.
 func checkInvariants(t *testing.T, ks *Keyspace) {
 	for dbi := range NumDBs {
 		db := ks.db(dbi)
 		for i := range db.stripes {
 			s := &db.stripes[i]
 			s.mu.RLock()
-			exp := 0
+			exp, sum := 0, int64(0)
 			for k, e := range s.m {
 				assert.Equal(t, i, db.stripeIndex([]byte(k)), "key %q in wrong stripe", k)
 				if e.kind() == KindSet {
@@ -54,9 +54,11 @@ func checkInvariants(t *testing.T, ks *Keyspace) {
 				}
 				if e.deadline != 0 {
 					exp++
+					sum += min(e.deadline, maxAvgDeadline)
 				}
 			}
 			assert.Equal(t, exp, s.expires, "db %d stripe %d expires counter", dbi, i)
+			assert.Equal(t, sum, s.deadlines, "db %d stripe %d sum of deadlines", dbi, i)
 			s.mu.RUnlock()
 		}
 	}
@@ -668,4 +670,49 @@ func TestFreezeAtTheEpoch(t *testing.T) {
 	require.Zero(t, ks.NowMs())
 	ks.Thaw()
 	require.Equal(t, int64(1000), ks.NowMs())
+}
+
+// TestAvgTTLIsTheMeanOfTheDeadlines: INFO's avg_ttl is the exact mean TTL
+// of the keys that have one, through every way a deadline comes and goes;
+// a deadline near the end of int64 neither overflows it nor leaves a trace
+// once its key is gone.
+func TestAvgTTLIsTheMeanOfTheDeadlines(t *testing.T) {
+	ks, clk, _ := newTestKeyspace(t)
+	now := epoch.UnixMilli()
+	assert.Zero(t, ks.AvgTTL(0), "no keys")
+	set := func(k string, ttl int64) {
+		t.Helper()
+		a := SetArgs{}
+		if ttl > 0 {
+			a.Deadline = now + ttl
+		}
+		_, err := ks.Set(0, b(k), b("v"), a)
+		require.NoError(t, err)
+	}
+	set("a", 10_000)
+	set("b", 30_000)
+	set("c", 0) // no deadline: not counted
+	assert.Equal(t, int64(20_000), ks.AvgTTL(0))
+	assert.Zero(t, ks.AvgTTL(1), "another database")
+
+	clk.Advance(4 * time.Second)
+	assert.Equal(t, int64(16_000), ks.AvgTTL(0), "TTLs run down")
+
+	require.True(t, ks.Expire(0, b("c"), now+64_000, 0))
+	assert.Equal(t, int64((6_000+26_000+60_000)/3), ks.AvgTTL(0), "EXPIRE adds a deadline")
+	require.True(t, ks.Expire(0, b("c"), now+94_000, 0))
+	assert.Equal(t, int64((6_000+26_000+90_000)/3), ks.AvgTTL(0), "EXPIRE replaces one")
+	require.True(t, ks.Persist(0, b("c")))
+	assert.Equal(t, int64(16_000), ks.AvgTTL(0), "PERSIST removes one")
+	set("b", 0)
+	assert.Equal(t, int64(6_000), ks.AvgTTL(0), "SET without a TTL removes one")
+	set("d", 1<<62) // PEXPIREAT near the end of int64
+	assert.Greater(t, ks.AvgTTL(0), int64(1e13), "a far deadline counts, capped")
+	assert.Equal(t, 2, ks.Del(0, [][]byte{b("d"), b("b")}))
+	assert.Equal(t, int64(6_000), ks.AvgTTL(0), "DEL removes one, the far one without a trace")
+
+	clk.Advance(7 * time.Second) // a is past its deadline
+	assert.Zero(t, ks.AvgTTL(0), "never negative")
+	ks.Flush(0)
+	assert.Zero(t, ks.AvgTTL(0))
 }

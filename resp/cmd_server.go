@@ -384,7 +384,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string, c *client) {
 		for i := range keyspace.NumDBs {
 			keys, exp := s.ks.Size(i)
 			if keys > 0 {
-				fmt.Fprintf(b, "db%d:keys=%d,expires=%d,avg_ttl=0\r\n", i, keys, exp)
+				fmt.Fprintf(b, "db%d:keys=%d,expires=%d,avg_ttl=%d\r\n", i, keys, exp, s.ks.AvgTTL(i))
 			}
 		}
 	}

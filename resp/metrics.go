@@ -54,6 +54,7 @@ var (
 	mRejectedConns  = desc("rejected_connections_total", "Connections refused at maxclients.")
 	mKeys           = desc("keys", "Keys per database (may count expired keys not yet reclaimed).", "db")
 	mExpiringKeys   = desc("expiring_keys", "Keys with a deadline, per database.", "db")
+	mAvgTTL         = desc("avg_ttl_seconds", "Mean time to live of the keys with a deadline, per database (INFO's avg_ttl).", "db")
 	mExpired        = desc("expired_keys_total", "Keys deleted because their deadline passed.")
 	mEvicted        = desc("evicted_keys_total", "Keys evicted at maxmemory.")
 	mHits           = desc("keyspace_hits_total", "Key lookups that found the key.")
@@ -80,7 +81,7 @@ type metricsCollector struct{ s *Server }
 
 func (m metricsCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{mCommands, mCommandErrors, mCommandLatency, mErrorReplies, mClients, mConnections,
-		mRejectedConns, mKeys, mExpiringKeys, mExpired, mEvicted, mHits, mMisses, mUsedMemory, mRSS, mLoading, mSnapRunning,
+		mRejectedConns, mKeys, mExpiringKeys, mAvgTTL, mExpired, mEvicted, mHits, mMisses, mUsedMemory, mRSS, mLoading, mSnapRunning,
 		mSnapLastOK, mSnapLastTime, mSnapAge, mSnapDuration, mSnapChanges, mUptime, mSlowlogLen} {
 		ch <- d
 	}
@@ -131,6 +132,7 @@ func (m metricsCollector) Collect(ch chan<- prometheus.Metric) {
 		db := strconv.Itoa(i)
 		gauge(mKeys, float64(keys), db)
 		gauge(mExpiringKeys, float64(exp), db)
+		gauge(mAvgTTL, float64(s.ks.AvgTTL(i))/1000, db)
 	}
 	st := s.ks.Stats()
 	counter(mExpired, float64(st.ExpiredKeys))

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -118,7 +119,14 @@ func TestInfoMatchesRedis(t *testing.T) {
 	assert.Equal(t, "master", got["Replication"]["role"])
 	assert.Equal(t, "0", got["Replication"]["connected_slaves"])
 	assert.Len(t, got["Replication"]["master_replid"], 40)
-	assert.Equal(t, want["Keyspace"], got["Keyspace"])
+	// avg_ttl is Redis's estimate, 0 until its expiry cycle samples the
+	// keys: TestInfoAvgTTLMatchesRedis compares it.
+	avg := regexp.MustCompile(`,avg_ttl=\d+$`)
+	require.Len(t, got["Keyspace"], len(want["Keyspace"]))
+	for db, v := range want["Keyspace"] {
+		assert.Equal(t, avg.ReplaceAllString(v, ""), avg.ReplaceAllString(got["Keyspace"][db], ""), db)
+		assert.Regexp(t, avg, got["Keyspace"][db], db)
+	}
 
 	// Section selection: default, all, several names, case, unknown.
 	for _, args := range [][]string{{"INFO"}, {"INFO", "default"}, {"INFO", "all"}, {"INFO", "commandstats", "SERVER"},
@@ -496,6 +504,47 @@ func TestConfigRewrite(t *testing.T) {
 	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "the file keeps its mode")
 }
 
+// TestInfoAvgTTLMatchesRedis: INFO keyspace's avg_ttl is the mean TTL in
+// milliseconds of the keys that have one. Redis estimates it from the keys
+// its expiry cycle samples; with every TTL the same the estimate is exact,
+// so both report the same figure, give or take the time that passes. With
+// no deadline left both report 0 (Redis at its next cycle).
+func TestInfoAvgTTLMatchesRedis(t *testing.T) {
+	srv := testserver.Start(t)
+	red := testserver.StartRedis(t)
+	p := newPair(t, srv.Addr, red.Addr)
+	for _, k := range []string{"a", "b", "c"} {
+		p.same(t, "SET", k, "v", "EX", "100")
+	}
+	p.same(t, "SET", "d", "v")
+	avgTTL := func(c *rconn) (int, bool) {
+		v, err := c.do("INFO", "keyspace")
+		require.NoError(t, err)
+		line := infoFields(string(v.raw))["Keyspace"]["db0"]
+		if line == "" {
+			return 0, false
+		}
+		_, ttl, ok := strings.Cut(line, ",avg_ttl=")
+		require.True(t, ok, line)
+		n, err := strconv.Atoi(ttl)
+		require.NoError(t, err, line)
+		return n, true
+	}
+	for name, c := range map[string]*rconn{"sessiond": p.s, "redis": p.r} {
+		var ttl int
+		require.Eventually(t, func() bool { ttl, _ = avgTTL(c); return ttl != 0 }, 3*time.Second, 20*time.Millisecond,
+			"%s: avg_ttl stays 0", name) // Redis's first sample comes with its expiry cycle
+		assert.InDelta(t, 98_500, ttl, 1_500, "%s: avg_ttl", name)
+	}
+	for _, k := range []string{"a", "b", "c"} {
+		p.same(t, "PERSIST", k)
+	}
+	for name, c := range map[string]*rconn{"sessiond": p.s, "redis": p.r} {
+		require.Eventually(t, func() bool { ttl, ok := avgTTL(c); return ok && ttl == 0 }, 3*time.Second, 20*time.Millisecond,
+			"%s: avg_ttl with no deadline left", name)
+	}
+}
+
 // TestMetrics reads the Prometheus metrics after known traffic, and
 // /healthz and /readyz (503 while loading).
 func TestMetrics(t *testing.T) {
@@ -527,6 +576,7 @@ func TestMetrics(t *testing.T) {
 		`sessiond_connected_clients 1`,
 		`sessiond_keys{db="0"} 2`,
 		`sessiond_expiring_keys{db="0"} 1`,
+		`sessiond_avg_ttl_seconds{db="1"} 0`,
 		`sessiond_keys{db="1"} 0`,
 		`sessiond_expired_keys_total 0`,
 		`sessiond_evicted_keys_total 0`,
@@ -539,6 +589,7 @@ func TestMetrics(t *testing.T) {
 	} {
 		assert.Contains(t, body, want)
 	}
+	assert.Regexp(t, `\nsessiond_avg_ttl_seconds\{db="0"\} (99\.\d+|100)\n`, body, "EXPIRE s 100, a moment ago")
 	code, body = get("/healthz")
 	assert.Equal(t, http.StatusOK, code)
 	assert.Equal(t, "ok\n", body)
