@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"runtime"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"sessiond/acl"
 	"sessiond/config"
 	"sessiond/keyspace"
 )
@@ -524,8 +526,13 @@ func cmdCommand(x *call) {
 
 func cmdCommandCount(x *call) { x.r.int(int64(len(x.s.table))) }
 
+// cmdCommandList is COMMAND LIST [FILTERBY MODULE m | ACLCAT c | PATTERN
+// p]: every command and, as "container|sub", every subcommand, as Redis 7
+// lists them (sorted here; Redis's order is its hash table's). A pattern
+// ignores case, as Redis's; an unknown category or any module matches
+// nothing.
 func cmdCommandList(x *call) {
-	var pattern []byte
+	keep := func(*command) bool { return true }
 	if len(x.args) > 2 {
 		if len(x.args) != 5 || strings.ToLower(string(x.args[2])) != "filterby" {
 			x.r.error(msgSyntax)
@@ -533,11 +540,18 @@ func cmdCommandList(x *call) {
 		}
 		switch strings.ToLower(string(x.args[3])) {
 		case "pattern":
-			pattern = x.args[4]
+			pattern := bytes.ToLower(x.args[4]) // names are lower case
+			keep = func(c *command) bool { return keyspace.Match(pattern, []byte(c.name)) }
 		case "module":
 			x.r.array(0)
 			return
 		case "aclcat":
+			cat, ok := acl.CategoryByName(string(x.args[4]))
+			if !ok {
+				x.r.array(0)
+				return
+			}
+			keep = func(c *command) bool { return c.acl.Cats&cat != 0 }
 		default:
 			x.r.error(msgSyntax)
 			return
@@ -545,8 +559,14 @@ func cmdCommandList(x *call) {
 	}
 	var out [][]byte
 	for _, n := range x.s.table.sortedNames() {
-		if pattern == nil || keyspace.Match(pattern, []byte(n)) {
-			out = append(out, []byte(n))
+		c := x.s.table[n]
+		if keep(c) {
+			out = append(out, []byte(c.name))
+		}
+		for _, sub := range c.sortedSubs() {
+			if keep(sub) {
+				out = append(out, []byte(sub.name))
+			}
 		}
 	}
 	x.r.bulks(out)

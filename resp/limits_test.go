@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -483,4 +484,57 @@ func TestBareCommand(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, len(v), 50)
 	require.Equal(t, "PONG", rc.Ping(t.Context()).Val())
+}
+
+// TestCommandListMatchesRedis: COMMAND LIST names subcommands as
+// "container|sub" beside the commands, as Redis 7 does; every name it
+// gives is one Redis gives (but two subcommands Redis 7.2 added to 7.0's
+// CLIENT); FILTERBY ACLCAT lists exactly the commands and subcommands
+// Redis lists in the category (those sessiond has), and FILTERBY PATTERN
+// matches names in any case.
+func TestCommandListMatchesRedis(t *testing.T) {
+	s := dialRaw(t, testserver.Start(t).Addr)
+	r := dialRaw(t, testserver.StartRedis(t).Addr) // 7.0
+	since72 := []string{"client|no-touch", "client|setinfo"}
+	list := func(c *rconn, args ...string) []string {
+		t.Helper()
+		v, err := c.do(append([]string{"COMMAND", "LIST"}, args...)...)
+		require.NoError(t, err)
+		require.Equal(t, byte('*'), v.typ, "%q: %s", args, v)
+		var out []string
+		for _, e := range v.elems {
+			if !slices.Contains(since72, e.str) {
+				out = append(out, e.str)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	ours, theirs := list(s), list(r)
+	assert.Subset(t, theirs, ours, "names Redis does not have")
+	for _, n := range []string{"get", "client", "client|kill", "acl|cat", "config|get", "script|load", "object|encoding"} {
+		assert.Contains(t, ours, n)
+	}
+	v, err := s.do("COMMAND", "LIST", "FILTERBY", "PATTERN", "client|s*")
+	require.NoError(t, err)
+	assert.Equal(t, "*2\r\n$14\r\nclient|setinfo\r\n$14\r\nclient|setname\r\n", string(v.raw), "7.2's subcommands are listed")
+	have := func(names []string) []string { // those sessiond has too
+		var out []string
+		for _, n := range names {
+			if slices.Contains(ours, n) {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	for _, cat := range []string{"keyspace", "READ", "write", "set", "hash", "string", "admin", "fast", "slow", "dangerous", "connection", "transaction", "scripting", "pubsub"} {
+		assert.Equal(t, have(list(r, "FILTERBY", "ACLCAT", cat)), list(s, "FILTERBY", "ACLCAT", cat), "ACLCAT %s", cat)
+	}
+	for _, pat := range []string{"CLIENT|K*", "client*", "s?dd", "*|help", "[a-c]*"} {
+		assert.Equal(t, have(list(r, "FILTERBY", "PATTERN", pat)), list(s, "FILTERBY", "PATTERN", pat), "PATTERN %s", pat)
+	}
+	for _, args := range [][]string{{"FILTERBY", "ACLCAT", "nosuch"}, {"FILTERBY", "MODULE", "foo"}} {
+		assert.Empty(t, list(s, args...), "%q", args)
+		assert.Empty(t, list(r, args...), "%q", args)
+	}
 }
