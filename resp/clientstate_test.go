@@ -1,6 +1,7 @@
 package resp_test
 
 import (
+	"strings"
 	"sync"
 	"testing"
 
@@ -18,6 +19,8 @@ func TestClientListWhileClientsChange(t *testing.T) {
 	sd := testserver.Start(t, testserver.WithConfig("event-loops", "-1"))
 	admin := dialRaw(t, sd.Addr)
 	_, err := admin.do("ACL", "SETUSER", "other", "on", "nopass", "+@all", "~*")
+	require.NoError(t, err)
+	_, err = admin.do("ACL", "SETUSER", "idle", "on", "nopass") // nobody logs in as idle
 	require.NoError(t, err)
 	var wg sync.WaitGroup
 	for range 2 {
@@ -51,12 +54,47 @@ func TestClientListWhileClientsChange(t *testing.T) {
 		require.NoError(t, err)
 		require.Contains(t, v.str, "cmd=")
 		if i%20 == 0 {
-			_, err = admin.do("CLIENT", "KILL", "USER", "nosuch")
+			v, err = admin.do("CLIENT", "KILL", "USER", "idle")
 			require.NoError(t, err)
+			require.Equal(t, ":0\r\n", string(v.raw))
 		}
 	}
 	wg.Wait()
-	v, err := admin.do("ACL", "DELUSER", "nosuch")
+	v, err := admin.do("ACL", "DELUSER", "idle")
 	require.NoError(t, err)
-	require.Equal(t, "0", v.str, v)
+	require.Equal(t, "1", v.str, v)
+}
+
+// TestClientKillFiltersMatchRedis: CLIENT KILL TYPE closes only clients of
+// that type (it once closed every other client), "slave" is "replica",
+// and USER must name a user; CLIENT LIST TYPE filters the same way.
+func TestClientKillFiltersMatchRedis(t *testing.T) {
+	for _, addr := range []string{testserver.Start(t).Addr, testserver.StartRedis(t).Addr} {
+		admin, plain, sub := dialRaw(t, addr), dialRaw(t, addr), dialRaw(t, addr)
+		_, err := sub.do("SUBSCRIBE", "ch")
+		require.NoError(t, err)
+		for _, tc := range []struct{ args, want string }{
+			{"CLIENT KILL TYPE master", ":0\r\n"},
+			{"CLIENT KILL TYPE slave", ":0\r\n"},
+			{"CLIENT KILL TYPE replica", ":0\r\n"},
+			{"CLIENT KILL TYPE nosuch", "-ERR Unknown client type 'nosuch'\r\n"},
+			{"CLIENT KILL USER nosuch", "-ERR No such user 'nosuch'\r\n"},
+			{"CLIENT KILL TYPE pubsub", ":1\r\n"},
+		} {
+			v, err := admin.do(strings.Fields(tc.args)...)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, string(v.raw), "%s: %s", addr, tc.args)
+		}
+		_, err = readReply(sub.br)
+		require.Error(t, err, "%s: the subscriber is closed", addr)
+		v, err := plain.do("PING")
+		require.NoError(t, err, "%s: a normal client is not", addr)
+		require.Equal(t, "+PONG\r\n", string(v.raw))
+		v, err = admin.do("CLIENT", "LIST", "TYPE", "slave")
+		require.NoError(t, err)
+		require.Empty(t, v.str, addr)
+		v, err = admin.do("CLIENT", "LIST", "TYPE", "normal")
+		require.NoError(t, err)
+		require.Equal(t, 2, strings.Count(v.str, "\n"), "%s: %s", addr, v.str)
+	}
 }

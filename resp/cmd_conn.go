@@ -252,13 +252,10 @@ func cmdClientList(x *call) {
 		opt := strings.ToLower(string(x.args[j]))
 		switch {
 		case opt == "type" && j+1 < len(x.args):
-			t := strings.ToLower(string(x.args[j+1]))
-			if t != "normal" && t != "master" && t != "replica" && t != "pubsub" {
+			t, ok := clientType(string(x.args[j+1]))
+			if !ok {
 				x.r.error("ERR Unknown client type '" + sanitize(string(x.args[j+1])) + "'")
 				return
-			}
-			if t != "normal" && t != "pubsub" {
-				ids = map[uint64]bool{} // no such clients
 			}
 			ctype = t
 			j++
@@ -282,7 +279,7 @@ func cmdClientList(x *call) {
 	now := time.Now()
 	var b strings.Builder
 	for _, c := range x.s.snapshotClients() {
-		if ids != nil && !ids[c.id] || ctype != "" && (ctype == "pubsub") != c.pubsubFlag() {
+		if ids != nil && !ids[c.id] || ctype != "" && !c.isType(ctype) {
 			continue
 		}
 		b.WriteString(c.info(now))
@@ -304,7 +301,7 @@ func cmdClientKill(x *call) {
 		return
 	}
 	var id uint64
-	var addr, laddr, user string
+	var addr, laddr, user, ctype string
 	skipme := true
 	if len(x.args)%2 != 0 {
 		x.r.error(msgSyntax)
@@ -325,12 +322,18 @@ func cmdClientKill(x *call) {
 		case "laddr":
 			laddr = v
 		case "user":
+			if x.s.users.Get(v) == nil {
+				x.r.error("ERR No such user '" + sanitize(v) + "'")
+				return
+			}
 			user = v
 		case "type":
-			if t := strings.ToLower(v); t != "normal" && t != "master" && t != "replica" && t != "pubsub" {
+			t, ok := clientType(v)
+			if !ok {
 				x.r.error("ERR Unknown client type '" + sanitize(v) + "'")
 				return
 			}
+			ctype = t
 		case "skipme":
 			switch strings.ToLower(v) {
 			case "yes":
@@ -348,7 +351,8 @@ func cmdClientKill(x *call) {
 	}
 	n := 0
 	for _, c := range x.s.snapshotClients() {
-		if (id != 0 && c.id != id) || (addr != "" && c.addr != addr) || (laddr != "" && c.laddr != laddr) {
+		if (id != 0 && c.id != id) || (addr != "" && c.addr != addr) || (laddr != "" && c.laddr != laddr) ||
+			(ctype != "" && !c.isType(ctype)) {
 			continue
 		}
 		if u, _ := c.authUser(); user != "" && (u == "" && user != "default" || u != "" && u != user) {
@@ -361,6 +365,30 @@ func cmdClientKill(x *call) {
 		n++
 	}
 	x.r.int(int64(n))
+}
+
+// clientType is the client type named by a CLIENT LIST or KILL filter
+// (Redis's getClientTypeByName: "slave" is "replica").
+func clientType(name string) (string, bool) {
+	switch t := strings.ToLower(name); t {
+	case "normal", "pubsub", "master", "replica":
+		return t, true
+	case "slave":
+		return "replica", true
+	}
+	return "", false
+}
+
+// isType reports whether c is of type t (clientType): a subscribed client
+// is "pubsub", any other "normal"; sessiond has no master or replica links.
+func (c *client) isType(t string) bool {
+	switch t {
+	case "pubsub":
+		return c.pubsubFlag()
+	case "normal":
+		return !c.pubsubFlag()
+	}
+	return false
 }
 
 // kill closes c's connection. The caller's own connection is closed after
