@@ -83,17 +83,38 @@ func cmdLastsave(x *call) {
 	x.r.int(x.s.persist.LastSave())
 }
 
+// cmdShutdown is SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. sessiond
+// has no replicas to wait for, so a shutdown is never in progress for
+// ABORT to stop, and NOW and FORCE change nothing: the final save runs
+// after the server has closed its connections (Options.Shutdown), and the
+// process ends whether or not it succeeds.
 func cmdShutdown(x *call) {
 	mode := ""
+	others, abort := false, false
 	for _, a := range x.args[1:] {
 		switch o := strings.ToLower(string(a)); o {
 		case "save", "nosave":
-			mode = o
-		case "now", "force", "abort":
+			if mode != "" && mode != o {
+				x.r.error(msgSyntax) // both
+				return
+			}
+			mode, others = o, true
+		case "now", "force":
+			others = true
+		case "abort":
+			abort = true
 		default:
 			x.r.error(msgSyntax)
 			return
 		}
+	}
+	if abort {
+		if others {
+			x.r.error(msgSyntax)
+		} else {
+			x.r.error("ERR No shutdown in progress.")
+		}
+		return
 	}
 	if x.s.onShut == nil {
 		x.r.error("ERR Errors trying to SHUTDOWN. Check logs.")

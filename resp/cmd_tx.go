@@ -5,10 +5,10 @@ import "time"
 func txCommands() []*command {
 	const g = "transactions"
 	return []*command{
-		{name: "multi", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagFast | flagNoMulti | flagAllowBusy, group: g, since: "1.2.0", summary: "Starts a transaction.", run: cmdMulti},
-		{name: "exec", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagNoMulti | flagOwnGate, group: g, since: "1.2.0", summary: "Executes all commands in a transaction.", run: cmdExec},
-		{name: "discard", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagFast | flagNoMulti | flagAllowBusy, group: g, since: "2.0.0", summary: "Discards a transaction.", run: cmdDiscard},
-		{name: "watch", arity: -2, flags: flagNoScript | flagLoading | flagStale | flagFast | flagNoMulti | flagAllowBusy, firstKey: 1, lastKey: -1, step: 1, group: g, since: "2.2.0", summary: "Monitors changes to keys to determine the execution of a transaction.", run: cmdWatch},
+		{name: "multi", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagFast | flagRunsInMulti | flagAllowBusy, group: g, since: "1.2.0", summary: "Starts a transaction.", run: cmdMulti},
+		{name: "exec", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagRunsInMulti | flagOwnGate, group: g, since: "1.2.0", summary: "Executes all commands in a transaction.", run: cmdExec},
+		{name: "discard", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagFast | flagRunsInMulti | flagAllowBusy, group: g, since: "2.0.0", summary: "Discards a transaction.", run: cmdDiscard},
+		{name: "watch", arity: -2, flags: flagNoScript | flagLoading | flagStale | flagFast | flagRunsInMulti | flagAllowBusy, firstKey: 1, lastKey: -1, step: 1, group: g, since: "2.2.0", summary: "Monitors changes to keys to determine the execution of a transaction.", run: cmdWatch},
 		{name: "unwatch", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagFast | flagAllowBusy, group: g, since: "2.2.0", summary: "Forgets about watched keys of a transaction.", run: cmdUnwatch},
 	}
 }

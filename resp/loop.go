@@ -293,7 +293,7 @@ func (s *Server) acceptLoop(ln net.Listener) error {
 // queues them, and EXEC of a transaction holding one. A command that must
 // wait for CLIENT PAUSE is deferred by waitPause.
 func (s *Server) leavesLoop(c *client, cmd *command) bool {
-	if c.inMulti && cmd.flags&flagNoMulti == 0 {
+	if c.inMulti && cmd.flags&flagRunsInMulti == 0 {
 		return false // queued
 	}
 	if cmd.name == "exec" {

@@ -606,3 +606,33 @@ func TestMetrics(t *testing.T) {
 	code, _ = get("/readyz")
 	assert.Equal(t, http.StatusOK, code)
 }
+
+// TestShutdownAndSaveRulesMatchRedis: SHUTDOWN's option errors, ABORT with
+// no shutdown in progress, and SAVE and SHUTDOWN refused inside MULTI
+// (Redis's no_multi flag; they used to run at once there, and SHUTDOWN
+// NOSAVE inside MULTI stopped the server). None of these shuts a server
+// down: each pair of servers is still there at the end.
+func TestShutdownAndSaveRulesMatchRedis(t *testing.T) {
+	p := newPair(t, testserver.Start(t).Addr, testserver.StartRedis(t).Addr)
+	for _, args := range []string{"SHUTDOWN ABORT", "SHUTDOWN NOSAVE SAVE", "SHUTDOWN ABORT NOW", "SHUTDOWN SAVE ABORT", "SHUTDOWN LATER"} {
+		v := p.same(t, strings.Fields(args)...)
+		require.True(t, v.isErr(), "%s: %s", args, v)
+	}
+	p.same(t, "SET", "k", "v")
+	p.same(t, "MULTI")
+	p.same(t, "SAVE")
+	p.same(t, "SHUTDOWN", "NOSAVE")
+	p.same(t, "SET", "k", "w")
+	v := p.same(t, "EXEC")
+	require.Equal(t, "-EXECABORT Transaction discarded because of previous errors.\r\n", string(v.raw))
+	v = p.same(t, "GET", "k")
+	require.Equal(t, "$1\r\nv\r\n", string(v.raw), "the transaction did not run")
+	noMulti := func(c *rconn, name string) bool {
+		v, err := c.do("COMMAND", "INFO", name)
+		require.NoError(t, err)
+		return strings.Contains(string(v.raw), "+no_multi\r\n")
+	}
+	for _, name := range []string{"save", "shutdown", "multi", "exec", "discard", "watch", "quit", "reset", "get"} {
+		assert.Equal(t, noMulti(p.r, name), noMulti(p.s, name), "%s's no_multi flag", name)
+	}
+}

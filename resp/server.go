@@ -326,6 +326,11 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 		s.fail(r, rejectText(cmd, "NOAUTH Authentication required."))
 		return
 	}
+	if c.inMulti && cmd.flags&flagNoMulti != 0 {
+		c.multiErr = true
+		s.fail(r, "ERR Command not allowed inside a transaction")
+		return
+	}
 	if !s.pubsubAllowed(c, r, cmd) {
 		return
 	}
@@ -355,7 +360,7 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 		s.rejectOOM(c, cmd, r, msg)
 		return
 	}
-	if c.inMulti && cmd.flags&flagNoMulti == 0 {
+	if c.inMulti && cmd.flags&flagRunsInMulti == 0 {
 		if s.scripts.busy.Load() && s.busyRefused(cmd, args, r) {
 			c.multiErr = true
 			return

@@ -16,7 +16,8 @@ const (
 	flagFast
 	flagAdmin
 	flagNoAuth          // allowed before authentication
-	flagNoMulti         // executed immediately even inside MULTI
+	flagRunsInMulti     // executed immediately even inside MULTI, not queued; not reported
+	flagNoMulti         // refused inside MULTI (SAVE, SHUTDOWN)
 	flagLoading         // allowed while a snapshot is loading
 	flagStale           // allowed on a stale replica (reported only)
 	flagDenyOOM         // may grow memory (reported only)
