@@ -30,6 +30,11 @@ type Param struct {
 	// Inert parameters are accepted and reported for Redis compatibility
 	// but change nothing in sessiond.
 	Inert bool
+	// Protected parameters, as Redis 7's PROTECTED_CONFIG (dir and
+	// dbfilename: together they let a client write the snapshot file
+	// anywhere), are refused by CONFIG SET unless enable-protected-configs
+	// allows it.
+	Protected bool
 }
 
 // Config is the server's configuration: defaults, then the config file,
@@ -47,8 +52,9 @@ var Params = buildParams()
 func buildParams() []Param {
 	p := []Param{
 		{Name: "addr", Default: "127.0.0.1:6379", Usage: "listen address (host:port)", Check: checkAddr},
-		{Name: "dir", Default: "./data", Usage: "directory for the snapshot file", Mutable: true, Check: checkNonEmpty},
-		{Name: "dbfilename", Default: "dump.rdb", Usage: "snapshot file name inside dir", Mutable: true, Check: checkFileName},
+		{Name: "dir", Default: "./data", Usage: "directory for the snapshot file", Mutable: true, Protected: true, Check: checkNonEmpty},
+		{Name: "dbfilename", Default: "dump.rdb", Usage: "snapshot file name inside dir", Mutable: true, Protected: true, Check: checkFileName},
+		{Name: "enable-protected-configs", Default: "no", Usage: "whether CONFIG SET may change dir and dbfilename: no, yes, or local (loopback clients only)", Check: checkEnum("no", "yes", "local")},
 		{Name: "save-interval", Default: "1m0s", Usage: "time between periodic snapshots (0 disables)", Mutable: true, Check: checkDuration},
 		{Name: "rdb-skip-unsupported", Default: "no", Usage: "skip keys of types sessiond does not hold when loading a snapshot", Mutable: true, Check: checkBool},
 		{Name: "requirepass", Default: "", Usage: "password of the default user (empty: no password)", Mutable: true, Check: checkAny},

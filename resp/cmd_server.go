@@ -3,6 +3,7 @@ package resp
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"os"
 	"runtime"
 	"slices"
@@ -178,6 +179,10 @@ func cmdConfigSet(x *call) {
 			x.r.error("ERR Unknown option or number of arguments for CONFIG SET - '" + sanitize(string(x.args[j])) + "'")
 			return
 		}
+		if p.Protected && !x.protectedAllowed() {
+			x.r.error("ERR CONFIG SET failed (possibly related to argument '" + name + "') - can't set protected config")
+			return
+		}
 		if _, err := p.Check(string(x.args[j+1])); err != nil {
 			x.r.error("ERR CONFIG SET failed (possibly related to argument '" + name + "') - " + err.Error())
 			return
@@ -190,6 +195,21 @@ func cmdConfigSet(x *call) {
 		}
 	}
 	x.r.ok()
+}
+
+// protectedAllowed reports whether this client may set a protected
+// parameter (enable-protected-configs: yes, or local and the client
+// connects from a loopback address, as Redis's islocalClient).
+func (x *call) protectedAllowed() bool {
+	switch x.s.cfg.Get("enable-protected-configs") {
+	case "yes":
+		return true
+	case "local":
+		host, _, err := net.SplitHostPort(x.c.addr)
+		ip := net.ParseIP(host)
+		return err == nil && ip != nil && ip.IsLoopback()
+	}
+	return false
 }
 
 func cmdConfigResetstat(x *call) {

@@ -636,3 +636,29 @@ func TestShutdownAndSaveRulesMatchRedis(t *testing.T) {
 		assert.Equal(t, noMulti(p.r, name), noMulti(p.s, name), "%s's no_multi flag", name)
 	}
 }
+
+// TestProtectedConfigsMatchRedis: CONFIG SET refuses dir and dbfilename
+// (they let a client write the snapshot anywhere) unless
+// enable-protected-configs is yes, or local for a loopback client, as Redis
+// 7 does; that parameter itself is set at start only.
+func TestProtectedConfigsMatchRedis(t *testing.T) {
+	p := newPair(t, testserver.Start(t).Addr, testserver.StartRedis(t).Addr)
+	for _, kv := range [][2]string{{"dir", t.TempDir()}, {"dbfilename", "other.rdb"}} {
+		v := p.same(t, "CONFIG", "SET", kv[0], kv[1])
+		require.Equal(t, "-ERR CONFIG SET failed (possibly related to argument '"+kv[0]+"') - can't set protected config\r\n", string(v.raw))
+	}
+	p.same(t, "CONFIG", "GET", "enable-protected-configs")
+	v, err := p.s.do("CONFIG", "SET", "enable-protected-configs", "yes")
+	require.NoError(t, err)
+	require.True(t, v.isErr(), "set at start only: %s", v)
+
+	for _, mode := range []string{"yes", "local"} { // the test's clients are on the loopback
+		s := dialRaw(t, testserver.Start(t, testserver.WithConfig("enable-protected-configs", mode)).Addr)
+		v, err := s.do("CONFIG", "SET", "dbfilename", "other.rdb")
+		require.NoError(t, err)
+		require.Equal(t, "+OK\r\n", string(v.raw), mode)
+		v, err = s.do("CONFIG", "GET", "dbfilename")
+		require.NoError(t, err)
+		require.Equal(t, "*2\r\n$10\r\ndbfilename\r\n$9\r\nother.rdb\r\n", string(v.raw), mode)
+	}
+}
