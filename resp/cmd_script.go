@@ -64,8 +64,8 @@ func scriptCommands() []*command {
 	const g = "scripting"
 	evalFlags := flagNoScript | flagStale | flagSkipMonitor | flagNoMandatoryKeys | flagMovableKeys | flagOwnGate
 	return []*command{
-		{name: "eval", arity: -3, flags: evalFlags, group: g, since: "2.6.0", summary: "Executes a server-side Lua script.", run: func(x *call) { x.s.eval(x, false, false) }},
-		{name: "evalsha", arity: -3, flags: evalFlags, group: g, since: "2.6.0", summary: "Executes a server-side Lua script by SHA1 digest.", run: func(x *call) { x.s.eval(x, true, false) }},
+		{name: "eval", arity: -3, flags: evalFlags | flagMayReplicate, group: g, since: "2.6.0", summary: "Executes a server-side Lua script.", run: func(x *call) { x.s.eval(x, false, false) }},
+		{name: "evalsha", arity: -3, flags: evalFlags | flagMayReplicate, group: g, since: "2.6.0", summary: "Executes a server-side Lua script by SHA1 digest.", run: func(x *call) { x.s.eval(x, true, false) }},
 		{name: "eval_ro", arity: -3, flags: evalFlags | flagReadonly, group: g, since: "7.0.0", summary: "Executes a read-only server-side Lua script.", run: func(x *call) { x.s.eval(x, false, true) }},
 		{name: "evalsha_ro", arity: -3, flags: evalFlags | flagReadonly, group: g, since: "7.0.0", summary: "Executes a read-only server-side Lua script by SHA1 digest.", run: func(x *call) { x.s.eval(x, true, true) }},
 		{name: "script", arity: -2, group: g, since: "2.6.0", summary: "A container for Lua scripts management commands."},

@@ -101,15 +101,17 @@ func (s *Server) waitPauseSlow(c *client, cmd *command) bool {
 	}
 }
 
-// writes reports whether cmd may write: a write command, or an EXEC whose
-// queue holds one.
+// writes reports whether CLIENT PAUSE WRITE holds cmd: a write command, a
+// script or a PUBLISH (which Redis propagates), or an EXEC whose queue
+// holds one.
 func (s *Server) writes(c *client, cmd *command) bool {
-	if cmd.flags&flagWrite != 0 {
+	const held = flagWrite | flagMayReplicate // Redis's CMD_WRITE | CMD_MAY_REPLICATE
+	if cmd.flags&held != 0 {
 		return true
 	}
 	if cmd.name == "exec" {
 		for _, q := range c.queue {
-			if qc, _ := s.resolve(q); qc != nil && qc.flags&flagWrite != 0 {
+			if qc, _ := s.resolve(q); qc != nil && qc.flags&held != 0 {
 				return true
 			}
 		}

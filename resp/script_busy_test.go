@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"sessiond/internal/testserver"
@@ -347,5 +348,42 @@ func TestExecJudgesExpiryAtItsStart(t *testing.T) {
 		v, err = c.do("GET", "k")
 		require.NoError(t, err)
 		require.Equal(t, "$-1\r\n", string(v.raw), "%s: expired after the transaction", addr)
+	}
+}
+
+// TestPauseWriteHoldsScriptsAndPublish: CLIENT PAUSE WRITE holds EVAL,
+// EVALSHA and PUBLISH as well as writes (Redis holds what it may
+// propagate), but not EVAL_RO or reads.
+func TestPauseWriteHoldsScriptsAndPublish(t *testing.T) {
+	s := testserver.Start(t)
+	r := testserver.StartRedis(t)
+	for _, addr := range []string{s.Addr, r.Addr} {
+		a, b := dialRaw(t, addr), dialRaw(t, addr)
+		sha, err := b.do("SCRIPT", "LOAD", "return 1")
+		require.NoError(t, err)
+		for _, tc := range []struct {
+			args []string
+			held bool
+		}{
+			{[]string{"EVAL", "return 1", "0"}, true},
+			{[]string{"EVALSHA", sha.str, "0"}, true},
+			{[]string{"PUBLISH", "ch", "m"}, true},
+			{[]string{"EVAL_RO", "return 1", "0"}, false},
+			{[]string{"GET", "k"}, false},
+		} {
+			v, err := a.do("CLIENT", "PAUSE", "400", "WRITE")
+			require.NoError(t, err)
+			require.Equal(t, okR, string(v.raw), addr)
+			t0 := time.Now()
+			_, err = b.do(tc.args...)
+			require.NoError(t, err)
+			if took := time.Since(t0); tc.held {
+				assert.Greater(t, took, 250*time.Millisecond, "%s: %s runs during the pause", addr, tc.args[0])
+			} else {
+				assert.Less(t, took, 200*time.Millisecond, "%s: %s waits for the pause", addr, tc.args[0])
+			}
+			_, err = a.do("CLIENT", "UNPAUSE")
+			require.NoError(t, err)
+		}
 	}
 }

@@ -29,6 +29,7 @@ const (
 	flagAllowBusy       // allowed while a script is busy (cmd_script.go)
 	flagOwnGate         // takes the gate itself (EXEC, EVAL); not reported
 	flagOffLoop         // never run on an event loop (loop.go leavesLoop); not reported
+	flagMayReplicate    // not a write, but Redis would propagate it (scripts, PUBLISH): CLIENT PAUSE WRITE holds it; not reported
 )
 
 var flagNames = []struct {
