@@ -60,7 +60,7 @@ func buildParams() []Param {
 		{Name: "requirepass", Default: "", Usage: "password of the default user (empty: no password)", Mutable: true, Check: checkAny},
 		{Name: "maxclients", Default: "10000", Usage: "maximum number of connected clients", Mutable: true, Check: checkIntRange(1, 1<<20)},
 		{Name: "maxmemory", Default: "0", Usage: "memory limit in bytes (0: none); also sets the Go memory limit", Mutable: true, Check: checkSize},
-		{Name: "maxmemory-policy", Default: "noeviction", Usage: "what to do at maxmemory", Mutable: true, Check: checkEnum("noeviction", "allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu", "allkeys-random", "volatile-random", "volatile-ttl")},
+		{Name: "maxmemory-policy", Default: "noeviction", Usage: "what to do at maxmemory", Mutable: true, Check: checkEnum("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction")},
 		{Name: "maxmemory-samples", Default: "5", Usage: "keys sampled per eviction", Mutable: true, Check: checkIntRange(1, 1<<31-1)},
 		{Name: "lfu-log-factor", Default: "10", Usage: "LFU counter growth: higher needs more accesses per step", Mutable: true, Check: checkIntRange(0, 1<<31-1)},
 		{Name: "lfu-decay-time", Default: "1", Usage: "minutes per LFU counter decrement (0: never decay)", Mutable: true, Check: checkIntRange(0, 1<<31-1)},
@@ -352,7 +352,7 @@ func checkBool(v string) (string, error) {
 	case "no", "false", "off", "0":
 		return "no", nil
 	}
-	return "", errors.New("must be yes or no")
+	return "", errors.New("argument must be 'yes' or 'no'")
 }
 
 func checkEnum(allowed ...string) func(string) (string, error) {
@@ -361,7 +361,7 @@ func checkEnum(allowed ...string) func(string) (string, error) {
 		if slices.Contains(allowed, lv) {
 			return lv, nil
 		}
-		return "", fmt.Errorf("must be one of %s", strings.Join(allowed, ", "))
+		return "", errors.New("argument(s) must be one of the following: " + strings.Join(allowed, ", "))
 	}
 }
 
@@ -369,10 +369,10 @@ func checkIntRange(lo, hi int64) func(string) (string, error) {
 	return func(v string) (string, error) {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return "", errors.New("must be an integer")
+			return "", errors.New("argument couldn't be parsed into an integer")
 		}
 		if n < lo || n > hi {
-			return "", fmt.Errorf("must be between %d and %d", lo, hi)
+			return "", fmt.Errorf("argument must be between %d and %d inclusive", lo, hi)
 		}
 		return strconv.FormatInt(n, 10), nil
 	}
@@ -382,7 +382,7 @@ func checkIntRange(lo, hi int64) func(string) (string, error) {
 func checkSize(v string) (string, error) {
 	n, err := ParseSize(v)
 	if err != nil {
-		return "", err
+		return "", errors.New("argument must be a memory value") // Redis's text
 	}
 	return strconv.FormatInt(n, 10), nil
 }

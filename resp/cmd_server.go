@@ -20,6 +20,7 @@ func serverCommands() []*command {
 	const g = "server"
 	return []*command{
 		{name: "info", arity: -1, flags: flagLoading | flagStale, group: g, since: "1.0.0", summary: "Returns information and statistics about the server.", run: cmdInfo},
+		{name: "role", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagFast, group: "replication", since: "2.8.12", summary: "Returns the replication role.", run: cmdRole},
 		{name: "time", arity: 1, flags: flagLoading | flagStale | flagFast, group: g, since: "2.6.0", summary: "Returns the server time.", run: cmdTime},
 		{name: "save", arity: 1, flags: flagAdmin | flagNoScript | flagNoMulti, group: g, since: "1.0.0", summary: "Synchronously saves the database(s) to disk.", run: cmdSave},
 		{name: "bgsave", arity: -1, flags: flagAdmin | flagNoScript, group: g, since: "1.0.0", summary: "Asynchronously saves the database(s) to disk.", run: cmdBgsave},
@@ -74,6 +75,15 @@ func cmdBgsave(x *call) {
 		return
 	}
 	x.r.status("Background saving started")
+}
+
+// cmdRole is ROLE: sessiond is always a master without replicas, which
+// health checks and Sentinel-aware clients read as such.
+func cmdRole(x *call) {
+	x.r.array(3)
+	x.r.bulkString("master")
+	x.r.int(0) // replication offset
+	x.r.array(0)
 }
 
 func cmdLastsave(x *call) {
@@ -172,13 +182,23 @@ func cmdConfigSet(x *call) {
 		return
 	}
 	// Validate every pair first, so that a bad one changes nothing.
+	seen := map[string]bool{}
 	for j := 2; j < len(x.args); j += 2 {
 		name := strings.ToLower(string(x.args[j]))
 		p, ok := config.Lookup(name)
-		if !ok || !p.Mutable {
+		if !ok {
 			x.r.error("ERR Unknown option or number of arguments for CONFIG SET - '" + sanitize(string(x.args[j])) + "'")
 			return
 		}
+		if !p.Mutable {
+			x.r.error("ERR CONFIG SET failed (possibly related to argument '" + name + "') - can't set immutable config")
+			return
+		}
+		if seen[p.Name] {
+			x.r.error("ERR CONFIG SET failed (possibly related to argument '" + name + "') - duplicate parameter")
+			return
+		}
+		seen[p.Name] = true
 		if p.Protected && !x.protectedAllowed() {
 			x.r.error("ERR CONFIG SET failed (possibly related to argument '" + name + "') - can't set protected config")
 			return

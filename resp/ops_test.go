@@ -662,3 +662,19 @@ func TestProtectedConfigsMatchRedis(t *testing.T) {
 		require.Equal(t, "*2\r\n$10\r\ndbfilename\r\n$9\r\nother.rdb\r\n", string(v.raw), mode)
 	}
 }
+
+// TestConfigSetErrorsMatchRedis: CONFIG SET's errors name the argument and
+// the reason in Redis's words: memory values, integers, ranges, enums,
+// booleans, immutable and duplicate parameters; nothing is set.
+func TestConfigSetErrorsMatchRedis(t *testing.T) {
+	p := newPair(t, testserver.Start(t).Addr, testserver.StartRedis(t).Addr)
+	for _, args := range []string{
+		"maxmemory abc", "maxclients x", "timeout -1", "maxmemory-policy foo", "protected-mode maybe",
+		"databases 4", "io-threads 2", "daemonize yes", "maxmemory 1 maxmemory 2", "latency-tracking x",
+		"maxmemory-samples 0", "lfu-log-factor -1", "nosuch 1", "maxmemory 5mb timeout x",
+	} {
+		v := p.same(t, append([]string{"CONFIG", "SET"}, strings.Fields(args)...)...)
+		require.True(t, v.isErr(), "%s: %s", args, v)
+	}
+	p.same(t, "CONFIG", "GET", "maxmemory") // the failed pairs changed nothing
+}
