@@ -678,3 +678,14 @@ func TestConfigSetErrorsMatchRedis(t *testing.T) {
 	}
 	p.same(t, "CONFIG", "GET", "maxmemory") // the failed pairs changed nothing
 }
+
+// TestRoleMatchesRedis: ROLE says master, offset 0, no replicas, in RESP2
+// and RESP3, as a Redis without replicas does.
+func TestRoleMatchesRedis(t *testing.T) {
+	p := newPair(t, testserver.Start(t).Addr, testserver.StartRedis(t).Addr)
+	v := p.same(t, "ROLE")
+	require.Equal(t, "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n", string(v.raw))
+	p.do(t, "HELLO", "3") // the reply names each server's version: not compared
+	p.same(t, "ROLE")
+	p.same(t, "ROLE", "x")
+}
