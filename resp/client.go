@@ -94,6 +94,7 @@ func (c *client) info(now time.Time) string {
 	c.mu.Lock()
 	name, lib, ver := c.name, c.libName, c.libVer
 	inMulti, queued, resp3, user, db := c.inMulti, len(c.queue), c.resp3, c.user, c.db
+	noEvict, noTouch := c.noEvict, c.noTouch
 	c.mu.Unlock()
 	last := "NULL"
 	if lc := c.lastCmdP.Load(); lc != nil {
@@ -110,6 +111,12 @@ func (c *client) info(now time.Time) string {
 	}
 	if inMulti {
 		flags += "x"
+	}
+	if noEvict { // Redis's letters, in its order
+		flags += "e"
+	}
+	if noTouch {
+		flags += "T"
 	}
 	if flags == "" {
 		flags = "N"

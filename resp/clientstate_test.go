@@ -98,3 +98,33 @@ func TestClientKillFiltersMatchRedis(t *testing.T) {
 		require.Equal(t, 2, strings.Count(v.str, "\n"), "%s: %s", addr, v.str)
 	}
 }
+
+// TestClientFlagsMatchRedis: CLIENT INFO's flags show NO-EVICT as 'e', as
+// Redis does ('N' when no flag is set), and NO-TOUCH as 'T' (Redis 7.2).
+func TestClientFlagsMatchRedis(t *testing.T) {
+	flags := func(c *rconn) string {
+		t.Helper()
+		v, err := c.do("CLIENT", "INFO")
+		require.NoError(t, err)
+		_, rest, ok := strings.Cut(v.str, " flags=")
+		require.True(t, ok, v.str)
+		f, _, _ := strings.Cut(rest, " ")
+		return f
+	}
+	for _, addr := range []string{testserver.Start(t).Addr, testserver.StartRedis(t).Addr} {
+		c := dialRaw(t, addr)
+		require.Equal(t, "N", flags(c), addr)
+		_, err := c.do("CLIENT", "NO-EVICT", "on")
+		require.NoError(t, err)
+		require.Equal(t, "e", flags(c), addr)
+		_, err = c.do("CLIENT", "NO-EVICT", "off")
+		require.NoError(t, err)
+		require.Equal(t, "N", flags(c), addr)
+	}
+	c := dialRaw(t, testserver.Start(t).Addr)
+	for _, cmd := range [][]string{{"CLIENT", "NO-EVICT", "on"}, {"CLIENT", "NO-TOUCH", "on"}} {
+		_, err := c.do(cmd...)
+		require.NoError(t, err)
+	}
+	require.Equal(t, "eT", flags(c))
+}
