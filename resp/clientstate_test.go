@@ -67,7 +67,8 @@ func TestClientListWhileClientsChange(t *testing.T) {
 
 // TestClientKillFiltersMatchRedis: CLIENT KILL TYPE closes only clients of
 // that type (it once closed every other client), "slave" is "replica",
-// and USER must name a user; CLIENT LIST TYPE filters the same way.
+// and USER must name a user; CLIENT LIST TYPE filters the same way, and
+// takes TYPE or ID, not both.
 func TestClientKillFiltersMatchRedis(t *testing.T) {
 	for _, addr := range []string{testserver.Start(t).Addr, testserver.StartRedis(t).Addr} {
 		admin, plain, sub := dialRaw(t, addr), dialRaw(t, addr), dialRaw(t, addr)
@@ -96,6 +97,16 @@ func TestClientKillFiltersMatchRedis(t *testing.T) {
 		v, err = admin.do("CLIENT", "LIST", "TYPE", "normal")
 		require.NoError(t, err)
 		require.Equal(t, 2, strings.Count(v.str, "\n"), "%s: %s", addr, v.str)
+		for _, tc := range [][2]string{
+			{"CLIENT LIST TYPE normal ID 1", "-ERR syntax error\r\n"},
+			{"CLIENT LIST ID 1 TYPE normal", "-ERR Invalid client ID\r\n"},
+			{"CLIENT LIST TYPE", "-ERR syntax error\r\n"},
+			{"CLIENT LIST foo", "-ERR syntax error\r\n"},
+		} {
+			v, err = admin.do(strings.Fields(tc[0])...)
+			require.NoError(t, err)
+			require.Equal(t, tc[1], string(v.raw), "%s: %s", addr, tc[0])
+		}
 	}
 }
 

@@ -246,35 +246,36 @@ func cmdClientID(x *call) { x.r.int(int64(x.c.id)) }
 func cmdClientInfo(x *call) { x.r.verbatim(x.c.info(time.Now()) + "\n") }
 
 func cmdClientList(x *call) {
+	// CLIENT LIST [TYPE type | ID id [id ...]]: one filter or the other, as
+	// Redis parses it.
 	var ids map[uint64]bool
 	ctype := ""
-	for j := 2; j < len(x.args); j++ {
-		opt := strings.ToLower(string(x.args[j]))
-		switch {
-		case opt == "type" && j+1 < len(x.args):
-			t, ok := clientType(string(x.args[j+1]))
-			if !ok {
-				x.r.error("ERR Unknown client type '" + sanitize(string(x.args[j+1])) + "'")
-				return
-			}
-			ctype = t
-			j++
-		case opt == "id" && j+1 < len(x.args):
-			if ids == nil {
-				ids = map[uint64]bool{}
-			}
-			for j++; j < len(x.args); j++ {
-				id, err := strconv.ParseUint(string(x.args[j]), 10, 64)
-				if err != nil || id == 0 {
-					x.r.error("ERR Invalid client ID")
-					return
-				}
-				ids[id] = true
-			}
-		default:
-			x.r.error(msgSyntax)
+	opt := ""
+	if len(x.args) > 2 {
+		opt = strings.ToLower(string(x.args[2]))
+	}
+	switch {
+	case len(x.args) == 2:
+	case opt == "type" && len(x.args) == 4:
+		t, ok := clientType(string(x.args[3]))
+		if !ok {
+			x.r.error("ERR Unknown client type '" + sanitize(string(x.args[3])) + "'")
 			return
 		}
+		ctype = t
+	case opt == "id" && len(x.args) >= 4:
+		ids = map[uint64]bool{}
+		for _, a := range x.args[3:] {
+			id, err := strconv.ParseUint(string(a), 10, 64)
+			if err != nil || id == 0 {
+				x.r.error("ERR Invalid client ID")
+				return
+			}
+			ids[id] = true
+		}
+	default:
+		x.r.error(msgSyntax)
+		return
 	}
 	now := time.Now()
 	var b strings.Builder
