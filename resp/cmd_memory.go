@@ -177,19 +177,8 @@ func cmdObject(x *call) {
 	}
 }
 
-// helpReply writes Redis's addReplyHelp: a header, the lines, and HELP.
-func helpReply(r *reply, container string, lines ...string) {
-	r.array(len(lines) + 3)
-	r.status(container + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
-	for _, l := range lines {
-		r.status(l)
-	}
-	r.status("HELP")
-	r.status("    Print this help.")
-}
-
 func cmdObjectHelp(x *call) {
-	helpReply(x.r, "OBJECT",
+	x.help("OBJECT",
 		"ENCODING <key>",
 		"    Return the kind of internal representation used in order to store the value",
 		"    associated with a <key>.",
@@ -205,7 +194,7 @@ func cmdObjectHelp(x *call) {
 }
 
 func cmdMemoryHelp(x *call) {
-	helpReply(x.r, "MEMORY",
+	x.help("MEMORY",
 		"DOCTOR",
 		"    Return memory problems reports.",
 		"MALLOC-STATS",

@@ -32,11 +32,13 @@ func serverCommands() []*command {
 		{name: "config|get", arity: -3, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: g, since: "2.0.0", summary: "Returns the effective values of configuration parameters.", run: cmdConfigGet},
 		{name: "config|set", arity: -4, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: g, since: "2.0.0", summary: "Sets configuration parameters in-flight.", run: cmdConfigSet},
 		{name: "config|resetstat", arity: 2, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: g, since: "2.0.0", summary: "Resets the server's statistics.", run: cmdConfigResetstat},
+		{name: "config|help", arity: 2, flags: flagLoading | flagStale, group: g, since: "5.0.0", summary: "Returns helpful text about the different subcommands.", run: cmdConfigHelp},
 		{name: "command", arity: -1, flags: flagLoading | flagStale, group: g, since: "2.8.13", summary: "Returns detailed information about all commands.", run: cmdCommand},
 		{name: "command|count", arity: 2, flags: flagLoading | flagStale, group: g, since: "2.8.13", summary: "Returns a count of commands.", run: cmdCommandCount},
 		{name: "command|list", arity: -2, flags: flagLoading | flagStale, group: g, since: "7.0.0", summary: "Returns a list of command names.", run: cmdCommandList},
 		{name: "command|info", arity: -2, flags: flagLoading | flagStale, group: g, since: "2.8.13", summary: "Returns information about one, multiple or all commands.", run: cmdCommandInfo},
 		{name: "command|docs", arity: -2, flags: flagLoading | flagStale, group: g, since: "7.0.0", summary: "Returns documentary information about one, multiple or all commands.", run: cmdCommandDocs},
+		{name: "command|help", arity: 2, flags: flagLoading | flagStale, group: g, since: "7.0.0", summary: "Returns helpful text about the different subcommands.", run: cmdCommandHelp},
 	}
 }
 
@@ -230,6 +232,40 @@ func (x *call) protectedAllowed() bool {
 		return err == nil && ip != nil && ip.IsLoopback()
 	}
 	return false
+}
+
+func cmdConfigHelp(x *call) {
+	x.help("CONFIG",
+		"GET <pattern>",
+		"    Return parameters matching the glob-like <pattern> and their values.",
+		"SET <directive> <value>",
+		"    Set the configuration <directive> to <value>.",
+		"RESETSTAT",
+		"    Reset statistics reported by the INFO command.",
+		"REWRITE",
+		"    Rewrite the configuration file.",
+	)
+}
+
+// cmdCommandHelp is Redis's COMMAND HELP without GETKEYS and
+// GETKEYSANDFLAGS, which sessiond does not have.
+func cmdCommandHelp(x *call) {
+	x.help("COMMAND",
+		"(no subcommand)",
+		"    Return details about all Redis commands.",
+		"COUNT",
+		"    Return the total number of commands in this Redis server.",
+		"LIST",
+		"    Return a list of all commands in this Redis server.",
+		"INFO [<command-name> ...]",
+		"    Return details about multiple Redis commands.",
+		"    If no command names are given, documentation details for all",
+		"    commands are returned.",
+		"DOCS [<command-name> ...]",
+		"    Return documentation details about multiple Redis commands.",
+		"    If no command names are given, documentation details for all",
+		"    commands are returned.",
+	)
 }
 
 func cmdConfigResetstat(x *call) {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -688,4 +689,29 @@ func TestRoleMatchesRedis(t *testing.T) {
 	p.do(t, "HELLO", "3") // the reply names each server's version: not compared
 	p.same(t, "ROLE")
 	p.same(t, "ROLE", "x")
+}
+
+// TestConfigAndCommandHelpMatchRedis: CONFIG HELP and COMMAND HELP give
+// Redis's lines, ending with 7.2's "Print this help." (7.0: "Prints");
+// COMMAND HELP leaves out GETKEYS and GETKEYSANDFLAGS, which sessiond does
+// not have.
+func TestConfigAndCommandHelpMatchRedis(t *testing.T) {
+	p := newPair(t, testserver.Start(t).Addr, testserver.StartRedis(t).Addr)
+	lines := func(v rv) []string {
+		var out []string
+		for _, e := range v.elems {
+			out = append(out, e.str)
+		}
+		return out
+	}
+	for _, container := range []string{"CONFIG", "COMMAND"} {
+		a, b := p.do(t, container, "HELP")
+		ours, theirs := lines(a), lines(b)
+		if i := slices.Index(theirs, "GETKEYS <full-command>"); i >= 0 {
+			theirs = slices.Delete(theirs, i, i+4)
+		}
+		require.NotEmpty(t, theirs, container)
+		theirs[len(theirs)-1] = "    Print this help."
+		assert.Equal(t, theirs, ours, container)
+	}
 }
