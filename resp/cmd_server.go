@@ -142,25 +142,41 @@ func cmdShutdown(x *call) {
 	x.c.netConn.Close()
 }
 
+// cmdConfigGet is CONFIG GET pattern [pattern ...]. As in Redis, a
+// pattern without glob characters names one parameter and the reply names
+// it as it was typed; a glob matches names in any case and the reply
+// gives them in lower case. Each parameter is given once.
 func cmdConfigGet(x *call) {
+	host, port := splitAddr(x.s.cfg.Get("addr"))
+	value := func(name string) string {
+		switch name { // derived from addr
+		case "bind":
+			return host
+		case "port":
+			return port
+		}
+		return x.s.cfg.Get(name)
+	}
+	names := make([]string, 0, len(config.Params)+2)
+	for _, p := range config.Params {
+		names = append(names, p.Name)
+	}
+	names = append(names, "bind", "port")
 	var out []string
 	seen := map[string]bool{}
 	for _, pat := range x.args[2:] {
-		for _, p := range config.Params {
-			if !seen[p.Name] && keyspace.Match([]byte(strings.ToLower(string(pat))), []byte(p.Name)) {
-				seen[p.Name] = true
-				out = append(out, p.Name, x.s.cfg.Get(p.Name))
+		lower := strings.ToLower(string(pat))
+		if !strings.ContainsAny(lower, "*?[") {
+			if slices.Contains(names, lower) && !seen[lower] {
+				seen[lower] = true
+				out = append(out, string(pat), value(lower))
 			}
+			continue
 		}
-		for _, alias := range []string{"bind", "port"} { // derived from addr
-			if !seen[alias] && keyspace.Match([]byte(strings.ToLower(string(pat))), []byte(alias)) {
-				seen[alias] = true
-				host, port := splitAddr(x.s.cfg.Get("addr"))
-				v := host
-				if alias == "port" {
-					v = port
-				}
-				out = append(out, alias, v)
+		for _, n := range names {
+			if !seen[n] && keyspace.Match([]byte(lower), []byte(n)) {
+				seen[n] = true
+				out = append(out, n, value(n))
 			}
 		}
 	}

@@ -715,3 +715,15 @@ func TestConfigAndCommandHelpMatchRedis(t *testing.T) {
 		assert.Equal(t, theirs, ours, container)
 	}
 }
+
+// TestConfigGetNamesMatchRedis: CONFIG GET names a parameter asked for
+// exactly as it was typed, and glob matches in lower case, each once.
+func TestConfigGetNamesMatchRedis(t *testing.T) {
+	p := newPair(t, testserver.Start(t).Addr, testserver.StartRedis(t).Addr)
+	for _, args := range []string{"MAXMEMORY", "MaxMemory-Policy", "maxmemory MAXMEMORY", "MAXMEMORY maxmemory", "maxmemory-p*", "MAXMEMORY-P*", "nosuch", "timeout TIMEOUT maxclients"} {
+		p.same(t, append([]string{"CONFIG", "GET"}, strings.Fields(args)...)...)
+	}
+	a, b := p.do(t, "CONFIG", "GET", "PORT") // the ports differ, not the names
+	require.Len(t, a.elems, 2)
+	assert.Equal(t, b.elems[0].str, a.elems[0].str)
+}
