@@ -484,9 +484,10 @@ func (ks *Keyspace) Size(dbi int) (keys, expires int) {
 
 // AvgTTL is the mean time to live, in milliseconds, of db's keys that have
 // a deadline, 0 if none has (INFO's avg_ttl). Redis estimates it from the
-// keys its expiry cycle samples, as a running average; this is the exact
-// mean, from the sum of deadlines each stripe keeps. A key past its
-// deadline but not yet reclaimed counts with its (small) negative TTL.
+// keys its expiry cycle samples, as a running average; this is the mean
+// over every such key, from the sum of deadlines each stripe keeps (each
+// capped at maxAvgDeadline). A key past its deadline but not yet reclaimed
+// counts with its (small) negative TTL; Redis samples only live ones.
 func (ks *Keyspace) AvgTTL(dbi int) int64 {
 	db := ks.db(dbi)
 	now := ks.NowMs()

@@ -1,6 +1,7 @@
 package luascript
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
@@ -188,6 +189,19 @@ func (s *Script) parseShebang() (int, error) {
 		}
 	}
 	return end, nil
+}
+
+// DeclaresNoWrites reports whether body starts with a valid "#!lua" line
+// carrying the no-writes flag, without compiling it: CLIENT PAUSE WRITE
+// lets such a script run, as Redis does (its flags drop may-replicate).
+func DeclaresNoWrites(body []byte) bool {
+	if !bytes.HasPrefix(body, []byte("#!")) {
+		return false
+	}
+	line, _, _ := bytes.Cut(body, []byte("\n"))
+	s := &Script{Body: string(line) + "\n"}
+	_, err := s.parseShebang()
+	return err == nil && s.NoWrites
 }
 
 // Run runs s with KEYS and ARGV and returns its reply. Cancelling ctx

@@ -97,7 +97,15 @@ func TestClientKillFiltersMatchRedis(t *testing.T) {
 		v, err = admin.do("CLIENT", "LIST", "TYPE", "normal")
 		require.NoError(t, err)
 		require.Equal(t, 2, strings.Count(v.str, "\n"), "%s: %s", addr, v.str)
+		id, err := admin.do("CLIENT", "ID")
+		require.NoError(t, err)
+		me := strings.TrimSuffix(strings.TrimPrefix(string(id.raw), ":"), "\r\n")
+		v, err = admin.do("CLIENT", "LIST", "ID", me, "0", "-5", me)
+		require.NoError(t, err)
+		require.Equal(t, 2, strings.Count(v.str, "id="+me+" "), "%s: in the order given, repeats and all: %s", addr, v.str)
+		require.Equal(t, 2, strings.Count(v.str, "\n"), "%s: 0 and -5 are no client: %s", addr, v.str)
 		for _, tc := range [][2]string{
+			{"CLIENT LIST ID x", "-ERR Invalid client ID\r\n"},
 			{"CLIENT LIST TYPE normal ID 1", "-ERR syntax error\r\n"},
 			{"CLIENT LIST ID 1 TYPE normal", "-ERR Invalid client ID\r\n"},
 			{"CLIENT LIST TYPE", "-ERR syntax error\r\n"},

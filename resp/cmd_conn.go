@@ -248,7 +248,7 @@ func cmdClientInfo(x *call) { x.r.verbatim(x.c.info(time.Now()) + "\n") }
 func cmdClientList(x *call) {
 	// CLIENT LIST [TYPE type | ID id [id ...]]: one filter or the other, as
 	// Redis parses it.
-	var ids map[uint64]bool
+	var ids []int64 // in the order given, repeats and all, as Redis lists them
 	ctype := ""
 	opt := ""
 	if len(x.args) > 2 {
@@ -264,14 +264,13 @@ func cmdClientList(x *call) {
 		}
 		ctype = t
 	case opt == "id" && len(x.args) >= 4:
-		ids = map[uint64]bool{}
 		for _, a := range x.args[3:] {
-			id, err := strconv.ParseUint(string(a), 10, 64)
-			if err != nil || id == 0 {
+			id, err := strconv.ParseInt(string(a), 10, 64)
+			if err != nil {
 				x.r.error("ERR Invalid client ID")
 				return
 			}
-			ids[id] = true
+			ids = append(ids, id) // 0 or negative: no such client
 		}
 	default:
 		x.r.error(msgSyntax)
@@ -279,8 +278,21 @@ func cmdClientList(x *call) {
 	}
 	now := time.Now()
 	var b strings.Builder
-	for _, c := range x.s.snapshotClients() {
-		if ids != nil && !ids[c.id] || ctype != "" && !c.isType(ctype) {
+	clients := x.s.snapshotClients()
+	if ids != nil {
+		byID := make(map[int64]*client, len(clients))
+		for _, c := range clients {
+			byID[int64(c.id)] = c
+		}
+		clients = clients[:0]
+		for _, id := range ids {
+			if c := byID[id]; c != nil {
+				clients = append(clients, c)
+			}
+		}
+	}
+	for _, c := range clients {
+		if ctype != "" && !c.isType(ctype) {
 			continue
 		}
 		b.WriteString(c.info(now))

@@ -20,7 +20,7 @@ func serverCommands() []*command {
 	const g = "server"
 	return []*command{
 		{name: "info", arity: -1, flags: flagLoading | flagStale, group: g, since: "1.0.0", summary: "Returns information and statistics about the server.", run: cmdInfo},
-		{name: "role", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagFast, group: "replication", since: "2.8.12", summary: "Returns the replication role.", run: cmdRole},
+		{name: "role", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagFast, group: g, since: "2.8.12", summary: "Returns the replication role.", run: cmdRole},
 		{name: "time", arity: 1, flags: flagLoading | flagStale | flagFast, group: g, since: "2.6.0", summary: "Returns the server time.", run: cmdTime},
 		{name: "save", arity: 1, flags: flagAdmin | flagNoScript | flagNoMulti, group: g, since: "1.0.0", summary: "Synchronously saves the database(s) to disk.", run: cmdSave},
 		{name: "bgsave", arity: -1, flags: flagAdmin | flagNoScript, group: g, since: "1.0.0", summary: "Asynchronously saves the database(s) to disk.", run: cmdBgsave},
@@ -199,30 +199,34 @@ func cmdConfigSet(x *call) {
 		x.r.error("ERR wrong number of arguments for 'config|set' command")
 		return
 	}
-	// Validate every pair first, so that a bad one changes nothing.
+	// Validate every pair first, so that a bad one changes nothing: the
+	// names, then the values, as Redis orders its checks. Errors about a
+	// name quote it as typed; errors about a value name the parameter.
 	seen := map[string]bool{}
+	params := make([]config.Param, 0, len(x.args)/2)
 	for j := 2; j < len(x.args); j += 2 {
-		name := strings.ToLower(string(x.args[j]))
-		p, ok := config.Lookup(name)
-		if !ok {
-			x.r.error("ERR Unknown option or number of arguments for CONFIG SET - '" + sanitize(string(x.args[j])) + "'")
+		typed := sanitize(string(x.args[j]))
+		p, ok := config.Lookup(strings.ToLower(string(x.args[j])))
+		switch {
+		case !ok:
+			x.r.error("ERR Unknown option or number of arguments for CONFIG SET - '" + typed + "'")
 			return
-		}
-		if !p.Mutable {
-			x.r.error("ERR CONFIG SET failed (possibly related to argument '" + name + "') - can't set immutable config")
+		case !p.Mutable:
+			x.r.error("ERR CONFIG SET failed (possibly related to argument '" + typed + "') - can't set immutable config")
 			return
-		}
-		if seen[p.Name] {
-			x.r.error("ERR CONFIG SET failed (possibly related to argument '" + name + "') - duplicate parameter")
+		case p.Protected && !x.protectedAllowed():
+			x.r.error("ERR CONFIG SET failed (possibly related to argument '" + typed + "') - can't set protected config")
+			return
+		case seen[p.Name]:
+			x.r.error("ERR CONFIG SET failed (possibly related to argument '" + typed + "') - duplicate parameter")
 			return
 		}
 		seen[p.Name] = true
-		if p.Protected && !x.protectedAllowed() {
-			x.r.error("ERR CONFIG SET failed (possibly related to argument '" + name + "') - can't set protected config")
-			return
-		}
-		if _, err := p.Check(string(x.args[j+1])); err != nil {
-			x.r.error("ERR CONFIG SET failed (possibly related to argument '" + name + "') - " + err.Error())
+		params = append(params, p)
+	}
+	for i, p := range params {
+		if _, err := p.Check(string(x.args[3+2*i])); err != nil {
+			x.r.error("ERR CONFIG SET failed (possibly related to argument '" + strings.ToLower(string(x.args[2+2*i])) + "') - " + err.Error())
 			return
 		}
 	}
@@ -237,7 +241,7 @@ func cmdConfigSet(x *call) {
 
 // protectedAllowed reports whether this client may set a protected
 // parameter (enable-protected-configs: yes, or local and the client
-// connects from a loopback address, as Redis's islocalClient).
+// connects from 127.0.0.1 or ::1, as Redis's islocalClient).
 func (x *call) protectedAllowed() bool {
 	switch x.s.cfg.Get("enable-protected-configs") {
 	case "yes":
@@ -245,7 +249,7 @@ func (x *call) protectedAllowed() bool {
 	case "local":
 		host, _, err := net.SplitHostPort(x.c.addr)
 		ip := net.ParseIP(host)
-		return err == nil && ip != nil && ip.IsLoopback()
+		return err == nil && (ip.Equal(net.IPv4(127, 0, 0, 1)) || ip.Equal(net.IPv6loopback)) // as protected mode
 	}
 	return false
 }

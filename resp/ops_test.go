@@ -666,13 +666,17 @@ func TestProtectedConfigsMatchRedis(t *testing.T) {
 
 // TestConfigSetErrorsMatchRedis: CONFIG SET's errors name the argument and
 // the reason in Redis's words: memory values, integers, ranges, enums,
-// booleans, immutable and duplicate parameters; nothing is set.
+// booleans, immutable, protected and duplicate parameters, in Redis's
+// order (every name before any value); nothing is set.
 func TestConfigSetErrorsMatchRedis(t *testing.T) {
 	p := newPair(t, testserver.Start(t).Addr, testserver.StartRedis(t).Addr)
 	for _, args := range []string{
 		"maxmemory abc", "maxclients x", "timeout -1", "maxmemory-policy foo", "protected-mode maybe",
 		"databases 4", "io-threads 2", "daemonize yes", "maxmemory 1 maxmemory 2", "latency-tracking x",
 		"maxmemory-samples 0", "lfu-log-factor -1", "nosuch 1", "maxmemory 5mb timeout x",
+		// names are checked before values, and quoted as typed
+		"maxmemory abc nosuch 1", "maxmemory abc maxmemory 1", "maxmemory abc daemonize yes", "maxmemory abc DIR /tmp",
+		"DATABASES 4", "MAXMEMORY 1 maxmemory 2", "Timeout x",
 	} {
 		v := p.same(t, append([]string{"CONFIG", "SET"}, strings.Fields(args)...)...)
 		require.True(t, v.isErr(), "%s: %s", args, v)

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"sessiond/luascript"
 )
 
 // CLIENT PAUSE: until the deadline, commands from clients wait before they
@@ -61,14 +63,14 @@ func (s *Server) unpauseClients() {
 // the command runs again once the connection has a goroutine. paused
 // reports whether a pause was in force, so that the command may have
 // waited.
-func (s *Server) waitPause(c *client, cmd *command) (run, paused bool) {
+func (s *Server) waitPause(c *client, cmd *command, args [][]byte) (run, paused bool) {
 	if s.pause.mode.Load() == pauseOff {
 		return true, false
 	}
-	return s.waitPauseSlow(c, cmd), true
+	return s.waitPauseSlow(c, cmd, args), true
 }
 
-func (s *Server) waitPauseSlow(c *client, cmd *command) bool {
+func (s *Server) waitPauseSlow(c *client, cmd *command, args [][]byte) bool {
 	if c.detached.Load() { // monitors, like replicas, are never paused
 		return true
 	}
@@ -85,7 +87,7 @@ func (s *Server) waitPauseSlow(c *client, cmd *command) bool {
 			mode = pauseOff
 		}
 		p.mu.Unlock()
-		if mode == pauseOff || (mode == pauseWrite && !s.writes(c, cmd)) {
+		if mode == pauseOff || (mode == pauseWrite && !s.writes(c, cmd, args)) {
 			return true
 		}
 		if c.onLoop {
@@ -101,22 +103,37 @@ func (s *Server) waitPauseSlow(c *client, cmd *command) bool {
 	}
 }
 
-// writes reports whether CLIENT PAUSE WRITE holds cmd: a write command, a
-// script or a PUBLISH (which Redis propagates), or an EXEC whose queue
-// holds one.
-func (s *Server) writes(c *client, cmd *command) bool {
-	const held = flagWrite | flagMayReplicate // Redis's CMD_WRITE | CMD_MAY_REPLICATE
-	if cmd.flags&held != 0 {
-		return true
-	}
+// writes reports whether CLIENT PAUSE WRITE holds cmd with args: a write
+// command, a script or a PUBLISH (which Redis may propagate; not a script
+// declaring no-writes), or an EXEC whose queue holds one.
+func (s *Server) writes(c *client, cmd *command, args [][]byte) bool {
 	if cmd.name == "exec" {
 		for _, q := range c.queue {
-			if qc, _ := s.resolve(q); qc != nil && qc.flags&held != 0 {
+			if qc, _ := s.resolve(q); qc != nil && s.mayWrite(qc, q) {
 				return true
 			}
 		}
+		return false
 	}
-	return false
+	return s.mayWrite(cmd, args)
+}
+
+// mayWrite is Redis's CMD_WRITE | CMD_MAY_REPLICATE for cmd with args: a
+// script's declared flags decide for it (evalGetCommandFlags). An EVALSHA
+// of a script not cached counts as writing, as in Redis.
+func (s *Server) mayWrite(cmd *command, args [][]byte) bool {
+	switch {
+	case cmd.flags&flagWrite != 0:
+		return true
+	case cmd.flags&flagMayReplicate == 0:
+		return false
+	case cmd.name == "eval":
+		return !luascript.DeclaresNoWrites(args[1])
+	case cmd.name == "evalsha":
+		sc := s.engine().Lookup(string(args[1])) // any case
+		return sc == nil || !(sc.Shebang && sc.NoWrites)
+	}
+	return true
 }
 
 func pauseCommands() []*command {

@@ -351,7 +351,7 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 		c.deferred = true
 		return // the event loop hands the connection over to run it
 	}
-	run, paused := s.waitPause(c, cmd)
+	run, paused := s.waitPause(c, cmd, args)
 	if !run {
 		return // deferred, as above
 	}
