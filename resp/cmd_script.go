@@ -114,6 +114,9 @@ func (s *Server) eval(x *call, bySHA, ro bool) {
 	if s.busyRefused(x.cmd, x.args, x.r) { // before parsing: Redis refuses first
 		return
 	}
+	if s.monitors.Load() > 0 { // as it starts, errors and all, before the commands it runs
+		s.feedMonitors(x.c.db, x.c.addr, x.cmd, x.args)
+	}
 	if bySHA && len(x.args[1]) != 40 { // evalShaCommand: before numkeys
 		x.r.error(msgNoScript)
 		return
@@ -336,6 +339,9 @@ func (h *scriptHost) Call(args [][]byte, resp3 bool) luascript.Value {
 	h.c.resp3 = resp3
 	r := reply{w: &h.out, resp3: resp3}
 	cmd.run(&call{s: s, c: h.c, r: &r, cmd: cmd, args: args})
+	if s.monitors.Load() > 0 {
+		s.feedMonitors(h.c.db, "lua", cmd, args)
+	}
 	v, err := luascript.ParseReply(h.out.b)
 	if err != nil {
 		return luascript.ErrorValue("ERR " + err.Error())

@@ -167,8 +167,9 @@ func (s *Server) closeMonitors() {
 }
 
 // feedMonitors sends the command line to every monitor, in Redis's format:
-// +<unix time with µs> [<db> <client addr>] "arg" "arg"...
-func (s *Server) feedMonitors(c *client, cmd *command, args [][]byte) {
+// +<unix time with µs> [<db> <source>] "arg" "arg"..., where the source is
+// the client's address, or "lua" for a command a script ran.
+func (s *Server) feedMonitors(db int, source string, cmd *command, args [][]byte) {
 	if s.loading.Load() {
 		return
 	}
@@ -183,9 +184,9 @@ func (s *Server) feedMonitors(c *client, cmd *command, args [][]byte) {
 	}
 	line = strconv.AppendInt(line, int64(us), 10)
 	line = append(line, " ["...)
-	line = strconv.AppendInt(line, int64(c.db), 10)
+	line = strconv.AppendInt(line, int64(db), 10)
 	line = append(line, ' ')
-	line = append(line, c.addr...)
+	line = append(line, source...)
 	line = append(line, "] "...)
 	for j, a := range redactArgs(cmd, args) {
 		if j > 0 {

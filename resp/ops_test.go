@@ -247,16 +247,21 @@ func parseIntStr(s string) (int64, bool) {
 }
 
 // monitorLines reads n monitor lines, normalising the timestamp and the
-// client's port.
+// client's port (a script's commands come from "lua").
 func monitorLines(t *testing.T, br *bufio.Reader, n int) []string {
 	t.Helper()
-	ts := regexp.MustCompile(`^\+\d{10}\.\d{6} \[(\d+) 127\.0\.0\.1:\d+\] `)
+	ts := regexp.MustCompile(`^\+\d{10}\.\d{6} \[(\d+) (?:127\.0\.0\.1:\d+|(lua))\] `)
 	var out []string
 	for range n {
 		line, err := br.ReadString('\n')
 		require.NoError(t, err)
-		require.Regexp(t, ts, line)
-		out = append(out, ts.ReplaceAllString(line, "[$1 ADDR] "))
+		m := ts.FindStringSubmatch(line)
+		require.NotNil(t, m, line)
+		source := "ADDR"
+		if m[2] != "" {
+			source = m[2]
+		}
+		out = append(out, "["+m[1]+" "+source+"] "+line[len(m[0]):])
 	}
 	return out
 }
@@ -302,6 +307,32 @@ func TestMonitorMatchesRedis(t *testing.T) {
 	ms.c.SetReadDeadline(time.Now().Add(2 * time.Second))
 	_, err = ms.br.ReadByte()
 	assert.ErrorIs(t, err, io.EOF)
+}
+
+// TestMonitorShowsScriptsAsRedis: a script is shown as it starts, even
+// one that fails, then each command it runs from "lua" in the database it
+// runs in; inside EXEC the script's line comes when EXEC runs it.
+func TestMonitorShowsScriptsAsRedis(t *testing.T) {
+	srv := testserver.Start(t)
+	red := testserver.StartRedis(t)
+	ms, mr := dialRaw(t, srv.Addr), dialRaw(t, red.Addr)
+	for _, m := range []*rconn{ms, mr} {
+		v, err := m.do("MONITOR")
+		require.NoError(t, err)
+		require.Equal(t, "+OK\r\n", string(v.raw))
+	}
+	p := newPair(t, srv.Addr, red.Addr)
+	for _, c := range [][]string{
+		{"EVAL", "redis.call('set','x','1'); return redis.call('get','x')", "0"},
+		{"EVAL", "syntax error here", "0"},
+		{"EVALSHA", strings.Repeat("0", 40), "0"},
+		{"MULTI"}, {"EVAL", "return redis.call('incr','n')", "0"}, {"EXEC"},
+		{"EVAL", "redis.call('select','2'); return redis.call('set','z','1')", "0"},
+	} {
+		p.do(t, c...)
+	}
+	const n = 12
+	assert.Equal(t, monitorLines(t, mr.br, n), monitorLines(t, ms.br, n))
 }
 
 // TestMonitorManyWriters: monitor lines come from many connections at once

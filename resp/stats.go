@@ -178,8 +178,8 @@ func (s *Server) afterCall(c *client, cmd *command, args [][]byte, r *reply, d t
 	if ns >= s.slowMinNs.Load() {
 		s.slowCall(c, cmd, args, d)
 	}
-	if s.monitors.Load() > 0 && cmd.flags&flagAdmin == 0 {
-		s.feedMonitors(c, cmd, args)
+	if s.monitors.Load() > 0 && cmd.flags&(flagAdmin|flagSkipMonitor) == 0 {
+		s.feedMonitors(c.db, c.addr, cmd, args)
 	}
 }
 

@@ -23,7 +23,7 @@ const (
 	flagDenyOOM         // may grow memory (reported only)
 	flagNoScript        // not allowed from scripts (reported only)
 	flagSkipStats       // (reported only)
-	flagSkipMonitor     // (reported only)
+	flagSkipMonitor     // not fed to MONITOR after it runs: a script is fed as it starts, before its commands (eval)
 	flagNoMandatoryKeys // (reported only)
 	flagMovableKeys     // key positions depend on the arguments (EVAL's numkeys)
 	flagAllowBusy       // allowed while a script is busy (cmd_script.go)
