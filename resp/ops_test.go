@@ -266,18 +266,25 @@ func monitorLines(t *testing.T, br *bufio.Reader, n int) []string {
 	return out
 }
 
-// TestMonitorMatchesRedis compares what a MONITOR client receives for the
-// same commands, Redis's quoting and redaction included.
-func TestMonitorMatchesRedis(t *testing.T) {
+// monitorPair starts sessiond and redis-server, puts a MONITOR client on
+// each (ms, mr), and returns a pair of clients to send commands with.
+func monitorPair(t *testing.T) (ms, mr *rconn, p pair) {
+	t.Helper()
 	srv := testserver.Start(t)
 	red := testserver.StartRedis(t)
-	ms, mr := dialRaw(t, srv.Addr), dialRaw(t, red.Addr)
+	ms, mr = dialRaw(t, srv.Addr), dialRaw(t, red.Addr)
 	for _, m := range []*rconn{ms, mr} {
 		v, err := m.do("MONITOR")
 		require.NoError(t, err)
 		require.Equal(t, "+OK\r\n", string(v.raw))
 	}
-	p := newPair(t, srv.Addr, red.Addr)
+	return ms, mr, newPair(t, srv.Addr, red.Addr)
+}
+
+// TestMonitorMatchesRedis compares what a MONITOR client receives for the
+// same commands, Redis's quoting and redaction included.
+func TestMonitorMatchesRedis(t *testing.T) {
+	ms, mr, p := monitorPair(t)
 	cmds := [][]string{
 		{"SET", "k y", "a\x01\"b\n\\\t\r\a\b\xff"}, {"get", "k y"}, {"AUTH", "pw"}, {"AUTH", "u", "pw"},
 		{"HELLO", "2", "AUTH", "default", "pw", "SETNAME", "n"}, {"SELECT", "3"}, {"SADD", "s", "1"},
@@ -313,15 +320,7 @@ func TestMonitorMatchesRedis(t *testing.T) {
 // one that fails, then each command it runs from "lua" in the database it
 // runs in; inside EXEC the script's line comes when EXEC runs it.
 func TestMonitorShowsScriptsAsRedis(t *testing.T) {
-	srv := testserver.Start(t)
-	red := testserver.StartRedis(t)
-	ms, mr := dialRaw(t, srv.Addr), dialRaw(t, red.Addr)
-	for _, m := range []*rconn{ms, mr} {
-		v, err := m.do("MONITOR")
-		require.NoError(t, err)
-		require.Equal(t, "+OK\r\n", string(v.raw))
-	}
-	p := newPair(t, srv.Addr, red.Addr)
+	ms, mr, p := monitorPair(t)
 	for _, c := range [][]string{
 		{"EVAL", "redis.call('set','x','1'); return redis.call('get','x')", "0"},
 		{"EVAL", "syntax error here", "0"},
