@@ -168,16 +168,19 @@ func (s *Server) protectedModeDenies(nc net.Conn) bool {
 
 // ProtectedModeDenies is the protected-mode decision for a client at addr.
 func ProtectedModeDenies(protected, defaultNoPass bool, addr net.Addr) bool {
-	if !protected || !defaultNoPass {
-		return false
-	}
+	return protected && defaultNoPass && !isLocalClient(addr)
+}
+
+// isLocalClient is Redis's islocalClient: a Unix socket, or TCP from
+// 127.0.0.1 or ::1 exactly (not the rest of 127.0.0.0/8).
+func isLocalClient(addr net.Addr) bool {
 	switch a := addr.(type) {
 	case *net.UnixAddr:
-		return false
+		return true
 	case *net.TCPAddr:
-		return !a.IP.Equal(net.IPv4(127, 0, 0, 1)) && !a.IP.Equal(net.IPv6loopback)
+		return a.IP.Equal(net.IPv4(127, 0, 0, 1)) || a.IP.Equal(net.IPv6loopback)
 	}
-	return true
+	return false
 }
 
 // killUsers closes the connections authenticated as any of users (ACL

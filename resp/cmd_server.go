@@ -3,7 +3,6 @@ package resp
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"runtime"
 	"slices"
@@ -206,7 +205,7 @@ func cmdConfigSet(x *call) {
 	params := make([]config.Param, 0, len(x.args)/2)
 	for j := 2; j < len(x.args); j += 2 {
 		typed := sanitize(string(x.args[j]))
-		p, ok := config.Lookup(strings.ToLower(string(x.args[j])))
+		p, ok := config.Lookup(string(x.args[j])) // any case
 		switch {
 		case !ok:
 			x.r.error("ERR Unknown option or number of arguments for CONFIG SET - '" + typed + "'")
@@ -226,7 +225,7 @@ func cmdConfigSet(x *call) {
 	}
 	for i, p := range params {
 		if _, err := p.Check(string(x.args[3+2*i])); err != nil {
-			x.r.error("ERR CONFIG SET failed (possibly related to argument '" + strings.ToLower(string(x.args[2+2*i])) + "') - " + err.Error())
+			x.r.error("ERR CONFIG SET failed (possibly related to argument '" + p.Name + "') - " + err.Error())
 			return
 		}
 	}
@@ -247,9 +246,7 @@ func (x *call) protectedAllowed() bool {
 	case "yes":
 		return true
 	case "local":
-		host, _, err := net.SplitHostPort(x.c.addr)
-		ip := net.ParseIP(host)
-		return err == nil && (ip.Equal(net.IPv4(127, 0, 0, 1)) || ip.Equal(net.IPv6loopback)) // as protected mode
+		return isLocalClient(x.c.netConn.RemoteAddr())
 	}
 	return false
 }
@@ -503,10 +500,20 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string, c *client) {
 		for i := range keyspace.NumDBs {
 			keys, exp := s.ks.Size(i)
 			if keys > 0 {
-				fmt.Fprintf(b, "db%d:keys=%d,expires=%d,avg_ttl=%d\r\n", i, keys, exp, s.ks.AvgTTL(i))
+				fmt.Fprintf(b, "db%d:keys=%d,expires=%d,avg_ttl=%d\r\n", i, keys, exp, s.avgTTL(i, exp))
 			}
 		}
 	}
+}
+
+// avgTTL is db's mean TTL in ms (keyspace.AvgTTL) for INFO and /metrics,
+// given its count of keys with a deadline: with none it is 0 without a
+// second pass over the stripes (most of the 16 databases have none).
+func (s *Server) avgTTL(db, expires int) int64 {
+	if expires == 0 {
+		return 0
+	}
+	return s.ks.AvgTTL(db)
 }
 
 func b2i(b bool) int {

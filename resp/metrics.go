@@ -132,7 +132,7 @@ func (m metricsCollector) Collect(ch chan<- prometheus.Metric) {
 		db := strconv.Itoa(i)
 		gauge(mKeys, float64(keys), db)
 		gauge(mExpiringKeys, float64(exp), db)
-		gauge(mAvgTTL, float64(s.ks.AvgTTL(i))/1000, db)
+		gauge(mAvgTTL, float64(s.avgTTL(i, exp))/1000, db)
 	}
 	st := s.ks.Stats()
 	counter(mExpired, float64(st.ExpiredKeys))
