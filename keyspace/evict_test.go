@@ -51,7 +51,7 @@ func TestAccountingFollowsEveryWrite(t *testing.T) {
 	val := func() []byte { return make([]byte, r.IntN(300)) }
 	for i := range 20000 {
 		db := r.IntN(3)
-		switch r.IntN(16) {
+		switch r.IntN(19) {
 		case 0, 1:
 			ks.Set(db, key(), val(), SetArgs{})
 		case 2:
@@ -94,6 +94,29 @@ func TestAccountingFollowsEveryWrite(t *testing.T) {
 				ks.Swap(db, r.IntN(3))
 			default:
 				ks.Expire(db, key(), clk.Now().UnixMilli()+int64(r.IntN(1000)-100), 0)
+			}
+		case 16:
+			ms := make([][]byte, r.IntN(4)+1)
+			scores := make([]float64, len(ms))
+			for j := range ms {
+				ms[j] = fmt.Appendf(nil, "m%d", r.IntN(300)) // cross 128 members: get the map
+				scores[j] = float64(r.IntN(50))
+			}
+			ks.ZAdd(db, key(), ZAddFlags(r.IntN(2))*ZAddCH, ms, scores)
+		case 17:
+			switch r.IntN(3) {
+			case 0:
+				ks.ZRem(db, key(), [][]byte{fmt.Appendf(nil, "m%d", r.IntN(300))})
+			case 1:
+				ks.ZPop(db, key(), r.IntN(2) == 0, r.IntN(3))
+			default:
+				ks.ZRemRange(db, key(), ZRange{By: ZByScore, Min: ZBound{Score: float64(r.IntN(50))}, Max: ZBound{Score: float64(r.IntN(50))}})
+			}
+		case 18:
+			if r.IntN(2) == 0 {
+				ks.ZCombineStore(db, key(), ZCombineArgs{Op: ZOp(r.IntN(3)), Keys: [][]byte{key(), key()}})
+			} else {
+				ks.ZRangeStore(db, key(), key(), ZRange{Start: 0, Stop: int64(r.IntN(200))})
 			}
 		}
 		if i%500 == 0 {

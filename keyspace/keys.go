@@ -264,6 +264,11 @@ func cloneEntry(e entry) entry {
 	if e.kind() == KindHash {
 		e = cloneHashEntry(e)
 	}
+	if e.kind() == KindZSet {
+		c := zsetEntry(e.zsetPtr().clone(), e.deadline)
+		c.setSlot(e.slot())
+		return c
+	}
 	return e
 }
 

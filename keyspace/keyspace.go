@@ -52,6 +52,7 @@ const (
 	KindString
 	KindSet
 	KindHash // hash.go
+	KindZSet // a sorted set, zset.go
 )
 
 // String returns the name TYPE replies with.
@@ -63,6 +64,8 @@ func (k Kind) String() string {
 		return "set"
 	case KindHash:
 		return "hash"
+	case KindZSet:
+		return "zset"
 	}
 	return "none"
 }
@@ -76,8 +79,9 @@ func (k Kind) String() string {
 //     lock is released. A value of 4 GiB or more (possible only with
 //     proto-max-bulk-len raised that far) does not fit n: n is bigLen and
 //     ptr points to a boxed slice header instead.
-//   - setPtr, hashMapPtr: a set is a *set, a hash in map form a *hashMap
-//     (objFlag in tag), modified in place under the write lock.
+//   - setPtr, hashMapPtr, zsetPtr: a set is a *set, a hash in map form a
+//     *hashMap, a sorted set a *zset (objFlag in tag), modified in place
+//     under the write lock.
 //
 // tag packs the kind (low 3 bits), objFlag and the key's meta slot (the
 // index of its access clock and size in stripe.meta, access.go) above
@@ -92,7 +96,7 @@ type entry struct {
 
 const (
 	kindMask = 1<<3 - 1
-	objFlag  = 1 << 3 // ptr is a *set or *hashMap, by kind
+	objFlag  = 1 << 3 // ptr is a *set, *hashMap or *zset, by kind
 	tagBits  = 4
 	maxSlot  = 1<<(32-tagBits) - 1 // meta slots per stripe: 268 million keys
 	bigLen   = math.MaxUint32
@@ -119,6 +123,11 @@ func setEntry(s *set, deadline int64) entry {
 // hashMapEntry is a hash entry holding h, a hash in map form (hash.go).
 func hashMapEntry(h *hashMap, deadline int64) entry {
 	return entry{ptr: unsafe.Pointer(h), tag: uint32(KindHash) | objFlag, deadline: deadline}
+}
+
+// zsetEntry is a sorted-set entry holding z.
+func zsetEntry(z *zset, deadline int64) entry {
+	return entry{ptr: unsafe.Pointer(z), tag: uint32(KindZSet) | objFlag, deadline: deadline}
 }
 
 func (e entry) kind() Kind { return Kind(e.tag & kindMask) }
@@ -148,6 +157,14 @@ func (e entry) hashMapPtr() *hashMap {
 		return nil
 	}
 	return (*hashMap)(e.ptr)
+}
+
+// zsetPtr is the sorted set; nil for any other entry.
+func (e entry) zsetPtr() *zset {
+	if e.tag&(objFlag|kindMask) != objFlag|uint32(KindZSet) {
+		return nil
+	}
+	return (*zset)(e.ptr)
 }
 
 // slot is the key's index in stripe.meta; 0 means none (not yet stored).

@@ -52,6 +52,9 @@ func checkInvariants(t *testing.T, ks *Keyspace) {
 				if e.kind() == KindSet {
 					assert.NotZero(t, e.setPtr().len(), "empty set stored at %q", k)
 				}
+				if e.kind() == KindZSet {
+					assert.NotZero(t, e.zsetPtr().len(), "empty sorted set stored at %q", k)
+				}
 				if e.deadline != 0 {
 					exp++
 					sum += min(e.deadline, maxAvgDeadline)

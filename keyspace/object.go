@@ -41,6 +41,10 @@ func valueInfo(e *entry, wantEnc bool) ValueInfo {
 			v.Bytes = entryBytesSize(*e)
 			v.Encoding = "listpack"
 		}
+	case KindZSet:
+		z := e.zsetPtr()
+		v.Bytes = z.bytes()
+		v.Encoding = z.encoding()
 	}
 	return v
 }

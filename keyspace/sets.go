@@ -314,7 +314,7 @@ func (ks *Keyspace) SetCombine(dbi int, op SetOp, keys [][]byte, limit int) ([][
 	}
 	out := combine(op, sets, limit).members()
 	l.unlock()
-	ks.notifyMisses(dbi, keys, sets)
+	ks.notifyMisses(dbi, keys, foundSets(sets))
 	return out, nil
 }
 
@@ -348,7 +348,7 @@ func (ks *Keyspace) SetCombineStore(dbi int, op SetOp, dst []byte, keys [][]byte
 	if changed {
 		ks.modified(dbi, dk)
 	}
-	ks.notifyMisses(dbi, keys, sets)
+	ks.notifyMisses(dbi, keys, foundSets(sets))
 	switch {
 	case n > 0:
 		if !dok {
@@ -381,10 +381,19 @@ var storeEvents = [...]string{SetInter: "sinterstore", SetUnion: "sunionstore", 
 
 // notifyMisses reports "keymiss" for the absent keys among the sources of a
 // set operation (Redis reads them with lookupKeyRead).
-func (ks *Keyspace) notifyMisses(dbi int, keys [][]byte, sets []*set) {
-	for i, s := range sets {
-		if s == nil {
+func (ks *Keyspace) notifyMisses(dbi int, keys [][]byte, found []bool) {
+	for i, ok := range found {
+		if !ok {
 			ks.notifyMiss(dbi, keys[i])
 		}
 	}
+}
+
+// foundSets says which of sets exist, for notifyMisses.
+func foundSets(sets []*set) []bool {
+	found := make([]bool, len(sets))
+	for i, s := range sets {
+		found[i] = s != nil
+	}
+	return found
 }

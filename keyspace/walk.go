@@ -16,7 +16,22 @@ type Item struct {
 	// lock (only string headers: the strings are immutable).
 	packed    []byte
 	hashPairs []string
+	// A KindZSet value's elements in order, copied under the stripe lock
+	// (only string headers and scores: the strings are immutable).
+	scored []zentry
 }
+
+// EachScored calls fn with every member and score of a KindZSet item, in
+// ascending (score, member) order. The slice is shared and must not be
+// modified or kept after the call.
+func (it *Item) EachScored(fn func(member []byte, score float64)) {
+	for _, e := range it.scored {
+		fn([]byte(e.member), e.score)
+	}
+}
+
+// ZSetLen is the number of elements of a KindZSet item.
+func (it *Item) ZSetLen() int { return len(it.scored) }
 
 // EachField calls fn with every field and value of a KindHash item. The
 // slices are shared and must not be modified or kept after the call.
@@ -66,6 +81,13 @@ func (ks *Keyspace) Walk(dbi int, fn func(items []Item) error) error {
 			if e.kind() == KindHash {
 				it.Str = nil
 				it.packed, it.hashPairs = walkHash(e)
+			}
+			if z := e.zsetPtr(); z != nil {
+				it.scored = make([]zentry, 0, z.len())
+				z.each(0, z.len(), false, func(e zentry) bool {
+					it.scored = append(it.scored, e)
+					return true
+				})
 			}
 			items = append(items, it)
 		}
@@ -159,4 +181,14 @@ func (ks *Keyspace) RestoreHash(dbi int, key []byte, pairs [][]byte, deadline in
 		return
 	}
 	ks.restore(dbi, key, hashEntry(h, entry{}, deadline))
+}
+
+// RestoreZSet stores a sorted set loaded from a snapshot, replacing any
+// existing key. members are distinct and copied; no score is NaN. An
+// empty sorted set stores nothing.
+func (ks *Keyspace) RestoreZSet(dbi int, key []byte, members [][]byte, scores []float64, deadline int64) {
+	if len(members) == 0 {
+		return
+	}
+	ks.restore(dbi, key, zsetEntry(newZSetOf(members, scores), deadline))
 }

@@ -163,6 +163,8 @@ func (x *call) scanArgs(args [][]byte, allowType bool) (keyspace.ScanArgs, bool)
 				a.Type = keyspace.KindSet
 			case "hash":
 				a.Type = keyspace.KindHash
+			case "zset":
+				a.Type = keyspace.KindZSet
 			default:
 				a.Type = keyspace.KindNone // matches nothing, as Redis 7.0 does
 			}
