@@ -142,3 +142,37 @@ func TestZSetPackedLimits(t *testing.T) {
 	z.set(make([]byte, maxPackedZMember+1), 3)
 	require.Equal(t, "skiplist", z.encoding())
 }
+
+// BenchmarkZSet measures a sorted set of size elements: an update of a
+// random member's score (remove and insert), a rank, and the first 100
+// elements at or below a score, taken from the top (Spring Session's
+// ZREVRANGEBYSCORE ... LIMIT 0 100).
+func BenchmarkZSet(b *testing.B) {
+	for _, size := range []int{100, 100_000} {
+		z := &zset{}
+		members := make([][]byte, size)
+		for i := range members {
+			members[i] = fmt.Appendf(nil, "sess:%032x", i)
+			z.set(members[i], float64(1_700_000_000_000+i*1000))
+		}
+		rng := rand.New(rand.NewPCG(1, 2))
+		b.Run(fmt.Sprint("op=update/size=", size), func(b *testing.B) {
+			for range b.N {
+				z.set(members[rng.IntN(size)], float64(1_700_000_000_000+rng.IntN(size)*1000))
+			}
+		})
+		b.Run(fmt.Sprint("op=rank/size=", size), func(b *testing.B) {
+			for range b.N {
+				z.rank(members[rng.IntN(size)])
+			}
+		})
+		b.Run(fmt.Sprint("op=revrange100/size=", size), func(b *testing.B) {
+			r := ZRange{By: ZByScore, Rev: true, Min: ZBound{Score: 0}, Max: ZBound{Score: float64(1_700_000_000_000 + size*500)}, Count: 100}
+			for range b.N {
+				from, to := r.limited(r.span(z))
+				n := 0
+				z.each(from, to, true, func(zentry) bool { n++; return true })
+			}
+		})
+	}
+}
