@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"unsafe"
 )
 
 // Limits of the packed form, as Redis's zset-max-listpack-entries and
@@ -93,11 +94,20 @@ func (z *zset) score(member []byte) (float64, bool) {
 	return 0, false
 }
 
-// locate returns the chunk and offset where e is, or would be inserted.
-// ci == len(z.chunks) only when z is empty.
-func (z *zset) locate(e zentry) (ci, off int) {
-	ci, _ = slices.BinarySearchFunc(z.chunks, e, func(c []zentry, t zentry) int {
-		if zless(c[len(c)-1], t) {
+// zbefore reports whether e sorts before (score, member); member is
+// compared without a copy.
+func zbefore(e zentry, score float64, member []byte) bool {
+	if e.score != score {
+		return e.score < score
+	}
+	return e.member < string(member)
+}
+
+// locate returns the chunk and offset where (score, member) is, or would
+// be inserted. ci == len(z.chunks) only when z is empty.
+func (z *zset) locate(score float64, member []byte) (ci, off int) {
+	ci, _ = slices.BinarySearchFunc(z.chunks, 0, func(c []zentry, _ int) int {
+		if zbefore(c[len(c)-1], score, member) {
 			return -1
 		}
 		return 1
@@ -109,14 +119,17 @@ func (z *zset) locate(e zentry) (ci, off int) {
 		ci--
 		return ci, len(z.chunks[ci])
 	}
-	off, _ = slices.BinarySearchFunc(z.chunks[ci], e, func(a, t zentry) int {
-		if zless(a, t) {
+	off, _ = slices.BinarySearchFunc(z.chunks[ci], 0, func(e zentry, _ int) int {
+		if zbefore(e, score, member) {
 			return -1
 		}
 		return 1
 	})
 	return ci, off
 }
+
+// view is s's bytes, read-only, without a copy.
+func view(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // replaceChunk stores c as chunk ci, keeping cbytes.
 func (z *zset) replaceChunk(ci int, c []zentry) {
@@ -128,11 +141,7 @@ func (z *zset) replaceChunk(ci int, c []zentry) {
 // was added. member is copied.
 func (z *zset) set(member []byte, score float64) bool {
 	if old, ok := z.score(member); ok {
-		if old == score {
-			return false
-		}
-		z.remove(member, old)
-		z.insert(zentry{member: string(member), score: score})
+		z.rescore(member, old, score)
 		return false
 	}
 	z.insert(zentry{member: string(member), score: score})
@@ -152,7 +161,7 @@ func (z *zset) insert(e zentry) {
 	if z.index == nil && e.score == 0 {
 		e.score = 0 // -0: Redis packs a whole score as an integer
 	}
-	ci, off := z.locate(e)
+	ci, off := z.locate(e.score, view(e.member))
 	if ci == len(z.chunks) {
 		z.chunks = append(z.chunks, nil)
 	}
@@ -175,9 +184,21 @@ func (z *zset) insert(e zentry) {
 	}
 }
 
+// rescore moves member from score old to score, keeping its string.
+func (z *zset) rescore(member []byte, old, score float64) {
+	if old == score {
+		return
+	}
+	ci, off := z.locate(old, member)
+	e := z.chunks[ci][off]
+	z.removeAt(ci, off, off+1)
+	e.score = score
+	z.insert(e)
+}
+
 // remove deletes member, whose score is score.
 func (z *zset) remove(member []byte, score float64) {
-	ci, off := z.locate(zentry{member: string(member), score: score})
+	ci, off := z.locate(score, member)
 	z.removeAt(ci, off, off+1)
 }
 
@@ -215,7 +236,7 @@ func (z *zset) rank(member []byte) (int, bool) {
 	if !ok {
 		return 0, false
 	}
-	ci, off := z.locate(zentry{member: string(member), score: s})
+	ci, off := z.locate(s, member)
 	return z.before(ci) + off, true
 }
 

@@ -145,8 +145,7 @@ func (ks *Keyspace) ZAdd(dbi int, key []byte, flags ZAddFlags, members [][]byte,
 			}
 			res.Score, res.Done = score, true
 			if score != cur {
-				z.remove(m, cur)
-				z.insert(zentry{member: string(m), score: score})
+				z.rescore(m, cur, score)
 				updated++
 			}
 		}
