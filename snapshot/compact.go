@@ -49,8 +49,9 @@ func (d *Decoder) parseIntset(blob []byte) error {
 // lpEOF ends a listpack.
 const lpEOF = 0xFF
 
-// parseListpack appends the elements of a listpack blob
-// (RDB_TYPE_SET_LISTPACK) to d.members; integers become decimal strings.
+// parseListpack appends the elements of a listpack blob (the listpack
+// types of sets, hashes and sorted sets) to d.members; integers become
+// decimal strings.
 //
 // Layout: uint32 total bytes (LE), uint16 element count (LE, 65535 =
 // unknown), entries, 0xFF. An entry is an encoding byte (and length or

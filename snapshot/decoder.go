@@ -24,17 +24,17 @@ const maxLZFRatio = 88
 // DecoderOptions configures a Decoder.
 type DecoderOptions struct {
 	// SkipUnsupported makes the Decoder skip values sessiond cannot hold
-	// (lists, sorted sets, module values with the v2 format,
-	// module AUX data and function libraries) instead of failing with
-	// ErrUnsupportedType. Streams, pre-release module and function formats,
-	// and Redis 7.4 hashes with field expiry cannot be skipped and remain
+	// (lists, module values with the v2 format, module AUX data and
+	// function libraries) instead of failing with ErrUnsupportedType.
+	// Streams, pre-release module and function formats, and Redis 7.4
+	// hashes with field expiry cannot be skipped and remain
 	// ErrUnsupportedType.
 	SkipUnsupported bool
 	// OnSkip, if non-nil, is called for every skipped value: typ is "list",
-	// "zset", "module", "module-aux" or "function" when SkipUnsupported is
-	// set, and "empty set" or "empty hash" for a set or hash with no
-	// members (which Redis also drops on load). key is nil for module-aux and
-	// function, and is valid only during the call.
+	// "module", "module-aux" or "function" when SkipUnsupported is set, and
+	// "empty set", "empty hash" or "empty zset" for a set, hash or sorted
+	// set with no members (which Redis also drops on load). key is nil for
+	// module-aux and function, and is valid only during the call.
 	OnSkip func(db int, key []byte, typ string)
 	// OnResizeDB, if non-nil, is called with every RESIZEDB opcode: the
 	// number of keys and of keys with an expiry that the writer says
@@ -52,7 +52,8 @@ type DecoderOptions struct {
 const concurrentCRCMin = 4 << 20
 
 // Decoder reads an RDB file of version 1 to MaxVersion, returning its
-// strings, sets and hashes as Records. It is not safe for concurrent use.
+// strings, sets, hashes and sorted sets as Records. It is not safe for
+// concurrent use.
 type Decoder struct {
 	rd      *reader
 	opts    DecoderOptions
@@ -60,9 +61,10 @@ type Decoder struct {
 	aux     map[string]string
 	db      int
 	rec     Record
-	arena   []byte   // backing bytes of rec, reused per record
-	members [][]byte // backing of rec.Members, reused per record
-	scratch []byte   // LZF input, reused
+	arena   []byte    // backing bytes of rec, reused per record
+	members [][]byte  // backing of rec.Members, reused per record
+	scores  []float64 // backing of rec.Scores, reused per record
+	scratch []byte    // LZF input, reused
 	dupIdx  map[uint64]int32
 	seed    maphash.Seed
 	err     error // sticky: io.EOF after a verified end, or the failure
@@ -277,8 +279,12 @@ func (d *Decoder) readObject(off int64, t byte) (*Record, error) {
 	if cap(d.members) > 1<<16 {
 		d.members = nil
 	}
+	if cap(d.scores) > 1<<16 {
+		d.scores = nil
+	}
 	d.arena = d.arena[:0]
 	d.members = d.members[:0]
+	d.scores = d.scores[:0]
 	key, err := d.readString("key")
 	if err != nil {
 		return nil, err
@@ -323,6 +329,8 @@ func (d *Decoder) readObject(off int64, t byte) (*Record, error) {
 		return d.finishSet(vOff, rec)
 	case typeHash, typeHashListpack, typeHashZiplist, typeHashZipmap:
 		return d.readHash(rec, t)
+	case typeZset, typeZset2, typeZsetListpack, typeZsetZiplist:
+		return d.readZSet(rec, t)
 	}
 	name := typeName(t)
 	if !d.opts.SkipUnsupported {
@@ -361,7 +369,7 @@ func isObjectType(t byte) bool {
 // skipValue parses past a value of an unsupported type.
 func (d *Decoder) skipValue(off int64, key []byte, t byte) error {
 	switch t {
-	case typeList, typeListQuicklist, typeZset, typeZset2, typeListQuicklist2:
+	case typeList, typeListQuicklist, typeListQuicklist2:
 		n, err := d.readLen(typeName(t) + " size")
 		if err != nil {
 			return err
@@ -380,27 +388,9 @@ func (d *Decoder) skipValue(off int64, key []byte, t byte) error {
 			if err := d.skipString(typeName(t) + " element"); err != nil {
 				return err
 			}
-			switch t {
-			case typeZset:
-				doff := d.rd.offset()
-				b, err := d.rd.readByte()
-				if err != nil {
-					return d.readErr(doff, "zset score", err)
-				}
-				if b < 253 {
-					if err := d.rd.skip(uint64(b)); err != nil {
-						return d.readErr(doff, "zset score", err)
-					}
-				}
-			case typeZset2:
-				doff := d.rd.offset()
-				if err := d.rd.skip(8); err != nil {
-					return d.readErr(doff, "zset score", err)
-				}
-			}
 		}
 		return nil
-	case typeListZiplist, typeZsetZiplist, typeZsetListpack: // hashes are read (readHash), never skipped
+	case typeListZiplist: // sets, hashes and sorted sets are read, never skipped
 		return d.skipString(typeName(t) + " encoding")
 	case typeModule2:
 		if _, err := d.readLen("module id"); err != nil {

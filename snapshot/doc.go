@@ -31,18 +31,26 @@
 // set as an intset; 20 set as a listpack (Redis 7.2); 4 hash (a count of
 // pairs and that many field and value strings); 16 hash as a listpack
 // (Redis 7); 13 hash as a ziplist (Redis 3.2-6.2); 9 hash as a zipmap
-// (before 2.6). With DecoderOptions.SkipUnsupported, lists (1, 10, 14, 18),
-// sorted sets (3, 5, 12, 17), module values of the self-describing v2
-// format (7), module AUX data and function libraries are parsed past and
-// reported through OnSkip; streams (15, 19, 21), hashes with field expiry
-// (22-25, Redis 7.4) and pre-release formats always fail.
+// (before 2.6); 5 sorted set (a count and that many member strings, each
+// followed by its score as an 8-byte little-endian IEEE double); 3 sorted
+// set of old files (before Redis 4: the score as a length byte and that
+// much decimal text, 253/254/255 standing for NaN/+inf/-inf); 17 sorted set
+// as a listpack (Redis 7) and 12 as a ziplist (before 7), both member, score,
+// member, score... with each score a decimal string or an integer entry.
+// With DecoderOptions.SkipUnsupported, lists (1, 10, 14, 18), module
+// values of the self-describing v2 format (7), module AUX data and function
+// libraries are parsed past and reported through OnSkip; streams (15, 19,
+// 21), hashes with field expiry (22-25, Redis 7.4) and pre-release formats
+// always fail.
 //
 // The Encoder writes version 10 (what Redis 7.0 writes; loaded by every Redis
 // since): AUX fields in a fixed order, SELECTDB and RESIZEDB per database,
 // EXPIRETIME_MS for keys with a deadline, type 0 strings (int-encoded when
 // the string is a canonical int32 decimal, as Redis does, otherwise plain;
-// never LZF), type 2 sets and type 4 hashes. The Decoder reads versions 1
-// to 12.
+// never LZF), type 2 sets, type 4 hashes and type 5 sorted sets, whose
+// members go in the Record's order (Save gives them in descending order,
+// as Redis writes its skiplists, so that Redis inserts each at the head
+// when it loads them). The Decoder reads versions 1 to 12.
 //
 // # Invariants
 //
@@ -56,6 +64,15 @@
 //     OnSkip) and rejects duplicate members as corruption. Hashes likewise:
 //     non-empty (an empty one is skipped as "empty hash"), distinct fields,
 //     and a compact encoding holding an odd number of elements is corrupt.
+//     Sorted sets likewise ("empty zset", distinct members, whole member
+//     and score pairs), and no score is NaN: the Encoder rejects one, the
+//     Decoder takes one as corruption (Redis refuses it on load). Scores
+//     keep every bit, the sign of zero included; the Decoder returns the
+//     members in the file's order (ascending in a listpack or ziplist,
+//     usually descending in type 5) and leaves sorting to the caller.
+//   - A score written as text is parsed in full, as strtod would read it
+//     (decimal or hexadecimal, "inf", "nan"; beyond the double range it is
+//     ±inf); trailing bytes, an empty string or an underscore are corrupt.
 //   - Only integer strings that round-trip are int-encoded: "123" and "-5"
 //     are, "00012", "+1", "-0" and " 1" are not.
 //   - Databases are 0..15.
@@ -80,11 +97,12 @@
 // and wrap one sentinel, tested with errors.Is: ErrNotRDB (bad magic or a
 // file shorter than the header), ErrVersion, ErrCorrupt (truncation, an
 // unknown opcode, type or encoding, a length beyond the file, an invalid
-// intset, listpack, ziplist, zipmap or LZF stream, a duplicate set member
-// or hash field, a database out of range), ErrChecksum or
-// ErrUnsupportedType (naming the key and its type: "list", "zset",
-// "stream", "module"). An I/O error from the
-// underlying reader is wrapped instead of a sentinel. Errors are sticky.
+// intset, listpack, ziplist, zipmap or LZF stream, a duplicate set member,
+// hash field or sorted set member, a NaN or non-numeric score, a database
+// out of range), ErrChecksum or ErrUnsupportedType (naming the key and its
+// type: "list", "stream", "module", "hash" with field expiry). An I/O
+// error from the underlying reader is wrapped instead of a sentinel.
+// Errors are sticky.
 //
 // Encoder errors are plain wrapped errors; they come from invalid records
 // (a caller bug) or from the destination writer, and are sticky too.
@@ -141,13 +159,16 @@
 //
 // The tests verify, when redis-server is installed (CI=true makes its
 // absence a failure): that redis-check-rdb accepts Encoder output; that
-// redis-server loads it with every value, set member, hash pair and PTTL
-// intact (and
-// drops an already-expired key); that the Decoder reads a dump.rdb written
-// by redis-server (int-encoded and LZF strings, LZF keys and members,
-// intsets of every width, hashtable sets, listpack and hashtable hashes,
-// expiries in several databases, skipped lists and sorted sets); and that
-// the listpack parser reads listpacks Redis wrote. Listpack sets (type 20)
-// are written only by Redis 7.2+, ziplist and zipmap hashes only by Redis
-// before 7, so they are covered by hand-built golden files.
+// redis-server loads it with every value, set member, hash pair, sorted
+// set element (exact score, in order, a listpack up to 128 elements and a
+// skiplist beyond) and PTTL intact (and drops an already-expired key); that
+// the Decoder reads a dump.rdb written by redis-server (int-encoded and LZF
+// strings, LZF keys and members, intsets of every width, hashtable sets,
+// listpack and hashtable hashes, listpack and skiplist sorted sets,
+// expiries in several databases, skipped lists); and that the listpack
+// parser reads listpacks Redis wrote. Listpack sets (type 20) are written
+// only by Redis 7.2+, ziplist and zipmap hashes, ziplist sorted sets and
+// text-score sorted sets (type 3) only by older Redis, so they are covered
+// by hand-built golden files. Redis 7.0 itself does not keep the
+// sign of a zero score, so those tests compare -0 and 0 as equal.
 package snapshot

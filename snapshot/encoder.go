@@ -19,6 +19,9 @@ const (
 	KindSet
 	// KindHash is a Redis hash; Record.Fields holds its pairs (hash.go).
 	KindHash
+	// KindZSet is a Redis sorted set; Record.Members holds its distinct
+	// members and Record.Scores their scores, index by index (zset.go).
+	KindZSet
 )
 
 func (k Kind) String() string {
@@ -29,19 +32,22 @@ func (k Kind) String() string {
 		return "set"
 	case KindHash:
 		return "hash"
+	case KindZSet:
+		return "zset"
 	}
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
 
 // Record is one key as stored in an RDB file.
 type Record struct {
-	DB       int      // 0..15
-	Key      []byte   // any bytes, may be empty
-	Kind     Kind     // KindString or KindSet
-	Str      []byte   // KindString
-	Members  [][]byte // KindSet: at least one, all distinct
-	Fields   [][]byte // KindHash: field, value, field, value...; at least one pair, fields distinct
-	ExpireMs int64    // absolute Unix ms; 0 = no expiry
+	DB       int       // 0..15
+	Key      []byte    // any bytes, may be empty
+	Kind     Kind      // KindString, KindSet, KindHash or KindZSet
+	Str      []byte    // KindString
+	Members  [][]byte  // KindSet, KindZSet: at least one, all distinct
+	Scores   []float64 // KindZSet: Scores[i] is Members[i]'s score; never NaN
+	Fields   [][]byte  // KindHash: field, value, field, value...; at least one pair, fields distinct
+	ExpireMs int64     // absolute Unix ms; 0 = no expiry
 }
 
 // encBufSize is the Encoder's buffer. Writes reach the destination in chunks
@@ -151,13 +157,16 @@ func (e *Encoder) SelectDB(db int, keys, expires uint64) error {
 // preceded by EXPIRETIME_MS. Strings that are canonical decimal integers in
 // the int32 range are int-encoded as Redis does ("123", not "0123" or "+1");
 // everything else is written as length + bytes. Sets use RDB_TYPE_SET,
-// hashes RDB_TYPE_HASH.
+// hashes RDB_TYPE_HASH, sorted sets RDB_TYPE_ZSET_2 (members in the
+// Record's order).
 //
 // It rejects, without writing anything: a DB outside 0..15, an unknown
-// Kind, a negative ExpireMs, an empty set or hash (Redis would drop it on
-// load) and a hash with an odd number of fields and values.
-// Set members must be distinct; that is not checked here (Redis refuses
-// duplicates, and so does the Decoder).
+// Kind, a negative ExpireMs, an empty set, hash or sorted set (Redis would
+// drop it on load), a hash with an odd number of fields and values, and a
+// sorted set whose Scores do not match its Members one to one or hold a
+// NaN (Redis refuses it on load). Set and sorted set members must be
+// distinct; that is not checked here (Redis refuses duplicates, and so
+// does the Decoder).
 func (e *Encoder) WriteRecord(r *Record) error {
 	if err := e.check(); err != nil {
 		return err
@@ -171,6 +180,10 @@ func (e *Encoder) WriteRecord(r *Record) error {
 		return e.fail(fmt.Errorf("snapshot: key %s: empty set", quoteKey(r.Key)))
 	case r.Kind == KindHash && (len(r.Fields) == 0 || len(r.Fields)%2 != 0):
 		return e.fail(fmt.Errorf("snapshot: key %s: hash of %d fields and values", quoteKey(r.Key), len(r.Fields)))
+	case r.Kind == KindZSet:
+		if err := checkZSet(r); err != nil {
+			return e.fail(err)
+		}
 	case r.Kind != KindString && r.Kind != KindSet && r.Kind != KindHash:
 		return e.fail(fmt.Errorf("snapshot: key %s: unknown kind %d", quoteKey(r.Key), r.Kind))
 	}
@@ -190,6 +203,8 @@ func (e *Encoder) WriteRecord(r *Record) error {
 		e.writeString(r.Str)
 	case KindHash:
 		e.writeHash(r)
+	case KindZSet:
+		e.writeZSet(r)
 	default:
 		e.buf = append(e.buf, typeSet)
 		e.writeString(r.Key)

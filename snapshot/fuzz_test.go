@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -25,6 +27,9 @@ func FuzzDecoder(f *testing.F) {
 			}
 			if len(recs[i].Members) > 20 {
 				recs[i].Members = recs[i].Members[:20]
+				if recs[i].Scores != nil {
+					recs[i].Scores = recs[i].Scores[:20]
+				}
 			}
 		}
 		f.Add(encode(f, map[string]string{"redis-ver": "7.0.15", "redis-bits": "64"}, recs))
@@ -40,6 +45,12 @@ func FuzzDecoder(f *testing.F) {
 		cat([]byte{opSelectDB, 3, opResizeDB, 1, 1, opExpireTimeMs}, binary.LittleEndian.AppendUint64(nil, 1700000000123),
 			[]byte{opIdle, 5, opFreq, 7}, strKey("k", rawStr("v"))),
 		cat([]byte{typeZset}, rawStr("x"), []byte{1}, rawStr("a"), []byte{3, '1', '.', '5'}),
+		cat([]byte{typeZset}, rawStr("x"), []byte{3}, rawStr("a"), []byte{253}, rawStr("b"), []byte{254}, []byte{0xC0, 7}, []byte{255}),
+		cat([]byte{typeZset2}, rawStr("x"), []byte{3}, rawStr("a"), binScore(-1.5), []byte{0xC0, 7}, binScore(1.7e12),
+			rawStr(strings.Repeat("m", 70)), binScore(math.Inf(1))),
+		setObj(typeZsetListpack, "x", listpack(6, lpStr("a"), lpStr("1.5"), lpUint7(7), lpInt(0xF4, 1700000000123),
+			lpStr(strings.Repeat("m", 70)), lpStr("-inf"))),
+		setObj(typeZsetZiplist, "x", ziplist(4, false, zlStr("a"), zlStr("0.10000000000000001"), zlInt(0xC0, 300), zlImm(3))),
 		cat([]byte{typeHash}, rawStr("h"), []byte{2}, rawStr("f"), []byte{0xC0, 7}, rawStr(""), rawStr("v")),
 		setObj(typeHashListpack, "h", listpack(4, lpStr("a"), lpUint7(5), lpStr("b"), lpInt13(-100))),
 		setObj(typeHashZiplist, "h", ziplist(4, false, zlStr("a"), zlInt(0xC0, -300), zlStr("b"), zlImm(3))),

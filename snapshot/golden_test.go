@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math"
 	"runtime"
 	"strconv"
 	"strings"
@@ -237,6 +238,10 @@ func TestTruncatedEverywhere(t *testing.T) {
 		setObj(typeSetListpack, "lp", listpack(2, lpStr("a"), lpInt13(-3))),
 		setObj(typeSetIntset, "is", intset(4, 1, 70000)),
 		cat([]byte{typeSet}, rawStr("s"), []byte{2}, rawStr("x"), []byte{0xC1, 0, 1}),
+		cat([]byte{typeZset2}, rawStr("z2"), []byte{2}, rawStr("a"), binary.LittleEndian.AppendUint64(nil, math.Float64bits(-1.5)),
+			[]byte{0xC0, 7}, binary.LittleEndian.AppendUint64(nil, math.Float64bits(1.7e12))),
+		cat([]byte{typeZset}, rawStr("z1"), []byte{2}, rawStr("a"), textScore("0.5"), rawStr("b"), []byte{255}),
+		setObj(typeZsetListpack, "zl", listpack(4, lpStr("a"), lpStr("1.5"), lpUint7(3), lpInt(0xF4, 1700000000123))),
 	)
 	for n := range len(data) {
 		for _, r := range []io.Reader{bytes.NewReader(data[:n]), onlyReader{bytes.NewReader(data[:n])}} {
@@ -259,6 +264,8 @@ func TestHugeLengthsDoNotAllocate(t *testing.T) {
 		"set count":     rdbFile(10, []byte{typeSet, 1, 's', 0x81, 0x0F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}, rawStr("a")),
 		"LZF":           rdbFile(10, []byte{typeString, 1, 'k', 0xC3, 0x80, 0x7F, 0, 0, 0, 0x80, 0x7F, 0, 0, 0, 0x00}),
 		"skipped list":  rdbFile(10, []byte{typeList, 1, 'l', 0x81, 0x0F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}, rawStr("a")),
+		"zset count":    rdbFile(10, []byte{typeZset2, 1, 'z', 0x81, 0x0F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}, rawStr("a"), make([]byte, 8)),
+		"zset score":    rdbFile(10, []byte{typeZset, 1, 'z', 1}, rawStr("a"), []byte{252}, []byte("1.5")),
 	}
 	for name, data := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -278,21 +285,16 @@ func TestHugeLengthsDoNotAllocate(t *testing.T) {
 // that follows each.
 func TestSkipUnsupported(t *testing.T) {
 	next := strKey("after", rawStr("ok"))
-	dbl := func(s string) []byte { return append([]byte{byte(len(s))}, s...) }
 	tests := []struct {
 		name, typ string
 		value     []byte
 	}{
 		{"list", "list", cat([]byte{typeList}, rawStr("x"), []byte{2}, rawStr("a"), []byte{0xC0, 1})},
-		{"zset", "zset", cat([]byte{typeZset}, rawStr("x"), []byte{2}, rawStr("a"), dbl("1.5"), rawStr("b"), []byte{254})},
-		{"zset2", "zset", cat([]byte{typeZset2}, rawStr("x"), []byte{1}, rawStr("a"), make([]byte, 8))},
 		{"module2", "module", cat([]byte{typeModule2}, rawStr("x"), []byte{0x40, 0x20,
 			moduleOpSInt, 5, moduleOpUInt, 0x41, 0x00, moduleOpFloat, 0, 0, 0, 0, moduleOpDouble}, make([]byte, 8),
 			[]byte{moduleOpString}, rawStr("blob"), []byte{moduleOpEOF})},
 		{"ziplist list", "list", setObj(typeListZiplist, "x", []byte("zl"))},
-		{"ziplist zset", "zset", setObj(typeZsetZiplist, "x", []byte("zl"))},
 		{"quicklist", "list", cat([]byte{typeListQuicklist}, rawStr("x"), []byte{2}, rawStr("zl1"), rawStr("zl2"))},
-		{"listpack zset", "zset", setObj(typeZsetListpack, "x", []byte("lp"))},
 		{"quicklist2", "list", cat([]byte{typeListQuicklist2}, rawStr("x"), []byte{2, 2}, rawStr("lp"), []byte{1}, []byte{0xC3, 2, 1, 0, 'a'})},
 		{"module aux", "module-aux", cat([]byte{opModuleAux, 0x40, 0x20, moduleOpUInt, 2, moduleOpString}, rawStr("data"), []byte{moduleOpEOF})},
 		{"function", "function", cat([]byte{opFunction2}, rawStr("#!lua name=lib\n..."))},

@@ -80,11 +80,12 @@ func (d *Decoder) readHash(rec *Record, t byte) (*Record, error) {
 	return rec, nil
 }
 
+// typeEncName names the compact encoding of a hash or sorted set type.
 func typeEncName(t byte) string {
 	switch t {
-	case typeHashListpack:
+	case typeHashListpack, typeZsetListpack:
 		return "listpack"
-	case typeHashZiplist:
+	case typeHashZiplist, typeZsetZiplist:
 		return "ziplist"
 	}
 	return "zipmap"

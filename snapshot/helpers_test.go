@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -25,7 +26,8 @@ type rec struct {
 	Kind     Kind
 	Str      string
 	Members  []string
-	Fields   []string // KindHash: field, value, ...
+	Scores   []float64 // KindZSet: Members[i]'s score
+	Fields   []string  // KindHash: field, value, ...
 	ExpireMs int64
 }
 
@@ -34,6 +36,7 @@ func toRec(r *Record) rec {
 	for _, m := range r.Members {
 		out.Members = append(out.Members, string(m))
 	}
+	out.Scores = slices.Clone(r.Scores)
 	for _, f := range r.Fields {
 		out.Fields = append(out.Fields, string(f))
 	}
@@ -45,6 +48,7 @@ func toRecord(r rec) *Record {
 	for _, m := range r.Members {
 		out.Members = append(out.Members, []byte(m))
 	}
+	out.Scores = slices.Clone(r.Scores)
 	for _, f := range r.Fields {
 		out.Fields = append(out.Fields, []byte(f))
 	}
@@ -159,7 +163,10 @@ func randRecords(rng *rand.Rand, n int) []rec {
 		if rng.IntN(3) == 0 {
 			r.ExpireMs = now + rng.Int64N(1e9)
 		}
-		if rng.IntN(4) == 0 {
+		if rng.IntN(6) == 0 {
+			r.Kind = KindZSet
+			r.Members, r.Scores = randZSet(rng)
+		} else if rng.IntN(4) == 0 {
 			r.Kind = KindHash
 			r.Fields = randHash(rng)
 		} else if rng.IntN(2) == 0 {
@@ -244,6 +251,63 @@ func randHash(rng *rand.Rand) []string {
 		out = append(out, f, v)
 	}
 	return out
+}
+
+// randZSet returns the members and scores of a random sorted set: sizes
+// around Redis's listpack limit of 128 elements, members up to 100 bytes
+// (over the 64-byte listpack limit), and scores from the special values
+// (infinities, zeros, extremes), millisecond timestamps, integers and
+// arbitrary doubles. Members are in random order.
+func randZSet(rng *rand.Rand) ([]string, []float64) {
+	size := []int{1, 2, 5, 17, 128, 129, 400}[rng.IntN(7)]
+	seen := map[string]bool{}
+	var ms []string
+	var scores []float64
+	for len(ms) < size {
+		var m string
+		switch rng.IntN(5) {
+		case 0:
+			m = intLike[rng.IntN(len(intLike))]
+		case 1:
+			m = fmt.Sprint("user:", rng.IntN(1e6))
+		case 2:
+			m = randBytes(rng, 60+rng.IntN(40))
+		default:
+			m = randBytes(rng, rng.IntN(30))
+		}
+		if seen[m] {
+			continue
+		}
+		seen[m] = true
+		ms = append(ms, m)
+		scores = append(scores, randScore(rng))
+	}
+	return ms, scores
+}
+
+// specialScores are scores whose encoding is easy to get wrong.
+var specialScores = []float64{
+	0, math.Copysign(0, -1), -1.5, 0.1, 1e300, -1e300, math.Inf(1), math.Inf(-1),
+	math.MaxFloat64, -math.MaxFloat64, math.SmallestNonzeroFloat64, 1 << 53, 1<<53 + 2, -(1 << 63),
+	1.7e12, 1718000000123, 0.30000000000000004, 123456789.123456789,
+}
+
+func randScore(rng *rand.Rand) float64 {
+	switch rng.IntN(5) {
+	case 0:
+		return specialScores[rng.IntN(len(specialScores))]
+	case 1:
+		return float64(1_700_000_000_000 + rng.Int64N(1e11)) // a millisecond timestamp
+	case 2:
+		return float64(rng.IntN(2001) - 1000)
+	case 3:
+		for {
+			if f := math.Float64frombits(rng.Uint64()); !math.IsNaN(f) {
+				return f
+			}
+		}
+	}
+	return rng.NormFloat64() * 1e6
 }
 
 // pairMap turns flat pairs ([]string or a RESP []any) into a map.

@@ -26,6 +26,7 @@ type Keyspace interface {
 	RestoreString(db int, key, val []byte, deadline int64)
 	RestoreSet(db int, key []byte, members [][]byte, deadline int64)
 	RestoreHash(db int, key []byte, pairs [][]byte, deadline int64)
+	RestoreZSet(db int, key []byte, members [][]byte, scores []float64, deadline int64)
 	Dirty() int64
 	NowMs() int64
 }
@@ -58,6 +59,7 @@ func save(w io.Writer, ks Keyspace, aux map[string]string, yieldP bool) (int64, 
 	var n int64
 	var rec Record
 	var members [][]byte
+	var scores []float64
 	// Keys and members are copied into buf, reused for every record, so a
 	// save makes no garbage per key (the encoder does not keep rec).
 	var buf []byte
@@ -117,6 +119,12 @@ func save(w io.Writer, ks Keyspace, aux map[string]string, yieldP bool) (int64, 
 					buf, members, ends = hashRecord(it, buf, members, ends)
 					rec.Key = buf[:len(it.Key)]
 					rec.Fields = members
+				} else if it.Kind == keyspace.KindZSet {
+					rec.Kind = KindZSet
+					buf, members, scores, ends = zsetRecord(it, buf, members, scores, ends)
+					rec.Key = buf[:len(it.Key)]
+					rec.Members = members
+					rec.Scores = scores
 				} else if it.Kind == keyspace.KindSet {
 					rec.Kind = KindSet
 					members = members[:0]
@@ -126,8 +134,8 @@ func save(w io.Writer, ks Keyspace, aux map[string]string, yieldP bool) (int64, 
 						start = end
 					}
 					rec.Members = members
-				} else {
-					rec.Kind = KindString
+				} else { // a kind added to the keyspace but not here: fail, not an empty string
+					return fmt.Errorf("snapshot: no encoding for key %q of type %v", it.Key, it.Kind)
 				}
 				if err := enc.WriteRecord(&rec); err != nil {
 					return err
@@ -239,7 +247,7 @@ func Load(r io.Reader, ks Keyspace, o LoadOptions) (LoadStats, error) {
 			}
 		},
 		OnSkip: func(db int, key []byte, typ string) {
-			if typ == "empty set" || typ == "empty hash" { // Redis drops these on load too
+			if typ == "empty set" || typ == "empty hash" || typ == "empty zset" { // Redis drops these on load too
 				return
 			}
 			st.Skipped++
@@ -272,6 +280,8 @@ func Load(r io.Reader, ks Keyspace, o LoadOptions) (LoadStats, error) {
 			ks.RestoreSet(rec.DB, rec.Key, rec.Members, rec.ExpireMs)
 		case KindHash:
 			ks.RestoreHash(rec.DB, rec.Key, rec.Fields, rec.ExpireMs)
+		case KindZSet:
+			ks.RestoreZSet(rec.DB, rec.Key, rec.Members, rec.Scores, rec.ExpireMs)
 		}
 		st.Keys++
 		if st.Keys%4096 == 0 && time.Since(last) >= every {

@@ -35,6 +35,11 @@ func dump(t *testing.T, ks *keyspace.Keyspace) []string {
 					sort.Strings(m)
 					v = fmt.Sprint(m)
 				}
+				if it.Kind == keyspace.KindZSet {
+					var els []string
+					it.EachScored(func(m []byte, s float64) { els = append(els, fmt.Sprintf("%q=%b", m, s)) })
+					v = fmt.Sprint(els) // in order, scores exact
+				}
 				out = append(out, fmt.Sprintf("%d/%s=%s:%s@%d", db, it.Key, it.Kind, v, it.Deadline))
 			}
 			return nil
@@ -60,11 +65,13 @@ func TestSaveLoadRoundTripThroughKeyspace(t *testing.T) {
 		}
 		_, err := src.SAdd(db, []byte("user_sess:1"), [][]byte{[]byte("a"), []byte("123"), []byte("")})
 		require.NoError(t, err)
+		src.RestoreZSet(db, []byte("sess_by_expiry"), [][]byte{[]byte("s1"), []byte("s2"), []byte("")},
+			[]float64{float64(now + 1800_000), float64(now + 60_000), -1.5}, 0)
 	}
 	var buf bytes.Buffer
 	n, err := Save(&buf, src, map[string]string{"redis-ver": "7.2.4"})
 	require.NoError(t, err)
-	assert.EqualValues(t, 16*21, n)
+	assert.EqualValues(t, 16*22, n)
 
 	// Load after 5 s: keys with a deadline before then are skipped.
 	clk.Advance(5 * time.Second)
@@ -73,7 +80,7 @@ func TestSaveLoadRoundTripThroughKeyspace(t *testing.T) {
 	require.NoError(t, err)
 	assert.EqualValues(t, 16*2, st.Expired, "per db, deadlines +1s and +3s are past; +5s is exactly now and still live")
 	assert.EqualValues(t, n-st.Expired, st.Keys)
-	assert.Equal(t, dump(t, src), dump(t, dst), "every live key, value, set and deadline survives")
+	assert.Equal(t, dump(t, src), dump(t, dst), "every live key, value, set, sorted set and deadline survives")
 	assert.Zero(t, dst.Dirty(), "a loaded key is not a change since the last save")
 }
 
