@@ -543,6 +543,14 @@ func TestEntryForms(t *testing.T) {
 	// The accounting's struct sizes are the allocations' size classes.
 	assert.Equal(t, int64(setStructBytes), allocSize(int(unsafe.Sizeof(set{}))))
 	assert.Equal(t, int64(hashMapStructBytes), allocSize(int(unsafe.Sizeof(hashMap{}))))
+	assert.Equal(t, int64(zsetStructBytes), allocSize(int(unsafe.Sizeof(zset{}))))
+	assert.Equal(t, int64(zentryBytes), int64(unsafe.Sizeof(zentry{})))
+	ze := zsetEntry(&zset{}, 0)
+	assert.Equal(t, KindZSet, ze.kind())
+	assert.Nil(t, ze.setPtr())
+	assert.Nil(t, ze.hashMapPtr())
+	assert.Nil(t, ze.bytes())
+	assert.Nil(t, he.zsetPtr())
 
 	if strconv.IntSize == 64 {
 		// A header claiming bigLen+1 bytes (never read past b; built by
