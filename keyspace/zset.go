@@ -33,6 +33,17 @@ func zless(a, b zentry) bool {
 	return a.member < b.member
 }
 
+// zcompare is zless as a three-way comparison, for sorting.
+func zcompare(a, b zentry) int {
+	if a.score != b.score {
+		if a.score < b.score {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(a.member, b.member)
+}
+
 // zset is a sorted set: its elements in (score, member) order, in chunks
 // of at most zchunkMax, plus, once it outgrows the packed limits, a map
 // from member to score.
@@ -401,15 +412,7 @@ func newZSetOf(members [][]byte, scores []float64) *zset {
 
 // zsetFromEntries builds a sorted set from distinct elements, taking es.
 func zsetFromEntries(es []zentry) *zset {
-	slices.SortFunc(es, func(a, b zentry) int {
-		if zless(a, b) {
-			return -1
-		}
-		if zless(b, a) {
-			return 1
-		}
-		return strings.Compare(a.member, b.member)
-	})
+	slices.SortFunc(es, zcompare)
 	z := &zset{}
 	big := len(es) > maxPackedZMembers
 	for _, e := range es {

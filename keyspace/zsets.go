@@ -431,9 +431,8 @@ func (ks *Keyspace) ZRandMember(dbi int, key []byte, count int64) ([]Scored, err
 			}
 			return
 		}
-		if count >= int64(z.len()) {
-			out = collect(z, 0, z.len(), false)
-			rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+		if count >= int64(z.len()) { // all of it, from the top, as Redis's iterator runs
+			out = collect(z, 0, z.len(), true)
 			return
 		}
 		// Distinct random ranks; count < len, so this ends, quickly
@@ -476,13 +475,21 @@ func (ks *Keyspace) ZScan(dbi int, key []byte, pattern []byte) (out []Scored, pa
 func (ks *Keyspace) ZRangeStore(dbi int, dst, src []byte, r ZRange) (int, error) {
 	var res []zentry
 	err := ks.zstore(dbi, dst, [][]byte{src}, "zrangestore", false, func(zs []*zset) []zentry {
-		if zs[0] != nil {
-			from, to := r.limited(r.span(zs[0]))
-			zs[0].each(from, to, r.Rev, func(e zentry) bool {
-				res = append(res, e)
-				return true
-			})
+		if zs[0] == nil {
+			return nil
 		}
+		from, to := r.limited(r.span(zs[0]))
+		// Redis adds the elements in reply order to a listpack while they
+		// fit one (128 at most, members of 64 bytes or less), which turns
+		// -0 into 0, and to a skiplist after that, which keeps it.
+		packed := to-from <= maxPackedZMembers
+		zs[0].each(from, to, r.Rev, func(e zentry) bool {
+			if packed = packed && len(e.member) <= maxPackedZMember; packed && e.score == 0 {
+				e.score = 0
+			}
+			res = append(res, e)
+			return true
+		})
 		return res
 	})
 	return len(res), err
@@ -586,12 +593,21 @@ type ZCombineArgs struct {
 	Limit     int // ZInter only: stop after this many members (ZINTERCARD); 0: all
 }
 
+// aggregate combines a member's score so far with the next one, as
+// Redis's zunionInterAggregate: MIN and MAX keep acc when v is NaN (C's
+// comparisons, not Go's min and max, which return NaN).
 func aggregate(agg ZAggregate, acc, v float64) float64 {
 	switch agg {
 	case ZMin:
-		return min(acc, v)
+		if v < acc {
+			return v
+		}
+		return acc
 	case ZMax:
-		return max(acc, v)
+		if v > acc {
+			return v
+		}
+		return acc
 	}
 	if acc += v; math.IsNaN(acc) { // inf + -inf
 		return 0
@@ -648,7 +664,9 @@ func combineZ(a *ZCombineArgs, zs []*zset) []zentry {
 				if !ok {
 					return true
 				}
-				score = aggregate(a.Aggregate, score, weighted(s, v))
+				// Unlike the first input's, a NaN product here is left to
+				// the aggregate, as in Redis.
+				score = aggregate(a.Aggregate, score, v*s.w)
 			}
 			out = append(out, zentry{member: e.member, score: score})
 			return a.Limit <= 0 || len(out) < a.Limit
@@ -686,8 +704,14 @@ func (ks *Keyspace) ZCombine(dbi int, a ZCombineArgs) ([]Scored, error) {
 	res := combineZ(&a, zs)
 	l.unlock()
 	ks.notifyMisses(dbi, a.Keys, found)
-	z := zsetFromEntries(res)
-	return collect(z, 0, z.len(), false), nil
+	// Sorted, not packed: Redis replies from the skiplist it built, which
+	// keeps -0 (a STORE packs a small result, which does not).
+	slices.SortFunc(res, zcompare)
+	out := make([]Scored, len(res))
+	for i, e := range res {
+		out[i] = Scored{Member: []byte(e.member), Score: e.score}
+	}
+	return out, nil
 }
 
 var zstoreEvents = [...]string{ZUnion: "zunionstore", ZInter: "zinterstore", ZDiff: "zdiffstore"}
