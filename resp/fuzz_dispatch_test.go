@@ -20,6 +20,8 @@ var fuzzWords = []string{
 	"9223372036854775808", "1.5", "inf", "-inf", "nan", "NX", "XX", "GT", "LT", "EX", "PX", "EXAT", "PXAT",
 	"KEEPTTL", "GET", "MATCH", "COUNT", "TYPE", "*", "k*", "[", "\\", "string", "set", "WITHSCORES", "ASYNC",
 	"SYNC", "LIMIT", "3", "AUTH", "SETNAME", "default", "HELP", "DB", "REPLACE", "ENCODING", "FREQ", "USAGE",
+	"z", "zset", "(1", "[a", "(a", "-", "+", "BYSCORE", "BYLEX", "REV", "WEIGHTS", "AGGREGATE", "MIN", "MAX",
+	"INCR", "CH", "-0", "1e-320", "0x10",
 }
 
 // FuzzDispatch runs sequences of commands with random arguments through
