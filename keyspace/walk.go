@@ -26,7 +26,7 @@ type Item struct {
 // modified or kept after the call.
 func (it *Item) EachScored(fn func(member []byte, score float64)) {
 	for _, e := range it.scored {
-		fn([]byte(e.member), e.score)
+		fn(view(e.member), e.score)
 	}
 }
 

@@ -1,7 +1,6 @@
 package keyspace
 
 import (
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"unsafe"
@@ -53,7 +52,8 @@ func zcompare(a, b zentry) int {
 // pointers per level, so the collector has almost nothing to trace; an
 // insert binary-searches the chunks by their last element and moves at
 // most zchunkMax elements. A rank costs a pass over the chunk lengths,
-// one per 64-128 elements, which is cheap next to a request.
+// one per 32-128 elements (a chunk under a quarter full merges with a
+// neighbour), which is cheap next to a request.
 //
 // A small set (at most maxPackedZMembers elements, no member over
 // maxPackedZMember bytes) is one chunk and no map: a lookup by member
@@ -211,6 +211,33 @@ func (z *zset) rescore(member []byte, old, score float64) {
 func (z *zset) remove(member []byte, score float64) {
 	ci, off := z.locate(score, member)
 	z.removeAt(ci, off, off+1)
+	z.compact(ci)
+}
+
+// compact merges the chunk at ci, or the one that took its place, with a
+// neighbour once it is under a quarter full, so that a set that shrank
+// does not keep a near-empty chunk (and its array) per few elements.
+func (z *zset) compact(ci int) {
+	if len(z.chunks) < 2 {
+		return
+	}
+	ci = min(ci, len(z.chunks)-1)
+	if len(z.chunks[ci]) >= zchunkMax/4 {
+		return
+	}
+	lo := ci - 1 // merge with the shorter neighbour
+	if ci == 0 || ci+1 < len(z.chunks) && len(z.chunks[ci+1]) < len(z.chunks[ci-1]) {
+		lo = ci
+	}
+	a, b := z.chunks[lo], z.chunks[lo+1]
+	if len(a)+len(b) > zchunkMax {
+		return
+	}
+	merged := make([]zentry, 0, len(a)+len(b))
+	merged = append(append(merged, a...), b...)
+	z.cbytes += allocSize(cap(merged)*zentryBytes) - allocSize(cap(a)*zentryBytes) - allocSize(cap(b)*zentryBytes)
+	z.chunks[lo] = merged
+	z.chunks = slices.Delete(z.chunks, lo+1, lo+2)
 }
 
 // delete removes member if present and reports whether it was.
@@ -284,6 +311,25 @@ func (z *zset) count(below func(zentry) bool) int {
 	return z.before(ci) + off
 }
 
+// ranker returns a function from rank to element that costs a binary
+// search, not a pass over the chunks, for callers that look up many ranks
+// (ZRANDMEMBER).
+func (z *zset) ranker() func(r int) zentry {
+	starts := make([]int, len(z.chunks))
+	n := 0
+	for i, c := range z.chunks {
+		starts[i] = n
+		n += len(c)
+	}
+	return func(r int) zentry {
+		ci, found := slices.BinarySearch(starts, r)
+		if !found {
+			ci--
+		}
+		return z.chunks[ci][r-starts[ci]]
+	}
+}
+
 // at returns the chunk and offset of the element of rank r (0 <= r < n).
 func (z *zset) at(r int) (ci, off int) {
 	for ci, c := range z.chunks {
@@ -339,6 +385,7 @@ func (z *zset) removeRange(from, to int) int {
 	}
 	n := to - from
 	ci, off := z.at(from)
+	defer z.compact(ci)
 	for left := n; left > 0; {
 		k := min(left, len(z.chunks[ci])-off)
 		dropped := k == len(z.chunks[ci])
@@ -350,12 +397,6 @@ func (z *zset) removeRange(from, to int) int {
 		off = 0
 	}
 	return n
-}
-
-// random returns the element of a random rank.
-func (z *zset) random() zentry {
-	ci, off := z.at(rand.IntN(z.n))
-	return z.chunks[ci][off]
 }
 
 // clone returns a deep copy (member strings, immutable, are shared).

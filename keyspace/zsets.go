@@ -12,7 +12,8 @@ import (
 // (+inf plus -inf).
 var ErrZSetNaN = errors.New("keyspace: resulting score is not a number (NaN)")
 
-// Scored is a member of a sorted set and its score.
+// Scored is a member of a sorted set and its score. Member is shared with
+// the keyspace (stored strings are immutable) and must not be modified.
 type Scored struct {
 	Member []byte
 	Score  float64
@@ -38,7 +39,10 @@ func (ks *Keyspace) updateZSet(dbi int, key []byte, event string, fn func(z *zse
 		return err
 	}
 	k := string(key)
+	// Both read z under the lock: once it is published, other writers
+	// may change it.
 	deleted := z.len() == 0 && ok
+	created := !ok && z.len() > 0
 	switch {
 	case deleted:
 		s.deleteLocked(k, e)
@@ -49,7 +53,7 @@ func (ks *Keyspace) updateZSet(dbi int, key []byte, event string, fn func(z *zse
 	}
 	s.mu.Unlock()
 	ks.modified(dbi, k)
-	if !ok && z.len() > 0 {
+	if created {
 		ks.notifyNew(dbi, key)
 	}
 	ks.notify(dbi, EventZSet, event, key)
@@ -322,14 +326,19 @@ func (r *ZRange) limited(from, to int) (int, int) {
 	return from + int(r.Offset), from + int(r.Offset) + int(n)
 }
 
-// collect copies the elements of ranks [from, to) of z, in rev's order.
+// scored is e for a caller: the member's bytes are the stored string's,
+// which is never modified, so they stay valid after the lock is released,
+// but they must not be modified.
+func scored(e zentry) Scored { return Scored{Member: view(e.member), Score: e.score} }
+
+// collect returns the elements of ranks [from, to) of z, in rev's order.
 func collect(z *zset, from, to int, rev bool) []Scored {
 	if from >= to {
 		return nil
 	}
 	out := make([]Scored, 0, to-from)
 	z.each(from, to, rev, func(e zentry) bool {
-		out = append(out, Scored{Member: []byte(e.member), Score: e.score})
+		out = append(out, scored(e))
 		return true
 	})
 	return out
@@ -382,37 +391,76 @@ func (ks *Keyspace) ZRemRange(dbi int, key []byte, r ZRange) (int, error) {
 // the lowest scores, or the highest if max, in that order.
 func (ks *Keyspace) ZPop(dbi int, key []byte, max bool, count int) ([]Scored, error) {
 	var out []Scored
-	event := "zpopmin"
-	if max {
-		event = "zpopmax"
-	}
-	err := ks.updateZSet(dbi, key, event, func(z *zset) (*zset, bool, error) {
+	err := ks.updateZSet(dbi, key, popEvent(max), func(z *zset) (*zset, bool, error) {
 		if z == nil || count <= 0 {
 			return z, false, nil
 		}
-		k := min(count, z.len())
-		from, to := 0, k
-		if max {
-			from, to = z.len()-k, z.len()
-		}
-		out = collect(z, from, to, max)
-		z.removeRange(from, to)
+		out = z.pop(max, count)
 		return z, true, nil
 	})
 	return out, err
 }
 
-// ZMPop pops from the first of keys that holds a non-empty sorted set, as
-// ZMPOP does, and returns that key and what it popped; no key if none
-// does.
+// ZMPop pops from the first of keys that exists, as ZMPOP does (ErrWrongType
+// if that is not a sorted set), and returns that key and what it popped;
+// no key if none exists. It holds every key's stripe, so it sees the keys
+// at one moment, as a Redis command does.
 func (ks *Keyspace) ZMPop(dbi int, keys [][]byte, max bool, count int) ([]byte, []Scored, error) {
+	db := ks.db(dbi)
+	now := ks.NowMs()
+	l := lockKeys(db, keys)
+	var key []byte
+	var e entry
 	for _, k := range keys {
-		out, err := ks.ZPop(dbi, k, max, count)
-		if err != nil || len(out) > 0 {
-			return k, out, err
+		var ok bool
+		if e, ok = ks.getLocked(db.stripeFor(k), k, now, true); ok {
+			key = k
+			break
 		}
 	}
-	return nil, nil, nil
+	switch {
+	case key == nil:
+		l.unlock()
+		return nil, nil, nil
+	case e.kind() != KindZSet:
+		l.unlock()
+		return nil, nil, ErrWrongType
+	}
+	z, s, k := e.zsetPtr(), db.stripeFor(key), string(key)
+	out := z.pop(max, count)
+	deleted := z.len() == 0
+	if deleted {
+		s.deleteLocked(k, e)
+	} else {
+		s.resizedLocked(k, e)
+	}
+	l.unlock()
+	ks.modified(dbi, k)
+	ks.notify(dbi, EventZSet, popEvent(max), key)
+	if deleted {
+		ks.notify(dbi, EventGeneric, evDel, key)
+	}
+	return key, out, nil
+}
+
+func popEvent(max bool) string {
+	if max {
+		return "zpopmax"
+	}
+	return "zpopmin"
+}
+
+// pop removes and returns up to count elements from the bottom, or the
+// top if max, in that order.
+func (z *zset) pop(max bool, count int) []Scored {
+	k := min(count, z.len())
+	from, to := 0, k
+	if max {
+		from, to = z.len()-k, z.len()
+	}
+	out := collect(z, from, to, max)
+	z.removeRange(from, to)
+	return out
 }
 
 // ZRandMember returns random elements of key's sorted set: up to count
@@ -423,16 +471,16 @@ func (ks *Keyspace) ZRandMember(dbi int, key []byte, count int64) ([]Scored, err
 		if z.len() == 0 {
 			return
 		}
-		if count < 0 {
-			out = make([]Scored, 0, min(-count, 1<<20))
-			for range -count {
-				e := z.random()
-				out = append(out, Scored{Member: []byte(e.member), Score: e.score})
-			}
-			return
-		}
 		if count >= int64(z.len()) { // all of it, from the top, as Redis's iterator runs
 			out = collect(z, 0, z.len(), true)
+			return
+		}
+		at := z.ranker()
+		if count < 0 {
+			out = make([]Scored, 0, max(count, -1<<20)*-1)
+			for ; count < 0; count++ {
+				out = append(out, scored(at(rand.IntN(z.len()))))
+			}
 			return
 		}
 		// Distinct random ranks; count < len, so this ends, quickly
@@ -440,13 +488,10 @@ func (ks *Keyspace) ZRandMember(dbi int, key []byte, count int64) ([]Scored, err
 		seen := make(map[int]bool, count)
 		for int64(len(out)) < count {
 			r := rand.IntN(z.len())
-			if seen[r] {
-				continue
+			if !seen[r] {
+				seen[r] = true
+				out = append(out, scored(at(r)))
 			}
-			seen[r] = true
-			ci, off := z.at(r)
-			e := z.chunks[ci][off]
-			out = append(out, Scored{Member: []byte(e.member), Score: e.score})
 		}
 	})
 	return out, err
@@ -461,8 +506,8 @@ func (ks *Keyspace) ZScan(dbi int, key []byte, pattern []byte) (out []Scored, pa
 	err = ks.viewZSet(dbi, key, func(z *zset) {
 		packed = z != nil && !z.big()
 		z.each(0, z.len(), false, func(e zentry) bool {
-			if m := []byte(e.member); all || Match(pattern, m) {
-				out = append(out, Scored{Member: m, Score: e.score})
+			if all || Match(pattern, view(e.member)) {
+				out = append(out, scored(e))
 			}
 			return true
 		})
@@ -480,11 +525,13 @@ func (ks *Keyspace) ZRangeStore(dbi int, dst, src []byte, r ZRange) (int, error)
 		}
 		from, to := r.limited(r.span(zs[0]))
 		// Redis adds the elements in reply order to a listpack while they
-		// fit one (128 at most, members of 64 bytes or less), which turns
-		// -0 into 0, and to a skiplist after that, which keeps it.
-		packed := to-from <= maxPackedZMembers
+		// fit one, which turns -0 into 0, and to a skiplist after that,
+		// which keeps it. It starts with a skiplist only for a rank range
+		// of more than 128 (the one result size it knows beforehand).
+		packed := r.By != ZByRank || to-from <= maxPackedZMembers
 		zs[0].each(from, to, r.Rev, func(e zentry) bool {
-			if packed = packed && len(e.member) <= maxPackedZMember; packed && e.score == 0 {
+			packed = packed && len(res) < maxPackedZMembers && len(e.member) <= maxPackedZMember
+			if packed && e.score == 0 {
 				e.score = 0
 			}
 			res = append(res, e)
@@ -523,9 +570,11 @@ func (ks *Keyspace) zsources(db *DB, keys [][]byte, now int64, sets bool) ([]*zs
 
 // zstore locks dst and keys, reads the sources, and stores what compute
 // makes of them in dst (in any order; deleting dst if there is nothing),
-// reporting event on dst, or "del" if that deleted it. As in Redis, the
-// algebra (combine) takes sets as sources too and reads them as a write
-// would (no "keymiss"); ZRANGESTORE takes only a sorted set.
+// reporting event on dst, or "del" if that deleted it. The algebra
+// (combine) takes sets as sources too, and reports no "keymiss": its
+// caller looked the sources up first (their types decide between
+// WRONGTYPE and a syntax error), which reported them. ZRANGESTORE takes
+// only a sorted set, and reports a missing source.
 func (ks *Keyspace) zstore(dbi int, dst []byte, keys [][]byte, event string, combine bool, compute func([]*zset) []zentry) error {
 	db := ks.db(dbi)
 	now := ks.NowMs()
@@ -691,25 +740,25 @@ func combineZ(a *ZCombineArgs, zs []*zset) []zentry {
 }
 
 // ZCombine returns the result of a over the sorted sets (or sets) at
-// a.Keys, ordered by score and member.
+// a.Keys, ordered by score and member. Like ZCombineStore it reports no
+// "keymiss" (see zstore).
 func (ks *Keyspace) ZCombine(dbi int, a ZCombineArgs) ([]Scored, error) {
 	db := ks.db(dbi)
 	now := ks.NowMs()
 	l := lockKeys(db, a.Keys)
-	zs, found, err := ks.zsources(db, a.Keys, now, true)
+	zs, _, err := ks.zsources(db, a.Keys, now, true)
 	if err != nil {
 		l.unlock()
 		return nil, err
 	}
 	res := combineZ(&a, zs)
 	l.unlock()
-	ks.notifyMisses(dbi, a.Keys, found)
 	// Sorted, not packed: Redis replies from the skiplist it built, which
 	// keeps -0 (a STORE packs a small result, which does not).
 	slices.SortFunc(res, zcompare)
 	out := make([]Scored, len(res))
 	for i, e := range res {
-		out[i] = Scored{Member: []byte(e.member), Score: e.score}
+		out[i] = scored(e)
 	}
 	return out, nil
 }

@@ -224,3 +224,39 @@ func TestAuthWithClients(t *testing.T) {
 	_, err = rc.Do("GET", "sess:1")
 	require.EqualError(t, err, "NOPERM this user has no permissions to run the 'get' command")
 }
+
+// TestCommandInfoKeyPositionsMatchRedis compares COMMAND's arity and
+// legacy key positions (first, last, step) with Redis's for every command
+// both have: clients (redis-cli, cluster-aware drivers) find keys by them.
+func TestCommandInfoKeyPositionsMatchRedis(t *testing.T) {
+	red := testserver.StartRedis(t)
+	sess := testserver.Start(t)
+	ctx := context.Background()
+	shape := func(addr string) map[string]string {
+		c := goredis.NewClient(&goredis.Options{Addr: addr, Protocol: 2})
+		defer c.Close()
+		all, err := c.Do(ctx, "COMMAND").Slice()
+		require.NoError(t, err)
+		out := map[string]string{}
+		var walk func(e []any)
+		walk = func(e []any) {
+			out[e[0].(string)] = fmt.Sprintf("arity %v keys %v %v %v", e[1], e[3], e[4], e[5])
+			for _, s := range e[9].([]any) {
+				walk(s.([]any))
+			}
+		}
+		for _, e := range all {
+			walk(e.([]any))
+		}
+		return out
+	}
+	want, have := shape(red.Addr), shape(sess.Addr)
+	n := 0
+	for name, h := range have {
+		if w, ok := want[name]; ok {
+			n++
+			assert.Equal(t, w, h, "%s", name)
+		}
+	}
+	require.Greater(t, n, 150)
+}

@@ -15,7 +15,7 @@ func zsetCommands() []*command {
 		return &command{name: name, arity: arity, flags: flags, firstKey: 1, lastKey: 1, step: 1, group: g, since: since, summary: summary, run: run}
 	}
 	movable := func(name string, arity int, flags cmdFlags, first int, since, summary string, run func(*call)) *command {
-		return &command{name: name, arity: arity, flags: flags | flagMovableKeys, firstKey: first, lastKey: first, step: 1, group: g, since: since, summary: summary, run: run}
+		return &command{name: name, arity: arity, flags: flags | flagMovableKeys, firstKey: first, lastKey: first, step: min(first, 1), group: g, since: since, summary: summary, run: run}
 	}
 	return []*command{
 		rw("zadd", -4, flagWrite|flagDenyOOM|flagFast, "1.2.0", "Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.", cmdZadd),
@@ -118,8 +118,8 @@ func parseScore(b []byte) (float64, bool) {
 
 // parseScoreBound parses one end of a score range as Redis's
 // zslParseRange: "(" makes it exclusive; the number goes through strtod
-// up to a NUL, so leading spaces and the empty string (0) pass, and so
-// does overflow (±inf).
+// up to a NUL, so the empty string (no number: 0), leading spaces before
+// a number and overflow (±inf) pass, but spaces alone do not.
 func parseScoreBound(b []byte) (keyspace.ZBound, bool) {
 	var r keyspace.ZBound
 	if len(b) > 0 && b[0] == '(' {
@@ -128,23 +128,25 @@ func parseScoreBound(b []byte) (keyspace.ZBound, bool) {
 	if i := bytes.IndexByte(b, 0); i >= 0 {
 		b = b[:i]
 	}
-	b = bytes.TrimLeftFunc(b, func(c rune) bool { return c < 128 && isCSpace(byte(c)) })
 	if len(b) == 0 {
 		return r, true
 	}
+	b = bytes.TrimLeftFunc(b, func(c rune) bool { return c < 128 && isCSpace(byte(c)) })
 	f, ok, _ := strtod(b)
 	r.Score = f
-	return r, ok
+	return r, ok && len(b) > 0
 }
 
 // parseLexBound parses one end of a lex range: "-", "+", or "[" / "("
-// followed by the member.
+// followed by the member. Redis reads "-" and "+" as C strings: a NUL
+// ends them.
 func parseLexBound(b []byte) (keyspace.ZBound, bool) {
 	var r keyspace.ZBound
+	single := len(b) == 1 || len(b) > 1 && b[1] == 0
 	switch {
-	case len(b) == 1 && b[0] == '-':
+	case single && b[0] == '-':
 		r.Inf = -1
-	case len(b) == 1 && b[0] == '+':
+	case single && b[0] == '+':
 		r.Inf = 1
 	case len(b) > 0 && (b[0] == '[' || b[0] == '('):
 		r.Member, r.Ex = b[1:], b[0] == '('
@@ -293,25 +295,44 @@ func cmdZscore(x *call) {
 	}
 }
 
+// rangeArgs parses lo and hi, the ends of r's range (ranks, scores or lex
+// items by r.By), into r, replying with Redis's error if they are not.
+func (x *call) rangeArgs(r *keyspace.ZRange, lo, hi []byte) bool {
+	var ok1, ok2 bool
+	switch r.By {
+	case keyspace.ZByRank:
+		r.Start, ok1 = keyspace.ParseInt(lo)
+		r.Stop, ok2 = keyspace.ParseInt(hi)
+		if !ok1 || !ok2 {
+			x.r.error(msgNotInteger)
+			return false
+		}
+	case keyspace.ZByScore:
+		r.Min, ok1 = parseScoreBound(lo)
+		r.Max, ok2 = parseScoreBound(hi)
+		if !ok1 || !ok2 {
+			x.r.error(msgZMinMax)
+			return false
+		}
+	case keyspace.ZByLex:
+		r.Min, ok1 = parseLexBound(lo)
+		r.Max, ok2 = parseLexBound(hi)
+		if !ok1 || !ok2 {
+			x.r.error(msgZLexRange)
+			return false
+		}
+	}
+	return true
+}
+
 // cmdZcount answers ZCOUNT and ZLEXCOUNT.
 func cmdZcount(x *call) {
 	r := keyspace.ZRange{By: keyspace.ZByScore}
-	var ok1, ok2 bool
 	if x.cmd.name == "zlexcount" {
 		r.By = keyspace.ZByLex
-		r.Min, ok1 = parseLexBound(x.args[2])
-		r.Max, ok2 = parseLexBound(x.args[3])
-		if !ok1 || !ok2 {
-			x.r.error(msgZLexRange)
-			return
-		}
-	} else {
-		r.Min, ok1 = parseScoreBound(x.args[2])
-		r.Max, ok2 = parseScoreBound(x.args[3])
-		if !ok1 || !ok2 {
-			x.r.error(msgZMinMax)
-			return
-		}
+	}
+	if !x.rangeArgs(&r, x.args[2], x.args[3]) {
+		return
 	}
 	n, err := x.s.ks.ZCount(x.c.db, x.args[1], r)
 	if err != nil {
@@ -399,29 +420,8 @@ func cmdZrange(x *call) {
 	if r.Rev && r.By != keyspace.ZByRank {
 		lo, hi = hi, lo // given as max, min
 	}
-	var ok1, ok2 bool
-	switch r.By {
-	case keyspace.ZByRank:
-		r.Start, ok1 = keyspace.ParseInt(lo)
-		r.Stop, ok2 = keyspace.ParseInt(hi)
-		if !ok1 || !ok2 {
-			x.r.error(msgNotInteger)
-			return
-		}
-	case keyspace.ZByScore:
-		r.Min, ok1 = parseScoreBound(lo)
-		r.Max, ok2 = parseScoreBound(hi)
-		if !ok1 || !ok2 {
-			x.r.error(msgZMinMax)
-			return
-		}
-	case keyspace.ZByLex:
-		r.Min, ok1 = parseLexBound(lo)
-		r.Max, ok2 = parseLexBound(hi)
-		if !ok1 || !ok2 {
-			x.r.error(msgZLexRange)
-			return
-		}
+	if !x.rangeArgs(&r, lo, hi) {
+		return
 	}
 	if store {
 		n, err := x.s.ks.ZRangeStore(x.c.db, x.args[1], x.args[2], r)
@@ -443,31 +443,14 @@ func cmdZrange(x *call) {
 // cmdZremrange answers ZREMRANGEBYRANK, ZREMRANGEBYSCORE and ZREMRANGEBYLEX.
 func cmdZremrange(x *call) {
 	var r keyspace.ZRange
-	var ok1, ok2 bool
 	switch x.cmd.name {
-	case "zremrangebyrank":
-		r.Start, ok1 = keyspace.ParseInt(x.args[2])
-		r.Stop, ok2 = keyspace.ParseInt(x.args[3])
-		if !ok1 || !ok2 {
-			x.r.error(msgNotInteger)
-			return
-		}
 	case "zremrangebyscore":
 		r.By = keyspace.ZByScore
-		r.Min, ok1 = parseScoreBound(x.args[2])
-		r.Max, ok2 = parseScoreBound(x.args[3])
-		if !ok1 || !ok2 {
-			x.r.error(msgZMinMax)
-			return
-		}
-	default:
+	case "zremrangebylex":
 		r.By = keyspace.ZByLex
-		r.Min, ok1 = parseLexBound(x.args[2])
-		r.Max, ok2 = parseLexBound(x.args[3])
-		if !ok1 || !ok2 {
-			x.r.error(msgZLexRange)
-			return
-		}
+	}
+	if !x.rangeArgs(&r, x.args[2], x.args[3]) {
+		return
 	}
 	n, err := x.s.ks.ZRemRange(x.c.db, x.args[1], r)
 	if err != nil {
@@ -618,18 +601,6 @@ func wholeScore(f float64) (int64, bool) {
 		return 0, false
 	}
 	return int64(f), true
-}
-
-// formatScore is a score as Redis prints it into a string (d2string,
-// %.17g).
-func formatScore(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	}
-	return strconv.FormatFloat(f, 'g', 17, 64)
 }
 
 // cmdZcombine answers ZUNION, ZINTER, ZDIFF, their STORE forms and

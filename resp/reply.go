@@ -100,17 +100,21 @@ func (r *reply) verbatim(s string) {
 	r.w.WriteRaw(b)
 }
 
-// double writes a floating-point number: a RESP3 double, or a bulk string.
-func (r *reply) double(f float64) {
-	var s string
+// formatScore is a score as Redis 7.0 prints it (d2string, and the
+// RESP3 double and bulk string of addReplyDouble): %.17g, inf, -inf.
+func formatScore(f float64) string {
 	switch {
 	case math.IsInf(f, 1):
-		s = "inf"
+		return "inf"
 	case math.IsInf(f, -1):
-		s = "-inf"
-	default:
-		s = strconv.FormatFloat(f, 'g', 17, 64)
+		return "-inf"
 	}
+	return strconv.FormatFloat(f, 'g', 17, 64)
+}
+
+// double writes a floating-point number: a RESP3 double, or a bulk string.
+func (r *reply) double(f float64) {
+	s := formatScore(f)
 	if r.resp3 {
 		r.w.WriteRaw([]byte("," + s + "\r\n"))
 		return

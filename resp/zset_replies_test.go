@@ -298,6 +298,25 @@ var zsetCases = []struct {
 		hs("ZRANGESTORE d nokey 0 -1", ":0\r\n"), hs("EXISTS d", ":0\r\n"), hs("ZRANGESTORE z z 0 0", ":1\r\n"),
 		zws("ZRANGE z 0 -1 WITHSCORES", "a", "1"),
 	}},
+	{"zrangestore by score packs -0 into its first 128 elements", func() []hstep {
+		args := []string{"ZADD", "src", "-0", z65}
+		for i := range 200 {
+			args = append(args, "-0", fmt.Sprintf("m%03d", i))
+		}
+		return []hstep{
+			hsArgs(":201\r\n", args...), zsc("ZSCORE src m000", "-0"),
+			hs("ZRANGESTORE d1 src -inf +inf BYSCORE", ":201\r\n"), zsc("ZSCORE d1 m000", "0"), zsc("ZSCORE d1 m199", "-0"),
+			hs("ZRANGESTORE d2 src - + BYLEX", ":201\r\n"), zsc("ZSCORE d2 m000", "0"),
+			hs("ZRANGESTORE d3 src 0 -1", ":201\r\n"), zsc("ZSCORE d3 m000", "-0"),
+		}
+	}()},
+	{"bounds that are only spaces, and NULs", []hstep{
+		hs("ZADD z 0 a 1 b 2 c", ":3\r\n"), hsArgs(zminmaxR, "ZCOUNT", "z", " ", "10"), hsArgs(zminmaxR, "ZCOUNT", "z", "( ", "10"),
+		hsArgs(zminmaxR, "ZCOUNT", "z", " \x00", "10"), hsArgs(":3\r\n", "ZCOUNT", "z", "", "10"), hsArgs(":2\r\n", "ZCOUNT", "z", "(", "10"),
+		hsArgs(":2\r\n", "ZCOUNT", "z", " 1", "10"), hsArgs(":2\r\n", "ZCOUNT", "z", "1\x00abc", "10"),
+		hsArgs(":3\r\n", "ZLEXCOUNT", "z", "-\x00", "+"), hsArgs(":3\r\n", "ZLEXCOUNT", "z", "-", "+\x00x"),
+		hsArgs(zlexR, "ZLEXCOUNT", "z", "-x", "+"),
+	}},
 	{"zrem", []hstep{
 		hs("ZADD z 1 a 2 b 3 c", ":3\r\n"), hs("ZREM z a x a", ":1\r\n"), hs("ZREM nokey a", ":0\r\n"), hs("ZREM z", zarity("zrem")),
 		hs("ZREM z b c d", ":2\r\n"), hs("EXISTS z", ":0\r\n"), hs("SET s x", okR), hs("ZREM s a", wrongR),
@@ -568,7 +587,7 @@ func zsetNotifyStream(t *testing.T, addr, events string) []string {
 func TestZsetNotificationsMatchRedis(t *testing.T) {
 	red := testserver.StartRedis(t)
 	sd := testserver.Start(t)
-	for _, events := range []string{"KEA", "Kz", "Ez", "Eg"} {
+	for _, events := range []string{"KEA", "Kz", "Ez", "Eg", "KEAm"} {
 		t.Run(events, func(t *testing.T) {
 			for _, addr := range []string{red.Addr, sd.Addr} {
 				c := dialRaw(t, addr)
