@@ -312,3 +312,40 @@ func flip(b []byte, i int) []byte {
 	out[i] ^= 0x40
 	return out
 }
+
+// TestRunExpiresKeysNobodyTouches checks the expiry wheel's wiring in run:
+// keys with a TTL that no client reads again are deleted on their
+// deadline, counted in INFO, and announced on __keyevent@0__:expired.
+func TestRunExpiresKeysNobodyTouches(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--dir", t.TempDir(), "--save-interval", "0"}, &bytes.Buffer{}, &bytes.Buffer{}, ready)
+	}()
+	addr := (<-ready).String()
+	require.NoError(t, testserver.WaitReady(addr, 5*time.Second))
+	c, sub := dial(t, addr), dial(t, addr)
+	assert.Equal(t, "+OK", c.do(t, "CONFIG", "SET", "notify-keyspace-events", "Ex"))
+	assert.Equal(t, "[subscribe __keyevent@0__:expired :1]", sub.do(t, "SUBSCRIBE", "__keyevent@0__:expired"))
+	const n = 200
+	for i := range n {
+		assert.Equal(t, "+OK", c.do(t, "SET", fmt.Sprint("sess:", i), "v", "PX", fmt.Sprint(100+i)))
+	}
+	assert.Equal(t, "+OK", c.do(t, "SET", "keep", "v"))
+	set := time.Now()
+	seen := map[string]bool{}
+	for len(seen) < n {
+		sub.c.SetDeadline(time.Now().Add(5 * time.Second))
+		msg := sub.read(t) // [message __keyevent@0__:expired sess:i]
+		seen[strings.Fields(strings.Trim(msg, "[]"))[2]] = true
+	}
+	// Every deadline is 100-299 ms after its SET; the wheel's slack is
+	// bounded (expiry package), so all are gone well within two seconds.
+	assert.Less(t, time.Since(set), 2*time.Second)
+	assert.Equal(t, ":1", c.do(t, "DBSIZE"))
+	assert.Contains(t, c.do(t, "INFO", "stats"), fmt.Sprintf("expired_keys:%d\r\n", n))
+	cancel()
+	require.NoError(t, <-done)
+}
