@@ -606,6 +606,7 @@ func diffGenerators() []cmdGen {
 		{3, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("append"), g.key(), g.value()) })},
 		{2, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("strlen"), g.key()) })},
 		{2, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("getrange"), g.key(), g.int(-6, 6), g.int(-6, 6)) })},
+		{1, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("substr"), g.key(), g.int(-6, 6), g.int(-6, 6)) })},
 		{2, simpleGen(kExact, func(g *gen) []string {
 			off := g.int(0, 12)
 			if g.chance(0.05) {
