@@ -176,23 +176,45 @@ func (z *zset) insert(e zentry) {
 	if ci == len(z.chunks) {
 		z.chunks = append(z.chunks, nil)
 	}
-	c := slices.Insert(z.chunks[ci], off, e)
-	if len(c) > zchunkMax {
-		// Split in two; the right half gets its own array so that
-		// appends to the left one cannot overwrite it.
+	if len(z.chunks[ci]) == zchunkMax {
+		// Split a full chunk in two fresh arrays before inserting, so no
+		// chunk's array grows past zchunkMax or keeps the other half's
+		// room (append would double a 128-element array to 256).
+		c := z.chunks[ci]
 		half := len(c) / 2
-		right := slices.Clone(c[half:])
-		z.replaceChunk(ci, c[:half])
+		left, right := chunkOf(c[:half]), chunkOf(c[half:])
+		z.replaceChunk(ci, left)
 		z.chunks = slices.Insert(z.chunks, ci+1, right)
 		z.cbytes += allocSize(cap(right) * zentryBytes)
-	} else {
-		z.replaceChunk(ci, c)
+		if off > half {
+			ci, off = ci+1, off-half
+		}
 	}
+	z.replaceChunk(ci, insertEntry(z.chunks[ci], off, e))
 	z.n++
 	z.mbytes += allocSize(len(e.member))
 	if z.index != nil {
 		z.index[e.member] = e.score
 	}
+}
+
+// chunkOf copies es into a new array with a quarter of room to grow.
+func chunkOf(es []zentry) []zentry {
+	c := make([]zentry, len(es), min(len(es)+len(es)/4+4, zchunkMax))
+	copy(c, es)
+	return c
+}
+
+// insertEntry inserts e at off in c (len(c) < zchunkMax), growing the
+// array by a quarter rather than append's doubling: a chunk's array is
+// most of an element's cost in a large sorted set.
+func insertEntry(c []zentry, off int, e zentry) []zentry {
+	if len(c) == cap(c) {
+		n := make([]zentry, len(c), min(len(c)+len(c)/4+4, zchunkMax))
+		copy(n, c)
+		c = n
+	}
+	return slices.Insert(c, off, e)
 }
 
 // rescore moves member from score old to score, keeping its string.
