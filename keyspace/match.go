@@ -1,9 +1,10 @@
 package keyspace
 
 // isMatchAll reports whether pattern matches every key, so that callers
-// can skip matching.
+// can skip matching: nil (no MATCH given) or "*". An empty pattern given
+// explicitly matches only the empty string, as in Redis.
 func isMatchAll(pattern []byte) bool {
-	return len(pattern) == 0 || (len(pattern) == 1 && pattern[0] == '*')
+	return pattern == nil || (len(pattern) == 1 && pattern[0] == '*')
 }
 
 // Match reports whether s matches the glob pattern with Redis's rules

@@ -139,8 +139,14 @@ func (z *zset) locate(score float64, member []byte) (ci, off int) {
 	return ci, off
 }
 
-// view is s's bytes, read-only, without a copy.
-func view(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+// view is s's bytes, read-only, without a copy; never nil (an empty
+// member is an empty bulk string, not a null).
+func view(s string) []byte {
+	if len(s) == 0 {
+		return []byte{}
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
 
 // replaceChunk stores c as chunk ci, keeping cbytes.
 func (z *zset) replaceChunk(ci int, c []zentry) {
@@ -225,6 +231,7 @@ func (z *zset) rescore(member []byte, old, score float64) {
 	ci, off := z.locate(old, member)
 	e := z.chunks[ci][off]
 	z.removeAt(ci, off, off+1)
+	z.compact(ci) // as remove: a set refreshed by moving scores must not fragment
 	e.score = score
 	z.insert(e)
 }
@@ -407,17 +414,24 @@ func (z *zset) removeRange(from, to int) int {
 	}
 	n := to - from
 	ci, off := z.at(from)
-	defer z.compact(ci)
+	start, last := ci, ci
 	for left := n; left > 0; {
 		k := min(left, len(z.chunks[ci])-off)
 		dropped := k == len(z.chunks[ci])
 		z.removeAt(ci, off, off+k)
 		left -= k
 		if !dropped {
+			last = ci
 			ci++
 		}
 		off = 0
 	}
+	// The first and last chunks the range cut into may be left short;
+	// merging the last one first moves only chunks at or after start.
+	if last > start {
+		z.compact(last)
+	}
+	z.compact(start)
 	return n
 }
 

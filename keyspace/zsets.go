@@ -406,6 +406,9 @@ func (ks *Keyspace) ZPop(dbi int, key []byte, max bool, count int) ([]Scored, er
 // no key if none exists. It holds every key's stripe, so it sees the keys
 // at one moment, as a Redis command does.
 func (ks *Keyspace) ZMPop(dbi int, keys [][]byte, max bool, count int) ([]byte, []Scored, error) {
+	if count <= 0 { // ZMPOP's COUNT is at least 1; nothing to pop, nothing to report
+		return nil, nil, nil
+	}
 	db := ks.db(dbi)
 	now := ks.NowMs()
 	l := lockKeys(db, keys)

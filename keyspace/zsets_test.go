@@ -309,3 +309,36 @@ func TestZRandMemberDistinctAndRepeated(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, es, 5000)
 }
+
+// TestZSetRefreshDoesNotFragment: moving members to new scores (a session
+// store refreshing expiries) and cutting ranges from the middle leave no
+// trail of near-empty chunks.
+func TestZSetRefreshDoesNotFragment(t *testing.T) {
+	z := &zset{}
+	const n = 20_000
+	for i := range n {
+		z.set(fmt.Appendf(nil, "m%06d", i), float64(i))
+	}
+	for i := range n {
+		if i%64 != 0 {
+			z.set(fmt.Appendf(nil, "m%06d", i), float64(n+i))
+		}
+	}
+	short := func() int {
+		k := 0
+		for _, c := range z.chunks {
+			if len(c) < zchunkMax/4 {
+				k++
+			}
+		}
+		return k
+	}
+	require.Equal(t, n, z.len())
+	assert.LessOrEqual(t, short(), 2, "chunks under a quarter full after refreshes")
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 40 { // ranges that start mid-chunk and end just before a chunk's end
+		from := r.IntN(z.len() - 300)
+		z.removeRange(from, from+100+r.IntN(150))
+	}
+	assert.LessOrEqual(t, short(), 2, "chunks under a quarter full after range removals")
+}

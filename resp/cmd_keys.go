@@ -127,7 +127,16 @@ func cmdPersist(x *call) {
 }
 
 func cmdKeys(x *call) {
-	x.r.bulks(x.s.ks.Keys(x.c.db, x.args[1]))
+	x.r.bulks(x.s.ks.Keys(x.c.db, pattern(x.args[1])))
+}
+
+// pattern is a pattern given as an argument, never nil: to the keyspace,
+// nil means none given (match everything), and "" matches only "".
+func pattern(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }
 
 // scanArgs parses SCAN-style options from args: MATCH, COUNT, and TYPE when
@@ -153,7 +162,7 @@ func (x *call) scanArgs(args [][]byte, allowType bool) (keyspace.ScanArgs, bool)
 			}
 			a.Count = int(min(n, 1<<30))
 		case opt == "match":
-			a.Match = args[j+1]
+			a.Match = pattern(args[j+1])
 		case opt == "type" && allowType:
 			a.TypeFilter = true
 			switch strings.ToLower(string(args[j+1])) {

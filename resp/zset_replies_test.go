@@ -648,3 +648,29 @@ func TestZsetWatchMatchesRedis(t *testing.T) {
 	require.Contains(t, want, `ZADD z 5 a -> ":0\r\n"; EXEC "*-1\r\n"`)
 	require.Equal(t, strings.Join(want, "\n"), strings.Join(zsetWatchRun(t, sd.Addr), "\n"))
 }
+
+// TestEmptyMatchPatternMatchesRedis: an explicit empty MATCH (or KEYS)
+// pattern matches only the empty string, in every SCAN and in KEYS; an
+// empty sorted-set member is an empty bulk string, not a null.
+func TestEmptyMatchPatternMatchesRedis(t *testing.T) {
+	red := testserver.StartRedis(t)
+	sd := testserver.Start(t)
+	run := func(addr string) []string {
+		c := dialRaw(t, addr)
+		var out []string
+		for _, args := range [][]string{
+			{"FLUSHALL"}, {"SET", "", "e"}, {"SET", "k", "v"}, {"SADD", "s", "", "a"}, {"HSET", "h", "", "1", "f", "2"},
+			{"ZADD", "z", "1", "", "2", "a"}, {"KEYS", ""}, {"SCAN", "0", "MATCH", ""}, {"SSCAN", "s", "0", "MATCH", ""},
+			{"HSCAN", "h", "0", "MATCH", ""}, {"ZSCAN", "z", "0", "MATCH", ""}, {"ZSCAN", "z", "0"}, {"ZRANGE", "z", "0", "-1"},
+			{"EVAL", "return redis.call('ZSCAN', KEYS[1], 0)", "1", "z"},
+		} {
+			v, err := c.do(args...)
+			require.NoError(t, err)
+			out = append(out, fmt.Sprintf("%q -> %q", args, v.raw))
+		}
+		return out
+	}
+	want := run(red.Addr)
+	require.Contains(t, want, `["KEYS" ""] -> "*1\r\n$0\r\n\r\n"`)
+	require.Equal(t, strings.Join(want, "\n"), strings.Join(run(sd.Addr), "\n"))
+}
