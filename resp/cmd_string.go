@@ -24,6 +24,7 @@ func stringCommands() []*command {
 		{name: "append", arity: 3, flags: flagWrite | flagDenyOOM | flagFast, firstKey: 1, lastKey: 1, step: 1, group: g, since: "2.0.0", summary: "Appends a string to the value of a key. Creates the key if it doesn't exist.", run: cmdAppend},
 		{name: "strlen", arity: 2, flags: flagReadonly | flagFast, firstKey: 1, lastKey: 1, step: 1, group: g, since: "2.2.0", summary: "Returns the length of a string value.", run: cmdStrlen},
 		{name: "getrange", arity: 4, flags: flagReadonly, firstKey: 1, lastKey: 1, step: 1, group: g, since: "2.4.0", summary: "Returns a substring of the string stored at a key.", run: cmdGetrange},
+		{name: "lcs", arity: -3, flags: flagReadonly, firstKey: 1, lastKey: 2, step: 1, group: g, since: "7.0.0", summary: "Finds the longest common substring.", run: cmdLcs},
 		{name: "substr", arity: 4, flags: flagReadonly, firstKey: 1, lastKey: 1, step: 1, group: g, since: "1.0.0", summary: "Returns a substring from a string value.", run: cmdGetrange},
 		{name: "setrange", arity: 4, flags: flagWrite | flagDenyOOM, firstKey: 1, lastKey: 1, step: 1, group: g, since: "2.2.0", summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", run: cmdSetrange},
 		{name: "incr", arity: 2, flags: flagWrite | flagDenyOOM | flagFast, firstKey: 1, lastKey: 1, step: 1, group: g, since: "1.0.0", summary: "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", run: cmdIncr},

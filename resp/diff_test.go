@@ -607,6 +607,22 @@ func diffGenerators() []cmdGen {
 		{2, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("strlen"), g.key()) })},
 		{2, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("getrange"), g.key(), g.int(-6, 6), g.int(-6, 6)) })},
 		{1, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("substr"), g.key(), g.int(-6, 6), g.int(-6, 6)) })},
+		{1, simpleGen(kExact, func(g *gen) []string {
+			a := argv(g.cs("lcs"), g.key(), g.key())
+			for range g.n(4) {
+				switch g.n(5) {
+				case 0:
+					a = append(a, g.cs("len"))
+				case 1, 2:
+					a = append(a, g.cs("idx"))
+				case 3:
+					a = append(a, g.cs("minmatchlen"), g.int(-1, 4))
+				default:
+					a = append(a, g.cs("withmatchlen"))
+				}
+			}
+			return a
+		})},
 		{2, simpleGen(kExact, func(g *gen) []string {
 			off := g.int(0, 12)
 			if g.chance(0.05) {
