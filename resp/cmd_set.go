@@ -92,9 +92,8 @@ func cmdSpop(x *call) {
 	}
 	count := int64(1)
 	if len(x.args) == 3 {
-		n, ok := keyspace.ParseInt(x.args[2])
-		if !ok || n < 0 { // getPositiveLongFromObjectOrReply: one message for both
-			x.r.error("ERR value is out of range, must be positive")
+		n, ok := x.positiveArg(2)
+		if !ok {
 			return
 		}
 		count = n

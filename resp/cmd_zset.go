@@ -54,10 +54,9 @@ func zsetCommands() []*command {
 }
 
 const (
-	msgZMinMax      = "ERR min or max is not a float"
-	msgZLexRange    = "ERR min or max not valid string range item"
-	msgZNaN         = "ERR resulting score is not a number (NaN)"
-	msgMustPositive = "ERR value is out of range, must be positive"
+	msgZMinMax   = "ERR min or max is not a float"
+	msgZLexRange = "ERR min or max not valid string range item"
+	msgZNaN      = "ERR resulting score is not a number (NaN)"
 )
 
 // isCSpace is C's isspace, which strtod skips before a number.
@@ -469,9 +468,8 @@ func cmdZpop(x *call) {
 	}
 	count := int64(1)
 	if len(x.args) == 3 {
-		n, ok := keyspace.ParseInt(x.args[2])
-		if !ok || n < 0 {
-			x.r.error(msgMustPositive)
+		n, ok := x.positiveArg(2)
+		if !ok {
 			return
 		}
 		count = n

@@ -44,6 +44,17 @@ func (x *call) ksError(err error) {
 	}
 }
 
+// positiveArg parses args[i] as a count of at least 0, replying as Redis's
+// getPositiveLongFromObjectOrReply does (one message for both failures).
+func (x *call) positiveArg(i int) (int64, bool) {
+	n, ok := keyspace.ParseInt(x.args[i])
+	if !ok || n < 0 {
+		x.r.error("ERR value is out of range, must be positive")
+		return 0, false
+	}
+	return n, true
+}
+
 // intArg parses args[i] as an integer, replying with Redis's error if it is not one.
 func (x *call) intArg(i int) (int64, bool) {
 	n, ok := keyspace.ParseInt(x.args[i])
