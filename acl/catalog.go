@@ -72,11 +72,19 @@ const (
 // KeyFlags describe how a command uses the keys of one key spec.
 type KeyFlags uint16
 
-var keyFlagNames = map[string]KeyFlags{
-	"RO": KeyRO, "RW": KeyRW, "OW": KeyOW, "RM": KeyRM, "access": KeyAccess, "update": KeyUpdate,
-	"insert": KeyInsert, "delete": KeyDelete, "not_key": KeyNotKey, "incomplete": KeyIncomplete,
-	"variable_flags": KeyVariableFlags,
+// Names returns the flags as COMMAND names them, in Redis's order.
+func (f KeyFlags) Names() []string {
+	var out []string
+	for i, n := range keyFlagOrder {
+		if f&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	return out
 }
+
+// keyFlagOrder names the flags bit by bit.
+var keyFlagOrder = [...]string{"RO", "RW", "OW", "RM", "access", "update", "insert", "delete", "not_key", "incomplete", "variable_flags"}
 
 // perm is the ACL permission a key use needs (acl.c ACLSelectorCheckKey).
 func (f KeyFlags) perm() keyPerm {

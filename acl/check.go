@@ -50,8 +50,8 @@ func (r *rules) check(cmd *Command, args [][]byte) (Denial, int) {
 	}
 	if !r.allKeys && len(cmd.Keys) > 0 {
 		denied, pos := false, 0
-		forEachKey(cmd, args, func(i int, perm keyPerm) bool {
-			if !r.keyAllowed(args[i], perm) {
+		forEachKey(cmd, args, func(i int, flags KeyFlags) bool {
+			if !r.keyAllowed(args[i], flags.perm()) {
 				denied, pos = true, i
 				return false
 			}
@@ -108,16 +108,49 @@ func matchString(pattern string, key []byte) bool {
 	return keyspace.Match([]byte(pattern), key) // the conversion does not escape: no copy
 }
 
-// forEachKey calls fn with the position and needed permission of every
-// key argument of args, found from cmd's key specs as Redis does
-// (db.c getKeysUsingKeySpecs). fn returns false to stop. A spec that does
-// not fit the arguments yields no keys: the command itself reports the
-// syntax error.
-func forEachKey(cmd *Command, args [][]byte, fn func(pos int, perm keyPerm) bool) {
+// KeyRef is a key argument of a command: its position in the arguments
+// and how the command uses it.
+type KeyRef struct {
+	Pos   int
+	Flags KeyFlags
+}
+
+// Keys returns the key arguments of args, a call of cmd (args[0] its
+// name, args[1] a subcommand's), as COMMAND GETKEYS finds them: none if
+// the arguments do not fit a key spec.
+func Keys(cmd *Command, args [][]byte) []KeyRef {
+	var out []KeyRef
+	ok := forEachKey(cmd, args, func(pos int, flags KeyFlags) bool {
+		out = append(out, KeyRef{pos, flags})
+		return true
+	})
+	if !ok {
+		return nil
+	}
+	return out
+}
+
+// HasKeys reports whether cmd takes key arguments at all (a key spec not
+// marked not_key; Redis's doesCommandHaveKeys).
+func (c *Command) HasKeys() bool {
+	for _, k := range c.Keys {
+		if k.Flags&KeyNotKey == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// forEachKey calls fn with the position and key-spec flags of every key
+// argument of args, found from cmd's key specs as Redis does (db.c
+// getKeysUsingKeySpecs). fn returns false to stop. A spec that does not
+// fit the arguments yields no more keys and makes it return false: the
+// command itself reports the syntax error.
+func forEachKey(cmd *Command, args [][]byte, fn func(pos int, flags KeyFlags) bool) bool {
 	argc := len(args)
 	if cmd.varFlags {
 		if varFlagKeys(cmd, args, fn) {
-			return
+			return true
 		}
 	}
 	for _, ks := range cmd.Keys {
@@ -164,11 +197,11 @@ func forEachKey(cmd *Command, args [][]byte, fn func(pos int, perm keyPerm) bool
 		} else {
 			step = ks.Step
 			if first+ks.KeyNumIdx >= argc {
-				return
+				return false
 			}
 			n, err := strconv.ParseInt(string(args[first+ks.KeyNumIdx]), 10, 32)
 			if err != nil || n < 0 {
-				return
+				return false
 			}
 			first += ks.FirstKey
 			last = first + int(n) - 1
@@ -177,34 +210,34 @@ func forEachKey(cmd *Command, args [][]byte, fn func(pos int, perm keyPerm) bool
 			if ks.KeyNum && last == first-1 {
 				continue // zero keys
 			}
-			return
+			return false
 		}
 		if step <= 0 {
 			step = 1
 		}
-		perm := ks.Flags.perm()
 		for i := first; i <= last; i += step {
-			if !fn(i, perm) {
-				return
+			if !fn(i, ks.Flags) {
+				return true
 			}
 		}
 	}
+	return true
 }
 
 // varFlagKeys handles the commands whose key use depends on their
 // arguments and that sessiond implements: SET reads its key only with GET
 // (db.c setGetKeys). It reports whether it handled cmd.
-func varFlagKeys(cmd *Command, args [][]byte, fn func(int, keyPerm) bool) bool {
+func varFlagKeys(cmd *Command, args [][]byte, fn func(int, KeyFlags) bool) bool {
 	if cmd.Name != "set" || len(args) < 3 {
 		return false
 	}
-	perm := permWrite
+	flags := KeyOW | KeyUpdate
 	for _, a := range args[3:] {
 		if equalFold(a, "get") {
-			perm |= permRead
+			flags = KeyRW | KeyAccess | KeyUpdate
 		}
 	}
-	fn(1, perm)
+	fn(1, flags)
 	return true
 }
 

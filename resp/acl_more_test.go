@@ -260,3 +260,31 @@ func TestCommandInfoKeyPositionsMatchRedis(t *testing.T) {
 	}
 	require.Greater(t, n, 150)
 }
+
+// TestCommandGetkeysMatchesRedis compares COMMAND GETKEYS and
+// GETKEYSANDFLAGS with Redis's, byte for byte in RESP2 and RESP3: keys
+// found by position, after a keyword, or by a count (EVAL, ZUNION), SET's
+// flags that depend on GET, and each error in Redis's order of checks.
+func TestCommandGetkeysMatchesRedis(t *testing.T) {
+	sd, red := testserver.Start(t).Addr, testserver.StartRedis(t).Addr
+	cases := [][]string{
+		{"GET", "k"}, {"SET", "k", "v"}, {"SET", "k", "v", "GET"}, {"SET", "k", "v", "EX", "5", "get"}, {"MSET", "a", "1", "b", "2"},
+		{"MGET", "a", "b", "c"}, {"DEL", "a", "b"}, {"RENAME", "a", "b"}, {"SMOVE", "a", "b", "m"}, {"LCS", "a", "b"},
+		{"EVAL", "return 1", "2", "a", "b", "x"}, {"EVAL", "return 1", "0"}, {"EVALSHA", "abc", "1", "a"},
+		{"ZUNIONSTORE", "d", "2", "a", "b", "WEIGHTS", "1", "2"}, {"ZUNION", "2", "a", "b"}, {"ZINTERCARD", "2", "a", "b"},
+		{"SINTERCARD", "2", "a", "b", "LIMIT", "1"}, {"ZRANGESTORE", "d", "s", "0", "-1"}, {"ZMPOP", "2", "a", "b", "MIN"},
+		{"MEMORY", "USAGE", "k"}, {"OBJECT", "ENCODING", "k"}, {"COPY", "a", "b"}, {"HSET", "h", "f", "v"},
+		{"NOSUCH", "a"}, {"PING"}, {"CLIENT", "LIST"}, {"GET"}, {"GET", "a", "b"}, {"ZUNION", "5", "a"}, {"ZUNION", "x", "a"},
+		{"EVAL"}, {"MEMORY", "NOSUCH", "k"},
+	}
+	for _, proto := range []string{"2", "3"} {
+		p := newPair(t, sd, red)
+		p.do(t, "HELLO", proto) // the replies differ in version and client id
+		for _, sub := range []string{"GETKEYS", "GETKEYSANDFLAGS"} {
+			for _, c := range cases {
+				p.same(t, append([]string{"COMMAND", sub}, c...)...)
+			}
+			p.same(t, "COMMAND", sub)
+		}
+	}
+}

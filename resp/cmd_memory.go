@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"sessiond/acl"
 	"sessiond/keyspace"
 )
 
@@ -127,7 +128,10 @@ func (s *Server) runNoTouch(x *call) bool {
 	if x.cmd.flags&flagReadonly == 0 || x.cmd.name == "touch" {
 		return false
 	}
-	keys := x.cmd.keys(x.args)
+	if x.cmd.acl == nil {
+		return false
+	}
+	keys := acl.Keys(x.cmd.acl, x.args) // with movable keys (ZUNION's numkeys...)
 	if len(keys) == 0 {
 		return false
 	}
@@ -135,12 +139,12 @@ func (s *Server) runNoTouch(x *call) bool {
 	saved := make([]uint32, len(keys))
 	had := make([]bool, len(keys))
 	for i, k := range keys {
-		saved[i], had[i] = s.ks.AccessClock(db, k)
+		saved[i], had[i] = s.ks.AccessClock(db, x.args[k.Pos])
 	}
 	x.cmd.run(x)
 	for i, k := range keys {
 		if had[i] {
-			s.ks.RestoreAccessClock(db, k, saved[i])
+			s.ks.RestoreAccessClock(db, x.args[k.Pos], saved[i])
 		}
 	}
 	return true

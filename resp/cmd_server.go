@@ -37,6 +37,8 @@ func serverCommands() []*command {
 		{name: "command|list", arity: -2, flags: flagLoading | flagStale, group: g, since: "7.0.0", summary: "Returns a list of command names.", run: cmdCommandList},
 		{name: "command|info", arity: -2, flags: flagLoading | flagStale, group: g, since: "2.8.13", summary: "Returns information about one, multiple or all commands.", run: cmdCommandInfo},
 		{name: "command|docs", arity: -2, flags: flagLoading | flagStale, group: g, since: "7.0.0", summary: "Returns documentary information about one, multiple or all commands.", run: cmdCommandDocs},
+		{name: "command|getkeys", arity: -4, flags: flagLoading | flagStale, group: g, since: "2.8.13", summary: "Extracts the key names from an arbitrary command.", run: cmdCommandGetkeys},
+		{name: "command|getkeysandflags", arity: -4, flags: flagLoading | flagStale, group: g, since: "7.0.0", summary: "Extracts the key names and access flags for an arbitrary command.", run: cmdCommandGetkeys},
 		{name: "command|help", arity: 2, flags: flagLoading | flagStale, group: g, since: "7.0.0", summary: "Returns helpful text about the different subcommands.", run: cmdCommandHelp},
 	}
 }
@@ -282,7 +284,57 @@ func cmdCommandHelp(x *call) {
 		"    Return documentation details about multiple Redis commands.",
 		"    If no command names are given, documentation details for all",
 		"    commands are returned.",
+		"GETKEYS <full-command>",
+		"    Return the keys from a full Redis command.",
+		"GETKEYSANDFLAGS <full-command>",
+		"    Return the keys and the access flags from a full Redis command.",
 	)
+}
+
+// cmdCommandGetkeys answers COMMAND GETKEYS and GETKEYSANDFLAGS <command
+// args...>: the command's key arguments as its key specs find them (the
+// ACL check's finder), with Redis's errors and order of checks.
+func cmdCommandGetkeys(x *call) {
+	args := x.args[2:]
+	cmd := x.s.table.lookup(args[0])
+	if cmd != nil && cmd.subs != nil && len(args) > 1 {
+		cmd = cmd.subs[strings.ToLower(string(args[1]))]
+	}
+	switch {
+	case cmd == nil:
+		x.r.error("ERR Invalid command specified")
+		return
+	case cmd.acl == nil || !cmd.acl.HasKeys():
+		x.r.error("ERR The command has no key arguments")
+		return
+	case !arityOK(cmd.arity, len(args)):
+		x.r.error("ERR Invalid number of arguments specified for command")
+		return
+	}
+	keys := acl.Keys(cmd.acl, args)
+	if len(keys) == 0 {
+		if cmd.flags&flagNoMandatoryKeys != 0 {
+			x.r.array(0)
+		} else {
+			x.r.error("ERR Invalid arguments specified for command")
+		}
+		return
+	}
+	withFlags := x.cmd.name == "command|getkeysandflags"
+	x.r.array(len(keys))
+	for _, k := range keys {
+		if !withFlags {
+			x.r.bulk(args[k.Pos])
+			continue
+		}
+		x.r.array(2)
+		x.r.bulk(args[k.Pos])
+		names := k.Flags.Names()
+		x.r.setLen(len(names))
+		for _, n := range names {
+			x.r.status(n)
+		}
+	}
 }
 
 func cmdConfigResetstat(x *call) {

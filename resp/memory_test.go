@@ -225,10 +225,20 @@ func TestClientNoTouch(t *testing.T) {
 	do("SET", "k", "v")
 	clk.Advance(20 * time.Second)
 	require.Equal(t, "20", do("OBJECT", "IDLETIME", "k"))
+	do("ZADD", "z", "1", "a")
+	do("SADD", "s", "a")
+	clk.Advance(20 * time.Second)
 	do("CLIENT", "NO-TOUCH", "ON")
 	do("GET", "k")
 	do("STRLEN", "k")
-	require.Equal(t, "20", do("OBJECT", "IDLETIME", "k"))
+	require.Equal(t, "40", do("OBJECT", "IDLETIME", "k"))
+	// Commands whose keys follow a count (key positions found from the
+	// key specs, as COMMAND GETKEYS finds them) do not touch them either.
+	do("ZUNION", "2", "z", "s")
+	do("SINTERCARD", "2", "s", "z")
+	require.Equal(t, "20", do("OBJECT", "IDLETIME", "z"))
+	require.Equal(t, "20", do("OBJECT", "IDLETIME", "s"))
+	clk.Advance(-20 * time.Second)
 	do("TOUCH", "k") // TOUCH touches even in no-touch mode, as in Redis
 	require.Equal(t, "0", do("OBJECT", "IDLETIME", "k"))
 	clk.Advance(7 * time.Second)
