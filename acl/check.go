@@ -143,9 +143,11 @@ func (c *Command) HasKeys() bool {
 
 // forEachKey calls fn with the position and key-spec flags of every key
 // argument of args, found from cmd's key specs as Redis does (db.c
-// getKeysUsingKeySpecs). fn returns false to stop. A spec that does not
-// fit the arguments yields no more keys and makes it return false: the
-// command itself reports the syntax error.
+// getKeysUsingKeySpecs). fn returns false to stop. If any spec does not
+// fit the arguments (a count out of range, zero included, or not a
+// number), it calls fn for no key at all and returns false, as Redis then
+// finds no keys: the command itself reports the error, and the ACL check
+// has no key to check.
 func forEachKey(cmd *Command, args [][]byte, fn func(pos int, flags KeyFlags) bool) bool {
 	argc := len(args)
 	if cmd.varFlags {
@@ -153,6 +155,12 @@ func forEachKey(cmd *Command, args [][]byte, fn func(pos int, flags KeyFlags) bo
 			return true
 		}
 	}
+	type keyRange struct {
+		first, last, step int
+		flags             KeyFlags
+	}
+	var buf [4]keyRange // commands have at most a few specs: no allocation
+	ranges := buf[:0]
 	for _, ks := range cmd.Keys {
 		if ks.Flags&KeyNotKey != 0 || ks.Step < 0 || ks.Index < 0 {
 			continue
@@ -180,12 +188,11 @@ func forEachKey(cmd *Command, args [][]byte, fn func(pos int, flags KeyFlags) bo
 				}
 			}
 			if first == 0 {
-				continue
+				continue // no keyword, no keys from this spec
 			}
 		}
-		var last, step int
+		var last int
 		if !ks.KeyNum {
-			step = ks.Step
 			switch {
 			case ks.LastKey >= 0:
 				last = first + ks.LastKey
@@ -195,7 +202,6 @@ func forEachKey(cmd *Command, args [][]byte, fn func(pos int, flags KeyFlags) bo
 				last = first + ((argc-first)/ks.Limit + ks.LastKey)
 			}
 		} else {
-			step = ks.Step
 			if first+ks.KeyNumIdx >= argc {
 				return false
 			}
@@ -207,16 +213,13 @@ func forEachKey(cmd *Command, args [][]byte, fn func(pos int, flags KeyFlags) bo
 			last = first + int(n) - 1
 		}
 		if last >= argc || last < first || first >= argc {
-			if ks.KeyNum && last == first-1 {
-				continue // zero keys
-			}
 			return false
 		}
-		if step <= 0 {
-			step = 1
-		}
-		for i := first; i <= last; i += step {
-			if !fn(i, ks.Flags) {
+		ranges = append(ranges, keyRange{first, last, max(ks.Step, 1), ks.Flags})
+	}
+	for _, r := range ranges {
+		for i := r.first; i <= r.last; i += r.step {
+			if !fn(i, r.flags) {
 				return true
 			}
 		}

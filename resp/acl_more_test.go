@@ -275,7 +275,8 @@ func TestCommandGetkeysMatchesRedis(t *testing.T) {
 		{"SINTERCARD", "2", "a", "b", "LIMIT", "1"}, {"ZRANGESTORE", "d", "s", "0", "-1"}, {"ZMPOP", "2", "a", "b", "MIN"},
 		{"MEMORY", "USAGE", "k"}, {"OBJECT", "ENCODING", "k"}, {"COPY", "a", "b"}, {"HSET", "h", "f", "v"},
 		{"NOSUCH", "a"}, {"PING"}, {"CLIENT", "LIST"}, {"GET"}, {"GET", "a", "b"}, {"ZUNION", "5", "a"}, {"ZUNION", "x", "a"},
-		{"EVAL"}, {"MEMORY", "NOSUCH", "k"},
+		{"EVAL"}, {"MEMORY", "NOSUCH", "k"}, {"ZUNIONSTORE", "d", "0", "a"}, {"ZINTERSTORE", "d", "0", "a", "b"},
+		{"ZDIFFSTORE", "d", "00", "a"}, {"EVAL", "return 1", "-1"}, {"ZUNION", "0", "a"},
 	}
 	for _, proto := range []string{"2", "3"} {
 		p := newPair(t, sd, red)
@@ -287,4 +288,14 @@ func TestCommandGetkeysMatchesRedis(t *testing.T) {
 			p.same(t, "COMMAND", sub)
 		}
 	}
+	// The ACL check finds keys the same way: a key count of zero means no
+	// key to check, so the command's own error comes first.
+	p := newPair(t, sd, red)
+	p.same(t, "ACL", "SETUSER", "u", "on", "nopass", "+@all", "~a*")
+	p.same(t, "ACL", "DRYRUN", "u", "ZUNIONSTORE", "d", "0", "a")
+	p.same(t, "ACL", "DRYRUN", "u", "ZUNIONSTORE", "d", "1", "a")
+	p.same(t, "ACL", "DRYRUN", "u", "ZUNIONSTORE", "a1", "2", "a", "b")
+	p.same(t, "AUTH", "u", "x")
+	p.same(t, "ZUNIONSTORE", "d", "0", "a")
+	p.same(t, "ZUNIONSTORE", "d", "1", "a")
 }

@@ -60,22 +60,6 @@ type command struct {
 	acl      *acl.Command        // ACL categories, key specs and bit: linkACL
 }
 
-// keys returns the key arguments of args according to the key spec.
-func (c *command) keys(args [][]byte) [][]byte {
-	if c.firstKey == 0 || c.firstKey >= len(args) {
-		return nil
-	}
-	last := c.lastKey
-	if last < 0 {
-		last = len(args) + last
-	}
-	var out [][]byte
-	for i := c.firstKey; i <= last && i < len(args); i += max(c.step, 1) {
-		out = append(out, args[i])
-	}
-	return out
-}
-
 // commandTable is the whole supported surface, keyed by lower-case name.
 type commandTable map[string]*command
 

@@ -324,7 +324,13 @@ func TestRunExpiresKeysNobodyTouches(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--dir", t.TempDir(), "--save-interval", "0"}, &bytes.Buffer{}, &bytes.Buffer{}, ready)
 	}()
-	addr := (<-ready).String()
+	var addr string
+	select {
+	case a := <-ready:
+		addr = a.String()
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not start")
+	}
 	require.NoError(t, testserver.WaitReady(addr, 5*time.Second))
 	c, sub := dial(t, addr), dial(t, addr)
 	assert.Equal(t, "+OK", c.do(t, "CONFIG", "SET", "notify-keyspace-events", "Ex"))
@@ -341,11 +347,17 @@ func TestRunExpiresKeysNobodyTouches(t *testing.T) {
 		msg := sub.read(t) // [message __keyevent@0__:expired sess:i]
 		seen[strings.Fields(strings.Trim(msg, "[]"))[2]] = true
 	}
-	// Every deadline is 100-299 ms after its SET; the wheel's slack is
-	// bounded (expiry package), so all are gone well within two seconds.
-	assert.Less(t, time.Since(set), 2*time.Second)
+	// Every deadline is 100-299 ms after its SET and the wheel's slack is
+	// bounded (expiry package): all are gone well within five seconds,
+	// even on a busy shared machine (they took 0.3-0.8 s under load).
+	assert.Less(t, time.Since(set), 5*time.Second)
 	assert.Equal(t, ":1", c.do(t, "DBSIZE"))
 	assert.Contains(t, c.do(t, "INFO", "stats"), fmt.Sprintf("expired_keys:%d\r\n", n))
 	cancel()
-	require.NoError(t, <-done)
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return after cancel")
+	}
 }
