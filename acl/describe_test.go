@@ -71,3 +71,15 @@ func canon(line string) string {
 	slices.Sort(f[i:])
 	return strings.Join(f, " ")
 }
+
+// TestKeyFlagNames: each key-spec flag constant is named as COMMAND names
+// it (the names are listed by bit; a reordered constant would misname).
+func TestKeyFlagNames(t *testing.T) {
+	for f, want := range map[acl.KeyFlags]string{
+		acl.KeyRO: "RO", acl.KeyRW: "RW", acl.KeyOW: "OW", acl.KeyRM: "RM", acl.KeyAccess: "access", acl.KeyUpdate: "update", acl.KeyInsert: "insert",
+		acl.KeyDelete: "delete", acl.KeyNotKey: "not_key", acl.KeyIncomplete: "incomplete", acl.KeyVariableFlags: "variable_flags",
+	} {
+		require.Equal(t, []string{want}, f.Names())
+	}
+	require.Equal(t, []string{"RW", "access", "update"}, (acl.KeyUpdate | acl.KeyAccess | acl.KeyRW).Names(), "in Redis's order")
+}
