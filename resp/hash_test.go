@@ -141,8 +141,8 @@ var hashCases = []struct {
 		hs("SCAN 0 TYPE set", emptyScR), hs("COPY h h2", ":1\r\n"), hs("HSET h2 a 9", ":0\r\n"), hs("HGET h a", rbulk("1")),
 		hs("RENAME h2 h3", okR), hs("HGET h3 a", rbulk("9")), hs("EXISTS h2 h3", ":1\r\n"), hs("MOVE h3 1", ":1\r\n"),
 		hs("SELECT 1", okR), hs3("HGETALL h3", "*4\r\n$1\r\na\r\n$1\r\n9\r\n$1\r\nb\r\n$1\r\n2\r\n", "%2\r\n$1\r\na\r\n$1\r\n9\r\n$1\r\nb\r\n$1\r\n2\r\n"), hs("SELECT 0", okR),
-		hs("PEXPIRE h 100000", ":1\r\n"), hs("HSET h c 3", ":1\r\n"), hs("TTL h", ":100\r\n"), hs("HDEL h c", ":1\r\n"),
-		hs("TTL h", ":100\r\n"), hs("PERSIST h", ":1\r\n"), hs("COPY h h4 DB 2", ":1\r\n"), hs("DEL h", ":1\r\n"), hs("UNLINK h4", ":0\r\n"),
+		hs("PEXPIREAT h 4102444800000", ":1\r\n"), hs("HSET h c 3", ":1\r\n"), hs("EXPIRETIME h", ":4102444800\r\n"),
+		hs("HDEL h c", ":1\r\n"), hs("EXPIRETIME h", ":4102444800\r\n"), hs("PERSIST h", ":1\r\n"), hs("COPY h h4 DB 2", ":1\r\n"), hs("DEL h", ":1\r\n"), hs("UNLINK h4", ":0\r\n"),
 		hs("SELECT 2", okR), hs("UNLINK h4", ":1\r\n"),
 	}},
 }

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -454,9 +453,12 @@ var zsetCases = []struct {
 	{"type scan and generic commands", []hstep{
 		hs("ZADD z 1 a", ":1\r\n"), hs("SET s x", okR), hs("SADD t m", ":1\r\n"), hs("TYPE z", "+zset\r\n"),
 		hs("SCAN 0 TYPE zset", "*2\r\n$1\r\n0\r\n"+zbulks("z")), hs("SCAN 0 TYPE ZSET", "*2\r\n$1\r\n0\r\n"+zbulks("z")),
-		hs("SCAN 0 TYPE sortedset", emptyScR), znil("OBJECT ENCODING nokey"), hs("EXPIRE z 100", ":1\r\n"), hs("ZADD z 2 b", ":1\r\n"),
-		hs("TTL z", ":100\r\n"), hs("ZPOPMIN z", ""), hs("TTL z", ":100\r\n"), hs("MOVE z 1", ":1\r\n"), hs("SELECT 1", okR),
-		zws("ZRANGE z 0 -1 WITHSCORES", "b", "2"), hs("TTL z", ":100\r\n"), hs("SELECT 0", okR), hs("RENAME s z2", okR),
+		// An absolute deadline (EXPIRETIME) rather than TTL, which a stall
+		// of half a second rounds down.
+		hs("SCAN 0 TYPE sortedset", emptyScR), znil("OBJECT ENCODING nokey"), hs("EXPIREAT z 4102444800", ":1\r\n"),
+		hs("ZADD z 2 b", ":1\r\n"), hs("EXPIRETIME z", ":4102444800\r\n"), hs("ZPOPMIN z", ""), hs("EXPIRETIME z", ":4102444800\r\n"),
+		hs("MOVE z 1", ":1\r\n"), hs("SELECT 1", okR), zws("ZRANGE z 0 -1 WITHSCORES", "b", "2"), hs("EXPIRETIME z", ":4102444800\r\n"),
+		hs("SELECT 0", okR), hs("RENAME s z2", okR),
 	}},
 	{"wrong type both ways", []hstep{
 		hs("SET s x", okR), hs("ZADD s 1 a", wrongR), hs("ZINCRBY s 1 a", wrongR), hs("ZREM s a", wrongR), hs("ZCARD s", wrongR),
@@ -557,7 +559,7 @@ var zsetNotifyCommands = [][]string{
 	{"ZRANGE", "a", "0", "-1"}, {"ZSCORE", "a", "x"}, {"ZMSCORE", "a", "x"}, {"ZCARD", "a"}, {"ZCOUNT", "a", "-inf", "+inf"},
 	{"ZLEXCOUNT", "a", "-", "+"}, {"ZRANK", "a", "x"}, {"ZRANDMEMBER", "a"}, {"ZSCAN", "a", "0"},
 	{"EXPIRE", "a", "100"}, {"RENAME", "a", "a2"}, {"COPY", "a2", "a3"}, {"DEL", "a2"}, {"ZADD", "e", "1", "x"}, {"PEXPIRE", "e", "20"},
-	{"SLEEP"}, {"EXISTS", "e"}, {"ZADD", "last", "1", "x"},
+	{"EXPIRED", "e"}, {"EXISTS", "e"}, {"ZADD", "last", "1", "x"},
 }
 
 func zsetNotifyStream(t *testing.T, addr, events string) []string {
@@ -568,9 +570,10 @@ func zsetNotifyStream(t *testing.T, addr, events string) []string {
 	require.Equal(t, okR, string(v.raw))
 	_, err = sub.do("PSUBSCRIBE", "__key*__:*")
 	require.NoError(t, err)
+	var early []string
 	for _, args := range zsetNotifyCommands {
-		if args[0] == "SLEEP" {
-			time.Sleep(250 * time.Millisecond) // Redis's active expiry runs at hz 10
+		if args[0] == "EXPIRED" {
+			early = append(early, awaitExpiry(t, sub, events, args[1])...)
 			continue
 		}
 		_, err := c.do(args...)
@@ -578,7 +581,7 @@ func zsetNotifyStream(t *testing.T, addr, events string) []string {
 	}
 	_, err = c.do("PUBLISH", "__keymarker__:end", "done")
 	require.NoError(t, err)
-	return collect(t, sub)
+	return append(early, collect(t, sub)...)
 }
 
 // TestZsetNotificationsMatchRedis subscribes to every keyspace channel on
