@@ -167,6 +167,15 @@ func (e entry) zsetPtr() *zset {
 	return (*zset)(e.ptr)
 }
 
+// view is s's bytes, read-only, without a copy; never nil (an empty
+// member is an empty bulk string, not a null).
+func view(s string) []byte {
+	if len(s) == 0 {
+		return []byte{}
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
 // slot is the key's index in stripe.meta; 0 means none (not yet stored).
 func (e entry) slot() uint32 { return e.tag >> tagBits }
 

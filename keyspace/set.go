@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/rand/v2"
-	"unsafe"
 )
 
 // Limits of the packed encoding, as Redis's set-max-listpack-entries and
@@ -75,7 +74,7 @@ func (s *set) each(fn func(m []byte) bool) {
 	}
 	if s.big != nil {
 		for k := range s.big.m {
-			if !fn(unsafe.Slice(unsafe.StringData(k), len(k))) { // read-only, as fn's contract says
+			if !fn(view(k)) { // read-only, as fn's contract says
 				return
 			}
 		}

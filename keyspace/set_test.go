@@ -252,3 +252,24 @@ func TestMemberLen(t *testing.T) {
 		require.Equal(t, len(p)-1, k)
 	}
 }
+
+// TestEmptyMemberOfLargeSet: an empty member of a set in map form comes
+// out as an empty slice, not nil, which the replies would write as a null.
+func TestEmptyMemberOfLargeSet(t *testing.T) {
+	ks, _, _ := newTestKeyspace(t)
+	ms := [][]byte{{}}
+	for i := range 130 {
+		ms = append(ms, fmt.Appendf(nil, "m%d", i))
+	}
+	_, err := ks.SAdd(0, b("s"), ms)
+	require.NoError(t, err)
+	all, err := ks.SRandMember(0, b("s"), 200)
+	require.NoError(t, err)
+	require.Len(t, all, 131)
+	for _, m := range all {
+		require.NotNil(t, m)
+	}
+	got, err := ks.SScan(0, b("s"), []byte{})
+	require.NoError(t, err)
+	require.Equal(t, [][]byte{{}}, got)
+}

@@ -3,7 +3,6 @@ package keyspace
 import (
 	"slices"
 	"strings"
-	"unsafe"
 )
 
 // Limits of the packed form, as Redis's zset-max-listpack-entries and
@@ -137,15 +136,6 @@ func (z *zset) locate(score float64, member []byte) (ci, off int) {
 		return 1
 	})
 	return ci, off
-}
-
-// view is s's bytes, read-only, without a copy; never nil (an empty
-// member is an empty bulk string, not a null).
-func view(s string) []byte {
-	if len(s) == 0 {
-		return []byte{}
-	}
-	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
 // replaceChunk stores c as chunk ci, keeping cbytes.
