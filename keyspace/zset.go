@@ -22,16 +22,8 @@ type zentry struct {
 	score  float64
 }
 
-// zless orders elements as Redis does: by score, then by member bytes.
-// Scores are never NaN.
-func zless(a, b zentry) bool {
-	if a.score != b.score {
-		return a.score < b.score
-	}
-	return a.member < b.member
-}
-
-// zcompare is zless as a three-way comparison, for sorting.
+// zcompare orders elements as Redis does: by score, then by member
+// bytes. Scores are never NaN.
 func zcompare(a, b zentry) int {
 	if a.score != b.score {
 		if a.score < b.score {
@@ -287,14 +279,15 @@ func (z *zset) removeAt(ci, from, to int) {
 	z.chunks[ci] = slices.Delete(c, from, to) // same array: cbytes unchanged
 }
 
-// rank returns member's 0-based position in ascending order.
-func (z *zset) rank(member []byte) (int, bool) {
+// rank returns member's 0-based position in ascending order, and its
+// score.
+func (z *zset) rank(member []byte) (int, float64, bool) {
 	s, ok := z.score(member)
 	if !ok {
-		return 0, false
+		return 0, 0, false
 	}
 	ci, off := z.locate(s, member)
-	return z.before(ci) + off, true
+	return z.before(ci) + off, s, true
 }
 
 // before is the number of elements in the chunks before ci.

@@ -23,7 +23,7 @@ func (m *zmodel) set(member string, score float64) bool {
 	}
 	e := zentry{member: member, score: score}
 	j, _ := slices.BinarySearchFunc(*m, e, func(a, t zentry) int {
-		if zless(a, t) {
+		if zcompare(a, t) < 0 {
 			return -1
 		}
 		return 1
@@ -60,7 +60,7 @@ func checkZSet(t *testing.T, z *zset, m zmodel) {
 		require.LessOrEqual(t, len(z.chunks), 1, "a packed sorted set is one chunk")
 	}
 	for i, e := range m {
-		r, ok := z.rank([]byte(e.member))
+		r, _, ok := z.rank([]byte(e.member))
 		require.True(t, ok)
 		require.Equal(t, i, r)
 	}

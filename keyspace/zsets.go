@@ -200,8 +200,7 @@ func (ks *Keyspace) ZScores(dbi int, key []byte, members [][]byte) (scores []flo
 // score, or from the highest if rev, and its score.
 func (ks *Keyspace) ZRank(dbi int, key, member []byte, rev bool) (rank int, score float64, ok bool, err error) {
 	err = ks.viewZSet(dbi, key, func(z *zset) {
-		if rank, ok = z.rank(member); ok {
-			score, _ = z.score(member)
+		if rank, score, ok = z.rank(member); ok {
 			if rev {
 				rank = z.len() - 1 - rank
 			}
@@ -259,23 +258,11 @@ func (b ZBound) below(by ZBy) func(zentry) bool {
 	return func(e zentry) bool { return e.member < string(b.Member) }
 }
 
-// upTo is true for the elements up to b (as a high end: not above it).
+// upTo is true for the elements up to b (as a high end: not above it):
+// those below the same bound with its exclusivity flipped.
 func (b ZBound) upTo(by ZBy) func(zentry) bool {
-	if by == ZByScore {
-		if b.Ex {
-			return func(e zentry) bool { return e.score < b.Score }
-		}
-		return func(e zentry) bool { return e.score <= b.Score }
-	}
-	switch {
-	case b.Inf < 0:
-		return func(zentry) bool { return false }
-	case b.Inf > 0:
-		return func(zentry) bool { return true }
-	case b.Ex:
-		return func(e zentry) bool { return e.member < string(b.Member) }
-	}
-	return func(e zentry) bool { return e.member <= string(b.Member) }
+	b.Ex = !b.Ex
+	return b.below(by)
 }
 
 // span returns the ranks [from, to), ascending, that r selects in z before
