@@ -1,7 +1,7 @@
 // Package keyspace is the in-memory store behind sessiond: 16 databases of
 // binary-safe keys, each holding a string, a set of strings, a hash (see
-// hash.go for its two forms) or a sorted set (zset.go), with an optional
-// absolute deadline in Unix milliseconds.
+// hash.go for its two forms), a sorted set (zset.go) or a list (list.go),
+// with an optional absolute deadline in Unix milliseconds.
 //
 // # Concurrency
 //
@@ -54,17 +54,26 @@
 // for a snapshot, stays valid after the lock is released and must not be
 // modified. Sets and sorted sets are modified in place under the write
 // lock and are copied out (sets also read in place, under the read lock,
-// by ViewMembers).
+// by ViewMembers). A list is modified in place too, but the bytes of its
+// chunks never are (list.go): elements returned by LRANGE or a pop, and
+// the chunks a snapshot takes, are shared like strings.
+//
+// # Blocked clients
+//
+// BLPOP and the other blocking commands register their keys (Block,
+// block.go) and wait for a write to one of them: modified, the hook WATCH
+// uses, wakes the first client blocked on the key, and a client served
+// wakes the next, so clients are served in the order they blocked.
 //
 // # Entry layout
 //
 // A map slot is the key's 16-byte string header and a 24-byte entry (the
 // dominant per-key cost after the value itself): one unsafe.Pointer to the
-// value (a string's or packed hash's bytes, or a *set, *hashMap or
-// *zset), a uint32 length, a uint32 tag packing the kind, whether the
+// value (a string's or packed hash's bytes, or a *set, *hashMap, *zset
+// or *list), a uint32 length, a uint32 tag packing the kind, whether the
 // pointer is one of those objects and the meta slot index, and the int64
 // deadline. Only the accessors in keyspace.go (kind, bytes, setPtr,
-// hashMapPtr, zsetPtr, slot) read those fields. A string of 4 GiB or more
+// hashMapPtr, zsetPtr, listPtr, slot) read those fields. A string of 4 GiB or more
 // (possible only with proto-max-bulk-len raised that far) keeps its slice
 // header boxed behind the pointer. Stored bytes are allocated at their
 // length, so the length alone gives their size class for the accounting.
@@ -110,8 +119,8 @@
 // # Invariants
 //
 //   - a key lives in the stripe its hash selects;
-//   - no set, hash or sorted set is stored empty: removing the last member
-//     or field removes the key;
+//   - no set, hash, sorted set or list is stored empty: removing the last
+//     member, field or element removes the key;
 //   - a zero deadline means the key never expires;
 //   - stripe.expires counts the entries of its map that have a deadline,
 //     and stripe.deadlines sums those deadlines (each capped, for avg_ttl);

@@ -269,6 +269,11 @@ func cloneEntry(e entry) entry {
 		c.setSlot(e.slot())
 		return c
 	}
+	if e.kind() == KindList {
+		c := listEntry(e.listPtr().clone(), e.deadline)
+		c.setSlot(e.slot())
+		return c
+	}
 	return e
 }
 

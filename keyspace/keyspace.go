@@ -53,6 +53,7 @@ const (
 	KindSet
 	KindHash // hash.go
 	KindZSet // a sorted set, zset.go
+	KindList // list.go
 )
 
 // String returns the name TYPE replies with.
@@ -66,6 +67,8 @@ func (k Kind) String() string {
 		return "hash"
 	case KindZSet:
 		return "zset"
+	case KindList:
+		return "list"
 	}
 	return "none"
 }
@@ -79,8 +82,9 @@ func (k Kind) String() string {
 //     lock is released. A value of 4 GiB or more (possible only with
 //     proto-max-bulk-len raised that far) does not fit n: n is bigLen and
 //     ptr points to a boxed slice header instead.
-//   - setPtr, hashMapPtr, zsetPtr: a set is a *set, a hash in map form a
-//     *hashMap, a sorted set a *zset (objFlag in tag), modified in place
+//   - setPtr, hashMapPtr, zsetPtr, listPtr: a set is a *set, a hash in
+//     map form a *hashMap, a sorted set a *zset, a list a *list (objFlag
+//     in tag), modified in place
 //     under the write lock.
 //
 // tag packs the kind (low 3 bits), objFlag and the key's meta slot (the
@@ -96,7 +100,7 @@ type entry struct {
 
 const (
 	kindMask = 1<<3 - 1
-	objFlag  = 1 << 3 // ptr is a *set, *hashMap or *zset, by kind
+	objFlag  = 1 << 3 // ptr is a *set, *hashMap, *zset or *list, by kind
 	tagBits  = 4
 	maxSlot  = 1<<(32-tagBits) - 1 // meta slots per stripe: 268 million keys
 	bigLen   = math.MaxUint32
@@ -128,6 +132,11 @@ func hashMapEntry(h *hashMap, deadline int64) entry {
 // zsetEntry is a sorted-set entry holding z.
 func zsetEntry(z *zset, deadline int64) entry {
 	return entry{ptr: unsafe.Pointer(z), tag: uint32(KindZSet) | objFlag, deadline: deadline}
+}
+
+// listEntry is a list entry holding l.
+func listEntry(l *list, deadline int64) entry {
+	return entry{ptr: unsafe.Pointer(l), tag: uint32(KindList) | objFlag, deadline: deadline}
 }
 
 func (e entry) kind() Kind { return Kind(e.tag & kindMask) }
@@ -165,6 +174,14 @@ func (e entry) zsetPtr() *zset {
 		return nil
 	}
 	return (*zset)(e.ptr)
+}
+
+// listPtr is the list; nil for any other entry.
+func (e entry) listPtr() *list {
+	if e.tag&(objFlag|kindMask) != objFlag|uint32(KindList) {
+		return nil
+	}
+	return (*list)(e.ptr)
 }
 
 // view is s's bytes, read-only, without a copy; never nil (an empty
@@ -221,6 +238,8 @@ type Keyspace struct {
 	sched  Scheduler
 	nextID atomic.Uint64
 	watch  watchRegistry
+	// blocked holds the clients blocked on keys (block.go).
+	blocked blockRegistry
 	// notifier receives keyspace events (notify.go); nil pointer: none.
 	notifier atomic.Pointer[Notifier]
 

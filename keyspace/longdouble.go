@@ -1,6 +1,7 @@
 package keyspace
 
 import (
+	"math"
 	"math/big"
 	"strings"
 )
@@ -69,6 +70,35 @@ func parseLongDouble(b []byte) (longDouble, bool) {
 		return longDouble{}, false
 	}
 	return longDouble{r: v}, true
+}
+
+// TimeoutMs converts b, a blocking command's timeout in seconds, to
+// milliseconds as Redis's getTimeoutFromObjectOrReply does on x86-64:
+// parsed as a long double (string2ld), multiplied by 1000 in long double,
+// rounded up (ceill) and converted to a long long, which turns anything
+// beyond its range, infinities included, into LLONG_MIN. So -0.001 is 0
+// (no timeout: the long double nearest 0.001 is a little under it) and
+// inf is negative. ok is false if b is not a number.
+func TimeoutMs(b []byte) (ms int64, ok bool) {
+	v, ok := parseLongDouble(b)
+	if !ok {
+		return 0, false
+	}
+	if v.inf != 0 {
+		return math.MinInt64, true
+	}
+	r, finite := roundLongDouble(new(big.Rat).Mul(v.r, big.NewRat(1000, 1)))
+	if !finite {
+		return math.MinInt64, true
+	}
+	q, m := new(big.Int).DivMod(r.Num(), r.Denom(), new(big.Int)) // floor
+	if m.Sign() != 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	if !q.IsInt64() {
+		return math.MinInt64, true
+	}
+	return q.Int64(), true
 }
 
 // splitMantissa splits s into integer digits, fraction digits and the rest,

@@ -1,8 +1,9 @@
 package keyspace
 
 // EventClass is the class of a keyspace event, one bit per letter of
-// Redis's notify-keyspace-events: g generic, $ string, s set, h hash,
-// x expired, e evicted, n new key, m key miss.
+// Redis's notify-keyspace-events: g generic, $ string, l list, s set, h
+// hash, z sorted set, x expired, e evicted, t stream, n new key, m key
+// miss.
 type EventClass uint16
 
 // The event classes. They match Redis's NOTIFY_* flags by meaning, not by
@@ -10,10 +11,10 @@ type EventClass uint16
 const (
 	EventGeneric EventClass = 1 << iota // g: DEL, EXPIRE, RENAME, ...
 	EventString                         // $
-	EventList                           // l (no lists here; kept for parsing)
+	EventList                           // l
 	EventSet                            // s
 	EventHash                           // h
-	EventZSet                           // z (no sorted sets here)
+	EventZSet                           // z
 	EventExpired                        // x
 	EventEvicted                        // e
 	EventStream                         // t (no streams here)

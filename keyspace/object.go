@@ -45,6 +45,10 @@ func valueInfo(e *entry, wantEnc bool) ValueInfo {
 		z := e.zsetPtr()
 		v.Bytes = z.bytes()
 		v.Encoding = z.encoding()
+	case KindList:
+		l := e.listPtr()
+		v.Bytes = l.bytes()
+		v.Encoding = l.encoding()
 	}
 	return v
 }

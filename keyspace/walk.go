@@ -19,7 +19,26 @@ type Item struct {
 	// A KindZSet value's elements in order, copied under the stripe lock
 	// (only string headers and scores: the strings are immutable).
 	scored []zentry
+	// A KindList value's chunks (list.go), shared with the keyspace: the
+	// bytes of a chunk are never written again once stored.
+	chunks [][]byte
+	elems  int
 }
+
+// EachElem calls fn with every element of a KindList item, in order. The
+// slice is shared and must not be modified or kept after the call.
+func (it *Item) EachElem(fn func(v []byte)) {
+	for _, b := range it.chunks {
+		for off := 0; off < len(b); {
+			var v []byte
+			v, off = nextElem(b, off)
+			fn(v)
+		}
+	}
+}
+
+// ListLen is the number of elements of a KindList item.
+func (it *Item) ListLen() int { return it.elems }
 
 // EachScored calls fn with every member and score of a KindZSet item, in
 // ascending (score, member) order. The slice is shared and must not be
@@ -89,6 +108,12 @@ func (ks *Keyspace) Walk(dbi int, fn func(items []Item) error) error {
 					return true
 				})
 			}
+			if l := e.listPtr(); l != nil {
+				it.chunks, it.elems = make([][]byte, len(l.chunks)), l.len()
+				for i, c := range l.chunks {
+					it.chunks[i] = c.b
+				}
+			}
 			items = append(items, it)
 		}
 		s.mu.RUnlock()
@@ -115,6 +140,15 @@ func (ks *Keyspace) RestoreSet(dbi int, key []byte, members [][]byte, deadline i
 		return
 	}
 	ks.restore(dbi, key, setEntry(newSetOf(members), deadline))
+}
+
+// RestoreList stores a list loaded from a snapshot, replacing any
+// existing key. An empty list stores nothing.
+func (ks *Keyspace) RestoreList(dbi int, key []byte, elems [][]byte, deadline int64) {
+	if len(elems) == 0 {
+		return
+	}
+	ks.restore(dbi, key, listEntry(newListOf(elems), deadline))
 }
 
 func (ks *Keyspace) restore(dbi int, key []byte, e entry) {

@@ -137,21 +137,27 @@ func (r *watchRegistry) touchDB(db int, exists func(key string) bool) {
 }
 
 // modified records a write to key: it counts the change for the snapshot
-// scheduler and dirties the key's watchers. Call it after the stripe lock
-// is released.
+// scheduler, dirties the key's watchers and wakes a client blocked on it
+// (block.go: a write that creates a list or sorted set is one that may
+// serve it). Call it after the stripe lock is released.
 func (ks *Keyspace) modified(db int, key string) {
 	ks.dirty.Add(1)
 	ks.watch.touch(db, key)
+	ks.blocked.wakeKey(db, key)
 }
 
 func (ks *Keyspace) modifiedKeys(db int, keys [][]byte) {
 	ks.dirty.Add(int64(len(keys)))
 	ks.watch.touchKeys(db, keys)
+	for _, k := range keys {
+		ks.blocked.wakeKey(db, string(k))
+	}
 }
 
 func (ks *Keyspace) modifiedDB(db int, exists func(key string) bool) {
 	ks.dirty.Add(1)
 	ks.watch.touchDB(db, exists)
+	ks.blocked.wakeDB(db)
 }
 
 // Dirty returns the number of changes since the keyspace was created; the

@@ -20,67 +20,16 @@ type Scored struct {
 }
 
 // updateZSet runs fn on key's live sorted set (nil if absent) under the
-// write lock. fn returns the set to store and whether it changed it; an
-// empty set deletes the key. A change reports "new" if it created the
-// key, then event (class z), then "del" if it emptied the set.
+// write lock, as updateObject describes (events of class z).
 func (ks *Keyspace) updateZSet(dbi int, key []byte, event string, fn func(z *zset) (*zset, bool, error)) error {
-	db := ks.db(dbi)
-	s := db.stripeFor(key)
-	now := ks.NowMs()
-	s.mu.Lock()
-	e, ok := ks.getLocked(s, key, now, true)
-	if ok && e.kind() != KindZSet {
-		s.mu.Unlock()
-		return ErrWrongType
-	}
-	z, changed, err := fn(e.zsetPtr())
-	if !changed {
-		s.mu.Unlock()
-		return err
-	}
-	k := string(key)
-	// Both read z under the lock: once it is published, other writers
-	// may change it.
-	deleted := z.len() == 0 && ok
-	created := !ok && z.len() > 0
-	switch {
-	case deleted:
-		s.deleteLocked(k, e)
-	case z.len() > 0 && !ok:
-		s.putLocked(k, e, false, zsetEntry(z, 0))
-	default:
-		s.resizedLocked(k, e) // changed in place
-	}
-	s.mu.Unlock()
-	ks.modified(dbi, k)
-	if created {
-		ks.notifyNew(dbi, key)
-	}
-	ks.notify(dbi, EventZSet, event, key)
-	if deleted {
-		ks.notify(dbi, EventGeneric, evDel, key)
-	}
-	return err
+	return updateObject(ks, dbi, key, KindZSet, EventZSet, event, entry.zsetPtr,
+		func(z *zset) entry { return zsetEntry(z, 0) }, fn)
 }
 
 // viewZSet runs fn on key's live sorted set (nil if absent) under the read
 // lock.
 func (ks *Keyspace) viewZSet(dbi int, key []byte, fn func(z *zset)) error {
-	db := ks.db(dbi)
-	s := db.stripeFor(key)
-	now := ks.NowMs()
-	s.mu.RLock()
-	e, ok := ks.getLocked(s, key, now, false)
-	if ok && e.kind() != KindZSet {
-		s.mu.RUnlock()
-		return ErrWrongType
-	}
-	fn(e.zsetPtr())
-	s.mu.RUnlock()
-	if !ok {
-		ks.notifyMiss(dbi, key)
-	}
-	return nil
+	return viewObject(ks, dbi, key, KindZSet, entry.zsetPtr, fn)
 }
 
 // ZAddFlags are ZADD's options.
@@ -390,47 +339,10 @@ func (ks *Keyspace) ZPop(dbi int, key []byte, max bool, count int) ([]Scored, er
 
 // ZMPop pops from the first of keys that exists, as ZMPOP does (ErrWrongType
 // if that is not a sorted set), and returns that key and what it popped;
-// no key if none exists. It holds every key's stripe, so it sees the keys
-// at one moment, as a Redis command does.
+// no key if none exists.
 func (ks *Keyspace) ZMPop(dbi int, keys [][]byte, max bool, count int) ([]byte, []Scored, error) {
-	if count <= 0 { // ZMPOP's COUNT is at least 1; nothing to pop, nothing to report
-		return nil, nil, nil
-	}
-	db := ks.db(dbi)
-	now := ks.NowMs()
-	l := lockKeys(db, keys)
-	var key []byte
-	var e entry
-	for _, k := range keys {
-		var ok bool
-		if e, ok = ks.getLocked(db.stripeFor(k), k, now, true); ok {
-			key = k
-			break
-		}
-	}
-	switch {
-	case key == nil:
-		l.unlock()
-		return nil, nil, nil
-	case e.kind() != KindZSet:
-		l.unlock()
-		return nil, nil, ErrWrongType
-	}
-	z, s, k := e.zsetPtr(), db.stripeFor(key), string(key)
-	out := z.pop(max, count)
-	deleted := z.len() == 0
-	if deleted {
-		s.deleteLocked(k, e)
-	} else {
-		s.resizedLocked(k, e)
-	}
-	l.unlock()
-	ks.modified(dbi, k)
-	ks.notify(dbi, EventZSet, popEvent(max), key)
-	if deleted {
-		ks.notify(dbi, EventGeneric, evDel, key)
-	}
-	return key, out, nil
+	return mpop(ks, dbi, keys, KindZSet, EventZSet, popEvent(max), count, entry.zsetPtr,
+		func(z *zset) []Scored { return z.pop(max, count) })
 }
 
 func popEvent(max bool) string {

@@ -1,0 +1,154 @@
+package keyspace
+
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// Blocked is a client blocked on keys by BLPOP, BZPOPMIN and the like. It
+// is woken (Ready) when one of its keys is written, and learns which ones
+// (Fired), in the order they were written: as in Redis, it is served from
+// the first of them that has something for it, and if none has, it blocks
+// on.
+//
+// Clients blocked on a key are served first come, first served, as in
+// Redis: a write to the key wakes only the first of them, and a client
+// that was served passes the wake-up for that key on to the next client
+// (Unblock), as does one that goes away with wake-ups it did not look at.
+// A client that woke and found nothing keeps its place, and nobody behind
+// it is woken: what it found empty is empty for them too.
+type Blocked struct {
+	ready chan struct{}
+	db    int
+	keys  []string
+	fired []string // keys written since it last looked (registry.mu)
+}
+
+// Ready is signalled when one of b's keys has been written.
+func (b *Blocked) Ready() <-chan struct{} { return b.ready }
+
+// blockRegistry maps keys to the clients blocked on them, in the order
+// they blocked. Writers check n first, so that with no blocked client a
+// write costs one atomic load.
+type blockRegistry struct {
+	n    atomic.Int64 // blocked clients
+	mu   sync.Mutex
+	keys map[watchKey][]*Blocked
+}
+
+// Block registers a client blocked on keys of db. The caller must then
+// look at the keys once more before it waits on Ready (a write between
+// its first look and Block would otherwise go unseen), and must call
+// Unblock when it stops waiting.
+func (ks *Keyspace) Block(db int, keys [][]byte) *Blocked {
+	b := &Blocked{ready: make(chan struct{}, 1), db: db}
+	r := &ks.blocked
+	r.mu.Lock()
+	if r.keys == nil {
+		r.keys = make(map[watchKey][]*Blocked)
+	}
+	for _, k := range keys {
+		wk := watchKey{db, string(k)}
+		if slices.Contains(r.keys[wk], b) {
+			continue // BLPOP k k: one place in the queue
+		}
+		b.keys = append(b.keys, wk.key)
+		r.keys[wk] = append(r.keys[wk], b)
+	}
+	r.n.Add(1)
+	r.mu.Unlock()
+	return b
+}
+
+// Fired returns the keys of b written since the last call, in the order
+// they were written, and forgets them.
+func (ks *Keyspace) Fired(b *Blocked) [][]byte {
+	r := &ks.blocked
+	r.mu.Lock()
+	fired := b.fired
+	b.fired = nil
+	r.mu.Unlock()
+	out := make([][]byte, len(fired))
+	for i, k := range fired {
+		out[i] = []byte(k)
+	}
+	return out
+}
+
+// Unblock removes b and wakes the next client blocked on each key of pass
+// (the key b was served from, which may hold more, and keys it was told
+// of but did not look at) and of any key written since b last looked.
+func (ks *Keyspace) Unblock(b *Blocked, pass [][]byte) {
+	r := &ks.blocked
+	r.mu.Lock()
+	for _, k := range b.keys {
+		wk := watchKey{b.db, k}
+		q := slices.DeleteFunc(r.keys[wk], func(o *Blocked) bool { return o == b })
+		if len(q) == 0 {
+			delete(r.keys, wk)
+		} else {
+			r.keys[wk] = q
+		}
+	}
+	for _, k := range pass {
+		r.fireLocked(b.db, string(k))
+	}
+	for _, k := range b.fired {
+		r.fireLocked(b.db, k)
+	}
+	r.n.Add(-1)
+	r.mu.Unlock()
+}
+
+// BlockedStats is the number of blocked clients (INFO blocked_clients) and
+// of distinct keys they wait on (total_blocking_keys).
+func (ks *Keyspace) BlockedStats() (clients, keys int) {
+	r := &ks.blocked
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return int(r.n.Load()), len(r.keys)
+}
+
+// fireLocked tells the first client blocked on key in db that key was
+// written. r.mu must be held.
+func (r *blockRegistry) fireLocked(db int, key string) {
+	q := r.keys[watchKey{db, key}]
+	if len(q) == 0 {
+		return
+	}
+	b := q[0]
+	if !slices.Contains(b.fired, key) {
+		b.fired = append(b.fired, key)
+	}
+	select {
+	case b.ready <- struct{}{}:
+	default: // already signalled
+	}
+}
+
+// wakeKey tells the first client blocked on key in db, if any, that key
+// was written.
+func (r *blockRegistry) wakeKey(db int, key string) {
+	if r.n.Load() == 0 {
+		return
+	}
+	r.mu.Lock()
+	r.fireLocked(db, key)
+	r.mu.Unlock()
+}
+
+// wakeDB tells the first client blocked on each key of db that the key
+// may have changed (FLUSHDB, SWAPDB).
+func (r *blockRegistry) wakeDB(db int) {
+	if r.n.Load() == 0 {
+		return
+	}
+	r.mu.Lock()
+	for k := range r.keys {
+		if k.db == db {
+			r.fireLocked(db, k.key)
+		}
+	}
+	r.mu.Unlock()
+}

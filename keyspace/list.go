@@ -1,0 +1,504 @@
+package keyspace
+
+import (
+	"bytes"
+	"encoding/binary"
+	"slices"
+)
+
+// listChunkBytes is the most bytes a list chunk holds, unless one element
+// alone is bigger: Redis's list-max-listpack-size -2 (8 KiB per quicklist
+// node).
+const listChunkBytes = 8192
+
+// list is a Redis list: its elements in order, packed into chunks of at
+// most listChunkBytes. An element is its length as a uvarint, its bytes,
+// and the same varint's bytes reversed, so a chunk is walked from either
+// end (Redis's listpack keeps a back-length for the same reason: RPOP
+// must not scan the chunk).
+//
+// Chunks instead of a node per element: a chunk is one pointer for the
+// collector, and an element costs its bytes plus two to six, about what a
+// listpack entry costs in Redis.
+//
+// Bytes, once in a chunk, are never written again: a change in the middle
+// of a chunk (LSET, LINSERT, LREM) repacks it into a new array, an LPUSH
+// builds a new first array, an RPUSH appends past the chunk's length, and
+// a pop reslices (a pop from the back also cuts the capacity, so that the
+// next append cannot reuse the popped bytes). So a slice into a chunk (an
+// element returned by LRANGE or a pop, a chunk taken by a snapshot) stays
+// valid, unchanged, after the stripe lock is released.
+//
+// Invariants: chunks are non-empty; chunks[i].n counts the elements of
+// chunks[i].b, n the elements of the list; cbytes is the sum of the
+// chunks' alloc.
+type list struct {
+	chunks []lchunk
+	n      int
+	cbytes int64
+}
+
+// lchunk is a run of packed elements. alloc is the allocation size of the
+// array b was made in (b may since have been resliced).
+type lchunk struct {
+	b     []byte
+	n     int
+	alloc int64
+}
+
+// listStructBytes is a list's header: the struct (a slice and two words,
+// size class 48).
+const listStructBytes = 48
+
+// lchunkBytes is one lchunk in the chunks array.
+const lchunkBytes = 48
+
+// elemLen is the bytes v takes in a chunk.
+func elemLen(v []byte) int {
+	return 2*uvarintLen(uint64(len(v))) + len(v)
+}
+
+func uvarintLen(x uint64) int {
+	n := 1
+	for x >= 0x80 {
+		x >>= 7
+		n++
+	}
+	return n
+}
+
+// appendPacked appends v's packed form to b.
+func appendPacked(b, v []byte) []byte {
+	var pre [binary.MaxVarintLen64]byte
+	k := binary.PutUvarint(pre[:], uint64(len(v)))
+	b = append(b, pre[:k]...)
+	b = append(b, v...)
+	for i := k - 1; i >= 0; i-- {
+		b = append(b, pre[i])
+	}
+	return b
+}
+
+// nextElem decodes the element at b[off:]: its bytes and the offset after it.
+func nextElem(b []byte, off int) ([]byte, int) {
+	l, k := binary.Uvarint(b[off:])
+	start := off + k
+	end := start + int(l)
+	return b[start:end:end], end + k
+}
+
+// prevElem decodes the element that ends at b[:end]: its bytes and its offset.
+func prevElem(b []byte, end int) ([]byte, int) {
+	var l uint64
+	k := 0
+	for shift := 0; ; shift += 7 {
+		c := b[end-1-k]
+		l |= uint64(c&0x7f) << shift
+		k++
+		if c < 0x80 {
+			break
+		}
+	}
+	stop := end - k
+	start := stop - int(l)
+	return b[start:stop:stop], start - k
+}
+
+// newChunk makes a chunk of the packed elements p, in an array of its own
+// with room for extra more bytes.
+func newChunk(p []byte, n, extra int) lchunk {
+	alloc := allocSize(len(p) + extra)
+	b := make([]byte, len(p), alloc)
+	copy(b, p)
+	return lchunk{b: b, n: n, alloc: alloc}
+}
+
+func (l *list) len() int {
+	if l == nil {
+		return 0
+	}
+	return l.n
+}
+
+// encoding is OBJECT ENCODING's name, Redis 7.0's for every list.
+func (l *list) encoding() string { return "quicklist" }
+
+// bytes is the list's heap footprint for the accounting.
+func (l *list) bytes() int64 {
+	return listStructBytes + allocSize(cap(l.chunks)*lchunkBytes) + l.cbytes
+}
+
+func (l *list) replaceChunks(i, j int, with ...lchunk) {
+	for _, c := range l.chunks[i:j] {
+		l.cbytes -= c.alloc
+		l.n -= c.n
+	}
+	for _, c := range with {
+		l.cbytes += c.alloc
+		l.n += c.n
+	}
+	l.chunks = slices.Replace(l.chunks, i, j, with...)
+	if cap(l.chunks) > 64 && len(l.chunks) < cap(l.chunks)/4 {
+		l.chunks = slices.Clip(slices.Clone(l.chunks))
+	}
+}
+
+// pushBack appends vs in order.
+func (l *list) pushBack(vs [][]byte) {
+	for _, v := range vs {
+		pl := elemLen(v)
+		if k := len(l.chunks) - 1; k >= 0 && len(l.chunks[k].b)+pl <= listChunkBytes {
+			c := &l.chunks[k]
+			if len(c.b)+pl > cap(c.b) { // grow by doubling, up to the chunk limit
+				grown := newChunk(c.b, c.n, min(max(pl, len(c.b)), listChunkBytes-len(c.b)))
+				l.cbytes += grown.alloc - c.alloc
+				*c = grown
+			}
+			c.b = appendPacked(c.b, v)
+			c.n++
+			l.n++
+			continue
+		}
+		if k := len(l.chunks) - 1; k >= 0 {
+			l.seal(k)
+		}
+		c := newChunk(appendPacked(make([]byte, 0, pl), v), 1, max(0, min(pl, listChunkBytes-pl)))
+		l.cbytes += c.alloc
+		l.chunks = append(l.chunks, c)
+		l.n++
+	}
+}
+
+// seal gives chunk k's array back its slack once no more appends go to
+// it, when the slack is more than an eighth.
+func (l *list) seal(k int) {
+	c := &l.chunks[k]
+	if int64(len(c.b)) < c.alloc-c.alloc/8 {
+		sealed := newChunk(c.b, c.n, 0)
+		l.cbytes += sealed.alloc - c.alloc
+		*c = sealed
+	}
+}
+
+// pushFront prepends vs one after the other, so the last ends up first.
+func (l *list) pushFront(vs [][]byte) {
+	for len(vs) > 0 {
+		if len(l.chunks) == 0 {
+			l.chunks = append(l.chunks, lchunk{})
+		}
+		first := l.chunks[0]
+		// Take the values that fit in front of the first chunk.
+		room, k := listChunkBytes-len(first.b), 0
+		for used := 0; k < len(vs) && used+elemLen(vs[k]) <= room; k++ {
+			used += elemLen(vs[k])
+		}
+		if k == 0 {
+			if first.n > 0 { // full: start a chunk in front of it
+				l.chunks = slices.Insert(l.chunks, 0, lchunk{})
+				continue
+			}
+			k = 1 // bigger than a chunk: it has one of its own
+		}
+		var p []byte
+		for i := k - 1; i >= 0; i-- { // the last pushed comes first
+			p = appendPacked(p, vs[i])
+		}
+		p = append(p, first.b...)
+		l.replaceChunks(0, 1, newChunk(p, first.n+k, 0))
+		vs = vs[k:]
+	}
+}
+
+// pop removes and returns up to count elements from the front (or the
+// back), in the order they come off. They share the chunks' bytes, which
+// are never written again.
+func (l *list) pop(front bool, count int) [][]byte {
+	out := make([][]byte, 0, min(count, l.n))
+	for len(out) < count && l.n > 0 {
+		k := 0
+		if !front {
+			k = len(l.chunks) - 1
+		}
+		c := &l.chunks[k]
+		for len(out) < count && c.n > 0 {
+			var v []byte
+			if front {
+				var off int
+				v, off = nextElem(c.b, 0)
+				c.b = c.b[off:]
+			} else {
+				var off int
+				v, off = prevElem(c.b, len(c.b))
+				c.b = c.b[:off:off]
+			}
+			c.n--
+			l.n--
+			out = append(out, v)
+		}
+		if c.n == 0 {
+			l.replaceChunks(k, k+1)
+		}
+	}
+	return out
+}
+
+// locate finds element i (0 <= i < n): its chunk and its index there.
+func (l *list) locate(i int) (k, j int) {
+	if i < l.n/2 {
+		for k = 0; i >= l.chunks[k].n; k++ {
+			i -= l.chunks[k].n
+		}
+		return k, i
+	}
+	r := l.n - 1 - i // from the back
+	for k = len(l.chunks) - 1; r >= l.chunks[k].n; k-- {
+		r -= l.chunks[k].n
+	}
+	return k, l.chunks[k].n - 1 - r
+}
+
+// offsetOf is the byte offset of element j of c.
+func (c *lchunk) offsetOf(j int) int {
+	if j <= c.n/2 {
+		off := 0
+		for ; j > 0; j-- {
+			_, off = nextElem(c.b, off)
+		}
+		return off
+	}
+	end := len(c.b)
+	for r := c.n - j; r > 0; r-- {
+		_, end = prevElem(c.b, end)
+	}
+	return end
+}
+
+// index is element i (0 <= i < n).
+func (l *list) index(i int) []byte {
+	k, j := l.locate(i)
+	v, _ := nextElem(l.chunks[k].b, l.chunks[k].offsetOf(j))
+	return v
+}
+
+// each calls fn with elements from..to-1 (0 <= from <= to <= n) in order,
+// or backwards from to-1 down to from when rev, until fn returns false.
+func (l *list) each(from, to int, rev bool, fn func(v []byte) bool) {
+	left := to - from
+	if left <= 0 {
+		return
+	}
+	var v []byte
+	if !rev {
+		k, j := l.locate(from)
+		for off := l.chunks[k].offsetOf(j); ; k, off = k+1, 0 {
+			for b := l.chunks[k].b; off < len(b); {
+				v, off = nextElem(b, off)
+				if !fn(v) {
+					return
+				}
+				if left--; left == 0 {
+					return
+				}
+			}
+		}
+	}
+	k, j := l.locate(to - 1)
+	for end := l.chunks[k].offsetOf(j + 1); ; {
+		for b := l.chunks[k].b; end > 0; {
+			v, end = prevElem(b, end)
+			if !fn(v) {
+				return
+			}
+			if left--; left == 0 {
+				return
+			}
+		}
+		k--
+		end = len(l.chunks[k].b)
+	}
+}
+
+// elements is elements from..to-1, sharing the chunks' bytes.
+func (l *list) elements(from, to int) [][]byte {
+	out := make([][]byte, 0, max(to-from, 0))
+	l.each(from, to, false, func(v []byte) bool { out = append(out, v); return true })
+	return out
+}
+
+// unpack is chunk k's elements, sharing its bytes.
+func (l *list) unpack(k int) [][]byte {
+	c := l.chunks[k]
+	out := make([][]byte, 0, c.n)
+	for off := 0; off < len(c.b); {
+		var v []byte
+		v, off = nextElem(c.b, off)
+		out = append(out, v)
+	}
+	return out
+}
+
+// repack replaces chunk k by chunks holding vs (copied).
+func (l *list) repack(k int, vs [][]byte) {
+	l.replaceChunks(k, k+1, packChunks(vs)...)
+}
+
+// packChunks packs vs into as few chunks as the limit allows.
+func packChunks(vs [][]byte) []lchunk {
+	var out []lchunk
+	var p []byte
+	n := 0
+	for _, v := range vs {
+		if n > 0 && len(p)+elemLen(v) > listChunkBytes {
+			out = append(out, newChunk(p, n, 0))
+			p, n = p[:0], 0
+		}
+		p = appendPacked(p, v)
+		n++
+	}
+	if n > 0 {
+		out = append(out, newChunk(p, n, 0))
+	}
+	return out
+}
+
+// set replaces element i (0 <= i < n) by v.
+func (l *list) set(i int, v []byte) {
+	k, j := l.locate(i)
+	vs := l.unpack(k)
+	vs[j] = v
+	l.repack(k, vs)
+}
+
+// insert puts v before (or after) the first element equal to pivot and
+// reports whether there was one.
+func (l *list) insert(pivot, v []byte, after bool) bool {
+	i, at := 0, -1
+	l.each(0, l.n, false, func(e []byte) bool {
+		if bytes.Equal(e, pivot) {
+			at = i
+			return false
+		}
+		i++
+		return true
+	})
+	if at < 0 {
+		return false
+	}
+	if after {
+		at++
+	}
+	switch at {
+	case 0:
+		l.pushFront([][]byte{v})
+	case l.n:
+		l.pushBack([][]byte{v})
+	default:
+		k, j := l.locate(at)
+		l.repack(k, slices.Insert(l.unpack(k), j, v))
+	}
+	return true
+}
+
+// remove deletes up to count elements equal to v (all when count is 0),
+// from the back when count is negative, and returns how many it deleted.
+func (l *list) remove(v []byte, count int64) int {
+	limit := count
+	if count < 0 {
+		limit = max(-count, 0) // -LONG_MIN: no limit, as in Redis
+	}
+	removed := 0
+	for idx := 0; idx < len(l.chunks) && (limit == 0 || int64(removed) < limit); {
+		k := idx
+		if count < 0 {
+			k = len(l.chunks) - 1 - idx
+		}
+		vs := l.unpack(k)
+		kept := make([][]byte, 0, len(vs))
+		for i := range vs {
+			j := i // walk the chunk in the direction of removal
+			if count < 0 {
+				j = len(vs) - 1 - i
+			}
+			if (limit == 0 || int64(removed) < limit) && bytes.Equal(vs[j], v) {
+				removed++
+				continue
+			}
+			kept = append(kept, vs[j])
+		}
+		if len(kept) == len(vs) {
+			idx++
+			continue
+		}
+		if count < 0 {
+			slices.Reverse(kept)
+		}
+		l.repack(k, kept) // one chunk or none: kept is part of one
+		if len(kept) > 0 {
+			idx++
+		}
+	}
+	if removed > 0 {
+		l.merge()
+	}
+	return removed
+}
+
+// merge joins neighbouring chunks that together fill at most half a
+// chunk, so that removals do not leave a trail of small chunks.
+func (l *list) merge() {
+	for k := 0; k+1 < len(l.chunks); {
+		a, b := l.chunks[k], l.chunks[k+1]
+		if len(a.b)+len(b.b) > listChunkBytes/2 {
+			k++
+			continue
+		}
+		p := slices.Concat(a.b, b.b)
+		l.replaceChunks(k, k+2, newChunk(p, a.n+b.n, 0))
+	}
+}
+
+// trim keeps elements from..to-1 (0 <= from <= to <= n).
+func (l *list) trim(from, to int) {
+	if from >= to {
+		l.replaceChunks(0, len(l.chunks))
+		return
+	}
+	if to < l.n {
+		k, j := l.locate(to)
+		c := &l.chunks[k]
+		off := c.offsetOf(j)
+		drop := c.n - j
+		c.b, c.n = c.b[:off:off], j
+		l.n -= drop
+		if c.n == 0 {
+			k--
+		}
+		l.replaceChunks(k+1, len(l.chunks))
+	}
+	if from > 0 {
+		k, j := l.locate(from)
+		c := &l.chunks[k]
+		c.b = c.b[c.offsetOf(j):]
+		c.n -= j
+		l.n -= j
+		l.replaceChunks(0, k)
+	}
+}
+
+// clone copies l; the copy shares nothing mutable with it.
+func (l *list) clone() *list {
+	c := &list{}
+	for k := range l.chunks {
+		c.chunks = append(c.chunks, newChunk(l.chunks[k].b, l.chunks[k].n, 0))
+		c.cbytes += c.chunks[k].alloc
+	}
+	c.n = l.n
+	return c
+}
+
+// newListOf is a list of vs (copied).
+func newListOf(vs [][]byte) *list {
+	l := &list{}
+	l.replaceChunks(0, 0, packChunks(vs)...)
+	return l
+}
