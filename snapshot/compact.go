@@ -50,8 +50,8 @@ func (d *Decoder) parseIntset(blob []byte) error {
 const lpEOF = 0xFF
 
 // parseListpack appends the elements of a listpack blob (the listpack
-// types of sets, hashes and sorted sets) to d.members; integers become
-// decimal strings.
+// types of sets, hashes and sorted sets, and list nodes) to d.members;
+// integers become decimal strings.
 //
 // Layout: uint32 total bytes (LE), uint16 element count (LE, 65535 =
 // unknown), entries, 0xFF. An entry is an encoding byte (and length or
@@ -205,8 +205,8 @@ func decodeBacklen(b []byte) (uint64, bool) {
 	return 0, false
 }
 
-// appendBacklen appends the backlen for an entry of size l (tests build
-// listpacks with it).
+// appendBacklen appends the backlen for an entry of size l (the Encoder's
+// list nodes and the tests' listpacks).
 func appendBacklen(b []byte, l uint64) []byte {
 	n := backlenSize(l)
 	for i := n - 1; i >= 0; i-- {

@@ -24,17 +24,18 @@ const maxLZFRatio = 88
 // DecoderOptions configures a Decoder.
 type DecoderOptions struct {
 	// SkipUnsupported makes the Decoder skip values sessiond cannot hold
-	// (lists, module values with the v2 format, module AUX data and
-	// function libraries) instead of failing with ErrUnsupportedType.
+	// (module values with the v2 format, module AUX data and function
+	// libraries) instead of failing with ErrUnsupportedType.
 	// Streams, pre-release module and function formats, and Redis 7.4
 	// hashes with field expiry cannot be skipped and remain
 	// ErrUnsupportedType.
 	SkipUnsupported bool
-	// OnSkip, if non-nil, is called for every skipped value: typ is "list",
+	// OnSkip, if non-nil, is called for every skipped value: typ is
 	// "module", "module-aux" or "function" when SkipUnsupported is set, and
-	// "empty set", "empty hash" or "empty zset" for a set, hash or sorted
-	// set with no members (which Redis also drops on load). key is nil for
-	// module-aux and function, and is valid only during the call.
+	// "empty set", "empty hash", "empty zset" or "empty list" for a set,
+	// hash, sorted set or list with no elements (which Redis also drops on
+	// load). key is nil for module-aux and function, and is valid only
+	// during the call.
 	OnSkip func(db int, key []byte, typ string)
 	// OnResizeDB, if non-nil, is called with every RESIZEDB opcode: the
 	// number of keys and of keys with an expiry that the writer says
@@ -52,8 +53,8 @@ type DecoderOptions struct {
 const concurrentCRCMin = 4 << 20
 
 // Decoder reads an RDB file of version 1 to MaxVersion, returning its
-// strings, sets, hashes and sorted sets as Records. It is not safe for
-// concurrent use.
+// strings, sets, hashes, sorted sets and lists as Records. It is not safe
+// for concurrent use.
 type Decoder struct {
 	rd      *reader
 	opts    DecoderOptions
@@ -65,6 +66,7 @@ type Decoder struct {
 	members [][]byte  // backing of rec.Members, reused per record
 	scores  []float64 // backing of rec.Scores, reused per record
 	scratch []byte    // LZF input, reused
+	blob    []byte    // a list node's listpack or ziplist, reused (readBlob)
 	dupIdx  map[uint64]int32
 	seed    maphash.Seed
 	err     error // sticky: io.EOF after a verified end, or the failure
@@ -282,6 +284,9 @@ func (d *Decoder) readObject(off int64, t byte) (*Record, error) {
 	if cap(d.scores) > 1<<16 {
 		d.scores = nil
 	}
+	if cap(d.blob) > 8<<20 {
+		d.blob = nil
+	}
 	d.arena = d.arena[:0]
 	d.members = d.members[:0]
 	d.scores = d.scores[:0]
@@ -331,6 +336,8 @@ func (d *Decoder) readObject(off int64, t byte) (*Record, error) {
 		return d.readHash(rec, t)
 	case typeZset, typeZset2, typeZsetListpack, typeZsetZiplist:
 		return d.readZSet(rec, t)
+	case typeList, typeListZiplist, typeListQuicklist, typeListQuicklist2:
+		return d.readList(rec, t)
 	}
 	name := typeName(t)
 	if !d.opts.SkipUnsupported {
@@ -368,30 +375,7 @@ func isObjectType(t byte) bool {
 
 // skipValue parses past a value of an unsupported type.
 func (d *Decoder) skipValue(off int64, key []byte, t byte) error {
-	switch t {
-	case typeList, typeListQuicklist, typeListQuicklist2:
-		n, err := d.readLen(typeName(t) + " size")
-		if err != nil {
-			return err
-		}
-		for i := uint64(0); i < n; i++ {
-			switch t {
-			case typeListQuicklist2:
-				c, err := d.readLen("quicklist container")
-				if err != nil {
-					return err
-				}
-				if c != 1 && c != 2 {
-					return d.corrupt(d.rd.offset(), fmt.Sprintf("key %s: quicklist container %d", quoteKey(key), c))
-				}
-			}
-			if err := d.skipString(typeName(t) + " element"); err != nil {
-				return err
-			}
-		}
-		return nil
-	case typeListZiplist: // sets, hashes and sorted sets are read, never skipped
-		return d.skipString(typeName(t) + " encoding")
+	switch t { // strings, sets, hashes, sorted sets and lists are read, never skipped
 	case typeModule2:
 		if _, err := d.readLen("module id"); err != nil {
 			return err

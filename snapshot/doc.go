@@ -36,21 +36,29 @@
 // set of old files (before Redis 4: the score as a length byte and that
 // much decimal text, 253/254/255 standing for NaN/+inf/-inf); 17 sorted set
 // as a listpack (Redis 7) and 12 as a ziplist (before 7), both member, score,
-// member, score... with each score a decimal string or an integer entry.
-// With DecoderOptions.SkipUnsupported, lists (1, 10, 14, 18), module
-// values of the self-describing v2 format (7), module AUX data and function
-// libraries are parsed past and reported through OnSkip; streams (15, 19,
-// 21), hashes with field expiry (22-25, Redis 7.4) and pre-release formats
-// always fail.
+// member, score... with each score a decimal string or an integer entry;
+// 18 list as a quicklist of Redis 7 (a count of nodes, each a container
+// kind, 1 PLAIN or 2 PACKED, and a string: one element, or a listpack of
+// elements), 14 list as a quicklist of ziplists (Redis 3.2-6.2), 10 list
+// as one ziplist and 1 list of old files (a count and that many strings).
+// With DecoderOptions.SkipUnsupported, module values of the
+// self-describing v2 format (7), module AUX data and function libraries
+// are parsed past and reported through OnSkip; streams (15, 19, 21), hashes
+// with field expiry (22-25, Redis 7.4) and pre-release formats always fail.
 //
 // The Encoder writes version 10 (what Redis 7.0 writes; loaded by every Redis
 // since): AUX fields in a fixed order, SELECTDB and RESIZEDB per database,
 // EXPIRETIME_MS for keys with a deadline, type 0 strings (int-encoded when
 // the string is a canonical int32 decimal, as Redis does, otherwise plain;
-// never LZF), type 2 sets, type 4 hashes and type 5 sorted sets, whose
+// never LZF), type 2 sets, type 4 hashes, type 5 sorted sets, whose
 // members go in the Record's order (Save gives them in descending order,
 // as Redis writes its skiplists, so that Redis inserts each at the head
-// when it loads them). The Decoder reads versions 1 to 12.
+// when it loads them), and type 18 lists (version 10 is the first to have
+// it). A list's nodes are the ones Redis 7.0 builds by RPUSHing the
+// elements under its defaults (list-max-listpack-size -2): listpacks of up
+// to 8 KiB, a longer element alone in its node, an element of 1 GiB or more
+// in a PLAIN node; elements that are canonical int64 decimals are listpack
+// integers, as lpAppend stores them. The Decoder reads versions 1 to 12.
 //
 // # Invariants
 //
@@ -70,6 +78,12 @@
 //     keep every bit, the sign of zero included; the Decoder returns the
 //     members in the file's order (ascending in a listpack or ziplist,
 //     usually descending in type 5) and leaves sorting to the caller.
+//   - Lists are non-empty, in order, and may repeat elements or hold empty
+//     ones. The Encoder rejects an empty list. The Decoder follows Redis's
+//     loader: an empty listpack or ziplist node is skipped, a node that is
+//     an empty string (PLAIN or not) or has a container other than 1 or 2
+//     is corrupt, and a list left with no elements is skipped ("empty
+//     list").
 //   - A score written as text is parsed in full, as strtod would read it
 //     (decimal or hexadecimal, "inf", "nan"; beyond the double range it is
 //     ±inf); trailing bytes, an empty string or an underscore are corrupt.
@@ -97,10 +111,11 @@
 // and wrap one sentinel, tested with errors.Is: ErrNotRDB (bad magic or a
 // file shorter than the header), ErrVersion, ErrCorrupt (truncation, an
 // unknown opcode, type or encoding, a length beyond the file, an invalid
-// intset, listpack, ziplist, zipmap or LZF stream, a duplicate set member,
+// intset, listpack, ziplist, zipmap or LZF stream, a bad quicklist node
+// (unknown container, empty node string), a duplicate set member,
 // hash field or sorted set member, a NaN or non-numeric score, a database
 // out of range), ErrChecksum or ErrUnsupportedType (naming the key and its
-// type: "list", "stream", "module", "hash" with field expiry). An I/O
+// type: "stream", "module", "hash" with field expiry). An I/O
 // error from the underlying reader is wrapped instead of a sentinel.
 // Errors are sticky.
 //
@@ -124,8 +139,9 @@
 // directory. Encoder and Decoder are not safe for concurrent use (a Decoder
 // with ConcurrentCRC owns one goroutine until Close or the end of the file), and only
 // one WriteFileAtomic may run per directory at a time; the package has no
-// global state besides read-only tables, a test hook and a write-only sink
-// that keeps Save's cache-warming loads alive.
+// global state besides read-only tables, two test hooks (atomic.go's step
+// hook, list.go's packedThreshold) and a write-only sink that keeps Save's
+// cache-warming loads alive.
 //
 // # Cost of a save to requests
 //
@@ -161,14 +177,19 @@
 // absence a failure): that redis-check-rdb accepts Encoder output; that
 // redis-server loads it with every value, set member, hash pair, sorted
 // set element (exact score, in order, a listpack up to 128 elements and a
-// skiplist beyond) and PTTL intact (and drops an already-expired key); that
-// the Decoder reads a dump.rdb written by redis-server (int-encoded and LZF
-// strings, LZF keys and members, intsets of every width, hashtable sets,
-// listpack and hashtable hashes, listpack and skiplist sorted sets,
-// expiries in several databases, skipped lists); and that the listpack
-// parser reads listpacks Redis wrote. Listpack sets (type 20) are written
-// only by Redis 7.2+, ziplist and zipmap hashes, ziplist sorted sets and
-// text-score sorted sets (type 3) only by older Redis, so they are covered
-// by hand-built golden files. Redis 7.0 itself does not keep the
-// sign of a zero score, so those tests compare -0 and 0 as equal.
+// skiplist beyond), list element (LRANGE, in order, PLAIN nodes included)
+// and PTTL intact (and drops an already-expired key), and that its own SAVE
+// writes back the Encoder's list nodes unchanged; that the Decoder reads a
+// dump.rdb written by redis-server (int-encoded and LZF strings, LZF keys
+// and members, intsets of every width, hashtable sets, listpack and
+// hashtable hashes, listpack and skiplist sorted sets, quicklists with
+// LZF-compressed, in-memory-compressed and PLAIN nodes, expiries in several
+// databases, a skipped function library); that for the same elements the
+// Encoder writes the very list nodes Redis holds, byte for byte; and that
+// the listpack parser reads listpacks Redis wrote. Listpack sets (type 20)
+// are written only by Redis 7.2+, ziplist and zipmap hashes, ziplist sorted
+// sets, text-score sorted sets (type 3) and lists of types 1, 10 and 14
+// only by older Redis, so they are covered by hand-built golden files.
+// Redis 7.0 itself does not keep the sign of a zero score, so those tests
+// compare -0 and 0 as equal.
 package snapshot

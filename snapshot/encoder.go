@@ -22,6 +22,9 @@ const (
 	// KindZSet is a Redis sorted set; Record.Members holds its distinct
 	// members and Record.Scores their scores, index by index (zset.go).
 	KindZSet
+	// KindList is a Redis list; Record.Members holds its elements in order,
+	// duplicates allowed (list.go).
+	KindList
 )
 
 func (k Kind) String() string {
@@ -34,6 +37,8 @@ func (k Kind) String() string {
 		return "hash"
 	case KindZSet:
 		return "zset"
+	case KindList:
+		return "list"
 	}
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -42,9 +47,9 @@ func (k Kind) String() string {
 type Record struct {
 	DB       int       // 0..15
 	Key      []byte    // any bytes, may be empty
-	Kind     Kind      // KindString, KindSet, KindHash or KindZSet
+	Kind     Kind      // KindString, KindSet, KindHash, KindZSet or KindList
 	Str      []byte    // KindString
-	Members  [][]byte  // KindSet, KindZSet: at least one, all distinct
+	Members  [][]byte  // KindSet, KindZSet: at least one, all distinct; KindList: at least one, in order
 	Scores   []float64 // KindZSet: Scores[i] is Members[i]'s score; never NaN
 	Fields   [][]byte  // KindHash: field, value, field, value...; at least one pair, fields distinct
 	ExpireMs int64     // absolute Unix ms; 0 = no expiry
@@ -76,6 +81,7 @@ type Encoder struct {
 	flushed int64  // bytes already handed to w
 	db      int    // currently selected database, -1 before any
 	state   encState
+	nodes   []listNode // writeList's layout, reused per list
 	err     error
 }
 
@@ -158,13 +164,13 @@ func (e *Encoder) SelectDB(db int, keys, expires uint64) error {
 // the int32 range are int-encoded as Redis does ("123", not "0123" or "+1");
 // everything else is written as length + bytes. Sets use RDB_TYPE_SET,
 // hashes RDB_TYPE_HASH, sorted sets RDB_TYPE_ZSET_2 (members in the
-// Record's order).
+// Record's order), lists RDB_TYPE_LIST_QUICKLIST_2 (list.go).
 //
 // It rejects, without writing anything: a DB outside 0..15, an unknown
-// Kind, a negative ExpireMs, an empty set, hash or sorted set (Redis would
-// drop it on load), a hash with an odd number of fields and values, and a
-// sorted set whose Scores do not match its Members one to one or hold a
-// NaN (Redis refuses it on load). Set and sorted set members must be
+// Kind, a negative ExpireMs, an empty set, hash, sorted set or list (Redis
+// would drop it on load), a hash with an odd number of fields and values,
+// and a sorted set whose Scores do not match its Members one to one or hold
+// a NaN (Redis refuses it on load). Set and sorted set members must be
 // distinct; that is not checked here (Redis refuses duplicates, and so
 // does the Decoder).
 func (e *Encoder) WriteRecord(r *Record) error {
@@ -180,11 +186,13 @@ func (e *Encoder) WriteRecord(r *Record) error {
 		return e.fail(fmt.Errorf("snapshot: key %s: empty set", quoteKey(r.Key)))
 	case r.Kind == KindHash && (len(r.Fields) == 0 || len(r.Fields)%2 != 0):
 		return e.fail(fmt.Errorf("snapshot: key %s: hash of %d fields and values", quoteKey(r.Key), len(r.Fields)))
+	case r.Kind == KindList && len(r.Members) == 0:
+		return e.fail(fmt.Errorf("snapshot: key %s: empty list", quoteKey(r.Key)))
 	case r.Kind == KindZSet:
 		if err := checkZSet(r); err != nil {
 			return e.fail(err)
 		}
-	case r.Kind != KindString && r.Kind != KindSet && r.Kind != KindHash:
+	case r.Kind != KindString && r.Kind != KindSet && r.Kind != KindHash && r.Kind != KindList:
 		return e.fail(fmt.Errorf("snapshot: key %s: unknown kind %d", quoteKey(r.Key), r.Kind))
 	}
 	if r.DB != e.db {
@@ -205,6 +213,8 @@ func (e *Encoder) WriteRecord(r *Record) error {
 		e.writeHash(r)
 	case KindZSet:
 		e.writeZSet(r)
+	case KindList:
+		e.writeList(r)
 	default:
 		e.buf = append(e.buf, typeSet)
 		e.writeString(r.Key)
@@ -281,18 +291,24 @@ func (e *Encoder) writeString(s []byte) {
 		return
 	}
 	e.buf = appendLen(e.buf, uint64(len(s)))
-	if len(s) <= cap(e.buf)-len(e.buf) {
-		e.buf = append(e.buf, s...)
+	e.writeBytes(s)
+}
+
+// writeBytes appends p, flushing first when it does not fit; what would
+// fill over half the buffer is written straight through instead.
+func (e *Encoder) writeBytes(p []byte) {
+	if len(p) <= cap(e.buf)-len(e.buf) {
+		e.buf = append(e.buf, p...)
 		return
 	}
 	if e.flush() != nil {
 		return
 	}
-	if len(s) < cap(e.buf)/2 {
-		e.buf = append(e.buf, s...)
+	if len(p) < cap(e.buf)/2 {
+		e.buf = append(e.buf, p...)
 		return
 	}
-	e.writeThrough(s)
+	e.writeThrough(p)
 }
 
 // maybeFlush hands the buffer to the destination once it is mostly full, and
@@ -353,7 +369,18 @@ func appendLen(b []byte, n uint64) []byte {
 // strings may be int-encoded: the decoder turns the integer back into its
 // canonical form, so "007" or "+1" would not round-trip.
 func canonicalInt32(s []byte) (int64, bool) {
-	if len(s) == 0 || len(s) > 11 {
+	if len(s) > 11 {
+		return 0, false
+	}
+	v, ok := canonicalInt64(s)
+	return v, ok && v >= -1<<31 && v <= 1<<31-1
+}
+
+// canonicalInt64 is canonicalInt32 for the int64 range: the strings a
+// listpack stores as integers (listpack.c's lpStringToInt64 accepts exactly
+// these).
+func canonicalInt64(s []byte) (int64, bool) {
+	if len(s) == 0 || len(s) > 20 {
 		return 0, false
 	}
 	neg := s[0] == '-'
@@ -361,23 +388,27 @@ func canonicalInt32(s []byte) (int64, bool) {
 	if neg {
 		d = s[1:]
 	}
-	if len(d) == 0 || len(d) > 10 || (d[0] == '0' && len(d) > 1) || (neg && d[0] == '0') {
+	// At most 19 digits, so u cannot overflow; "0" alone, no "-0".
+	if len(d) == 0 || len(d) > 19 || (d[0] == '0' && (len(d) > 1 || neg)) {
 		return 0, false
 	}
-	var v int64
+	var u uint64
 	for _, c := range d {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		v = v*10 + int64(c-'0')
+		u = u*10 + uint64(c-'0')
 	}
 	if neg {
-		v = -v
+		if u > 1<<63 {
+			return 0, false
+		}
+		return -int64(u), true // u == 1<<63 wraps to math.MinInt64, as wanted
 	}
-	if v < -1<<31 || v > 1<<31-1 {
+	if u > 1<<63-1 {
 		return 0, false
 	}
-	return v, true
+	return int64(u), true
 }
 
 // quoteKey renders a key for an error message, shortened if long.

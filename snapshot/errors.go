@@ -16,10 +16,10 @@ var (
 
 	// ErrCorrupt is returned when the file is damaged: it ends early, holds
 	// an unknown opcode or encoding, a length that does not fit what
-	// remains, an invalid intset, listpack, ziplist or zipmap, a duplicate
-	// set member, hash field or sorted set member, a hash or sorted set of
-	// unpaired elements, a NaN or non-numeric sorted set score, or a
-	// database number outside 0..15.
+	// remains, an invalid intset, listpack, ziplist or zipmap, a bad
+	// quicklist node, a duplicate set member, hash field or sorted set
+	// member, a hash or sorted set of unpaired elements, a NaN or
+	// non-numeric sorted set score, or a database number outside 0..15.
 	ErrCorrupt = errors.New("snapshot: corrupt RDB file")
 
 	// ErrChecksum is returned when the CRC64 trailer is non-zero and does not
@@ -27,7 +27,7 @@ var (
 	ErrChecksum = errors.New("snapshot: RDB checksum mismatch")
 
 	// ErrUnsupportedType is returned when the file holds a value sessiond
-	// cannot represent (list, stream, module, function) and
+	// cannot represent (stream, module, function) and
 	// DecoderOptions.SkipUnsupported is false, or when such a value cannot
 	// be skipped (streams, pre-release module and function formats, Redis
 	// 7.4 hashes with field expiry).

@@ -25,6 +25,11 @@ func FuzzDecoder(f *testing.F) {
 			if len(recs[i].Str) > 100 {
 				recs[i].Str = recs[i].Str[:100]
 			}
+			for j, m := range recs[i].Members {
+				if recs[i].Kind == KindList && len(m) > 100 { // set members must stay distinct
+					recs[i].Members[j] = m[:100]
+				}
+			}
 			if len(recs[i].Members) > 20 {
 				recs[i].Members = recs[i].Members[:20]
 				if recs[i].Scores != nil {
@@ -55,7 +60,11 @@ func FuzzDecoder(f *testing.F) {
 		setObj(typeHashListpack, "h", listpack(4, lpStr("a"), lpUint7(5), lpStr("b"), lpInt13(-100))),
 		setObj(typeHashZiplist, "h", ziplist(4, false, zlStr("a"), zlInt(0xC0, -300), zlStr("b"), zlImm(3))),
 		setObj(typeHashZipmap, "h", zipmap(1, 2, "f", "v")),
-		cat([]byte{typeListQuicklist2}, rawStr("x"), []byte{1, 2}, rawStr("lp")),
+		cat([]byte{typeListQuicklist2}, rawStr("x"), []byte{2, quicklistPacked}, rawStr(string(listpack(3, lpStr("a"), lpUint7(7), lpStr("")))),
+			[]byte{quicklistPlain}, rawStr(strings.Repeat("p", 70))),
+		cat([]byte{typeListQuicklist}, rawStr("x"), []byte{1}, rawStr(string(ziplist(2, false, zlStr("a"), zlInt(0xC0, -300))))),
+		setObj(typeListZiplist, "x", ziplist(2, false, zlStr("a"), zlImm(3))),
+		cat([]byte{typeList}, rawStr("x"), []byte{3}, rawStr("a"), []byte{0xC0, 7}, rawStr("a")),
 		cat([]byte{typeModule2}, rawStr("x"), []byte{1, moduleOpString}, rawStr("b"), []byte{moduleOpEOF}),
 	} {
 		f.Add(rdbFile(10, body))

@@ -210,7 +210,6 @@ func TestDecodeErrors(t *testing.T) {
 		{"LZF bad data", rdbFile(10, strKey("k", []byte{0xC3, 2, 10, 0x20, 0x00})), ErrCorrupt, "LZF"},
 		{"LZF short output", rdbFile(10, strKey("k", []byte{0xC3, 2, 3, 0x00, 'a'})), ErrCorrupt, "1 bytes decoded, 3 announced"},
 		{"LZF impossible ratio", rdbFile(10, strKey("k", []byte{0xC3, 1, 0x80, 0x10, 0, 0, 0, 0x00})), ErrCorrupt, "impossible LZF"},
-		{"list", rdbFile(10, []byte{typeList}, rawStr("mylist"), []byte{1}, rawStr("a")), ErrUnsupportedType, `key "mylist" has type list`},
 		{"stream", rdbFile(10, []byte{typeStream3}, rawStr("st")), ErrUnsupportedType, "type stream"},
 		{"module aux", rdbFile(10, []byte{opModuleAux}), ErrUnsupportedType, "module AUX"},
 		{"function", rdbFile(10, []byte{opFunction2}, rawStr("code")), ErrUnsupportedType, "function"},
@@ -242,6 +241,9 @@ func TestTruncatedEverywhere(t *testing.T) {
 			[]byte{0xC0, 7}, binary.LittleEndian.AppendUint64(nil, math.Float64bits(1.7e12))),
 		cat([]byte{typeZset}, rawStr("z1"), []byte{2}, rawStr("a"), textScore("0.5"), rawStr("b"), []byte{255}),
 		setObj(typeZsetListpack, "zl", listpack(4, lpStr("a"), lpStr("1.5"), lpUint7(3), lpInt(0xF4, 1700000000123))),
+		cat([]byte{typeListQuicklist2}, rawStr("l"), []byte{2, quicklistPacked}, rawStr(string(listpack(2, lpStr("a"), lpInt13(-3)))),
+			[]byte{quicklistPlain}, rawStr("big")),
+		cat([]byte{typeList}, rawStr("l1"), []byte{2}, rawStr("x"), []byte{0xC0, 7}),
 	)
 	for n := range len(data) {
 		for _, r := range []io.Reader{bytes.NewReader(data[:n]), onlyReader{bytes.NewReader(data[:n])}} {
@@ -263,7 +265,9 @@ func TestHugeLengthsDoNotAllocate(t *testing.T) {
 		"32-bit string": rdbFile(10, []byte{typeString, 1, 'k', 0x80, 0xFF, 0xFF, 0xFF, 0xF0}, []byte("abc")),
 		"set count":     rdbFile(10, []byte{typeSet, 1, 's', 0x81, 0x0F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}, rawStr("a")),
 		"LZF":           rdbFile(10, []byte{typeString, 1, 'k', 0xC3, 0x80, 0x7F, 0, 0, 0, 0x80, 0x7F, 0, 0, 0, 0x00}),
-		"skipped list":  rdbFile(10, []byte{typeList, 1, 'l', 0x81, 0x0F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}, rawStr("a")),
+		"list count":    rdbFile(10, []byte{typeList, 1, 'l', 0x81, 0x0F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}, rawStr("a")),
+		"list nodes":    rdbFile(10, []byte{typeListQuicklist2, 1, 'l', 0x81, 0x0F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, quicklistPlain}, rawStr("a")),
+		"list node":     rdbFile(10, []byte{typeListQuicklist2, 1, 'l', 1, quicklistPacked, 0x80, 0x7F, 0xFF, 0xFF, 0xFF}, listpack(1, lpStr("a"))),
 		"zset count":    rdbFile(10, []byte{typeZset2, 1, 'z', 0x81, 0x0F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}, rawStr("a"), make([]byte, 8)),
 		"zset score":    rdbFile(10, []byte{typeZset, 1, 'z', 1}, rawStr("a"), []byte{252}, []byte("1.5")),
 	}
@@ -289,13 +293,9 @@ func TestSkipUnsupported(t *testing.T) {
 		name, typ string
 		value     []byte
 	}{
-		{"list", "list", cat([]byte{typeList}, rawStr("x"), []byte{2}, rawStr("a"), []byte{0xC0, 1})},
 		{"module2", "module", cat([]byte{typeModule2}, rawStr("x"), []byte{0x40, 0x20,
 			moduleOpSInt, 5, moduleOpUInt, 0x41, 0x00, moduleOpFloat, 0, 0, 0, 0, moduleOpDouble}, make([]byte, 8),
 			[]byte{moduleOpString}, rawStr("blob"), []byte{moduleOpEOF})},
-		{"ziplist list", "list", setObj(typeListZiplist, "x", []byte("zl"))},
-		{"quicklist", "list", cat([]byte{typeListQuicklist}, rawStr("x"), []byte{2}, rawStr("zl1"), rawStr("zl2"))},
-		{"quicklist2", "list", cat([]byte{typeListQuicklist2}, rawStr("x"), []byte{2, 2}, rawStr("lp"), []byte{1}, []byte{0xC3, 2, 1, 0, 'a'})},
 		{"module aux", "module-aux", cat([]byte{opModuleAux, 0x40, 0x20, moduleOpUInt, 2, moduleOpString}, rawStr("data"), []byte{moduleOpEOF})},
 		{"function", "function", cat([]byte{opFunction2}, rawStr("#!lua name=lib\n..."))},
 	}

@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -166,6 +167,9 @@ func randRecords(rng *rand.Rand, n int) []rec {
 		if rng.IntN(6) == 0 {
 			r.Kind = KindZSet
 			r.Members, r.Scores = randZSet(rng)
+		} else if rng.IntN(5) == 0 {
+			r.Kind = KindList
+			r.Members = randList(rng)
 		} else if rng.IntN(4) == 0 {
 			r.Kind = KindHash
 			r.Fields = randHash(rng)
@@ -283,6 +287,40 @@ func randZSet(rng *rand.Rand) ([]string, []float64) {
 		scores = append(scores, randScore(rng))
 	}
 	return ms, scores
+}
+
+// randList returns the elements of a random list: sizes up to several
+// 8 KiB quicklist nodes, with duplicates, empty and integer-looking
+// elements (every listpack integer width, and near misses that must stay
+// strings), binary ones and, rarely, elements over 8 KiB.
+func randList(rng *rand.Rand) []string {
+	size := []int{1, 2, 5, 17, 100, 1000}[rng.IntN(6)]
+	out := make([]string, 0, size)
+	for len(out) < size {
+		switch rng.IntN(6) {
+		case 0:
+			out = append(out, intLike[rng.IntN(len(intLike))])
+		case 1:
+			v := rng.Int64() >> rng.IntN(64) // every magnitude
+			if rng.IntN(2) == 0 {
+				v = -v - 1
+			}
+			out = append(out, strconv.FormatInt(v, 10))
+		case 2:
+			if len(out) > 0 {
+				out = append(out, out[rng.IntN(len(out))]) // a duplicate
+			}
+		case 3:
+			if rng.IntN(40) == 0 {
+				out = append(out, randBytes(rng, 8000+rng.IntN(12000)))
+				continue
+			}
+			out = append(out, "")
+		default:
+			out = append(out, randBytes(rng, rng.IntN(100)))
+		}
+	}
+	return out
 }
 
 // specialScores are scores whose encoding is easy to get wrong.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,7 @@ type Keyspace interface {
 	RestoreSet(db int, key []byte, members [][]byte, deadline int64)
 	RestoreHash(db int, key []byte, pairs [][]byte, deadline int64)
 	RestoreZSet(db int, key []byte, members [][]byte, scores []float64, deadline int64)
+	RestoreList(db int, key []byte, elems [][]byte, deadline int64)
 	Dirty() int64
 	NowMs() int64
 }
@@ -125,6 +127,11 @@ func save(w io.Writer, ks Keyspace, aux map[string]string, yieldP bool) (int64, 
 					rec.Key = buf[:len(it.Key)]
 					rec.Members = members
 					rec.Scores = scores
+				} else if it.Kind == keyspace.KindList {
+					rec.Kind = KindList
+					buf, members, ends = listRecord(it, buf, members, ends)
+					rec.Key = buf[:len(it.Key)]
+					rec.Members = members
 				} else if it.Kind == keyspace.KindSet {
 					rec.Kind = KindSet
 					members = members[:0]
@@ -247,7 +254,7 @@ func Load(r io.Reader, ks Keyspace, o LoadOptions) (LoadStats, error) {
 			}
 		},
 		OnSkip: func(db int, key []byte, typ string) {
-			if typ == "empty set" || typ == "empty hash" || typ == "empty zset" { // Redis drops these on load too
+			if strings.HasPrefix(typ, "empty ") { // an empty set, hash, zset or list: Redis drops these on load too
 				return
 			}
 			st.Skipped++
@@ -282,6 +289,8 @@ func Load(r io.Reader, ks Keyspace, o LoadOptions) (LoadStats, error) {
 			ks.RestoreHash(rec.DB, rec.Key, rec.Fields, rec.ExpireMs)
 		case KindZSet:
 			ks.RestoreZSet(rec.DB, rec.Key, rec.Members, rec.Scores, rec.ExpireMs)
+		case KindList:
+			ks.RestoreList(rec.DB, rec.Key, rec.Members, rec.ExpireMs)
 		}
 		st.Keys++
 		if st.Keys%4096 == 0 && time.Since(last) >= every {

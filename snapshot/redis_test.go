@@ -40,9 +40,9 @@ func requireTool(t *testing.T, name string) string {
 }
 
 // startRedis runs redis-server on a free port with dir as its working
-// directory (loading dir/dump.rdb if present) and returns a client. The
-// server is killed when the test ends.
-func startRedis(t *testing.T, dir string) *respConn {
+// directory (loading dir/dump.rdb if present), and any extra arguments,
+// and returns a client. The server is killed when the test ends.
+func startRedis(t *testing.T, dir string, extra ...string) *respConn {
 	t.Helper()
 	bin := requireTool(t, "redis-server")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -51,9 +51,10 @@ func startRedis(t *testing.T, dir string) *respConn {
 	require.NoError(t, l.Close())
 
 	var log bytes.Buffer
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 		"--dir", dir, "--dbfilename", "dump.rdb", "--save", "", "--appendonly", "no",
-		"--daemonize", "no", "--protected-mode", "no")
+		"--daemonize", "no", "--protected-mode", "no"}, extra...)
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout = &log
 	cmd.Stderr = &log
 	require.NoError(t, cmd.Start())
@@ -246,6 +247,8 @@ func TestRedisLoadsEncoderOutput(t *testing.T) {
 				got[e.Member] = zeroUnsigned(e.Score)
 			}
 			assert.Equal(t, want, got, "db %d key %q", r.DB, r.Key)
+		case KindList:
+			assert.Equal(t, r.Members, redisLRange(t, rc, r.Key), "db %d key %q", r.DB, r.Key)
 		}
 		// Bracket the PTTL by the clock around it: a loaded machine may take
 		// long over this loop, so one "now" for all keys would drift.
@@ -366,9 +369,9 @@ func TestDecodeRedisWrittenFile(t *testing.T) {
 			want[db][k] = r
 		}
 	}
-	// A type sessiond does not hold, to exercise SkipUnsupported.
-	rc.must("SELECT", "3")
-	rc.must("RPUSH", "a-list", "x", "y")
+	// A function library, which sessiond does not hold, to exercise
+	// SkipUnsupported.
+	rc.must("FUNCTION", "LOAD", "#!lua name=sessionlib\nredis.register_function('noop', function() return 1 end)")
 	rc.must("SAVE")
 
 	path := filepath.Join(dir, "dump.rdb")
@@ -390,7 +393,7 @@ func TestDecodeRedisWrittenFile(t *testing.T) {
 	assert.Equal(t, "7.0.15", d.Aux()["redis-ver"])
 	assert.Equal(t, "64", d.Aux()["redis-bits"])
 	slices.Sort(skipped)
-	assert.Equal(t, []string{"3:a-list:list"}, skipped)
+	assert.Equal(t, []string{"0::function"}, skipped)
 	assert.True(t, bytes.Contains(data, cat([]byte{typeHashListpack}, rawStr("session"))), "listpack hash present")
 	assert.True(t, bytes.Contains(data, cat([]byte{typeHash}, rawStr("big-hash"))), "hash table hash present")
 	assert.True(t, bytes.Contains(data, cat([]byte{typeZsetListpack}, rawStr("zs-small"))), "listpack zset present")
@@ -430,10 +433,10 @@ func TestDecodeRedisWrittenFile(t *testing.T) {
 		}
 	}
 
-	// Without SkipUnsupported the list is an error naming key and type.
+	// Without SkipUnsupported the library is an error.
 	_, _, err = decodeAll(data, DecoderOptions{})
 	require.ErrorIs(t, err, ErrUnsupportedType)
-	assert.Contains(t, err.Error(), `key "a-list" has type list`)
+	assert.Contains(t, err.Error(), "function library")
 }
 
 // TestListpackParserOnRedisListpack checks parseListpack against listpacks
@@ -622,5 +625,183 @@ func TestRedisLoadsSavedZSets(t *testing.T) {
 		db, key, _ := strings.Cut(k, "/")
 		rc.must("SELECT", db)
 		assert.Equal(t, enc, rc.must("OBJECT", "ENCODING", key), k)
+	}
+}
+
+// redisLRange returns a list's elements from Redis, in order.
+func redisLRange(t *testing.T, rc *respConn, key string) []string {
+	t.Helper()
+	var out []string
+	for _, v := range rc.must("LRANGE", key, "0", "-1").([]any) {
+		out = append(out, v.(string))
+	}
+	return out
+}
+
+// rpush appends elems to key in Redis, in batches.
+func rpush(rc *respConn, key string, elems []string) {
+	for i := 0; i < len(elems); i += 1000 {
+		rc.must(append([]string{"RPUSH", key}, elems[i:min(i+1000, len(elems))]...)...)
+	}
+}
+
+// testLists are lists whose quicklist layout is worth comparing with
+// Redis's: integers of every listpack width and near misses, elements
+// around the 8 KiB node limit and far over it, many small nodes, and
+// compressible and incompressible nodes (LZF in the file or not).
+func testLists(rng *rand.Rand) map[string][]string {
+	ints := []string{"0", "127", "128", "-1", "4095", "4096", "-4096", "-4097", "32767", "32768", "-32769",
+		"8388607", "8388608", "-8388609", "2147483647", "2147483648", "-2147483649",
+		"9223372036854775807", "-9223372036854775808", "9223372036854775808", "-9223372036854775809",
+		"007", "-0", "+1", " 1", "1e3", ""}
+	var many, events []string
+	for i := range 5000 {
+		switch i % 4 {
+		case 0:
+			many = append(many, strconv.Itoa(i*7919-20000))
+		case 1:
+			many = append(many, randBytes(rng, rng.IntN(120)))
+		case 2:
+			many = append(many, "")
+		default:
+			many = append(many, "member:"+strconv.Itoa(i))
+		}
+		events = append(events, "event:"+strconv.Itoa(1718000000000+i*37)+":login:user="+strconv.Itoa(i%50))
+	}
+	return map[string][]string{
+		"l-small":  {"a", "", "7", "a", "\x00\xff", strings.Repeat("s", 64)},
+		"l-ints":   ints,
+		"l-many":   many,
+		"l-events": events,
+		"l-big": {"a", strings.Repeat("x", 8180), strings.Repeat("y", 8184), "b", randBytes(rng, 100_000),
+			strings.Repeat("session;", 6000), "c", strings.Repeat("z", 8185), "d", "e"},
+	}
+}
+
+// TestDecodeRedisWrittenLists reads lists redis-server wrote: quicklist
+// nodes of listpacks, LZF-compressed on save (long nodes) or kept
+// compressed in memory (list-compress-depth), and PLAIN nodes (with the
+// packed threshold lowered by DEBUG, as a 1 GiB element would make them).
+// Every list decodes with its elements in order, and the Encoder, given
+// the same elements, writes the very nodes Redis holds, byte for byte.
+func TestDecodeRedisWrittenLists(t *testing.T) {
+	requireTool(t, "redis-server")
+	dir := t.TempDir()
+	rc := startRedis(t, dir, "--enable-debug-command", "yes")
+	want := testLists(rand.New(rand.NewPCG(13, 14)))
+	for k, elems := range want {
+		rpush(rc, k, elems)
+	}
+	rc.must("SELECT", "1")
+	rc.must("CONFIG", "SET", "list-compress-depth", "1")
+	want["l-compressed"] = slices.Concat(want["l-events"], want["l-big"])
+	rpush(rc, "l-compressed", want["l-compressed"])
+	rc.must("CONFIG", "SET", "list-compress-depth", "0")
+	rc.must("SELECT", "2")
+	rc.must("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "1000")
+	want["l-plain"] = []string{"a", strings.Repeat("p", 1000), strings.Repeat("q", 999), "b", "c",
+		strings.Repeat("r", 5000), strings.Repeat("session;", 200), "d"}
+	rpush(rc, "l-plain", want["l-plain"])
+	rc.must("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0") // back to 1 GiB
+	rc.must("PEXPIREAT", "l-plain", strconv.FormatInt(time.Now().Add(time.Hour).UnixMilli(), 10))
+	rc.must("SAVE")
+	data, err := os.ReadFile(filepath.Join(dir, "dump.rdb"))
+	require.NoError(t, err)
+
+	got, _, err := decodeAll(data, DecoderOptions{})
+	require.NoError(t, err)
+	require.Len(t, got, len(want))
+	for _, r := range got {
+		require.Equal(t, KindList, r.Kind, r.Key)
+		assert.Equal(t, want[r.Key], r.Members, r.Key)
+		assert.Equal(t, r.Key == "l-plain", r.ExpireMs > 0, r.Key)
+	}
+
+	// Redis's nodes, LZF undone, against the Encoder's.
+	var sawPlain, sawLZF bool
+	for k, elems := range want {
+		ours := func() []byte {
+			if k == "l-plain" {
+				defer func(v int) { packedThreshold = v }(packedThreshold)
+				packedThreshold = 1000 // as DEBUG set Redis's
+			}
+			return encode(t, nil, []rec{listRec(k, elems...)})
+		}()
+		rcs, rblobs := listNodes(t, data, k)
+		ocs, oblobs := listNodes(t, ours, k)
+		require.Equal(t, rcs, ocs, "%s: containers", k)
+		require.Equal(t, len(rblobs), len(oblobs), k)
+		for i := range rblobs {
+			require.True(t, bytes.Equal(rblobs[i], oblobs[i]), "%s: node %d differs:\nredis % x\nours  % x", k, i, rblobs[i], oblobs[i])
+		}
+		sawPlain = sawPlain || slices.Contains(rcs, quicklistPlain)
+		prefix := cat([]byte{typeListQuicklist2}, rawStr(k))
+		sawLZF = sawLZF || bytes.Contains(data[bytes.Index(data, prefix):], []byte{quicklistPacked, lenEnc<<6 | encLZF})
+		t.Logf("%s: %d elements in %d nodes", k, len(elems), len(rblobs))
+	}
+	assert.True(t, sawPlain, "Redis wrote PLAIN nodes")
+	assert.True(t, sawLZF, "Redis wrote LZF-compressed nodes")
+}
+
+// TestRedisLoadsSavedLists saves lists from a keyspace with Save, as
+// sessiond does, and has redis-check-rdb and redis-server load the file:
+// LRANGE gives every list back in order, deadlines are kept, and Redis
+// keeps the Encoder's nodes as they are (its own SAVE writes them back
+// byte for byte). With the packed threshold lowered, PLAIN nodes load too.
+func TestRedisLoadsSavedLists(t *testing.T) {
+	checker := requireTool(t, "redis-check-rdb")
+	requireTool(t, "redis-server")
+	for _, threshold := range []int{1 << 30, 1000} {
+		t.Run("threshold "+strconv.Itoa(threshold), func(t *testing.T) {
+			defer func(v int) { packedThreshold = v }(packedThreshold)
+			packedThreshold = threshold
+			rng := rand.New(rand.NewPCG(15, 16))
+			ks := newKS(t, nil)
+			lists := testLists(rng)
+			for k, elems := range lists {
+				ks.RestoreList(0, []byte(k), bss(elems...), 0)
+			}
+			for i := range 20 {
+				ks.RestoreList(3, []byte("rand:"+strconv.Itoa(i)), bss(randList(rng)...), 0)
+			}
+			ks.RestoreList(15, []byte("expiring"), bss("a", "b"), ks.NowMs()+3_600_000)
+
+			dir := t.TempDir()
+			require.NoError(t, WriteFileAtomic(dir, "dump.rdb", func(w io.Writer) error {
+				_, err := Save(w, ks, map[string]string{"redis-ver": "7.0.15", "redis-bits": "64"})
+				return err
+			}))
+			ours, err := os.ReadFile(filepath.Join(dir, "dump.rdb"))
+			require.NoError(t, err)
+			out, err := exec.Command(checker, filepath.Join(dir, "dump.rdb")).CombinedOutput()
+			require.NoError(t, err, "%s", out)
+			assert.Contains(t, string(out), "RDB looks OK")
+
+			rc := startRedis(t, dir)
+			want, deadlines := listItems(t, ks)
+			require.Len(t, want, len(lists)+21)
+			for k, elems := range want {
+				db, key, _ := strings.Cut(k, "/")
+				rc.must("SELECT", db)
+				assert.Equal(t, elems, redisLRange(t, rc, key), k)
+				assert.Equal(t, "quicklist", rc.must("OBJECT", "ENCODING", key), k)
+				pttl := rc.must("PTTL", key).(int64)
+				if deadlines[k] == 0 {
+					assert.Equal(t, int64(-1), pttl, k)
+				} else {
+					assert.Greater(t, pttl, int64(3_500_000), k)
+				}
+			}
+
+			rc.must("SAVE")
+			theirs, err := os.ReadFile(filepath.Join(dir, "dump.rdb"))
+			require.NoError(t, err)
+			for k := range lists {
+				ocs, oblobs := listNodes(t, ours, k)
+				rcs, rblobs := listNodes(t, theirs, k)
+				assert.Equal(t, ocs, rcs, k)
+				assert.Equal(t, oblobs, rblobs, "%s: Redis kept the nodes", k)
+			}
+		})
 	}
 }
