@@ -45,6 +45,7 @@ type client struct {
 	queue    [][][]byte // queued commands' arguments (copies)
 	watch    keyspace.Watch
 	closing  atomic.Bool
+	blocked  atomic.Bool             // in a blocking command, waiting (cmd_block.go)
 	ps       atomic.Pointer[subConn] // set on the first subscription: cmd_pubsub.go
 	// busy: a command runs or its replies are being written (set by handle,
 	// cleared when the connection waits for input again); the idle sweep
@@ -111,6 +112,9 @@ func (c *client) info(now time.Time) string {
 	}
 	if inMulti {
 		flags += "x"
+	}
+	if c.blocked.Load() {
+		flags += "b"
 	}
 	if noEvict { // Redis's letters, in its order
 		flags += "e"

@@ -174,6 +174,8 @@ func (x *call) scanArgs(args [][]byte, allowType bool) (keyspace.ScanArgs, bool)
 				a.Type = keyspace.KindHash
 			case "zset":
 				a.Type = keyspace.KindZSet
+			case "list":
+				a.Type = keyspace.KindList
 			default:
 				a.Type = keyspace.KindNone // matches nothing, as Redis 7.0 does
 			}

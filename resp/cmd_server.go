@@ -431,7 +431,8 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string, c *client) {
 		f("maxclients", s.cfg.Get("maxclients"))
 		f("client_recent_max_input_buffer", 0)
 		f("client_recent_max_output_buffer", 0)
-		f("blocked_clients", 0)
+		blocked, _ := s.ks.BlockedStats()
+		f("blocked_clients", blocked)
 		f("tracking_clients", 0)
 		f("clients_in_timeout_table", 0)
 	case "memory":

@@ -491,41 +491,11 @@ func cmdZpop(x *call) {
 }
 
 func cmdZmpop(x *call) {
-	nk, ok := keyspace.ParseInt(x.args[1])
-	if !ok || nk <= 0 {
-		x.r.error("ERR numkeys should be greater than 0")
+	keys, popMin, count, ok := x.mpopArgs(1, "min", "max")
+	if !ok {
 		return
 	}
-	if nk >= int64(len(x.args)-2) { // no room for MIN|MAX
-		x.r.error(msgSyntax)
-		return
-	}
-	keys := x.args[2 : 2+nk]
-	rest := x.args[2+nk:]
-	var popMax bool
-	switch strings.ToLower(string(rest[0])) {
-	case "min":
-	case "max":
-		popMax = true
-	default:
-		x.r.error(msgSyntax)
-		return
-	}
-	count := int64(-1)
-	for j := 1; j < len(rest); j++ {
-		if count != -1 || !strings.EqualFold(string(rest[j]), "count") || j+1 >= len(rest) {
-			x.r.error(msgSyntax)
-			return
-		}
-		j++
-		n, ok := keyspace.ParseInt(rest[j])
-		if !ok || n <= 0 {
-			x.r.error("ERR count should be greater than 0")
-			return
-		}
-		count = n
-	}
-	key, es, err := x.s.ks.ZMPop(x.c.db, keys, popMax, int(min(max(count, 1), 1<<31)))
+	key, es, err := x.s.ks.ZMPop(x.c.db, keys, !popMin, count)
 	switch {
 	case err != nil:
 		x.ksError(err)

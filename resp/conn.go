@@ -41,6 +41,9 @@ type frameConn struct {
 	partial, blocked bool
 }
 
+// underlying is the connection fc frames (watchHangup).
+func (fc *frameConn) underlying() net.Conn { return fc.Conn }
+
 // errWouldBlock is Read's answer when an event loop's socket (sock, in
 // eventloop_linux.go) has no more input for now: the loop returns to epoll.
 var errWouldBlock = errors.New("resp: no input ready")

@@ -717,7 +717,7 @@ func diffGenerators() []cmdGen {
 		{1, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("unwatch")) })},
 		// scripting
 		{4, (*gen).genEval},
-	}, append(hashGenerators(), zsetGenerators()...)...)
+	}, slices.Concat(hashGenerators(), zsetGenerators(), listGenerators())...)
 }
 
 // next generates one command for a client in the given state.
@@ -778,6 +778,7 @@ type diffRun struct {
 	failures  *int
 	cmdsSent  *int
 	lastError string
+	gens      []cmdGen // the generators; nil: diffGenerators()
 }
 
 // diffMismatch is a difference found; the sequence stops at the first.
@@ -1309,6 +1310,8 @@ func (d *diffRun) compareState() {
 				d.compareHashState(q, db, k)
 			case "zset":
 				d.compareZsetState(q, db, k)
+			case "list":
+				d.compareListState(q, db, k)
 			}
 			sp, rp := q(d.inspS, "pttl", k), q(d.inspR, "pttl", k)
 			if !withinTol(sp, rp, pttlTolerance) {
@@ -1340,7 +1343,10 @@ func (d *diffRun) sequence(r *rand.Rand, n int) (failed bool) {
 		}
 	}
 	g := newGen(r)
-	gens := diffGenerators()
+	gens := d.gens
+	if gens == nil {
+		gens = diffGenerators()
+	}
 	total := 0
 	for _, cg := range gens {
 		total += cg.weight

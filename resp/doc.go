@@ -104,7 +104,8 @@
 // goroutine of its own before anything that can: a script (SCRIPT KILL
 // must be able to reach it), MONITOR and subscriptions (they own the
 // socket's writes), SAVE and SHUTDOWN, a command that must wait for
-// CLIENT PAUSE, a reply the socket does not take at once (the rest is
+// CLIENT PAUSE, a blocking command (BLPOP...) that finds nothing to pop,
+// a reply the socket does not take at once (the rest is
 // written by the goroutine, under the output limits). The idle timeout
 // needs no move: a sweep closes idle clients in every mode (idle.go).
 // dispatch decides, once it has resolved the command: it leaves the
@@ -113,6 +114,15 @@
 // loop's goroutine reads, writes and closes a loop connection's
 // descriptor; other goroutines shut the socket down and the loop cleans
 // up on the end of file that follows.
+//
+// # Blocking commands
+//
+// BLPOP and the other blocking commands (cmd_block.go) wait on a
+// goroutine without holding the gate, so EXEC and scripts run meanwhile;
+// in MULTI and in scripts they do not block, as in Redis. Before waiting
+// a blocked client's earlier replies are flushed, and its socket is
+// watched (hangup_unix.go): a client that disconnects stops waiting, so an
+// element pushed later is not popped for nobody.
 //
 // # Idle connections
 //

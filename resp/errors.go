@@ -39,6 +39,8 @@ func (x *call) ksError(err error) {
 		x.r.error(msgNoSuchKey)
 	case errors.Is(err, keyspace.ErrTooLarge):
 		x.r.error(msgTooLarge)
+	case errors.Is(err, keyspace.ErrIndexOutOfRange):
+		x.r.error("ERR index out of range")
 	default:
 		x.r.error("ERR " + err.Error())
 	}

@@ -170,6 +170,16 @@ func (k *sock) toGo() error {
 	return nil
 }
 
+// underlying is the connection k handed over to (watchHangup), or k.
+func (k *sock) underlying() net.Conn {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.nc == nil {
+		return nil
+	}
+	return k.nc
+}
+
 func (k *sock) LocalAddr() net.Addr  { return k.local }
 func (k *sock) RemoteAddr() net.Addr { return k.remote }
 

@@ -265,6 +265,9 @@ type call struct {
 	args [][]byte
 	// inExec: EXEC runs this command and already holds the whole gate.
 	inExec bool
+	// noBlock: a script runs this command (and holds the whole gate); a
+	// blocking command does not block (cmd_block.go).
+	noBlock bool
 	// nowMs is the command's time (Unix ms), read once: see now.
 	nowMs int64
 }
@@ -375,7 +378,10 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 	x := &c.cur
 	*x = call{s: s, c: c, r: r, cmd: cmd, args: args}
 	if cmd.flags&flagOwnGate != 0 {
-		cmd.run(x) // takes the whole gate itself
+		cmd.run(x) // takes the gate itself
+		if c.deferred {
+			return // a blocking command to run again on a goroutine: not a call yet
+		}
 	} else {
 		if !s.gate.rlock(c.id) && !paused && !evicted {
 			// Nothing waited since start was read: it is the command's

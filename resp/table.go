@@ -30,6 +30,7 @@ const (
 	flagOwnGate         // takes the gate itself (EXEC, EVAL); not reported
 	flagOffLoop         // never run on an event loop (loop.go leavesLoop); not reported
 	flagMayReplicate    // not a write, but Redis would propagate it (scripts, PUBLISH): CLIENT PAUSE WRITE holds it; not reported
+	flagBlocking        // may block the client (BLPOP...): cmd_block.go
 )
 
 var flagNames = []struct {
@@ -37,7 +38,7 @@ var flagNames = []struct {
 	name string
 }{
 	{flagWrite, "write"}, {flagReadonly, "readonly"}, {flagDenyOOM, "denyoom"}, {flagAdmin, "admin"},
-	{flagNoScript, "noscript"}, {flagLoading, "loading"}, {flagStale, "stale"}, {flagSkipMonitor, "skip_monitor"},
+	{flagNoScript, "noscript"}, {flagBlocking, "blocking"}, {flagLoading, "loading"}, {flagStale, "stale"}, {flagSkipMonitor, "skip_monitor"},
 	{flagFast, "fast"}, {flagNoAuth, "no_auth"}, {flagNoMandatoryKeys, "no_mandatory_keys"}, {flagNoMulti, "no_multi"},
 	{flagMovableKeys, "movablekeys"}, {flagAllowBusy, "allow_busy"},
 }
@@ -65,7 +66,7 @@ type commandTable map[string]*command
 
 func buildTable() commandTable {
 	t := commandTable{}
-	for _, family := range [][]*command{connectionCommands(), stringCommands(), keyCommands(), setCommands(), hashCommands(), zsetCommands(), txCommands(), serverCommands(), opsCommands(), pubsubCommands(), aclCommands(), memoryCommands(), scriptCommands()} {
+	for _, family := range [][]*command{connectionCommands(), stringCommands(), keyCommands(), setCommands(), hashCommands(), zsetCommands(), listCommands(), blockingCommands(), txCommands(), serverCommands(), opsCommands(), pubsubCommands(), aclCommands(), memoryCommands(), scriptCommands()} {
 		for _, c := range family {
 			if i := strings.IndexByte(c.name, '|'); i >= 0 {
 				parent := t[c.name[:i]]

@@ -1,0 +1,304 @@
+package resp
+
+import (
+	"strings"
+
+	"sessiond/keyspace"
+)
+
+func listCommands() []*command {
+	const g = "list"
+	rw := func(name string, arity int, flags cmdFlags, since, summary string, run func(*call)) *command {
+		return &command{name: name, arity: arity, flags: flags, firstKey: 1, lastKey: 1, step: 1, group: g, since: since, summary: summary, run: run}
+	}
+	two := func(name string, arity int, flags cmdFlags, since, summary string, run func(*call)) *command {
+		return &command{name: name, arity: arity, flags: flags, firstKey: 1, lastKey: 2, step: 1, group: g, since: since, summary: summary, run: run}
+	}
+	return []*command{
+		rw("lpush", -3, flagWrite|flagDenyOOM|flagFast, "1.0.0", "Prepends one or more elements to a list. Creates the key if it doesn't exist.", cmdPush),
+		rw("rpush", -3, flagWrite|flagDenyOOM|flagFast, "1.0.0", "Appends one or more elements to a list. Creates the key if it doesn't exist.", cmdPush),
+		rw("lpushx", -3, flagWrite|flagDenyOOM|flagFast, "2.2.0", "Prepends one or more elements to a list only when the list exists.", cmdPush),
+		rw("rpushx", -3, flagWrite|flagDenyOOM|flagFast, "2.2.0", "Appends an element to a list only when the list exists.", cmdPush),
+		rw("lpop", -2, flagWrite|flagFast, "1.0.0", "Returns the first elements in a list after removing it. Deletes the list if the last element was popped.", cmdPop),
+		rw("rpop", -2, flagWrite|flagFast, "1.0.0", "Returns and removes the last elements of a list. Deletes the list if the last element was popped.", cmdPop),
+		rw("llen", 2, flagReadonly|flagFast, "1.0.0", "Returns the length of a list.", cmdLlen),
+		rw("lindex", 3, flagReadonly, "1.0.0", "Returns an element from a list by its index.", cmdLindex),
+		rw("lset", 4, flagWrite|flagDenyOOM, "1.0.0", "Sets the value of an element in a list by its index.", cmdLset),
+		rw("lrange", 4, flagReadonly, "1.0.0", "Returns a range of elements from a list.", cmdLrange),
+		rw("ltrim", 4, flagWrite, "1.0.0", "Removes elements from both ends a list. Deletes the list if all elements were trimmed.", cmdLtrim),
+		rw("lrem", 4, flagWrite, "1.0.0", "Removes elements from a list. Deletes the list if the last element was removed.", cmdLrem),
+		rw("linsert", 5, flagWrite|flagDenyOOM, "2.2.0", "Inserts an element before or after another element in a list.", cmdLinsert),
+		rw("lpos", -3, flagReadonly, "6.0.6", "Returns the index of matching elements in a list.", cmdLpos),
+		two("lmove", 5, flagWrite|flagDenyOOM, "6.2.0", "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.", cmdLmove),
+		two("rpoplpush", 3, flagWrite|flagDenyOOM, "1.2.0", "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.", cmdLmove),
+		{name: "lmpop", arity: -4, flags: flagWrite | flagMovableKeys, group: g, since: "7.0.0", summary: "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.", run: cmdLmpop},
+	}
+}
+
+func cmdPush(x *call) {
+	name := x.cmd.name
+	n, err := x.s.ks.LPush(x.c.db, x.args[1], name[0] == 'l', strings.HasSuffix(name, "x"), x.args[2:])
+	if err != nil {
+		x.ksError(err)
+		return
+	}
+	x.r.int(int64(n))
+}
+
+func cmdPop(x *call) {
+	if len(x.args) > 3 {
+		x.r.error("ERR wrong number of arguments for '" + x.cmd.name + "' command")
+		return
+	}
+	count := int64(1)
+	if len(x.args) == 3 {
+		n, ok := x.positiveArg(2)
+		if !ok {
+			return
+		}
+		count = n
+	}
+	vs, exists, err := x.s.ks.LPop(x.c.db, x.args[1], x.cmd.name == "lpop", int(min(count, 1<<31)))
+	switch {
+	case err != nil:
+		x.ksError(err)
+	case len(x.args) == 3 && !exists:
+		x.r.nullArray()
+	case len(x.args) == 3:
+		x.r.bulks(vs)
+	case !exists:
+		x.r.null()
+	default:
+		x.r.bulk(vs[0])
+	}
+}
+
+func cmdLlen(x *call) {
+	n, err := x.s.ks.LLen(x.c.db, x.args[1])
+	if err != nil {
+		x.ksError(err)
+		return
+	}
+	x.r.int(int64(n))
+}
+
+func cmdLindex(x *call) {
+	v, ok, err := x.s.ks.LIndex(x.c.db, x.args[1], x.args[2])
+	x.valueReply(v, ok, err)
+}
+
+func cmdLset(x *call) {
+	if err := x.s.ks.LSet(x.c.db, x.args[1], x.args[2], x.args[3]); err != nil {
+		x.ksError(err)
+		return
+	}
+	x.r.ok()
+}
+
+func cmdLrange(x *call) {
+	start, ok := x.intArg(2)
+	if !ok {
+		return
+	}
+	stop, ok := x.intArg(3)
+	if !ok {
+		return
+	}
+	vs, err := x.s.ks.LRange(x.c.db, x.args[1], start, stop)
+	if err != nil {
+		x.ksError(err)
+		return
+	}
+	x.r.bulks(vs)
+}
+
+func cmdLtrim(x *call) {
+	start, ok := x.intArg(2)
+	if !ok {
+		return
+	}
+	stop, ok := x.intArg(3)
+	if !ok {
+		return
+	}
+	if err := x.s.ks.LTrim(x.c.db, x.args[1], start, stop); err != nil {
+		x.ksError(err)
+		return
+	}
+	x.r.ok()
+}
+
+func cmdLrem(x *call) {
+	count, ok := x.intArg(2)
+	if !ok {
+		return
+	}
+	n, err := x.s.ks.LRem(x.c.db, x.args[1], count, x.args[3])
+	if err != nil {
+		x.ksError(err)
+		return
+	}
+	x.r.int(int64(n))
+}
+
+func cmdLinsert(x *call) {
+	var after bool
+	switch strings.ToLower(string(x.args[2])) {
+	case "after":
+		after = true
+	case "before":
+	default:
+		x.r.error(msgSyntax)
+		return
+	}
+	n, err := x.s.ks.LInsert(x.c.db, x.args[1], after, x.args[3], x.args[4])
+	if err != nil {
+		x.ksError(err)
+		return
+	}
+	x.r.int(int64(n))
+}
+
+func cmdLpos(x *call) {
+	a := keyspace.LPosArgs{Rank: 1}
+	withCount := false
+	for j := 3; j < len(x.args); j++ {
+		more := j+1 < len(x.args)
+		switch opt := strings.ToLower(string(x.args[j])); {
+		case opt == "rank" && more:
+			j++
+			n, ok := x.intArg(j)
+			if !ok {
+				return
+			}
+			if n == 0 {
+				x.r.error("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list")
+				return
+			}
+			a.Rank = n
+		case opt == "count" && more:
+			j++
+			n, ok := keyspace.ParseInt(x.args[j])
+			if !ok || n < 0 {
+				x.r.error("ERR COUNT can't be negative")
+				return
+			}
+			a.Count, withCount = n, true
+		case opt == "maxlen" && more:
+			j++
+			n, ok := keyspace.ParseInt(x.args[j])
+			if !ok || n < 0 {
+				x.r.error("ERR MAXLEN can't be negative")
+				return
+			}
+			a.MaxLen = n
+		default:
+			x.r.error(msgSyntax)
+			return
+		}
+	}
+	if !withCount {
+		a.Count = 1
+	}
+	idx, _, err := x.s.ks.LPos(x.c.db, x.args[1], x.args[2], a)
+	switch {
+	case err != nil:
+		x.ksError(err)
+	case withCount:
+		x.r.array(len(idx))
+		for _, i := range idx {
+			x.r.int(int64(i))
+		}
+	case len(idx) == 0:
+		x.r.null()
+	default:
+		x.r.int(int64(idx[0]))
+	}
+}
+
+// listEnd parses LEFT or RIGHT: whether it is LEFT.
+func (x *call) listEnd(b []byte) (left, ok bool) {
+	switch strings.ToLower(string(b)) {
+	case "left":
+		return true, true
+	case "right":
+		return false, true
+	}
+	x.r.error(msgSyntax)
+	return false, false
+}
+
+func cmdLmove(x *call) {
+	from, to := false, true // RPOPLPUSH
+	if x.cmd.name == "lmove" {
+		var ok bool
+		if from, ok = x.listEnd(x.args[3]); !ok {
+			return
+		}
+		if to, ok = x.listEnd(x.args[4]); !ok {
+			return
+		}
+	}
+	v, ok, err := x.s.ks.LMove(x.c.db, x.args[1], x.args[2], from, to)
+	x.valueReply(v, ok, err)
+}
+
+// mpopArgs parses the arguments of LMPOP and ZMPOP (and their blocking
+// forms) from args[i], the key count, as Redis's lmpopGenericCommand and
+// zmpopGenericCommand do: the keys, whether the word after them is first
+// (LEFT, MIN) rather than second (RIGHT, MAX), and the count (1 unless
+// given).
+func (x *call) mpopArgs(i int, first, second string) (keys [][]byte, isFirst bool, count int, ok bool) {
+	nk, valid := keyspace.ParseInt(x.args[i])
+	if !valid || nk <= 0 {
+		x.r.error("ERR numkeys should be greater than 0")
+		return nil, false, 0, false
+	}
+	if nk >= int64(len(x.args)-i-1) { // no room for the word after the keys
+		x.r.error(msgSyntax)
+		return nil, false, 0, false
+	}
+	keys = x.args[i+1 : i+1+int(nk)]
+	rest := x.args[i+1+int(nk):]
+	switch strings.ToLower(string(rest[0])) {
+	case first:
+		isFirst = true
+	case second:
+	default:
+		x.r.error(msgSyntax)
+		return nil, false, 0, false
+	}
+	n := int64(-1)
+	for j := 1; j < len(rest); j++ {
+		if n != -1 || !strings.EqualFold(string(rest[j]), "count") || j+1 >= len(rest) {
+			x.r.error(msgSyntax)
+			return nil, false, 0, false
+		}
+		j++
+		c, valid := keyspace.ParseInt(rest[j])
+		if !valid || c <= 0 {
+			x.r.error("ERR count should be greater than 0")
+			return nil, false, 0, false
+		}
+		n = c
+	}
+	return keys, isFirst, int(min(max(n, 1), 1<<31)), true
+}
+
+func cmdLmpop(x *call) {
+	keys, left, count, ok := x.mpopArgs(1, "left", "right")
+	if !ok {
+		return
+	}
+	key, vs, err := x.s.ks.LMPop(x.c.db, keys, left, count)
+	switch {
+	case err != nil:
+		x.ksError(err)
+	case key == nil:
+		x.r.nullArray()
+	default:
+		x.r.array(2)
+		x.r.bulk(key)
+		x.r.bulks(vs)
+	}
+}
