@@ -22,36 +22,46 @@ const listChunkBytes = 8192
 // listpack entry costs in Redis.
 //
 // Bytes, once in a chunk, are never written again: a change in the middle
-// of a chunk (LSET, LINSERT, LREM) repacks it into a new array, an LPUSH
-// builds a new first array, an RPUSH appends past the chunk's length, and
-// a pop reslices (a pop from the back also cuts the capacity, so that the
-// next append cannot reuse the popped bytes). So a slice into a chunk (an
-// element returned by LRANGE or a pop, a chunk taken by a snapshot) stays
-// valid, unchanged, after the stripe lock is released.
+// of a chunk (LSET, LINSERT, LREM) repacks it into a new array; a push
+// writes into room before or after the elements that has never held any
+// (an LPUSH into room left in front, as an RPUSH appends), or moves the
+// chunk to a bigger array; a pop only moves the chunk's bounds, and the
+// room it leaves is never reused. So a slice into a chunk (an element
+// returned by LRANGE or a pop, a chunk taken by a snapshot) stays valid,
+// unchanged, after the stripe lock is released.
 //
 // Invariants: chunks are non-empty; chunks[i].n counts the elements of
-// chunks[i].b, n the elements of the list; cbytes is the sum of the
-// chunks' alloc.
+// chunks[i].data(), n the elements of the list; cbytes is the sum of the
+// chunks' alloc().
 type list struct {
 	chunks []lchunk
 	n      int
 	cbytes int64
 }
 
-// lchunk is a run of packed elements. alloc is the allocation size of the
-// array b was made in (b may since have been resliced).
+// lchunk is a run of n packed elements, arr[off:end]. frontFree says that
+// arr[:off] has never held elements (so a push to the front may write
+// there), backFree the same of arr[end:].
 type lchunk struct {
-	b     []byte
-	n     int
-	alloc int64
+	arr                 []byte
+	off, end, n         int
+	frontFree, backFree bool
 }
+
+// data is the chunk's elements, packed.
+func (c *lchunk) data() []byte { return c.arr[c.off:c.end:c.end] }
+
+func (c *lchunk) size() int { return c.end - c.off }
+
+// alloc is the size of the chunk's array (allocated at a size class).
+func (c *lchunk) alloc() int64 { return int64(len(c.arr)) }
 
 // listStructBytes is a list's header: the struct (a slice and two words,
 // size class 48).
 const listStructBytes = 48
 
 // lchunkBytes is one lchunk in the chunks array.
-const lchunkBytes = 48
+const lchunkBytes = 64
 
 // elemLen is the bytes v takes in a chunk.
 func elemLen(v []byte) int {
@@ -104,13 +114,46 @@ func prevElem(b []byte, end int) ([]byte, int) {
 	return b[start:stop:stop], start - k
 }
 
-// newChunk makes a chunk of the packed elements p, in an array of its own
-// with room for extra more bytes.
-func newChunk(p []byte, n, extra int) lchunk {
-	alloc := allocSize(len(p) + extra)
-	b := make([]byte, len(p), alloc)
-	copy(b, p)
-	return lchunk{b: b, n: n, alloc: alloc}
+// newChunk makes a chunk of the n packed elements p, in an array of its
+// own with room for front more bytes before them and back after (what the
+// size class adds goes to the front if front is asked for, else to the
+// back).
+func newChunk(p []byte, n, front, back int) lchunk {
+	size := int(allocSize(front + len(p) + back))
+	if size == 0 {
+		size = 8
+	}
+	c := lchunk{arr: make([]byte, size), n: n, frontFree: true, backFree: true}
+	c.off = front
+	if front > 0 {
+		c.off = size - back - len(p)
+	}
+	c.end = c.off + copy(c.arr[c.off:], p)
+	return c
+}
+
+// room is the bytes a push may write before (front) or after the chunk's
+// elements.
+func (c *lchunk) room(front bool) int {
+	switch {
+	case front && c.frontFree:
+		return c.off
+	case !front && c.backFree:
+		return len(c.arr) - c.end
+	}
+	return 0
+}
+
+// put writes v's packed form into the chunk's room at one end; the room
+// must be there.
+func (c *lchunk) put(v []byte, front bool) {
+	if front {
+		c.off -= elemLen(v)
+		appendPacked(c.arr[c.off:c.off], v)
+	} else {
+		c.end += len(appendPacked(c.arr[c.end:c.end], v))
+	}
+	c.n++
 }
 
 func (l *list) len() int {
@@ -130,11 +173,11 @@ func (l *list) bytes() int64 {
 
 func (l *list) replaceChunks(i, j int, with ...lchunk) {
 	for _, c := range l.chunks[i:j] {
-		l.cbytes -= c.alloc
+		l.cbytes -= c.alloc()
 		l.n -= c.n
 	}
 	for _, c := range with {
-		l.cbytes += c.alloc
+		l.cbytes += c.alloc()
 		l.n += c.n
 	}
 	l.chunks = slices.Replace(l.chunks, i, j, with...)
@@ -146,66 +189,71 @@ func (l *list) replaceChunks(i, j int, with ...lchunk) {
 // pushBack appends vs in order.
 func (l *list) pushBack(vs [][]byte) {
 	for _, v := range vs {
-		pl := elemLen(v)
-		if k := len(l.chunks) - 1; k >= 0 && len(l.chunks[k].b)+pl <= listChunkBytes {
-			c := &l.chunks[k]
-			if len(c.b)+pl > cap(c.b) { // grow by doubling, up to the chunk limit
-				grown := newChunk(c.b, c.n, min(max(pl, len(c.b)), listChunkBytes-len(c.b)))
-				l.cbytes += grown.alloc - c.alloc
-				*c = grown
-			}
-			c.b = appendPacked(c.b, v)
-			c.n++
-			l.n++
-			continue
-		}
-		if k := len(l.chunks) - 1; k >= 0 {
-			l.seal(k)
-		}
-		c := newChunk(appendPacked(make([]byte, 0, pl), v), 1, max(0, min(pl, listChunkBytes-pl)))
-		l.cbytes += c.alloc
-		l.chunks = append(l.chunks, c)
-		l.n++
-	}
-}
-
-// seal gives chunk k's array back its slack once no more appends go to
-// it, when the slack is more than an eighth.
-func (l *list) seal(k int) {
-	c := &l.chunks[k]
-	if int64(len(c.b)) < c.alloc-c.alloc/8 {
-		sealed := newChunk(c.b, c.n, 0)
-		l.cbytes += sealed.alloc - c.alloc
-		*c = sealed
+		l.push(v, false)
 	}
 }
 
 // pushFront prepends vs one after the other, so the last ends up first.
 func (l *list) pushFront(vs [][]byte) {
-	for len(vs) > 0 {
-		if len(l.chunks) == 0 {
-			l.chunks = append(l.chunks, lchunk{})
-		}
-		first := l.chunks[0]
-		// Take the values that fit in front of the first chunk.
-		room, k := listChunkBytes-len(first.b), 0
-		for used := 0; k < len(vs) && used+elemLen(vs[k]) <= room; k++ {
-			used += elemLen(vs[k])
-		}
-		if k == 0 {
-			if first.n > 0 { // full: start a chunk in front of it
-				l.chunks = slices.Insert(l.chunks, 0, lchunk{})
-				continue
+	for _, v := range vs {
+		l.push(v, true)
+	}
+}
+
+// push adds v at the front or the back: into the end chunk's room, or into
+// a bigger array for it (growing by doubling up to the chunk limit, room
+// on the side it grows), or into a new chunk once that one is full.
+func (l *list) push(v []byte, front bool) {
+	el := elemLen(v)
+	k := len(l.chunks) - 1 // -1: no chunk
+	if front && k > 0 {
+		k = 0
+	}
+	if k >= 0 && l.chunks[k].size()+el <= listChunkBytes {
+		c := &l.chunks[k]
+		if c.room(front) < el {
+			more := min(max(el, c.size()), listChunkBytes-c.size())
+			var grown lchunk
+			if front {
+				grown = newChunk(c.data(), c.n, more, 0)
+			} else {
+				grown = newChunk(c.data(), c.n, 0, more)
 			}
-			k = 1 // bigger than a chunk: it has one of its own
+			l.cbytes += grown.alloc() - c.alloc()
+			*c = grown
 		}
-		var p []byte
-		for i := k - 1; i >= 0; i-- { // the last pushed comes first
-			p = appendPacked(p, vs[i])
-		}
-		p = append(p, first.b...)
-		l.replaceChunks(0, 1, newChunk(p, first.n+k, 0))
-		vs = vs[k:]
+		c.put(v, front)
+		l.n++
+		return
+	}
+	if k >= 0 {
+		l.seal(k)
+	}
+	more := max(el, min(2*el, listChunkBytes))
+	var c lchunk
+	if front {
+		c = newChunk(nil, 0, more, 0)
+	} else {
+		c = newChunk(nil, 0, 0, more)
+	}
+	c.put(v, front)
+	l.cbytes += c.alloc()
+	l.n++
+	if front {
+		l.chunks = slices.Insert(l.chunks, 0, c)
+	} else {
+		l.chunks = append(l.chunks, c)
+	}
+}
+
+// seal gives chunk k's array back its room once no more pushes go to it,
+// when the room is more than an eighth of it.
+func (l *list) seal(k int) {
+	c := &l.chunks[k]
+	if int64(c.size()) < c.alloc()-c.alloc()/8 {
+		sealed := newChunk(c.data(), c.n, 0, 0)
+		l.cbytes += sealed.alloc() - c.alloc()
+		*c = sealed
 	}
 }
 
@@ -221,15 +269,17 @@ func (l *list) pop(front bool, count int) [][]byte {
 		}
 		c := &l.chunks[k]
 		for len(out) < count && c.n > 0 {
+			d := c.data()
 			var v []byte
+			var at int
 			if front {
-				var off int
-				v, off = nextElem(c.b, 0)
-				c.b = c.b[off:]
+				v, at = nextElem(d, 0)
+				c.off += at
+				c.frontFree = false
 			} else {
-				var off int
-				v, off = prevElem(c.b, len(c.b))
-				c.b = c.b[:off:off]
+				v, at = prevElem(d, len(d))
+				c.end = c.off + at
+				c.backFree = false
 			}
 			c.n--
 			l.n--
@@ -259,16 +309,17 @@ func (l *list) locate(i int) (k, j int) {
 
 // offsetOf is the byte offset of element j of c.
 func (c *lchunk) offsetOf(j int) int {
+	d := c.data()
 	if j <= c.n/2 {
 		off := 0
 		for ; j > 0; j-- {
-			_, off = nextElem(c.b, off)
+			_, off = nextElem(d, off)
 		}
 		return off
 	}
-	end := len(c.b)
+	end := len(d)
 	for r := c.n - j; r > 0; r-- {
-		_, end = prevElem(c.b, end)
+		_, end = prevElem(d, end)
 	}
 	return end
 }
@@ -276,7 +327,7 @@ func (c *lchunk) offsetOf(j int) int {
 // index is element i (0 <= i < n).
 func (l *list) index(i int) []byte {
 	k, j := l.locate(i)
-	v, _ := nextElem(l.chunks[k].b, l.chunks[k].offsetOf(j))
+	v, _ := nextElem(l.chunks[k].data(), l.chunks[k].offsetOf(j))
 	return v
 }
 
@@ -291,7 +342,7 @@ func (l *list) each(from, to int, rev bool, fn func(v []byte) bool) {
 	if !rev {
 		k, j := l.locate(from)
 		for off := l.chunks[k].offsetOf(j); ; k, off = k+1, 0 {
-			for b := l.chunks[k].b; off < len(b); {
+			for b := l.chunks[k].data(); off < len(b); {
 				v, off = nextElem(b, off)
 				if !fn(v) {
 					return
@@ -304,7 +355,7 @@ func (l *list) each(from, to int, rev bool, fn func(v []byte) bool) {
 	}
 	k, j := l.locate(to - 1)
 	for end := l.chunks[k].offsetOf(j + 1); ; {
-		for b := l.chunks[k].b; end > 0; {
+		for b := l.chunks[k].data(); end > 0; {
 			v, end = prevElem(b, end)
 			if !fn(v) {
 				return
@@ -314,7 +365,7 @@ func (l *list) each(from, to int, rev bool, fn func(v []byte) bool) {
 			}
 		}
 		k--
-		end = len(l.chunks[k].b)
+		end = l.chunks[k].size()
 	}
 }
 
@@ -327,11 +378,11 @@ func (l *list) elements(from, to int) [][]byte {
 
 // unpack is chunk k's elements, sharing its bytes.
 func (l *list) unpack(k int) [][]byte {
-	c := l.chunks[k]
-	out := make([][]byte, 0, c.n)
-	for off := 0; off < len(c.b); {
+	d := l.chunks[k].data()
+	out := make([][]byte, 0, l.chunks[k].n)
+	for off := 0; off < len(d); {
 		var v []byte
-		v, off = nextElem(c.b, off)
+		v, off = nextElem(d, off)
 		out = append(out, v)
 	}
 	return out
@@ -349,14 +400,14 @@ func packChunks(vs [][]byte) []lchunk {
 	n := 0
 	for _, v := range vs {
 		if n > 0 && len(p)+elemLen(v) > listChunkBytes {
-			out = append(out, newChunk(p, n, 0))
+			out = append(out, newChunk(p, n, 0, 0))
 			p, n = p[:0], 0
 		}
 		p = appendPacked(p, v)
 		n++
 	}
 	if n > 0 {
-		out = append(out, newChunk(p, n, 0))
+		out = append(out, newChunk(p, n, 0, 0))
 	}
 	return out
 }
@@ -448,12 +499,12 @@ func (l *list) remove(v []byte, count int64) int {
 func (l *list) merge() {
 	for k := 0; k+1 < len(l.chunks); {
 		a, b := l.chunks[k], l.chunks[k+1]
-		if len(a.b)+len(b.b) > listChunkBytes/2 {
+		if a.size()+b.size() > listChunkBytes/2 {
 			k++
 			continue
 		}
-		p := slices.Concat(a.b, b.b)
-		l.replaceChunks(k, k+2, newChunk(p, a.n+b.n, 0))
+		p := slices.Concat(a.data(), b.data())
+		l.replaceChunks(k, k+2, newChunk(p, a.n+b.n, 0, 0))
 	}
 }
 
@@ -466,9 +517,8 @@ func (l *list) trim(from, to int) {
 	if to < l.n {
 		k, j := l.locate(to)
 		c := &l.chunks[k]
-		off := c.offsetOf(j)
 		drop := c.n - j
-		c.b, c.n = c.b[:off:off], j
+		c.end, c.n, c.backFree = c.off+c.offsetOf(j), j, false
 		l.n -= drop
 		if c.n == 0 {
 			k--
@@ -478,7 +528,8 @@ func (l *list) trim(from, to int) {
 	if from > 0 {
 		k, j := l.locate(from)
 		c := &l.chunks[k]
-		c.b = c.b[c.offsetOf(j):]
+		c.off += c.offsetOf(j)
+		c.frontFree = false
 		c.n -= j
 		l.n -= j
 		l.replaceChunks(0, k)
@@ -489,8 +540,8 @@ func (l *list) trim(from, to int) {
 func (l *list) clone() *list {
 	c := &list{}
 	for k := range l.chunks {
-		c.chunks = append(c.chunks, newChunk(l.chunks[k].b, l.chunks[k].n, 0))
-		c.cbytes += c.chunks[k].alloc
+		c.chunks = append(c.chunks, newChunk(l.chunks[k].data(), l.chunks[k].n, 0, 0))
+		c.cbytes += c.chunks[k].alloc()
 	}
 	c.n = l.n
 	return c

@@ -21,14 +21,15 @@ func checkList(t *testing.T, l *list, m listModel) {
 	for k, c := range l.chunks {
 		require.Positive(t, c.n, "chunk %d is empty", k)
 		cnt := 0
-		for off := 0; off < len(c.b); cnt++ {
-			_, off = nextElem(c.b, off)
+		for off, d := 0, c.data(); off < len(d); cnt++ {
+			_, off = nextElem(d, off)
 		}
 		require.Equal(t, c.n, cnt, "chunk %d count", k)
-		require.True(t, len(c.b) <= listChunkBytes || c.n == 1, "chunk %d over the limit with %d elements", k, c.n)
-		require.LessOrEqual(t, int64(cap(c.b)), c.alloc, "chunk %d cap beyond its allocation", k)
+		require.True(t, c.size() <= listChunkBytes || c.n == 1, "chunk %d over the limit with %d elements", k, c.n)
+		require.True(t, 0 <= c.off && c.off <= c.end && c.end <= len(c.arr), "chunk %d bounds", k)
+		require.Equal(t, allocSize(len(c.arr)), c.alloc(), "chunk %d array not at a size class", k)
 		n += c.n
-		cbytes += c.alloc
+		cbytes += c.alloc()
 	}
 	require.Equal(t, len(m), n, "element count")
 	require.Equal(t, len(m), l.len())

@@ -111,7 +111,7 @@ func (ks *Keyspace) Walk(dbi int, fn func(items []Item) error) error {
 			if l := e.listPtr(); l != nil {
 				it.chunks, it.elems = make([][]byte, len(l.chunks)), l.len()
 				for i, c := range l.chunks {
-					it.chunks[i] = c.b
+					it.chunks[i] = c.data()
 				}
 			}
 			items = append(items, it)
