@@ -120,9 +120,6 @@ func prevElem(b []byte, end int) ([]byte, int) {
 // back).
 func newChunk(p []byte, n, front, back int) lchunk {
 	size := int(allocSize(front + len(p) + back))
-	if size == 0 {
-		size = 8
-	}
 	c := lchunk{arr: make([]byte, size), n: n, frontFree: true, backFree: true}
 	c.off = front
 	if front > 0 {
@@ -187,32 +184,62 @@ func (l *list) replaceChunks(i, j int, with ...lchunk) {
 }
 
 // pushBack appends vs in order.
-func (l *list) pushBack(vs [][]byte) {
-	for _, v := range vs {
-		l.push(v, false)
-	}
-}
+func (l *list) pushBack(vs [][]byte) { l.push(vs, false) }
 
 // pushFront prepends vs one after the other, so the last ends up first.
-func (l *list) pushFront(vs [][]byte) {
-	for _, v := range vs {
-		l.push(v, true)
-	}
-}
+func (l *list) pushFront(vs [][]byte) { l.push(vs, true) }
 
-// push adds v at the front or the back: into the end chunk's room, or into
-// a bigger array for it (growing by doubling up to the chunk limit, room
-// on the side it grows), or into a new chunk once that one is full.
-func (l *list) push(v []byte, front bool) {
-	el := elemLen(v)
-	k := len(l.chunks) - 1 // -1: no chunk
-	if front && k > 0 {
-		k = 0
-	}
-	if k >= 0 && l.chunks[k].size()+el <= listChunkBytes {
-		c := &l.chunks[k]
-		if c.room(front) < el {
-			more := min(max(el, c.size()), listChunkBytes-c.size())
+// push adds vs one after the other at the front or the back: into the end
+// chunk's room, or into a bigger array for it, or into new chunks once it
+// is full. An array is sized for the values of the same command that go
+// into it, plus room for more (a quarter of it while it is small, as
+// much again beyond listGrowDouble: only the end chunks keep room, so
+// many small lists must not carry much).
+func (l *list) push(vs [][]byte, front bool) {
+	for len(vs) > 0 {
+		k := len(l.chunks) - 1 // -1: no chunk
+		if front && k > 0 {
+			k = 0
+		}
+		var c *lchunk
+		if k >= 0 {
+			c = &l.chunks[k]
+		}
+		size := 0
+		if c != nil {
+			size = c.size()
+		}
+		// The values that fit in this chunk (at least one in a new one).
+		take, need := 0, 0
+		for take < len(vs) && size+need+elemLen(vs[take]) <= listChunkBytes {
+			need += elemLen(vs[take])
+			take++
+		}
+		if take == 0 {
+			if c == nil || c.n > 0 {
+				if c != nil {
+					l.seal(k)
+				}
+				nc := lchunk{frontFree: true, backFree: true}
+				if front {
+					l.chunks = slices.Insert(l.chunks, 0, nc)
+				} else {
+					l.chunks = append(l.chunks, nc)
+				}
+				continue
+			}
+			take, need = 1, elemLen(vs[0]) // bigger than a chunk: one of its own
+		}
+		if c == nil {
+			l.chunks = append(l.chunks, lchunk{frontFree: true, backFree: true})
+			k, c = 0, &l.chunks[0]
+		}
+		if c.room(front) < need {
+			more := need + size/4
+			if size >= listGrowDouble {
+				more = need + size
+			}
+			more = max(need, min(more, listChunkBytes-size))
 			var grown lchunk
 			if front {
 				grown = newChunk(c.data(), c.n, more, 0)
@@ -222,29 +249,17 @@ func (l *list) push(v []byte, front bool) {
 			l.cbytes += grown.alloc() - c.alloc()
 			*c = grown
 		}
-		c.put(v, front)
-		l.n++
-		return
-	}
-	if k >= 0 {
-		l.seal(k)
-	}
-	more := max(el, min(2*el, listChunkBytes))
-	var c lchunk
-	if front {
-		c = newChunk(nil, 0, more, 0)
-	} else {
-		c = newChunk(nil, 0, 0, more)
-	}
-	c.put(v, front)
-	l.cbytes += c.alloc()
-	l.n++
-	if front {
-		l.chunks = slices.Insert(l.chunks, 0, c)
-	} else {
-		l.chunks = append(l.chunks, c)
+		for _, v := range vs[:take] {
+			c.put(v, front)
+		}
+		l.n += take
+		vs = vs[take:]
 	}
 }
+
+// listGrowDouble is the chunk size from which a chunk that must grow
+// doubles instead of growing by a quarter.
+const listGrowDouble = 1024
 
 // seal gives chunk k's array back its room once no more pushes go to it,
 // when the room is more than an eighth of it.
