@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -252,5 +253,49 @@ func BenchmarkList(b *testing.B) {
 				l.index(n / 2)
 			}
 		})
+	}
+}
+
+// TestListChunksAreADeque checks that chunks come and go at the ends
+// without moving the others: in a long queue fed at one end and drained
+// at the other, the chunk holding the oldest element stays where it is
+// (moving only when the chunk array is reallocated, now and then), and
+// the elements come out in order.
+func TestListChunksAreADeque(t *testing.T) {
+	for _, front := range []bool{true, false} {
+		l := &list{}
+		v := bytes.Repeat([]byte{'j'}, 250)
+		// The chunk holding the oldest element: where it is in memory,
+		// and which chunk it is (its array).
+		oldest := func() (*lchunk, *byte) {
+			c := &l.chunks[0]
+			if front {
+				c = &l.chunks[len(l.chunks)-1]
+			}
+			return c, unsafe.SliceData(c.arr)
+		}
+		moves, next, want := 0, 0, 0
+		var at *lchunk
+		var id *byte
+		for round := 0; round < 20000; round++ {
+			e := fmt.Appendf(slices.Clip(v), "%08d", next)
+			next++
+			if front {
+				l.pushFront([][]byte{e})
+			} else {
+				l.pushBack([][]byte{e})
+			}
+			if round%3 == 2 || l.len() > 3000 { // drain at the other end, a bit slower than the feed
+				got := l.pop(!front, 1)[0]
+				require.Equal(t, fmt.Sprintf("%08d", want), string(got[len(got)-8:]))
+				want++
+			}
+			c, cid := oldest()
+			if cid == id && c != at {
+				moves++
+			}
+			at, id = c, cid
+		}
+		require.Less(t, moves, 50, "front=%v: the oldest chunk moved %d times", front, moves)
 	}
 }
