@@ -13,7 +13,7 @@ import (
 // on.
 //
 // Clients blocked on a key are served first come, first served, as in
-// Redis: a write to the key wakes only the first of them, and a client
+// Redis: a write to the key wakes only the first of them (of each kind), and a client
 // that was served passes the wake-up for that key on to the next client
 // (Unblock), as does one that goes away with wake-ups it did not look at.
 // A client that woke and found nothing keeps its place, and nobody behind
@@ -21,6 +21,7 @@ import (
 type Blocked struct {
 	ready chan struct{}
 	db    int
+	kind  Kind // what it pops: KindList or KindZSet
 	keys  []string
 	fired []string // keys written since it last looked (registry.mu)
 }
@@ -37,12 +38,14 @@ type blockRegistry struct {
 	keys map[watchKey][]*Blocked
 }
 
-// Block registers a client blocked on keys of db. The caller must then
+// Block registers a client blocked on keys of db for a value of kind (a
+// list or a sorted set: a write wakes the first client of each kind, so
+// that BZPOPMIN is not kept waiting behind a BLPOP). The caller must then
 // look at the keys once more before it waits on Ready (a write between
 // its first look and Block would otherwise go unseen), and must call
 // Unblock when it stops waiting.
-func (ks *Keyspace) Block(db int, keys [][]byte) *Blocked {
-	b := &Blocked{ready: make(chan struct{}, 1), db: db}
+func (ks *Keyspace) Block(db int, keys [][]byte, kind Kind) *Blocked {
+	b := &Blocked{ready: make(chan struct{}, 1), db: db, kind: kind}
 	r := &ks.blocked
 	r.mu.Lock()
 	if r.keys == nil {
@@ -110,20 +113,29 @@ func (ks *Keyspace) BlockedStats() (clients, keys int) {
 	return int(r.n.Load()), len(r.keys)
 }
 
-// fireLocked tells the first client blocked on key in db that key was
-// written. r.mu must be held.
+// fireLocked tells the first client of each kind blocked on key in db
+// that key was written. r.mu must be held.
 func (r *blockRegistry) fireLocked(db int, key string) {
-	q := r.keys[watchKey{db, key}]
-	if len(q) == 0 {
-		return
-	}
-	b := q[0]
-	if !slices.Contains(b.fired, key) {
-		b.fired = append(b.fired, key)
-	}
-	select {
-	case b.ready <- struct{}{}:
-	default: // already signalled
+	var lists, zsets bool
+	for _, b := range r.keys[watchKey{db, key}] {
+		switch {
+		case b.kind == KindList && !lists:
+			lists = true
+		case b.kind == KindZSet && !zsets:
+			zsets = true
+		default:
+			continue
+		}
+		if !slices.Contains(b.fired, key) {
+			b.fired = append(b.fired, key)
+		}
+		select {
+		case b.ready <- struct{}{}:
+		default: // already signalled
+		}
+		if lists && zsets {
+			return
+		}
 	}
 }
 

@@ -134,16 +134,24 @@ func newChunk(p []byte, n, front, back int) lchunk {
 	return c
 }
 
+// free reports whether the room at one end has never held elements.
+func (c *lchunk) free(front bool) bool {
+	if front {
+		return c.frontFree
+	}
+	return c.backFree
+}
+
 // room is the bytes a push may write before (front) or after the chunk's
 // elements.
 func (c *lchunk) room(front bool) int {
 	switch {
-	case front && c.frontFree:
+	case !c.free(front):
+		return 0
+	case front:
 		return c.off
-	case !front && c.backFree:
-		return len(c.arr) - c.end
 	}
-	return 0
+	return len(c.arr) - c.end
 }
 
 // put writes v's packed form into the chunk's room at one end; the room
@@ -265,7 +273,9 @@ func (l *list) push(vs [][]byte, front bool) {
 		if take == 0 {
 			if c == nil || c.n > 0 {
 				nc := lchunk{frontFree: true, backFree: true}
-				if c != nil { // a full chunk: the list is long, and the new one will fill up too
+				if c != nil && c.free(front) {
+					// A full chunk never popped from at this end: a long
+					// list growing here, and the new one will fill up too.
 					l.seal(k)
 					if front {
 						nc = newChunk(nil, 0, listChunkBytes, 0)
@@ -285,6 +295,16 @@ func (l *list) push(vs [][]byte, front bool) {
 		if c == nil {
 			l.replaceChunks(0, 0, lchunk{frontFree: true, backFree: true})
 			k, c = 0, &l.chunks[0]
+		}
+		if c.room(front) < need && c.n > 0 && size > listChunkBytes/4 && !c.free(front) {
+			// Popped from at this end (a stack): growing would copy the
+			// whole chunk for every push. Start a chunk beside it.
+			if front {
+				l.replaceChunks(0, 0, lchunk{frontFree: true, backFree: true})
+			} else {
+				l.replaceChunks(len(l.chunks), len(l.chunks), lchunk{frontFree: true, backFree: true})
+			}
+			continue
 		}
 		if c.room(front) < need {
 			more := need + size/4
@@ -354,6 +374,14 @@ func (l *list) pop(front bool, count int) [][]byte {
 		}
 		if c.n == 0 {
 			l.replaceChunks(k, k+1)
+			// The next chunk is now the end popped from: a push there
+			// takes a small chunk of its own, not a whole one that the
+			// next pop empties again (a stack).
+			if front && len(l.chunks) > 0 {
+				l.chunks[0].frontFree = false
+			} else if !front && len(l.chunks) > 0 {
+				l.chunks[len(l.chunks)-1].backFree = false
+			}
 		}
 	}
 	return out

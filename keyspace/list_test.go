@@ -243,6 +243,17 @@ func BenchmarkList(b *testing.B) {
 				l.pop(false, 1)
 			}
 		})
+		b.Run(fmt.Sprintf("op=lpush-lpop/len=%d", n), func(b *testing.B) {
+			l := &list{}
+			for range n {
+				l.pushBack([][]byte{v})
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				l.pushFront([][]byte{v})
+				l.pop(true, 1)
+			}
+		})
 		b.Run(fmt.Sprintf("op=lindex-middle/len=%d", n), func(b *testing.B) {
 			l := &list{}
 			for range n {

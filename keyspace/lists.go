@@ -4,10 +4,16 @@ import (
 	"bytes"
 	"cmp"
 	"errors"
+	"fmt"
 )
 
 // ErrIndexOutOfRange is returned by LSet for an index past either end.
 var ErrIndexOutOfRange = errors.New("keyspace: index out of range")
+
+// ErrSourceWrongType is LMove's ErrWrongType (it matches it with
+// errors.Is) when the source is not a list, rather than the destination:
+// a blocked BLMOVE then blocks on, where a wrong destination fails it.
+var ErrSourceWrongType = fmt.Errorf("%w (source)", ErrWrongType)
 
 // object is a value kept as an object and modified in place under the
 // write lock: a sorted set or a list.
@@ -340,7 +346,7 @@ func (ks *Keyspace) LMove(dbi int, src, dst []byte, fromFront, toFront bool) (v 
 	}
 	if se.kind() != KindList {
 		lk.unlock()
-		return nil, false, ErrWrongType
+		return nil, false, ErrSourceWrongType
 	}
 	de, dok := ks.getLocked(ds, dst, now, true)
 	if dok && de.kind() != KindList {

@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"errors"
 	"math"
 	"time"
 
@@ -32,19 +33,16 @@ func blockingCommands() []*command {
 }
 
 // timeoutArg parses a blocking command's timeout, in seconds, as Redis's
-// getTimeoutFromObjectOrReply does (keyspace.TimeoutMs): 0 for none, else
-// an absolute deadline in Unix ms.
-func (x *call) timeoutArg(b []byte) (deadline int64, ok bool) {
+// getTimeoutFromObjectOrReply does (keyspace.TimeoutMs): 0 for none.
+func (x *call) timeoutArg(b []byte) (time.Duration, bool) {
 	ms, ok := keyspace.TimeoutMs(b)
 	switch {
 	case !ok:
 		x.r.error("ERR timeout is not a float or out of range")
 	case ms < 0:
 		x.r.error("ERR timeout is negative")
-	case ms == 0:
-		return 0, true
 	default:
-		return x.s.ks.NowMs() + min(ms, math.MaxInt64/2), true
+		return time.Duration(min(ms, math.MaxInt64/int64(time.Millisecond))) * time.Millisecond, true
 	}
 	return 0, false
 }
@@ -52,14 +50,17 @@ func (x *call) timeoutArg(b []byte) (deadline int64, ok bool) {
 // block runs a blocking command: try is its non-blocking form, which
 // replies and returns true when it served the client (or failed), else
 // writes nothing. Where the client may not block, denied replies instead;
-// otherwise it waits for keys until try serves it, or until deadline (Unix
-// ms; 0: none), when timedOut replies. Once blocked, try is given one key
+// otherwise it waits for keys (of kind) until try serves it, or until the
+// timeout passes (0: none), counted from now in real time (the keyspace's
+// clock stands still while a script runs), when timedOut replies. The
+// time spent waiting is not the command's (SLOWLOG, commandstats). Once blocked, try is given one key
 // at a time with woken set, the keys written in the order they were, as
 // Redis serves a blocked client from the key that was written; a key of
 // the wrong type then does not serve it (it blocks on), where the first
 // try replies WRONGTYPE.
-func (x *call) block(keys [][]byte, deadline int64, try func(keys [][]byte, woken bool) bool, denied, timedOut func()) {
-	if x.tryOnce(func() bool { return try(keys, false) }) {
+func (x *call) block(keys [][]byte, kind keyspace.Kind, timeout time.Duration, try func(keys [][]byte, woken bool) bool, denied, timedOut func()) {
+	start := time.Now()
+	if x.tryOnce(func() bool { return try(keys, false) }, false) {
 		return
 	}
 	if x.inExec || x.noBlock {
@@ -70,12 +71,16 @@ func (x *call) block(keys [][]byte, deadline int64, try func(keys [][]byte, woke
 		x.c.deferred = true // the loop hands the connection over; it runs again
 		return
 	}
-	b := x.s.ks.Block(x.c.db, keys)
+	b := x.s.ks.Block(x.c.db, keys, kind)
 	var pass [][]byte // the key it was served from, and those it did not look at
 	x.c.blocked.Store(true)
+	var waitStart time.Time
 	defer func() {
 		x.c.blocked.Store(false)
 		x.s.ks.Unblock(b, pass)
+		if !waitStart.IsZero() {
+			x.waited = time.Since(waitStart)
+		}
 	}()
 	// Once more, now that a write would wake it: one between the first
 	// try and Block went unseen.
@@ -87,11 +92,12 @@ func (x *call) block(keys [][]byte, deadline int64, try func(keys [][]byte, woke
 	gone, stop := watchHangup(x.c.netConn)
 	defer stop()
 	var expired <-chan time.Time
-	if deadline > 0 {
-		t := time.NewTimer(time.Until(time.UnixMilli(deadline)))
+	if timeout > 0 {
+		t := time.NewTimer(time.Until(start.Add(timeout)))
 		defer t.Stop()
 		expired = t.C
 	}
+	waitStart = time.Now()
 	for {
 		select {
 		case <-b.Ready():
@@ -113,7 +119,7 @@ func (x *call) block(keys [][]byte, deadline int64, try func(keys [][]byte, woke
 // the one that served the client, or -1.
 func (x *call) tryWoken(keys [][]byte, try func(keys [][]byte, woken bool) bool) int {
 	for i := range keys {
-		if x.tryOnce(func() bool { return try(keys[i:i+1], true) }) {
+		if x.tryOnce(func() bool { return try(keys[i:i+1], true) }, true) {
 			return i
 		}
 	}
@@ -122,16 +128,28 @@ func (x *call) tryWoken(keys [][]byte, try func(keys [][]byte, woken bool) bool)
 
 // tryOnce runs try as dispatch runs a command: holding the gate, unless
 // EXEC or a script already holds all of it, and refused while a script is
-// busy.
-func (x *call) tryOnce(try func() bool) bool {
+// busy, except once the client is blocked (woken): Redis serves it when
+// the script is over, so it waits for that.
+func (x *call) tryOnce(try func() bool, woken bool) bool {
 	if x.inExec || x.noBlock {
 		return try()
 	}
-	x.s.gate.rlock(x.c.id)
-	defer x.s.gate.runlock(x.c.id)
-	if x.s.scripts.busy.Load() && x.s.busyRefused(x.cmd, x.args, x.r) {
-		return true
+	for {
+		x.s.gate.rlock(x.c.id)
+		if !x.s.scripts.busy.Load() {
+			break
+		}
+		if !woken {
+			defer x.s.gate.runlock(x.c.id)
+			if x.s.busyRefused(x.cmd, x.args, x.r) {
+				return true
+			}
+			return try()
+		}
+		x.s.gate.runlock(x.c.id)
+		x.s.waitScript()
 	}
+	defer x.s.gate.runlock(x.c.id)
 	x.nowMs = 0 // each try is a new moment
 	return try()
 }
@@ -144,13 +162,13 @@ func (x *call) flushBefore() {
 }
 
 func cmdBpop(x *call) {
-	deadline, ok := x.timeoutArg(x.args[len(x.args)-1])
+	timeout, ok := x.timeoutArg(x.args[len(x.args)-1])
 	if !ok {
 		return
 	}
 	keys := x.args[1 : len(x.args)-1]
 	front := x.cmd.name == "blpop"
-	x.block(keys, deadline, func(keys [][]byte, woken bool) bool {
+	x.block(keys, keyspace.KindList, timeout, func(keys [][]byte, woken bool) bool {
 		key, vs, err := x.s.ks.LMPop(x.c.db, keys, front, 1)
 		switch {
 		case err != nil && woken:
@@ -179,17 +197,14 @@ func cmdBlmove(x *call) {
 			return
 		}
 	}
-	deadline, ok := x.timeoutArg(x.args[len(x.args)-1])
+	timeout, ok := x.timeoutArg(x.args[len(x.args)-1])
 	if !ok {
 		return
 	}
-	x.block(x.args[1:2], deadline, func(_ [][]byte, woken bool) bool {
-		if woken && x.s.ks.Type(x.c.db, x.args[1]) != keyspace.KindList {
-			return false // the source is not a list (any more); a wrong destination is an error
-		}
+	x.block(x.args[1:2], keyspace.KindList, timeout, func(_ [][]byte, woken bool) bool {
 		v, ok, err := x.s.ks.LMove(x.c.db, x.args[1], x.args[2], from, to)
-		if !ok && err == nil {
-			return false
+		if !ok && (err == nil || woken && errors.Is(err, keyspace.ErrSourceWrongType)) {
+			return false // a wrong destination fails a woken client; a wrong source does not serve it
 		}
 		x.valueReply(v, ok, err)
 		return true
@@ -201,11 +216,11 @@ func cmdBlmpop(x *call) {
 	if !ok {
 		return
 	}
-	deadline, ok := x.timeoutArg(x.args[1])
+	timeout, ok := x.timeoutArg(x.args[1])
 	if !ok {
 		return
 	}
-	x.block(keys, deadline, func(keys [][]byte, woken bool) bool {
+	x.block(keys, keyspace.KindList, timeout, func(keys [][]byte, woken bool) bool {
 		key, vs, err := x.s.ks.LMPop(x.c.db, keys, left, count)
 		switch {
 		case err != nil && woken:
@@ -224,13 +239,13 @@ func cmdBlmpop(x *call) {
 }
 
 func cmdBzpop(x *call) {
-	deadline, ok := x.timeoutArg(x.args[len(x.args)-1])
+	timeout, ok := x.timeoutArg(x.args[len(x.args)-1])
 	if !ok {
 		return
 	}
 	keys := x.args[1 : len(x.args)-1]
 	popMax := x.cmd.name == "bzpopmax"
-	x.block(keys, deadline, func(keys [][]byte, woken bool) bool {
+	x.block(keys, keyspace.KindZSet, timeout, func(keys [][]byte, woken bool) bool {
 		key, es, err := x.s.ks.ZMPop(x.c.db, keys, popMax, 1)
 		switch {
 		case err != nil && woken:
@@ -254,11 +269,11 @@ func cmdBzmpop(x *call) {
 	if !ok {
 		return
 	}
-	deadline, ok := x.timeoutArg(x.args[1])
+	timeout, ok := x.timeoutArg(x.args[1])
 	if !ok {
 		return
 	}
-	x.block(keys, deadline, func(keys [][]byte, woken bool) bool {
+	x.block(keys, keyspace.KindZSet, timeout, func(keys [][]byte, woken bool) bool {
 		key, es, err := x.s.ks.ZMPop(x.c.db, keys, !popMin, count)
 		switch {
 		case err != nil && woken:

@@ -99,6 +99,17 @@ func (s *Server) busyRefused(cmd *command, args [][]byte, r *reply) bool {
 	return true
 }
 
+// waitScript waits for the script running, if any, to end (a blocked
+// client woken while a script is busy: cmd_block.go).
+func (s *Server) waitScript() {
+	s.scripts.mu.Lock()
+	run := s.scripts.cur
+	s.scripts.mu.Unlock()
+	if run != nil {
+		<-run.done
+	}
+}
+
 // lockExclusive takes the whole gate for x (EXEC, EVAL). It returns false,
 // having replied -BUSY and released the gate, while a script is busy.
 func (s *Server) lockExclusive(x *call) bool {

@@ -23,12 +23,14 @@ import (
 // stop ends the watch and must be called before the read loop reads
 // again.
 func watchHangup(nc net.Conn) (gone <-chan struct{}, stop func()) {
-	for {
-		u, ok := nc.(interface{ underlying() net.Conn })
-		if !ok {
+	for { // down to the socket: through the framer, the event loop's handover, TLS
+		if u, ok := nc.(interface{ underlying() net.Conn }); ok {
+			nc = u.underlying()
+		} else if t, ok := nc.(interface{ NetConn() net.Conn }); ok {
+			nc = t.NetConn() // a TLS alert (close_notify) is input: the poll below sees the FIN
+		} else {
 			break
 		}
-		nc = u.underlying()
 	}
 	sc, ok := nc.(syscall.Conn)
 	if !ok {

@@ -268,6 +268,9 @@ type call struct {
 	// noBlock: a script runs this command (and holds the whole gate); a
 	// blocking command does not block (cmd_block.go).
 	noBlock bool
+	// waited is the time a blocking command spent blocked, which is not
+	// the command's own (cmd_block.go).
+	waited time.Duration
 	// nowMs is the command's time (Unix ms), read once: see now.
 	nowMs int64
 }
@@ -395,7 +398,7 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 		}
 		s.gate.runlock(c.id)
 	}
-	s.afterCall(c, cmd, args, r, time.Since(start))
+	s.afterCall(c, cmd, args, r, time.Since(start)-x.waited)
 	x.args = nil // do not keep the read buffer alive
 }
 
