@@ -22,12 +22,19 @@ type Blocked struct {
 	ready chan struct{}
 	db    int
 	kind  Kind // what it pops: KindList or KindZSet
+	owner any
 	keys  []string
-	fired []string // keys written since it last looked (registry.mu)
+	// Guarded by the registry's mu: the keys written since it last
+	// looked; whether it is in the ready queue; whether it was unblocked.
+	fired        []string
+	queued, gone bool
 }
 
 // Ready is signalled when one of b's keys has been written.
 func (b *Blocked) Ready() <-chan struct{} { return b.ready }
+
+// Owner is what Block was given to find the client by (NextReady).
+func (b *Blocked) Owner() any { return b.owner }
 
 // blockRegistry maps keys to the clients blocked on them, in the order
 // they blocked. Writers check n first, so that with no blocked client a
@@ -36,6 +43,10 @@ type blockRegistry struct {
 	n    atomic.Int64 // blocked clients
 	mu   sync.Mutex
 	keys map[watchKey][]*Blocked
+	// ready is the clients woken and not yet handed to NextReady, in the
+	// order they were woken; nready its length, for a check without mu.
+	ready  []*Blocked
+	nready atomic.Int64
 }
 
 // Block registers a client blocked on keys of db for a value of kind (a
@@ -44,8 +55,8 @@ type blockRegistry struct {
 // look at the keys once more before it waits on Ready (a write between
 // its first look and Block would otherwise go unseen), and must call
 // Unblock when it stops waiting.
-func (ks *Keyspace) Block(db int, keys [][]byte, kind Kind) *Blocked {
-	b := &Blocked{ready: make(chan struct{}, 1), db: db, kind: kind}
+func (ks *Keyspace) Block(db int, keys [][]byte, kind Kind, owner any) *Blocked {
+	b := &Blocked{ready: make(chan struct{}, 1), db: db, kind: kind, owner: owner}
 	r := &ks.blocked
 	r.mu.Lock()
 	if r.keys == nil {
@@ -81,10 +92,16 @@ func (ks *Keyspace) Fired(b *Blocked) [][]byte {
 
 // Unblock removes b and wakes the next client blocked on each key of pass
 // (the key b was served from, which may hold more, and keys it was told
-// of but did not look at) and of any key written since b last looked.
+// of but did not look at) and of any key written since b last looked. A
+// second call does nothing.
 func (ks *Keyspace) Unblock(b *Blocked, pass [][]byte) {
 	r := &ks.blocked
 	r.mu.Lock()
+	if b.gone {
+		r.mu.Unlock()
+		return
+	}
+	b.gone = true
 	for _, k := range b.keys {
 		wk := watchKey{b.db, k}
 		q := slices.DeleteFunc(r.keys[wk], func(o *Blocked) bool { return o == b })
@@ -133,6 +150,11 @@ func (r *blockRegistry) fireLocked(db int, key string) {
 		case b.ready <- struct{}{}:
 		default: // already signalled
 		}
+		if !b.queued {
+			b.queued = true
+			r.ready = append(r.ready, b)
+			r.nready.Add(1)
+		}
 		if lists && zsets {
 			return
 		}
@@ -163,4 +185,30 @@ func (r *blockRegistry) wakeDB(db int) {
 		}
 	}
 	r.mu.Unlock()
+}
+
+// NextReady returns the next client woken by a write and not yet handed
+// out, in the order they were woken, or nil. The front end calls it after
+// each command that may have written, and serves those clients before the
+// writer's next command, as Redis does (handleClientsBlockedOnKeys); each
+// client is also woken (Ready), so it serves itself if nobody does.
+func (ks *Keyspace) NextReady() *Blocked {
+	r := &ks.blocked
+	if r.nready.Load() == 0 {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for len(r.ready) > 0 {
+		b := r.ready[0]
+		r.ready[0] = nil
+		r.ready = r.ready[1:]
+		r.nready.Add(-1)
+		b.queued = false
+		if !b.gone {
+			return b
+		}
+	}
+	r.ready = nil // drop the array once drained
+	return nil
 }

@@ -1055,3 +1055,32 @@ func TestBlockLeavesEventLoop(t *testing.T) {
 	w.run(blkStep{"PING", "+PONG"})
 	requireLoopConns(t, sd, 2)
 }
+
+// TestBlockServedBeforeNextCommand: Redis serves blocked clients right
+// after the command whose write woke them, before the writer's next
+// command, so a pipelined RPUSH and LPOP from the producer find the
+// element already taken; and two clients blocked on one key are both
+// served by one push of two elements before anything else runs.
+func TestBlockServedBeforeNextCommand(t *testing.T) {
+	blkTargets(t, func(t *testing.T, e *blkEnv) {
+		e.ctl.run(blkStep{"FLUSHALL", "+OK"})
+		a := e.dial(2)
+		a.send("BLPOP q 0")
+		e.waitBlocked(1)
+		e.ctl.send("RPUSH q x", "LPOP q")
+		require.Equal(t, ":1", e.ctl.recv())
+		require.Equal(t, "$-1", e.ctl.recv())
+		require.Equal(t, `["q" "x"]`, a.recv())
+
+		b, c := e.dial(2), e.dial(2)
+		b.send("BRPOP r 0")
+		e.waitBlocked(1)
+		c.send("BRPOP r 0")
+		e.waitBlocked(2)
+		e.ctl.send("RPUSH r 1 2", "LLEN r")
+		require.Equal(t, ":2", e.ctl.recv())
+		require.Equal(t, ":0", e.ctl.recv())
+		require.Equal(t, `["r" "2"]`, b.recv())
+		require.Equal(t, `["r" "1"]`, c.recv())
+	})
+}

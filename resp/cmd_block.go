@@ -3,6 +3,7 @@ package resp
 import (
 	"errors"
 	"math"
+	"sync"
 	"time"
 
 	"sessiond/keyspace"
@@ -59,10 +60,10 @@ func (x *call) timeoutArg(b []byte) (time.Duration, bool) {
 // the wrong type then does not serve it (it blocks on), where the first
 // try replies WRONGTYPE.
 func (x *call) block(keys [][]byte, kind keyspace.Kind, timeout time.Duration, try func(keys [][]byte, woken bool) bool, denied, timedOut func()) {
-	start := time.Now()
-	if x.tryOnce(func() bool { return try(keys, false) }, false) {
+	if x.tryOnce(func() bool { return try(keys, false) }, tryFirst) {
 		return
 	}
+	start := time.Now() // when it ran: after any script or EXEC it waited for
 	if x.inExec || x.noBlock {
 		denied()
 		return
@@ -71,24 +72,28 @@ func (x *call) block(keys [][]byte, kind keyspace.Kind, timeout time.Duration, t
 		x.c.deferred = true // the loop hands the connection over; it runs again
 		return
 	}
-	b := x.s.ks.Block(x.c.db, keys, kind)
-	var pass [][]byte // the key it was served from, and those it did not look at
+	// The replies before this one, pipelined, must not wait with it. Sent
+	// now: once it is registered, the client that serves it may write to
+	// the connection (under w.mu).
+	x.flushBefore()
+	w := &waiter{x: x, try: try, served: make(chan struct{})}
+	w.mu.Lock() // a writer may find w before w.b is set
+	w.b = x.s.ks.Block(x.c.db, keys, kind, w)
+	w.mu.Unlock()
 	x.c.blocked.Store(true)
 	var waitStart time.Time
 	defer func() {
+		w.finish() // timed out or gone, if not served
 		x.c.blocked.Store(false)
-		x.s.ks.Unblock(b, pass)
 		if !waitStart.IsZero() {
 			x.waited = time.Since(waitStart)
 		}
 	}()
 	// Once more, now that a write would wake it: one between the first
 	// try and Block went unseen.
-	if i := x.tryWoken(keys, try); i >= 0 {
-		pass = keys[i : i+1]
+	if w.serve(keys, tryWait) {
 		return
 	}
-	x.flushBefore() // the replies before this one, pipelined, must not wait with it
 	gone, stop := watchHangup(x.c.netConn)
 	defer stop()
 	var expired <-chan time.Time
@@ -100,14 +105,16 @@ func (x *call) block(keys [][]byte, kind keyspace.Kind, timeout time.Duration, t
 	waitStart = time.Now()
 	for {
 		select {
-		case <-b.Ready():
-			fired := x.s.ks.Fired(b)
-			if i := x.tryWoken(fired, try); i >= 0 {
-				pass = fired[i:]
+		case <-w.served: // by the client whose write woke it
+			return
+		case <-w.b.Ready(): // nobody served it (yet): serve itself
+			if w.serve(nil, tryWait) {
 				return
 			}
 		case <-expired:
-			timedOut()
+			if w.finish() {
+				timedOut()
+			}
 			return
 		case <-gone:
 			return // nobody to reply to: the read loop sees the connection end
@@ -115,22 +122,81 @@ func (x *call) block(keys [][]byte, kind keyspace.Kind, timeout time.Duration, t
 	}
 }
 
-// tryWoken tries keys one at a time, in order, and returns the index of
-// the one that served the client, or -1.
-func (x *call) tryWoken(keys [][]byte, try func(keys [][]byte, woken bool) bool) int {
-	for i := range keys {
-		if x.tryOnce(func() bool { return try(keys[i:i+1], true) }, true) {
-			return i
-		}
-	}
-	return -1
+// waiter is a blocked client as the clients that wake it see it: a write
+// to one of its keys queues it (keyspace.NextReady), and the writer
+// serves it before its own next command (serveBlocked), as Redis serves
+// blocked clients after each command; failing that, it serves itself
+// when woken. mu makes the two exclusive: whoever serves it writes its
+// reply and unblocks it.
+type waiter struct {
+	mu     sync.Mutex
+	done   bool // served, timed out or gone: nobody else may reply
+	x      *call
+	b      *keyspace.Blocked
+	try    func(keys [][]byte, woken bool) bool
+	served chan struct{} // closed when another goroutine served it
 }
 
+// serve tries the client's command on keys one at a time (nil: the keys
+// written since it last looked, in the order they were) and reports
+// whether it is done. Served, it is unblocked at once, passing the key on
+// to the next client blocked on it: the same writer serves that one too.
+func (w *waiter) serve(keys [][]byte, mode tryMode) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done {
+		return true
+	}
+	if keys == nil {
+		keys = w.x.s.ks.Fired(w.b)
+	}
+	for i := range keys {
+		if w.x.tryOnce(func() bool { return w.try(keys[i:i+1], true) }, mode) {
+			w.done = true
+			w.x.s.ks.Unblock(w.b, keys[i:])
+			if mode == tryNoWait {
+				close(w.served)
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// finish ends the wait for the client's own reason (a timeout, a hang-up)
+// and reports whether it may reply: false if it was served meanwhile.
+func (w *waiter) finish() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done {
+		return false
+	}
+	w.done = true
+	w.x.s.ks.Unblock(w.b, nil)
+	return true
+}
+
+// serveBlocked serves the clients that the last command's writes woke,
+// in the order they were woken, before the writer's next command.
+func (s *Server) serveBlocked() {
+	for b := s.ks.NextReady(); b != nil; b = s.ks.NextReady() {
+		b.Owner().(*waiter).serve(nil, tryNoWait)
+	}
+}
+
+// tryMode is how tryOnce treats a busy script.
+type tryMode uint8
+
+const (
+	tryFirst  tryMode = iota // the command's first try: -BUSY, as any command
+	tryWait                  // a blocked client serving itself: wait for the script to end
+	tryNoWait                // another client serving it: leave it (it serves itself)
+)
+
 // tryOnce runs try as dispatch runs a command: holding the gate, unless
-// EXEC or a script already holds all of it, and refused while a script is
-// busy, except once the client is blocked (woken): Redis serves it when
-// the script is over, so it waits for that.
-func (x *call) tryOnce(try func() bool, woken bool) bool {
+// EXEC or a script already holds all of it, and as mode says while a
+// script is busy (Redis serves a blocked client once the script is over).
+func (x *call) tryOnce(try func() bool, mode tryMode) bool {
 	if x.inExec || x.noBlock {
 		return try()
 	}
@@ -139,12 +205,16 @@ func (x *call) tryOnce(try func() bool, woken bool) bool {
 		if !x.s.scripts.busy.Load() {
 			break
 		}
-		if !woken {
+		switch mode {
+		case tryFirst:
 			defer x.s.gate.runlock(x.c.id)
 			if x.s.busyRefused(x.cmd, x.args, x.r) {
 				return true
 			}
 			return try()
+		case tryNoWait:
+			x.s.gate.runlock(x.c.id)
+			return false
 		}
 		x.s.gate.runlock(x.c.id)
 		x.s.waitScript()

@@ -399,7 +399,8 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 		s.gate.runlock(c.id)
 	}
 	s.afterCall(c, cmd, args, r, time.Since(start)-x.waited)
-	x.args = nil // do not keep the read buffer alive
+	x.args = nil     // do not keep the read buffer alive
+	s.serveBlocked() // those its writes woke, before its next command
 }
 
 // fail rejects a command before it runs.
