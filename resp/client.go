@@ -45,8 +45,11 @@ type client struct {
 	queue    [][][]byte // queued commands' arguments (copies)
 	watch    keyspace.Watch
 	closing  atomic.Bool
-	blocked  atomic.Bool             // in a blocking command, waiting (cmd_block.go)
-	ps       atomic.Pointer[subConn] // set on the first subscription: cmd_pubsub.go
+	blocked  atomic.Bool // in a blocking command, waiting (cmd_block.go)
+	// denyBlocking: blocking commands reply as if timed out instead of
+	// waiting (Redis's CLIENT_DENY_BLOCKING; the dispatch fuzzer's client).
+	denyBlocking bool
+	ps           atomic.Pointer[subConn] // set on the first subscription: cmd_pubsub.go
 	// busy: a command runs or its replies are being written (set by handle,
 	// cleared when the connection waits for input again); the idle sweep
 	// skips the client and notes when it saw it so in idleFrom (Unix ms,

@@ -3,6 +3,7 @@ package resp
 import (
 	"errors"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -52,19 +53,19 @@ func (x *call) timeoutArg(b []byte) (time.Duration, bool) {
 // replies and returns true when it served the client (or failed), else
 // writes nothing. Where the client may not block, denied replies instead;
 // otherwise it waits for keys (of kind) until try serves it, or until the
-// timeout passes (0: none), counted from now in real time (the keyspace's
-// clock stands still while a script runs), when timedOut replies. The
-// time spent waiting is not the command's (SLOWLOG, commandstats). Once blocked, try is given one key
-// at a time with woken set, the keys written in the order they were, as
-// Redis serves a blocked client from the key that was written; a key of
-// the wrong type then does not serve it (it blocks on), where the first
-// try replies WRONGTYPE.
+// timeout passes (0: none), counted in real time from when the command
+// ran (the keyspace's clock stands still while a script runs), when
+// timedOut replies. The time spent waiting is not the command's (SLOWLOG,
+// commandstats). Once blocked, try is given one key at a time with woken
+// set, the keys written in the order they were, as Redis serves a blocked
+// client from the key that was written; a key of the wrong type then does
+// not serve it (it blocks on), where the first try replies WRONGTYPE.
 func (x *call) block(keys [][]byte, kind keyspace.Kind, timeout time.Duration, try func(keys [][]byte, woken bool) bool, denied, timedOut func()) {
-	if x.tryOnce(func() bool { return try(keys, false) }, tryFirst) {
+	if served, _ := x.tryOnce(func() bool { return try(keys, false) }, false); served {
 		return
 	}
 	start := time.Now() // when it ran: after any script or EXEC it waited for
-	if x.inExec || x.noBlock {
+	if x.inExec || x.noBlock || x.c.denyBlocking {
 		denied()
 		return
 	}
@@ -76,7 +77,7 @@ func (x *call) block(keys [][]byte, kind keyspace.Kind, timeout time.Duration, t
 	// now: once it is registered, the client that serves it may write to
 	// the connection (under w.mu).
 	x.flushBefore()
-	w := &waiter{x: x, try: try, served: make(chan struct{})}
+	w := &waiter{x: x, try: try, served: make(chan struct{}), pending: keys}
 	w.mu.Lock() // a writer may find w before w.b is set
 	w.b = x.s.ks.Block(x.c.db, keys, kind, w)
 	w.mu.Unlock()
@@ -91,7 +92,7 @@ func (x *call) block(keys [][]byte, kind keyspace.Kind, timeout time.Duration, t
 	}()
 	// Once more, now that a write would wake it: one between the first
 	// try and Block went unseen.
-	if w.serve(keys, tryWait) {
+	if w.serve(false) {
 		return
 	}
 	gone, stop := watchHangup(x.c.netConn)
@@ -104,17 +105,29 @@ func (x *call) block(keys [][]byte, kind keyspace.Kind, timeout time.Duration, t
 	}
 	waitStart = time.Now()
 	for {
+		var scriptEnd <-chan struct{}
+		if w.isBusy() {
+			scriptEnd = x.s.scriptDone()
+		}
 		select {
 		case <-w.served: // by the client whose write woke it
 			return
 		case <-w.b.Ready(): // nobody served it (yet): serve itself
-			if w.serve(nil, tryWait) {
+			if w.serve(false) {
+				return
+			}
+		case <-scriptEnd: // a busy script held it off: try again
+			if w.serve(false) {
 				return
 			}
 		case <-expired:
-			if w.finish() {
-				timedOut()
+			// Redis times blocked clients out between commands: a script
+			// or EXEC running now may still serve it.
+			x.s.waitGate(x.c.id)
+			if w.serve(false) || !w.finish() {
+				return
 			}
+			timedOut()
 			return
 		case <-gone:
 			return // nobody to reply to: the read loop sees the connection end
@@ -129,38 +142,54 @@ func (x *call) block(keys [][]byte, kind keyspace.Kind, timeout time.Duration, t
 // when woken. mu makes the two exclusive: whoever serves it writes its
 // reply and unblocks it.
 type waiter struct {
-	mu     sync.Mutex
-	done   bool // served, timed out or gone: nobody else may reply
-	x      *call
-	b      *keyspace.Blocked
-	try    func(keys [][]byte, woken bool) bool
-	served chan struct{} // closed when another goroutine served it
+	mu   sync.Mutex
+	done bool // served, timed out or gone: nobody else may reply
+	// pending is keys to try before those written since (the keys of the
+	// command when it blocks; those a busy script held off); busy says a
+	// script was busy at the last try.
+	pending [][]byte
+	busy    bool
+	x       *call
+	b       *keyspace.Blocked
+	try     func(keys [][]byte, woken bool) bool
+	served  chan struct{} // closed when another goroutine served it
 }
 
-// serve tries the client's command on keys one at a time (nil: the keys
-// written since it last looked, in the order they were) and reports
-// whether it is done. Served, it is unblocked at once, passing the key on
-// to the next client blocked on it: the same writer serves that one too.
-func (w *waiter) serve(keys [][]byte, mode tryMode) bool {
+// serve tries the client's command on its pending keys and those written
+// since it last looked, one at a time, in order, and reports whether it is
+// done. Served, it is unblocked at once, passing the key on to the next
+// client blocked on it: the same writer serves that one too. byOther: the
+// writer of the keys serves it.
+func (w *waiter) serve(byOther bool) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.done {
 		return true
 	}
-	if keys == nil {
-		keys = w.x.s.ks.Fired(w.b)
-	}
+	keys := slices.Concat(w.pending, w.x.s.ks.Fired(w.b)) // pending may be the command's arguments: no append
+	w.pending, w.busy = nil, false
 	for i := range keys {
-		if w.x.tryOnce(func() bool { return w.try(keys[i:i+1], true) }, mode) {
+		served, busy := w.x.tryOnce(func() bool { return w.try(keys[i:i+1], true) }, true)
+		if busy { // Redis serves it when the script is over
+			w.pending, w.busy = keys[i:], true
+			return false
+		}
+		if served {
 			w.done = true
 			w.x.s.ks.Unblock(w.b, keys[i:])
-			if mode == tryNoWait {
+			if byOther {
 				close(w.served)
 			}
 			return true
 		}
 	}
 	return false
+}
+
+func (w *waiter) isBusy() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.busy
 }
 
 // finish ends the wait for the client's own reason (a timeout, a hang-up)
@@ -177,51 +206,44 @@ func (w *waiter) finish() bool {
 }
 
 // serveBlocked serves the clients that the last command's writes woke,
-// in the order they were woken, before the writer's next command.
+// in the order they were woken, before the writer's next command. One
+// that a busy script holds off serves itself once the script is over.
 func (s *Server) serveBlocked() {
 	for b := s.ks.NextReady(); b != nil; b = s.ks.NextReady() {
-		b.Owner().(*waiter).serve(nil, tryNoWait)
+		b.Owner().(*waiter).serve(true)
 	}
 }
 
-// tryMode is how tryOnce treats a busy script.
-type tryMode uint8
-
-const (
-	tryFirst  tryMode = iota // the command's first try: -BUSY, as any command
-	tryWait                  // a blocked client serving itself: wait for the script to end
-	tryNoWait                // another client serving it: leave it (it serves itself)
-)
-
 // tryOnce runs try as dispatch runs a command: holding the gate, unless
-// EXEC or a script already holds all of it, and as mode says while a
-// script is busy (Redis serves a blocked client once the script is over).
-func (x *call) tryOnce(try func() bool, mode tryMode) bool {
+// EXEC or a script already holds all of it. While a script is busy the
+// command's first try is refused with -BUSY, as any command; a woken
+// client's is not run, and busy says so.
+func (x *call) tryOnce(try func() bool, woken bool) (served, busy bool) {
 	if x.inExec || x.noBlock {
-		return try()
+		return try(), false
 	}
-	for {
-		x.s.gate.rlock(x.c.id)
-		if !x.s.scripts.busy.Load() {
-			break
-		}
-		switch mode {
-		case tryFirst:
-			defer x.s.gate.runlock(x.c.id)
-			if x.s.busyRefused(x.cmd, x.args, x.r) {
-				return true
-			}
-			return try()
-		case tryNoWait:
-			x.s.gate.runlock(x.c.id)
-			return false
-		}
-		x.s.gate.runlock(x.c.id)
-		x.s.waitScript()
-	}
+	x.s.gate.rlock(x.c.id)
 	defer x.s.gate.runlock(x.c.id)
+	if x.s.scripts.busy.Load() {
+		if woken {
+			return false, true
+		}
+		if x.s.busyRefused(x.cmd, x.args, x.r) {
+			return true, false
+		}
+	}
 	x.nowMs = 0 // each try is a new moment
-	return try()
+	return try(), false
+}
+
+// waitGate waits for an EXEC or a script that holds the whole gate, busy
+// or not, to end.
+func (s *Server) waitGate(id uint64) {
+	s.gate.rlock(id)
+	s.gate.runlock(id)
+	if s.scripts.busy.Load() {
+		<-s.scriptDone()
+	}
 }
 
 // flushBefore sends the replies written so far.

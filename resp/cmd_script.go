@@ -99,16 +99,20 @@ func (s *Server) busyRefused(cmd *command, args [][]byte, r *reply) bool {
 	return true
 }
 
-// waitScript waits for the script running, if any, to end (a blocked
-// client woken while a script is busy: cmd_block.go).
-func (s *Server) waitScript() {
+// scriptDone is closed when the script running now ends (at once if none
+// runs): a blocked client woken while a script is busy is served after it
+// (cmd_block.go).
+func (s *Server) scriptDone() <-chan struct{} {
 	s.scripts.mu.Lock()
-	run := s.scripts.cur
-	s.scripts.mu.Unlock()
-	if run != nil {
-		<-run.done
+	defer s.scripts.mu.Unlock()
+	if s.scripts.cur == nil {
+		return closedChan
 	}
+	return s.scripts.cur.done
 }
+
+// closedChan is a channel that is closed.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // lockExclusive takes the whole gate for x (EXEC, EVAL). It returns false,
 // having replied -BUSY and released the gate, while a script is busy.

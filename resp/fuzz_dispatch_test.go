@@ -21,7 +21,8 @@ var fuzzWords = []string{
 	"KEEPTTL", "GET", "MATCH", "COUNT", "TYPE", "*", "k*", "[", "\\", "string", "set", "WITHSCORES", "ASYNC",
 	"SYNC", "LIMIT", "3", "AUTH", "SETNAME", "default", "HELP", "DB", "REPLACE", "ENCODING", "FREQ", "USAGE",
 	"z", "zset", "(1", "[a", "(a", "-", "+", "BYSCORE", "BYLEX", "REV", "WEIGHTS", "AGGREGATE", "MIN", "MAX",
-	"INCR", "CH", "-0", "1e-320", "0x10",
+	"INCR", "CH", "-0", "1e-320", "0x10", "l", "list", "LEFT", "RIGHT", "BEFORE", "AFTER", "RANK", "MAXLEN",
+	"0.01",
 }
 
 // FuzzDispatch runs sequences of commands with random arguments through
@@ -49,7 +50,7 @@ func FuzzDispatch(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		ks.FlushAll()
-		c := &client{id: 1, authed: true}
+		c := &client{id: 1, authed: true, denyBlocking: true} // BLPOP with no connection must not wait
 		var out bytes.Buffer
 		w := redcon.NewWriter(&out)
 		for len(in) > 0 {
