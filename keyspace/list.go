@@ -66,7 +66,7 @@ func (c *lchunk) alloc() int64 { return int64(len(c.arr)) }
 const listStructBytes = 48
 
 // lchunkBytes is one lchunk in the chunks array.
-const lchunkBytes = 64
+const lchunkBytes = int(unsafe.Sizeof(lchunk{}))
 
 // elemLen is the bytes v takes in a chunk.
 func elemLen(v []byte) int {

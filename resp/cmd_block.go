@@ -253,29 +253,39 @@ func (x *call) flushBefore() {
 	}
 }
 
+// popTry makes a blocking pop's try (block) of pop, which pops from the
+// first of keys that has something, replies if it popped, and returns the
+// key it popped from (nil if none).
+func (x *call) popTry(pop func(keys [][]byte) ([]byte, error)) func(keys [][]byte, woken bool) bool {
+	return func(keys [][]byte, woken bool) bool {
+		key, err := pop(keys)
+		switch {
+		case err != nil && woken:
+			return false // not of its kind (any more): Redis serves it only from one that is
+		case err != nil:
+			x.ksError(err)
+		case key == nil:
+			return false
+		}
+		return true
+	}
+}
+
 func cmdBpop(x *call) {
 	timeout, ok := x.timeoutArg(x.args[len(x.args)-1])
 	if !ok {
 		return
 	}
-	keys := x.args[1 : len(x.args)-1]
 	front := x.cmd.name == "blpop"
-	x.block(keys, keyspace.KindList, timeout, func(keys [][]byte, woken bool) bool {
+	x.block(x.args[1:len(x.args)-1], keyspace.KindList, timeout, x.popTry(func(keys [][]byte) ([]byte, error) {
 		key, vs, err := x.s.ks.LMPop(x.c.db, keys, front, 1)
-		switch {
-		case err != nil && woken:
-			return false // not a list (any more): Redis serves only from one
-		case err != nil:
-			x.ksError(err)
-		case key == nil:
-			return false
-		default:
+		if key != nil {
 			x.r.array(2)
 			x.r.bulk(key)
 			x.r.bulk(vs[0])
 		}
-		return true
-	}, x.r.nullArray, x.r.nullArray)
+		return key, err
+	}), x.r.nullArray, x.r.nullArray)
 }
 
 func cmdBlmove(x *call) {
@@ -312,22 +322,9 @@ func cmdBlmpop(x *call) {
 	if !ok {
 		return
 	}
-	x.block(keys, keyspace.KindList, timeout, func(keys [][]byte, woken bool) bool {
-		key, vs, err := x.s.ks.LMPop(x.c.db, keys, left, count)
-		switch {
-		case err != nil && woken:
-			return false
-		case err != nil:
-			x.ksError(err)
-		case key == nil:
-			return false
-		default:
-			x.r.array(2)
-			x.r.bulk(key)
-			x.r.bulks(vs)
-		}
-		return true
-	}, x.r.nullArray, x.r.nullArray)
+	x.block(keys, keyspace.KindList, timeout, x.popTry(func(keys [][]byte) ([]byte, error) {
+		return x.lmpop(keys, left, count)
+	}), x.r.nullArray, x.r.nullArray)
 }
 
 func cmdBzpop(x *call) {
@@ -335,25 +332,17 @@ func cmdBzpop(x *call) {
 	if !ok {
 		return
 	}
-	keys := x.args[1 : len(x.args)-1]
 	popMax := x.cmd.name == "bzpopmax"
-	x.block(keys, keyspace.KindZSet, timeout, func(keys [][]byte, woken bool) bool {
+	x.block(x.args[1:len(x.args)-1], keyspace.KindZSet, timeout, x.popTry(func(keys [][]byte) ([]byte, error) {
 		key, es, err := x.s.ks.ZMPop(x.c.db, keys, popMax, 1)
-		switch {
-		case err != nil && woken:
-			return false
-		case err != nil:
-			x.ksError(err)
-		case key == nil:
-			return false
-		default:
+		if key != nil {
 			x.r.array(3)
 			x.r.bulk(key)
 			x.r.bulk(es[0].Member)
 			x.r.double(es[0].Score)
 		}
-		return true
-	}, x.r.nullArray, x.r.nullArray)
+		return key, err
+	}), x.r.nullArray, x.r.nullArray)
 }
 
 func cmdBzmpop(x *call) {
@@ -365,20 +354,7 @@ func cmdBzmpop(x *call) {
 	if !ok {
 		return
 	}
-	x.block(keys, keyspace.KindZSet, timeout, func(keys [][]byte, woken bool) bool {
-		key, es, err := x.s.ks.ZMPop(x.c.db, keys, !popMin, count)
-		switch {
-		case err != nil && woken:
-			return false
-		case err != nil:
-			x.ksError(err)
-		case key == nil:
-			return false
-		default:
-			x.r.array(2)
-			x.r.bulk(key)
-			x.scoredReply(es, true, true)
-		}
-		return true
-	}, x.r.nullArray, x.r.nullArray)
+	x.block(keys, keyspace.KindZSet, timeout, x.popTry(func(keys [][]byte) ([]byte, error) {
+		return x.zmpop(keys, !popMin, count)
+	}), x.r.nullArray, x.r.nullArray)
 }

@@ -37,12 +37,7 @@ func listCommands() []*command {
 
 func cmdPush(x *call) {
 	name := x.cmd.name
-	n, err := x.s.ks.LPush(x.c.db, x.args[1], name[0] == 'l', strings.HasSuffix(name, "x"), x.args[2:])
-	if err != nil {
-		x.ksError(err)
-		return
-	}
-	x.r.int(int64(n))
+	x.intReply(x.s.ks.LPush(x.c.db, x.args[1], name[0] == 'l', strings.HasSuffix(name, "x"), x.args[2:]))
 }
 
 func cmdPop(x *call) {
@@ -73,34 +68,26 @@ func cmdPop(x *call) {
 	}
 }
 
-func cmdLlen(x *call) {
-	n, err := x.s.ks.LLen(x.c.db, x.args[1])
-	if err != nil {
-		x.ksError(err)
-		return
-	}
-	x.r.int(int64(n))
-}
+func cmdLlen(x *call) { x.intReply(x.s.ks.LLen(x.c.db, x.args[1])) }
 
 func cmdLindex(x *call) {
 	v, ok, err := x.s.ks.LIndex(x.c.db, x.args[1], x.args[2])
 	x.valueReply(v, ok, err)
 }
 
-func cmdLset(x *call) {
-	if err := x.s.ks.LSet(x.c.db, x.args[1], x.args[2], x.args[3]); err != nil {
-		x.ksError(err)
-		return
+func cmdLset(x *call) { x.okReply(x.s.ks.LSet(x.c.db, x.args[1], x.args[2], x.args[3])) }
+
+// startStop parses LRANGE's and LTRIM's start and stop, replying with
+// Redis's error if either is not an integer.
+func (x *call) startStop() (start, stop int64, ok bool) {
+	if start, ok = x.intArg(2); ok {
+		stop, ok = x.intArg(3)
 	}
-	x.r.ok()
+	return start, stop, ok
 }
 
 func cmdLrange(x *call) {
-	start, ok := x.intArg(2)
-	if !ok {
-		return
-	}
-	stop, ok := x.intArg(3)
+	start, stop, ok := x.startStop()
 	if !ok {
 		return
 	}
@@ -113,19 +100,9 @@ func cmdLrange(x *call) {
 }
 
 func cmdLtrim(x *call) {
-	start, ok := x.intArg(2)
-	if !ok {
-		return
+	if start, stop, ok := x.startStop(); ok {
+		x.okReply(x.s.ks.LTrim(x.c.db, x.args[1], start, stop))
 	}
-	stop, ok := x.intArg(3)
-	if !ok {
-		return
-	}
-	if err := x.s.ks.LTrim(x.c.db, x.args[1], start, stop); err != nil {
-		x.ksError(err)
-		return
-	}
-	x.r.ok()
 }
 
 func cmdLrem(x *call) {
@@ -133,12 +110,7 @@ func cmdLrem(x *call) {
 	if !ok {
 		return
 	}
-	n, err := x.s.ks.LRem(x.c.db, x.args[1], count, x.args[3])
-	if err != nil {
-		x.ksError(err)
-		return
-	}
-	x.r.int(int64(n))
+	x.intReply(x.s.ks.LRem(x.c.db, x.args[1], count, x.args[3]))
 }
 
 func cmdLinsert(x *call) {
@@ -151,12 +123,7 @@ func cmdLinsert(x *call) {
 		x.r.error(msgSyntax)
 		return
 	}
-	n, err := x.s.ks.LInsert(x.c.db, x.args[1], after, x.args[3], x.args[4])
-	if err != nil {
-		x.ksError(err)
-		return
-	}
-	x.r.int(int64(n))
+	x.intReply(x.s.ks.LInsert(x.c.db, x.args[1], after, x.args[3], x.args[4]))
 }
 
 func cmdLpos(x *call) {
@@ -290,15 +257,23 @@ func cmdLmpop(x *call) {
 	if !ok {
 		return
 	}
-	key, vs, err := x.s.ks.LMPop(x.c.db, keys, left, count)
+	key, err := x.lmpop(keys, left, count)
 	switch {
 	case err != nil:
 		x.ksError(err)
 	case key == nil:
 		x.r.nullArray()
-	default:
+	}
+}
+
+// lmpop pops as LMPOP and BLMPOP do and, if it popped, replies with the
+// key and the elements; it returns the key (nil if none had any).
+func (x *call) lmpop(keys [][]byte, left bool, count int) ([]byte, error) {
+	key, vs, err := x.s.ks.LMPop(x.c.db, keys, left, count)
+	if key != nil {
 		x.r.array(2)
 		x.r.bulk(key)
 		x.r.bulks(vs)
 	}
+	return key, err
 }

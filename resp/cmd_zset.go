@@ -495,17 +495,26 @@ func cmdZmpop(x *call) {
 	if !ok {
 		return
 	}
-	key, es, err := x.s.ks.ZMPop(x.c.db, keys, !popMin, count)
+	key, err := x.zmpop(keys, !popMin, count)
 	switch {
 	case err != nil:
 		x.ksError(err)
-	case len(es) == 0:
+	case key == nil:
 		x.r.nullArray()
-	default:
+	}
+}
+
+// zmpop pops as ZMPOP and BZMPOP do and, if it popped, replies with the
+// key and the members and scores; it returns the key (nil if none had
+// any).
+func (x *call) zmpop(keys [][]byte, popMax bool, count int) ([]byte, error) {
+	key, es, err := x.s.ks.ZMPop(x.c.db, keys, popMax, count)
+	if key != nil {
 		x.r.array(2)
 		x.r.bulk(key)
 		x.scoredReply(es, true, true)
 	}
+	return key, err
 }
 
 func cmdZrandmember(x *call) {

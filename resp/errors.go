@@ -46,6 +46,24 @@ func (x *call) ksError(err error) {
 	}
 }
 
+// intReply replies with n, or with err if the keyspace failed.
+func (x *call) intReply(n int, err error) {
+	if err != nil {
+		x.ksError(err)
+		return
+	}
+	x.r.int(int64(n))
+}
+
+// okReply replies +OK, or with err if the keyspace failed.
+func (x *call) okReply(err error) {
+	if err != nil {
+		x.ksError(err)
+		return
+	}
+	x.r.ok()
+}
+
 // positiveArg parses args[i] as a count of at least 0, replying as Redis's
 // getPositiveLongFromObjectOrReply does (one message for both failures).
 func (x *call) positiveArg(i int) (int64, bool) {
