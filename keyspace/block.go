@@ -187,12 +187,16 @@ func (r *blockRegistry) wakeDB(db int) {
 	r.mu.Unlock()
 }
 
-// NextReady returns the next client woken by a write and not yet handed
-// out, in the order they were woken, or nil. The front end calls it after
-// each command that may have written, and serves those clients before the
-// writer's next command, as Redis does (handleClientsBlockedOnKeys); each
-// client is also woken (Ready), so it serves itself if nobody does.
-func (ks *Keyspace) NextReady() *Blocked {
+// PeekReady returns the first client in the ready queue (woken by a
+// write and not yet served), in the order they were woken, or nil. The
+// front end calls it after each command that may have written, and
+// serves those clients before the writer's next command, as Redis does
+// (handleClientsBlockedOnKeys); each client is also woken (Ready), so it
+// serves itself if nobody does. The client stays first in the queue until
+// Served: a writer that finds it there waits for whoever is serving it,
+// so no writer runs its next command before the clients its writes woke
+// were served.
+func (ks *Keyspace) PeekReady() *Blocked {
 	r := &ks.blocked
 	if r.nready.Load() == 0 {
 		return nil
@@ -201,14 +205,39 @@ func (ks *Keyspace) NextReady() *Blocked {
 	defer r.mu.Unlock()
 	for len(r.ready) > 0 {
 		b := r.ready[0]
+		if !b.gone {
+			return b
+		}
 		r.ready[0] = nil
 		r.ready = r.ready[1:]
 		r.nready.Add(-1)
 		b.queued = false
-		if !b.gone {
-			return b
-		}
 	}
 	r.ready = nil // drop the array once drained
 	return nil
+}
+
+// Served takes b out of the ready queue.
+func (ks *Keyspace) Served(b *Blocked) {
+	r := &ks.blocked
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if i := slices.Index(r.ready, b); i >= 0 {
+		r.ready = slices.Delete(r.ready, i, i+1)
+		r.nready.Add(-1)
+		b.queued = false
+	}
+}
+
+// Requeue puts b back at the end of the ready queue, unless it is gone or
+// still queued: a client a busy script held off, to be served after it.
+func (ks *Keyspace) Requeue(b *Blocked) {
+	r := &ks.blocked
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !b.gone && !b.queued {
+		b.queued = true
+		r.ready = append(r.ready, b)
+		r.nready.Add(1)
+	}
 }

@@ -222,6 +222,10 @@ func (l *list) replaceChunks(i, j int, with ...lchunk) {
 // prepend adds k zero chunks in front, using the spare slots before the
 // first chunk, or a new array with spare room of half the chunks.
 func (l *list) prepend(k int) {
+	if len(l.chunks) == 0 && l.spare < k { // a new list: no room it may never use
+		l.chunks, l.spare = make([]lchunk, k), 0
+		return
+	}
 	if l.spare < k {
 		spare := max(k, len(l.chunks)/2, 4)
 		// One slot more than needed at the back: a[spare:] with no

@@ -32,6 +32,17 @@ func checkList(t *testing.T, l *list, m listModel) {
 		n += c.n
 		cbytes += c.alloc()
 	}
+	if l.chunks != nil {
+		// The spare slots before the first chunk, and those after the
+		// last, hold no array: a dropped chunk's must not stay reachable.
+		first := unsafe.Add(unsafe.Pointer(unsafe.SliceData(l.chunks)), -l.spare*lchunkBytes)
+		all := unsafe.Slice((*lchunk)(first), l.spare+cap(l.chunks))
+		for i := range all {
+			if i < l.spare || i >= l.spare+len(l.chunks) {
+				require.Nil(t, all[i].arr, "slot %d (spare %d, %d chunks) not cleared", i, l.spare, len(l.chunks))
+			}
+		}
+	}
 	require.Equal(t, len(m), n, "element count")
 	require.Equal(t, len(m), l.len())
 	require.Equal(t, cbytes, l.cbytes)
@@ -308,5 +319,26 @@ func TestListChunksAreADeque(t *testing.T) {
 			at, id = c, cid
 		}
 		require.Less(t, moves, 50, "front=%v: the oldest chunk moved %d times", front, moves)
+	}
+}
+
+// TestSmallListFootprint: a list made by one push has one chunk slot and
+// an array sized for what it holds; a new list reserves no room in front
+// that it may never use (it had five slots: 224 bytes more per list).
+func TestSmallListFootprint(t *testing.T) {
+	vs := make([][]byte, 10)
+	for i := range vs {
+		vs[i] = bytes.Repeat([]byte{'e'}, 20)
+	}
+	for _, front := range []bool{false, true} {
+		l := &list{}
+		if front {
+			l.pushFront(vs)
+		} else {
+			l.pushBack(vs)
+		}
+		require.Equal(t, 1, l.spare+cap(l.chunks), "front=%v: chunk slots", front)
+		require.Equal(t, allocSize(10*22), l.cbytes, "front=%v: chunk array", front)
+		require.Equal(t, listStructBytes+allocSize(lchunkBytes)+allocSize(10*22), l.bytes())
 	}
 }

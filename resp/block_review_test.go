@@ -23,6 +23,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -395,5 +396,113 @@ func TestBlockReviewLeavesDuringBusyScript(t *testing.T) {
 		b.recv()
 		time.Sleep(200 * time.Millisecond)
 		e.ctl.run(blkStep{"LLEN q", ":1"})
+	})
+}
+
+// A blocked client whose wake-up a busy script held off (pending) leaves:
+// the key must pass on to the next client blocked on it.
+func TestBlockReviewLeaverPassesPendingKey(t *testing.T) {
+	blkTargets(t, func(t *testing.T, e *blkEnv) {
+		e.ctl.run(blkStep{"CONFIG SET busy-reply-threshold 100", "+OK"})
+		a, b, c := e.dial(2), e.dial(2), e.dial(2)
+		a.send("BLPOP q 0")
+		e.waitBlocked(1)
+		c.send("BLPOP q 0")
+		e.waitBlocked(2)
+		b.sendArgs("EVAL", "redis.call('lpush', KEYS[1], 'x')\n"+busyScript(1000), "1", "q")
+		time.Sleep(400 * time.Millisecond)
+		a.nc.Close()
+		b.recv()
+		require.Equal(t, `["q" "x"]`, c.recv())
+	})
+}
+
+// A client whose deadline passes during a busy script and which then
+// leaves must not take the script's element.
+func TestBlockReviewTimedOutLeaverDuringBusyScript(t *testing.T) {
+	blkTargets(t, func(t *testing.T, e *blkEnv) {
+		e.ctl.run(blkStep{"CONFIG SET busy-reply-threshold 100", "+OK"})
+		a, b := e.dial(2), e.dial(2)
+		a.send("BLPOP q 0.3")
+		e.waitBlocked(1)
+		b.sendArgs("EVAL", "redis.call('lpush', KEYS[1], 'x')\n"+busyScript(1000), "1", "q")
+		time.Sleep(500 * time.Millisecond)
+		a.nc.Close()
+		b.recv()
+		time.Sleep(200 * time.Millisecond)
+		e.ctl.run(blkStep{"LLEN q", ":1"})
+	})
+}
+
+// A command refused with BUSY during the script (any client's) must not
+// cost the blocked client its place: the script's push serves it before
+// the script's client's next command, as in Redis.
+func TestBlockReviewBusyRefusalKeepsOrder(t *testing.T)   { blockBusyOrder(t, true) }
+func TestBlockReviewBusyNoRefusalKeepsOrder(t *testing.T) { blockBusyOrder(t, false) }
+
+func blockBusyOrder(t *testing.T, withD bool) {
+	blkTargets(t, func(t *testing.T, e *blkEnv) {
+		e.ctl.run(blkStep{"CONFIG SET busy-reply-threshold 100", "+OK"})
+		a, b, d := e.dial(2), e.dial(2), e.dial(2)
+		a.send("BLPOP q 0")
+		e.waitBlocked(1)
+		b.send("PING") // b leaves the event loop first: its later EVAL must not hold the loop
+		require.Equal(t, "+PONG", b.recv())
+		b.write(append(encodeCommand([]string{"EVAL", "redis.call('lpush', KEYS[1], 'x')\n" + busyScript(600), "1", "q"}), encodeCommand([]string{"LPOP", "q"})...))
+		time.Sleep(300 * time.Millisecond)
+		if withD {
+			d.send("GET k") // refused with BUSY, and it serves blocked clients after it
+			d.recv()
+		}
+		require.Equal(t, "$-1", b.recv())
+		require.Equal(t, "$-1", b.recv(), "the script's client popped the blocked client's element")
+		require.Equal(t, `["q" "x"]`, a.recv())
+	})
+}
+
+// While other clients run commands (each runs serveBlocked after it), a
+// client's pipelined RPUSH q x; LPOP q must still find the element gone.
+func TestBlockReviewOtherClientsDoNotBreakOrder(t *testing.T) {
+	blkTargets(t, func(t *testing.T, e *blkEnv) {
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		defer close(stop)
+		for i := 0; i < 3; i++ {
+			p := e.dial(2)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					if _, err := p.nc.Write(encodeCommand([]string{"PING"})); err != nil {
+						return
+					}
+					if _, err := p.br.ReadString('\n'); err != nil {
+						return
+					}
+				}
+			}()
+		}
+		a := e.dial(2)
+		bad := 0
+		for round := 0; round < 150; round++ {
+			a.send("BLPOP q 0")
+			e.waitBlocked(1)
+			e.ctl.send("RPUSH q x", "LPOP q")
+			e.ctl.recv()
+			if got := e.ctl.recv(); got != "$-1" {
+				bad++
+				e.ctl.run(blkStep{"RPUSH q y", ":1"}) // a is still blocked: release it
+			}
+			a.recv()
+			e.waitBlocked(0)
+		}
+		t.Logf("bad rounds: %d of 150", bad)
+		require.Zero(t, bad, "LPOP took the blocked client's element")
 	})
 }

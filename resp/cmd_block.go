@@ -123,7 +123,9 @@ func (x *call) block(keys [][]byte, kind keyspace.Kind, timeout time.Duration, t
 		case <-expired:
 			// Redis times blocked clients out between commands: a script
 			// or EXEC running now may still serve it.
-			x.s.waitGate(x.c.id)
+			if !x.s.waitGate(x.c.id, gone) {
+				return // gone meanwhile
+			}
 			if w.serve(false) || !w.finish() {
 				return
 			}
@@ -201,16 +203,30 @@ func (w *waiter) finish() bool {
 		return false
 	}
 	w.done = true
-	w.x.s.ks.Unblock(w.b, nil)
+	w.x.s.ks.Unblock(w.b, w.pending) // keys a busy script held off: the next client's now
 	return true
 }
 
 // serveBlocked serves the clients that the last command's writes woke,
 // in the order they were woken, before the writer's next command. One
-// that a busy script holds off serves itself once the script is over.
+// that a busy script holds off goes back in the queue, to be served after
+// the script, before its writer's next command; it also serves itself
+// once the script is over.
 func (s *Server) serveBlocked() {
-	for b := s.ks.NextReady(); b != nil; b = s.ks.NextReady() {
-		b.Owner().(*waiter).serve(true)
+	var held []*keyspace.Blocked
+	for b := s.ks.PeekReady(); b != nil; b = s.ks.PeekReady() {
+		w := b.Owner().(*waiter)
+		served := w.serve(true)
+		w.mu.Lock()
+		s.ks.Served(b) // under w.mu: a writer finding b queued waits for this serve
+		busy := w.busy
+		w.mu.Unlock()
+		if !served && busy {
+			held = append(held, b)
+		}
+	}
+	for _, b := range held { // not in the loop: it would find them again at once
+		s.ks.Requeue(b)
 	}
 }
 
@@ -237,13 +253,19 @@ func (x *call) tryOnce(try func() bool, woken bool) (served, busy bool) {
 }
 
 // waitGate waits for an EXEC or a script that holds the whole gate, busy
-// or not, to end.
-func (s *Server) waitGate(id uint64) {
+// or not, to end, and reports true; false if gone is closed first (a
+// busy script: a client that left must not take an element after it).
+func (s *Server) waitGate(id uint64, gone <-chan struct{}) bool {
 	s.gate.rlock(id)
 	s.gate.runlock(id)
 	if s.scripts.busy.Load() {
-		<-s.scriptDone()
+		select {
+		case <-s.scriptDone():
+		case <-gone:
+			return false
+		}
 	}
+	return true
 }
 
 // flushBefore sends the replies written so far.
