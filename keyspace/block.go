@@ -217,6 +217,15 @@ func (ks *Keyspace) PeekReady() *Blocked {
 	return nil
 }
 
+// Queued reports whether b is in the ready queue: a writer will serve it
+// before its next command (PeekReady), after reporting its own events.
+func (ks *Keyspace) Queued(b *Blocked) bool {
+	r := &ks.blocked
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return b.queued
+}
+
 // Served takes b out of the ready queue.
 func (ks *Keyspace) Served(b *Blocked) {
 	r := &ks.blocked

@@ -1084,3 +1084,35 @@ func TestBlockServedBeforeNextCommand(t *testing.T) {
 		require.Equal(t, `["r" "1"]`, c.recv())
 	})
 }
+
+// TestBlockClientUnblock: CLIENT UNBLOCK ends a blocking command as a
+// timeout (a null array, even for BLMOVE) or with -UNBLOCKED, and replies
+// 1; 0 for a client that is not blocked or does not exist; the reason is
+// checked before the id.
+func TestBlockClientUnblock(t *testing.T) {
+	blkTargets(t, func(t *testing.T, e *blkEnv) {
+		a, a3 := e.dial(2), e.dial(3)
+		id, id3 := a.clientID(), a3.clientID()
+		e.ctl.run(
+			blkStep{"CLIENT UNBLOCK " + id, ":0"},
+			blkStep{"CLIENT UNBLOCK 999999", ":0"},
+			blkStep{"CLIENT UNBLOCK abc", "-ERR value is not an integer or out of range"},
+			blkStep{"CLIENT UNBLOCK abc foo", "-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"},
+		)
+		a.send("BLMOVE q d LEFT LEFT 0")
+		e.waitBlocked(1)
+		e.ctl.run(blkStep{"CLIENT UNBLOCK " + id, ":1"})
+		require.Equal(t, "*-1", a.recv())
+		a3.send("BLPOP q 0")
+		e.waitBlocked(1)
+		e.ctl.run(blkStep{"CLIENT UNBLOCK " + id3 + " timeout", ":1"})
+		require.Equal(t, "_", a3.recv())
+		a.send("BZPOPMIN z 0")
+		e.waitBlocked(1)
+		e.ctl.run(blkStep{"CLIENT UNBLOCK " + id + " ERROR", ":1"})
+		require.Equal(t, "-UNBLOCKED client unblocked via CLIENT UNBLOCK", a.recv())
+		e.waitBlocked(0)
+		// Unblocked, it gives up its place: the next push goes to nobody.
+		e.ctl.run(blkStep{"RPUSH q x", ":1"}, blkStep{"LLEN q", ":1"})
+	})
+}

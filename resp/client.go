@@ -45,7 +45,7 @@ type client struct {
 	queue    [][][]byte // queued commands' arguments (copies)
 	watch    keyspace.Watch
 	closing  atomic.Bool
-	blocked  atomic.Bool // in a blocking command, waiting (cmd_block.go)
+	blocked  atomic.Pointer[waiter] // in a blocking command, waiting (cmd_block.go)
 	// denyBlocking: blocking commands reply as if timed out instead of
 	// waiting (Redis's CLIENT_DENY_BLOCKING; the dispatch fuzzer's client).
 	denyBlocking bool
@@ -116,7 +116,7 @@ func (c *client) info(now time.Time) string {
 	if inMulti {
 		flags += "x"
 	}
-	if c.blocked.Load() {
+	if c.blocked.Load() != nil {
 		flags += "b"
 	}
 	if noEvict { // Redis's letters, in its order

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -77,15 +78,15 @@ func (x *call) block(keys [][]byte, kind keyspace.Kind, timeout time.Duration, t
 	// now: once it is registered, the client that serves it may write to
 	// the connection (under w.mu).
 	x.flushBefore()
-	w := &waiter{x: x, try: try, served: make(chan struct{}), pending: keys}
+	w := &waiter{x: x, try: try, served: make(chan struct{}), pending: keys, unblock: make(chan bool, 1)}
 	w.mu.Lock() // a writer may find w before w.b is set
 	w.b = x.s.ks.Block(x.c.db, keys, kind, w)
 	w.mu.Unlock()
-	x.c.blocked.Store(true)
+	x.c.blocked.Store(w)
 	var waitStart time.Time
 	defer func() {
 		w.finish() // timed out or gone, if not served
-		x.c.blocked.Store(false)
+		x.c.blocked.Store(nil)
 		if !waitStart.IsZero() {
 			x.waited = time.Since(waitStart)
 		}
@@ -112,8 +113,11 @@ func (x *call) block(keys [][]byte, kind keyspace.Kind, timeout time.Duration, t
 		select {
 		case <-w.served: // by the client whose write woke it
 			return
-		case <-w.b.Ready(): // nobody served it (yet): serve itself
-			if w.serve(false) {
+		case <-w.b.Ready():
+			// The writer serves it after reporting its own events, as in
+			// Redis (an RPUSH's event comes before the pop's); it serves
+			// itself only if nobody has it queued to.
+			if !x.s.ks.Queued(w.b) && w.serve(false) {
 				return
 			}
 		case <-scriptEnd: // a busy script held it off: try again
@@ -130,6 +134,15 @@ func (x *call) block(keys [][]byte, kind keyspace.Kind, timeout time.Duration, t
 				return
 			}
 			timedOut()
+			return
+		case asError := <-w.unblock: // CLIENT UNBLOCK
+			if w.finish() {
+				if asError {
+					x.r.error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+				} else {
+					timedOut()
+				}
+			}
 			return
 		case <-gone:
 			return // nobody to reply to: the read loop sees the connection end
@@ -155,6 +168,7 @@ type waiter struct {
 	b       *keyspace.Blocked
 	try     func(keys [][]byte, woken bool) bool
 	served  chan struct{} // closed when another goroutine served it
+	unblock chan bool     // CLIENT UNBLOCK: true with an error, false as a timeout
 }
 
 // serve tries the client's command on its pending keys and those written
@@ -379,4 +393,44 @@ func cmdBzmpop(x *call) {
 	x.block(keys, keyspace.KindZSet, timeout, x.popTry(func(keys [][]byte) ([]byte, error) {
 		return x.zmpop(keys, !popMin, count)
 	}), x.r.nullArray, x.r.nullArray)
+}
+
+// cmdClientUnblock is CLIENT UNBLOCK id [TIMEOUT|ERROR]: it ends a client's
+// blocking command as if its timeout had passed, or with an -UNBLOCKED
+// error, and replies 1; 0 if that client is not blocked. As in Redis the
+// reason is checked before the id.
+func cmdClientUnblock(x *call) {
+	asError := false
+	switch {
+	case len(x.args) > 4:
+		x.subSyntaxError()
+		return
+	case len(x.args) == 4:
+		switch strings.ToLower(string(x.args[3])) {
+		case "timeout":
+		case "error":
+			asError = true
+		default:
+			x.r.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+			return
+		}
+	}
+	id, ok := x.intArg(2)
+	if !ok {
+		return
+	}
+	x.s.mu.Lock()
+	c := x.s.clients[uint64(id)]
+	x.s.mu.Unlock()
+	if c != nil {
+		if w := c.blocked.Load(); w != nil {
+			select {
+			case w.unblock <- asError:
+				x.r.int(1)
+				return
+			default: // already being unblocked
+			}
+		}
+	}
+	x.r.int(0)
 }

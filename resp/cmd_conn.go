@@ -26,6 +26,7 @@ func connectionCommands() []*command {
 		{name: "client|kill", arity: -3, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: g, since: "2.4.0", summary: "Terminates open connections.", run: cmdClientKill},
 		{name: "client|no-evict", arity: 3, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: g, since: "7.0.0", summary: "Sets the client eviction mode of the connection.", run: cmdClientOnOff},
 		{name: "client|no-touch", arity: 3, flags: flagNoScript | flagLoading | flagStale, group: g, since: "7.2.0", summary: "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", run: cmdClientOnOff},
+		{name: "client|unblock", arity: -3, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: g, since: "5.0.0", summary: "Unblocks a client blocked by a blocking command from a different connection.", run: cmdClientUnblock},
 		{name: "client|help", arity: 2, flags: flagLoading | flagStale, group: g, since: "5.0.0", summary: "Returns helpful text about the different subcommands.", run: cmdClientHelp},
 	}
 }
@@ -443,6 +444,7 @@ func cmdClientHelp(x *call) {
 		"SETINFO <option> <value>", "    Set client meta attr. Options are: LIB-NAME, LIB-VER.",
 		"NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
 		"NO-TOUCH (ON|OFF)", "    Will not touch LRU/LFU stats when this mode is on.",
+		"UNBLOCK <clientid> [TIMEOUT|ERROR]", "    Unblock the specified blocked client.",
 		"HELP", "    Print this help.",
 	}
 	x.r.array(len(lines))
