@@ -13,9 +13,10 @@ import (
 // on.
 //
 // Clients blocked on a key are served first come, first served, as in
-// Redis: a write to the key wakes only the first of them (of each kind), and a client
-// that was served passes the wake-up for that key on to the next client
-// (Unblock), as does one that goes away with wake-ups it did not look at.
+// Redis: a write to the key wakes only the first of them (of each kind),
+// and a client that was served passes the wake-up for that key on to the
+// next client (Unblock), as does one that goes away with wake-ups it did
+// not look at.
 // A client that woke and found nothing keeps its place, and nobody behind
 // it is woken: what it found empty is empty for them too.
 type Blocked struct {
@@ -33,7 +34,7 @@ type Blocked struct {
 // Ready is signalled when one of b's keys has been written.
 func (b *Blocked) Ready() <-chan struct{} { return b.ready }
 
-// Owner is what Block was given to find the client by (NextReady).
+// Owner is what Block was given to find the client by (PeekReady).
 func (b *Blocked) Owner() any { return b.owner }
 
 // blockRegistry maps keys to the clients blocked on them, in the order
@@ -43,8 +44,8 @@ type blockRegistry struct {
 	n    atomic.Int64 // blocked clients
 	mu   sync.Mutex
 	keys map[watchKey][]*Blocked
-	// ready is the clients woken and not yet handed to NextReady, in the
-	// order they were woken; nready its length, for a check without mu.
+	// ready is the clients woken and not yet Served, in the order they
+	// were woken; nready its length, for a check without mu.
 	ready  []*Blocked
 	nready atomic.Int64
 }
@@ -121,14 +122,8 @@ func (ks *Keyspace) Unblock(b *Blocked, pass [][]byte) {
 	r.mu.Unlock()
 }
 
-// BlockedStats is the number of blocked clients (INFO blocked_clients) and
-// of distinct keys they wait on (total_blocking_keys).
-func (ks *Keyspace) BlockedStats() (clients, keys int) {
-	r := &ks.blocked
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return int(r.n.Load()), len(r.keys)
-}
+// BlockedClients is the number of blocked clients (INFO blocked_clients).
+func (ks *Keyspace) BlockedClients() int { return int(ks.blocked.n.Load()) }
 
 // fireLocked tells the first client of each kind blocked on key in db
 // that key was written. r.mu must be held.

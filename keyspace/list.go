@@ -134,12 +134,30 @@ func newChunk(p []byte, n, front, back int) lchunk {
 	return c
 }
 
+// newEndChunk is newChunk with room for room more bytes at one end.
+func newEndChunk(p []byte, n, room int, front bool) lchunk {
+	if front {
+		return newChunk(p, n, room, 0)
+	}
+	return newChunk(p, n, 0, room)
+}
+
 // free reports whether the room at one end has never held elements.
 func (c *lchunk) free(front bool) bool {
 	if front {
 		return c.frontFree
 	}
 	return c.backFree
+}
+
+// used marks the room at one end as having held elements (popped or
+// trimmed off): slices handed out may cover it.
+func (c *lchunk) used(front bool) {
+	if front {
+		c.frontFree = false
+	} else {
+		c.backFree = false
+	}
 }
 
 // room is the bytes a push may write before (front) or after the chunk's
@@ -234,18 +252,30 @@ func (l *list) prepend(k int) {
 		copy(a[spare:], l.chunks)
 		l.chunks, l.spare = a[spare:], spare
 	}
-	first := unsafe.Add(unsafe.Pointer(unsafe.SliceData(l.chunks)), -k*int(unsafe.Sizeof(lchunk{})))
+	first := unsafe.Add(unsafe.Pointer(unsafe.SliceData(l.chunks)), -k*lchunkBytes)
 	l.chunks = unsafe.Slice((*lchunk)(first), cap(l.chunks)+k)[:len(l.chunks)+k]
 	l.spare -= k
 }
 
-// pushBack appends vs in order.
-func (l *list) pushBack(vs [][]byte) { l.push(vs, false) }
+// end is the index of the chunk at one end; -1 if there is none.
+func (l *list) end(front bool) int {
+	if front && len(l.chunks) > 0 {
+		return 0
+	}
+	return len(l.chunks) - 1
+}
 
-// pushFront prepends vs one after the other, so the last ends up first.
-func (l *list) pushFront(vs [][]byte) { l.push(vs, true) }
+// addChunk adds c at one end.
+func (l *list) addChunk(c lchunk, front bool) {
+	if front {
+		l.replaceChunks(0, 0, c)
+	} else {
+		l.replaceChunks(len(l.chunks), len(l.chunks), c)
+	}
+}
 
-// push adds vs one after the other at the front or the back: into the end
+// push adds vs one after the other at the front (so the last ends up
+// first) or the back: into the end
 // chunk's room, or into a bigger array for it, or into new chunks once it
 // is full. A list's first array is sized for the values of the same
 // command that go into it, and grows by a quarter while it is small (as
@@ -256,10 +286,7 @@ func (l *list) pushFront(vs [][]byte) { l.push(vs, true) }
 // run at 0.45x Redis.
 func (l *list) push(vs [][]byte, front bool) {
 	for len(vs) > 0 {
-		k := len(l.chunks) - 1 // -1: no chunk
-		if front && k > 0 {
-			k = 0
-		}
+		k := l.end(front)
 		var c *lchunk
 		if k >= 0 {
 			c = &l.chunks[k]
@@ -281,17 +308,9 @@ func (l *list) push(vs [][]byte, front bool) {
 					// A full chunk never popped from at this end: a long
 					// list growing here, and the new one will fill up too.
 					l.seal(k)
-					if front {
-						nc = newChunk(nil, 0, listChunkBytes, 0)
-					} else {
-						nc = newChunk(nil, 0, 0, listChunkBytes)
-					}
+					nc = newEndChunk(nil, 0, listChunkBytes, front)
 				}
-				if front {
-					l.replaceChunks(0, 0, nc)
-				} else {
-					l.replaceChunks(len(l.chunks), len(l.chunks), nc)
-				}
+				l.addChunk(nc, front)
 				continue
 			}
 			take, need = 1, elemLen(vs[0]) // bigger than a chunk: one of its own
@@ -303,11 +322,7 @@ func (l *list) push(vs [][]byte, front bool) {
 		if c.room(front) < need && c.n > 0 && size > listChunkBytes/4 && !c.free(front) {
 			// Popped from at this end (a stack): growing would copy the
 			// whole chunk for every push. Start a chunk beside it.
-			if front {
-				l.replaceChunks(0, 0, lchunk{frontFree: true, backFree: true})
-			} else {
-				l.replaceChunks(len(l.chunks), len(l.chunks), lchunk{frontFree: true, backFree: true})
-			}
+			l.addChunk(lchunk{frontFree: true, backFree: true}, front)
 			continue
 		}
 		if c.room(front) < need {
@@ -316,12 +331,7 @@ func (l *list) push(vs [][]byte, front bool) {
 				more = need + size
 			}
 			more = max(need, min(more, listChunkBytes-size))
-			var grown lchunk
-			if front {
-				grown = newChunk(c.data(), c.n, more, 0)
-			} else {
-				grown = newChunk(c.data(), c.n, 0, more)
-			}
+			grown := newEndChunk(c.data(), c.n, more, front)
 			l.cbytes += grown.alloc() - c.alloc()
 			*c = grown
 		}
@@ -354,10 +364,7 @@ func (l *list) seal(k int) {
 func (l *list) pop(front bool, count int) [][]byte {
 	out := make([][]byte, 0, min(count, l.n))
 	for len(out) < count && l.n > 0 {
-		k := 0
-		if !front {
-			k = len(l.chunks) - 1
-		}
+		k := l.end(front)
 		c := &l.chunks[k]
 		for len(out) < count && c.n > 0 {
 			d := c.data()
@@ -366,12 +373,11 @@ func (l *list) pop(front bool, count int) [][]byte {
 			if front {
 				v, at = nextElem(d, 0)
 				c.off += at
-				c.frontFree = false
 			} else {
 				v, at = prevElem(d, len(d))
 				c.end = c.off + at
-				c.backFree = false
 			}
+			c.used(front)
 			c.n--
 			l.n--
 			out = append(out, v)
@@ -381,10 +387,8 @@ func (l *list) pop(front bool, count int) [][]byte {
 			// The next chunk is now the end popped from: a push there
 			// takes a small chunk of its own, not a whole one that the
 			// next pop empties again (a stack).
-			if front && len(l.chunks) > 0 {
-				l.chunks[0].frontFree = false
-			} else if !front && len(l.chunks) > 0 {
-				l.chunks[len(l.chunks)-1].backFree = false
+			if k := l.end(front); k >= 0 {
+				l.chunks[k].used(front)
 			}
 		}
 	}
@@ -538,10 +542,8 @@ func (l *list) insert(pivot, v []byte, after bool) bool {
 		at++
 	}
 	switch at {
-	case 0:
-		l.pushFront([][]byte{v})
-	case l.n:
-		l.pushBack([][]byte{v})
+	case 0, l.n:
+		l.push([][]byte{v}, at == 0)
 	default:
 		k, j := l.locate(at)
 		l.repack(k, slices.Insert(l.unpack(k), j, v))
@@ -617,7 +619,8 @@ func (l *list) trim(from, to int) {
 		k, j := l.locate(to)
 		c := &l.chunks[k]
 		drop := c.n - j
-		c.end, c.n, c.backFree = c.off+c.offsetOf(j), j, false
+		c.end, c.n = c.off+c.offsetOf(j), j
+		c.used(false)
 		l.n -= drop
 		if c.n == 0 {
 			k--
@@ -628,7 +631,7 @@ func (l *list) trim(from, to int) {
 		k, j := l.locate(from)
 		c := &l.chunks[k]
 		c.off += c.offsetOf(j)
-		c.frontFree = false
+		c.used(true)
 		c.n -= j
 		l.n -= j
 		l.replaceChunks(0, k)
@@ -636,15 +639,7 @@ func (l *list) trim(from, to int) {
 }
 
 // clone copies l; the copy shares nothing mutable with it.
-func (l *list) clone() *list {
-	c := &list{}
-	for k := range l.chunks {
-		c.chunks = append(c.chunks, newChunk(l.chunks[k].data(), l.chunks[k].n, 0, 0))
-		c.cbytes += c.chunks[k].alloc()
-	}
-	c.n = l.n
-	return c
-}
+func (l *list) clone() *list { return newListOf(l.elements(0, l.n)) }
 
 // newListOf is a list of vs (copied).
 func newListOf(vs [][]byte) *list {

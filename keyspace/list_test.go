@@ -89,10 +89,10 @@ func TestListModel(t *testing.T) {
 					vs[i] = randElem(r)
 				}
 				if op == 0 {
-					l.pushBack(vs)
+					l.push(vs, false)
 					m = append(m, vs...)
 				} else {
-					l.pushFront(vs)
+					l.push(vs, true)
 					for _, v := range vs {
 						m = slices.Insert(m, 0, v)
 					}
@@ -193,9 +193,9 @@ func TestListBytesNeverRewritten(t *testing.T) {
 	for step := 0; step < 3000; step++ {
 		switch r.IntN(6) {
 		case 0:
-			l.pushBack([][]byte{randElem(r)})
+			l.push([][]byte{randElem(r)}, false)
 		case 1:
-			l.pushFront([][]byte{randElem(r)})
+			l.push([][]byte{randElem(r)}, true)
 		case 2:
 			for _, v := range l.pop(r.IntN(2) == 0, 1+r.IntN(3)) {
 				views = append(views, taken{v, bytes.Clone(v)})
@@ -235,40 +235,40 @@ func BenchmarkList(b *testing.B) {
 		b.Run(fmt.Sprintf("op=rpush-lpop/len=%d", n), func(b *testing.B) {
 			l := &list{}
 			for range n {
-				l.pushBack([][]byte{v})
+				l.push([][]byte{v}, false)
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				l.pushBack([][]byte{v})
+				l.push([][]byte{v}, false)
 				l.pop(true, 1)
 			}
 		})
 		b.Run(fmt.Sprintf("op=lpush-rpop/len=%d", n), func(b *testing.B) {
 			l := &list{}
 			for range n {
-				l.pushBack([][]byte{v})
+				l.push([][]byte{v}, false)
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				l.pushFront([][]byte{v})
+				l.push([][]byte{v}, true)
 				l.pop(false, 1)
 			}
 		})
 		b.Run(fmt.Sprintf("op=lpush-lpop/len=%d", n), func(b *testing.B) {
 			l := &list{}
 			for range n {
-				l.pushBack([][]byte{v})
+				l.push([][]byte{v}, false)
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				l.pushFront([][]byte{v})
+				l.push([][]byte{v}, true)
 				l.pop(true, 1)
 			}
 		})
 		b.Run(fmt.Sprintf("op=lindex-middle/len=%d", n), func(b *testing.B) {
 			l := &list{}
 			for range n {
-				l.pushBack([][]byte{v})
+				l.push([][]byte{v}, false)
 			}
 			b.ReportAllocs()
 			for b.Loop() {
@@ -303,9 +303,9 @@ func TestListChunksAreADeque(t *testing.T) {
 			e := fmt.Appendf(slices.Clip(v), "%08d", next)
 			next++
 			if front {
-				l.pushFront([][]byte{e})
+				l.push([][]byte{e}, true)
 			} else {
-				l.pushBack([][]byte{e})
+				l.push([][]byte{e}, false)
 			}
 			if round%3 == 2 || l.len() > 3000 { // drain at the other end, a bit slower than the feed
 				got := l.pop(!front, 1)[0]
@@ -333,9 +333,9 @@ func TestSmallListFootprint(t *testing.T) {
 	for _, front := range []bool{false, true} {
 		l := &list{}
 		if front {
-			l.pushFront(vs)
+			l.push(vs, true)
 		} else {
-			l.pushBack(vs)
+			l.push(vs, false)
 		}
 		require.Equal(t, 1, l.spare+cap(l.chunks), "front=%v: chunk slots", front)
 		require.Equal(t, allocSize(10*22), l.cbytes, "front=%v: chunk array", front)

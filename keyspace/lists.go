@@ -125,11 +125,7 @@ func (ks *Keyspace) LPush(dbi int, key []byte, front, onlyIfExists bool, vals []
 			}
 			l = &list{}
 		}
-		if front {
-			l.pushFront(vals)
-		} else {
-			l.pushBack(vals)
-		}
+		l.push(vals, front)
 		n = l.len()
 		return l, true, nil
 	})
@@ -359,11 +355,7 @@ func (ks *Keyspace) LMove(dbi int, src, dst []byte, fromFront, toFront bool) (v 
 		ds.putLocked(string(dst), entry{}, false, de)
 		de = ds.m[string(dst)] // with its slot
 	}
-	if toFront {
-		de.listPtr().pushFront([][]byte{v})
-	} else {
-		de.listPtr().pushBack([][]byte{v})
-	}
+	de.listPtr().push([][]byte{v}, toFront)
 	srcGone := se.listPtr().len() == 0
 	if srcGone {
 		ss.deleteLocked(string(src), se)

@@ -405,7 +405,7 @@ func cmdACLDryrun(x *call) {
 		return
 	}
 	if !arityOK(cmd.arity, len(args)) {
-		x.r.error("ERR wrong number of arguments for '" + cmd.name + "' command")
+		x.r.error(msgArity(cmd.name))
 		return
 	}
 	d, pos := acl.DeniedCommand, 0

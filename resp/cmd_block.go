@@ -151,7 +151,7 @@ func (x *call) block(keys [][]byte, kind keyspace.Kind, timeout time.Duration, t
 }
 
 // waiter is a blocked client as the clients that wake it see it: a write
-// to one of its keys queues it (keyspace.NextReady), and the writer
+// to one of its keys queues it (keyspace.PeekReady), and the writer
 // serves it before its own next command (serveBlocked), as Redis serves
 // blocked clients after each command; failing that, it serves itself
 // when woken. mu makes the two exclusive: whoever serves it writes its

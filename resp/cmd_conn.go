@@ -41,7 +41,7 @@ func cmdPing(x *call) {
 	case 2:
 		x.r.bulk(x.args[1])
 	default:
-		x.r.error("ERR wrong number of arguments for 'ping' command")
+		x.r.error(msgArity("ping"))
 	}
 }
 

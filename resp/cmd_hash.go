@@ -48,7 +48,7 @@ func (x *call) hashError(err error) {
 
 func cmdHset(x *call) {
 	if len(x.args)%2 == 1 {
-		x.r.error("ERR wrong number of arguments for '" + x.cmd.name + "' command")
+		x.r.error(msgArity(x.cmd.name))
 		return
 	}
 	n, err := x.s.ks.HSet(x.c.db, x.args[1], x.args[2:])

@@ -42,18 +42,14 @@ func cmdPush(x *call) {
 
 func cmdPop(x *call) {
 	if len(x.args) > 3 {
-		x.r.error("ERR wrong number of arguments for '" + x.cmd.name + "' command")
+		x.r.error(msgArity(x.cmd.name))
 		return
 	}
-	count := int64(1)
-	if len(x.args) == 3 {
-		n, ok := x.positiveArg(2)
-		if !ok {
-			return
-		}
-		count = n
+	count, ok := x.popCount()
+	if !ok {
+		return
 	}
-	vs, exists, err := x.s.ks.LPop(x.c.db, x.args[1], x.cmd.name == "lpop", int(min(count, 1<<31)))
+	vs, exists, err := x.s.ks.LPop(x.c.db, x.args[1], x.cmd.name == "lpop", count)
 	switch {
 	case err != nil:
 		x.ksError(err)

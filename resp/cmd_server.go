@@ -197,7 +197,7 @@ func splitAddr(a string) (string, string) {
 
 func cmdConfigSet(x *call) {
 	if len(x.args)%2 != 0 {
-		x.r.error("ERR wrong number of arguments for 'config|set' command")
+		x.r.error(msgArity("config|set"))
 		return
 	}
 	// Validate every pair first, so that a bad one changes nothing: the
@@ -431,8 +431,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string, c *client) {
 		f("maxclients", s.cfg.Get("maxclients"))
 		f("client_recent_max_input_buffer", 0)
 		f("client_recent_max_output_buffer", 0)
-		blocked, _ := s.ks.BlockedStats()
-		f("blocked_clients", blocked)
+		f("blocked_clients", s.ks.BlockedClients())
 		f("tracking_clients", 0)
 		f("clients_in_timeout_table", 0)
 	case "memory":

@@ -90,15 +90,11 @@ func cmdSpop(x *call) {
 		x.r.error(msgSyntax)
 		return
 	}
-	count := int64(1)
-	if len(x.args) == 3 {
-		n, ok := x.positiveArg(2)
-		if !ok {
-			return
-		}
-		count = n
+	count, ok := x.popCount()
+	if !ok {
+		return
 	}
-	m, err := x.s.ks.SPop(x.c.db, x.args[1], int(min(count, 1<<31)))
+	m, err := x.s.ks.SPop(x.c.db, x.args[1], count)
 	switch {
 	case err != nil:
 		x.ksError(err)

@@ -229,7 +229,7 @@ func cmdMget(x *call) {
 
 func cmdMset(x *call) {
 	if len(x.args)%2 == 0 {
-		x.r.error("ERR wrong number of arguments for '" + x.cmd.name + "' command")
+		x.r.error(msgArity(x.cmd.name))
 		return
 	}
 	nx := x.cmd.name == "msetnx"

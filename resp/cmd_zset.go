@@ -466,15 +466,11 @@ func cmdZpop(x *call) {
 		x.r.error(msgSyntax)
 		return
 	}
-	count := int64(1)
-	if len(x.args) == 3 {
-		n, ok := x.positiveArg(2)
-		if !ok {
-			return
-		}
-		count = n
+	count, ok := x.popCount()
+	if !ok {
+		return
 	}
-	es, err := x.s.ks.ZPop(x.c.db, x.args[1], x.cmd.name == "zpopmax", int(min(count, 1<<31)))
+	es, err := x.s.ks.ZPop(x.c.db, x.args[1], x.cmd.name == "zpopmax", count)
 	if err != nil {
 		x.ksError(err)
 		return

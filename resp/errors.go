@@ -64,15 +64,26 @@ func (x *call) okReply(err error) {
 	x.r.ok()
 }
 
-// positiveArg parses args[i] as a count of at least 0, replying as Redis's
-// getPositiveLongFromObjectOrReply does (one message for both failures).
-func (x *call) positiveArg(i int) (int64, bool) {
-	n, ok := keyspace.ParseInt(x.args[i])
+// msgArity is Redis's wrong-arity error for the command (or
+// "container|sub") name.
+func msgArity(name string) string {
+	return "ERR wrong number of arguments for '" + name + "' command"
+}
+
+// popCount is the count of SPOP, ZPOPMIN/ZPOPMAX, LPOP/RPOP: args[2] if
+// given, else 1, capped where no reply could be bigger. It replies as
+// Redis's getPositiveLongFromObjectOrReply does (one message for a
+// negative count and for no number).
+func (x *call) popCount() (int, bool) {
+	if len(x.args) < 3 {
+		return 1, true
+	}
+	n, ok := keyspace.ParseInt(x.args[2])
 	if !ok || n < 0 {
 		x.r.error("ERR value is out of range, must be positive")
 		return 0, false
 	}
-	return n, true
+	return int(min(n, 1<<31)), true
 }
 
 // intArg parses args[i] as an integer, replying with Redis's error if it is not one.

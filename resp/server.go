@@ -419,7 +419,7 @@ func (s *Server) resolve(args [][]byte) (*command, string) {
 		return nil, unknownCommand(args)
 	}
 	if !arityOK(cmd.arity, len(args)) {
-		return cmd, "ERR wrong number of arguments for '" + cmd.name + "' command"
+		return cmd, msgArity(cmd.name)
 	}
 	if cmd.subs != nil && len(args) > 1 { // COMMAND alone runs the container itself
 		sub := cmd.subs[strings.ToLower(string(args[1]))]
@@ -427,7 +427,7 @@ func (s *Server) resolve(args [][]byte) (*command, string) {
 			return nil, "ERR unknown subcommand '" + sanitize(truncate(cstr(args[1]), 128)) + "'. Try " + strings.ToUpper(cmd.name) + " HELP."
 		}
 		if !arityOK(sub.arity, len(args)) {
-			return sub, "ERR wrong number of arguments for '" + sub.name + "' command"
+			return sub, msgArity(sub.name)
 		}
 		cmd = sub
 	}
