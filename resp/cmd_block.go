@@ -66,7 +66,7 @@ func (x *call) block(keys [][]byte, kind keyspace.Kind, timeout time.Duration, t
 		return
 	}
 	start := time.Now() // when it ran: after any script or EXEC it waited for
-	if x.inExec || x.noBlock || x.c.denyBlocking {
+	if x.inExec || x.inScript || x.c.denyBlocking {
 		denied()
 		return
 	}
@@ -249,7 +249,7 @@ func (s *Server) serveBlocked() {
 // command's first try is refused with -BUSY, as any command; a woken
 // client's is not run, and busy says so.
 func (x *call) tryOnce(try func() bool, woken bool) (served, busy bool) {
-	if x.inExec || x.noBlock {
+	if x.inExec || x.inScript {
 		return try(), false
 	}
 	x.s.gate.rlock(x.c.id)

@@ -353,7 +353,7 @@ func (h *scriptHost) Call(args [][]byte, resp3 bool) luascript.Value {
 	h.out.b = h.out.b[:0]
 	h.c.resp3 = resp3
 	r := reply{w: &h.out, resp3: resp3}
-	cmd.run(&call{s: s, c: h.c, r: &r, cmd: cmd, args: args, noBlock: true})
+	cmd.run(&call{s: s, c: h.c, r: &r, cmd: cmd, args: args, inScript: true})
 	if s.monitors.Load() > 0 {
 		s.feedMonitors(h.c.db, "lua", cmd, args)
 	}

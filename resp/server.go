@@ -265,9 +265,9 @@ type call struct {
 	args [][]byte
 	// inExec: EXEC runs this command and already holds the whole gate.
 	inExec bool
-	// noBlock: a script runs this command (and holds the whole gate); a
-	// blocking command does not block (cmd_block.go).
-	noBlock bool
+	// inScript: a script runs this command and holds the whole gate, as
+	// EXEC does; a blocking command does not block (cmd_block.go).
+	inScript bool
 	// waited is the time a blocking command spent blocked, which is not
 	// the command's own (cmd_block.go).
 	waited time.Duration
