@@ -89,31 +89,7 @@ func (ks *Keyspace) Walk(dbi int, fn func(items []Item) error) error {
 			if e.expiredAt(now) {
 				continue
 			}
-			it := Item{Key: k, Kind: e.kind(), Str: e.bytes(), Deadline: e.deadline}
-			if e.kind() == KindSet {
-				it.Members = make([]string, 0, e.setPtr().len())
-				e.setPtr().each(func(m []byte) bool {
-					it.Members = append(it.Members, string(m))
-					return true
-				})
-			}
-			if e.kind() == KindHash {
-				it.Str = nil
-				it.packed, it.hashPairs = walkHash(e)
-			}
-			if z := e.zsetPtr(); z != nil {
-				it.scored = make([]zentry, 0, z.len())
-				z.each(0, z.len(), false, func(e zentry) bool {
-					it.scored = append(it.scored, e)
-					return true
-				})
-			}
-			if l := e.listPtr(); l != nil {
-				it.chunks, it.elems = make([][]byte, len(l.chunks)), l.len()
-				for i, c := range l.chunks {
-					it.chunks[i] = c.data()
-				}
-			}
+			it := itemOf(k, e)
 			items = append(items, it)
 		}
 		s.mu.RUnlock()

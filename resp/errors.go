@@ -41,6 +41,8 @@ func (x *call) ksError(err error) {
 		x.r.error(msgTooLarge)
 	case errors.Is(err, keyspace.ErrIndexOutOfRange):
 		x.r.error("ERR index out of range")
+	case errors.Is(err, keyspace.ErrBusyKey):
+		x.r.error(err.Error())
 	default:
 		x.r.error("ERR " + err.Error())
 	}

@@ -296,6 +296,15 @@ func (d *Decoder) readObject(off int64, t byte) (*Record, error) {
 	}
 	rec := &d.rec
 	*rec = Record{DB: d.db, Key: key, ExpireMs: d.expireMs}
+	return d.readValue(off, t, rec)
+}
+
+// readValue reads the value of type t into rec, whose key was read (or,
+// in a DUMP payload, is not there). It returns a nil Record and nil error
+// when the value was skipped.
+func (d *Decoder) readValue(off int64, t byte, rec *Record) (*Record, error) {
+	key := rec.Key
+	var err error
 	switch t {
 	case typeString:
 		rec.Kind = KindString

@@ -60,6 +60,15 @@
 // in a PLAIN node; elements that are canonical int64 decimals are listpack
 // integers, as lpAppend stores them. The Decoder reads versions 1 to 12.
 //
+// # DUMP payloads
+//
+// Dump and ParseDump (dump.go) are the same encodings for one value
+// without its key, as Redis's DUMP, RESTORE and MIGRATE carry it: the type
+// byte and the value, then the RDB version (2 bytes, little-endian: Dump
+// writes 10) and the CRC64 of everything before it (8 bytes). ParseDump
+// takes versions up to 12 and every value type the Decoder reads, and
+// refuses an empty value, as RESTORE does.
+//
 // # Invariants
 //
 //   - Expiry is an absolute Unix time in milliseconds; 0 means none. The

@@ -177,23 +177,8 @@ func (e *Encoder) WriteRecord(r *Record) error {
 	if err := e.check(); err != nil {
 		return err
 	}
-	switch {
-	case r.DB < 0 || r.DB >= NumDBs:
-		return e.fail(fmt.Errorf("snapshot: key %s: database %d out of range 0..%d", quoteKey(r.Key), r.DB, NumDBs-1))
-	case r.ExpireMs < 0:
-		return e.fail(fmt.Errorf("snapshot: key %s: negative expiry %d", quoteKey(r.Key), r.ExpireMs))
-	case r.Kind == KindSet && len(r.Members) == 0:
-		return e.fail(fmt.Errorf("snapshot: key %s: empty set", quoteKey(r.Key)))
-	case r.Kind == KindHash && (len(r.Fields) == 0 || len(r.Fields)%2 != 0):
-		return e.fail(fmt.Errorf("snapshot: key %s: hash of %d fields and values", quoteKey(r.Key), len(r.Fields)))
-	case r.Kind == KindList && len(r.Members) == 0:
-		return e.fail(fmt.Errorf("snapshot: key %s: empty list", quoteKey(r.Key)))
-	case r.Kind == KindZSet:
-		if err := checkZSet(r); err != nil {
-			return e.fail(err)
-		}
-	case r.Kind != KindString && r.Kind != KindSet && r.Kind != KindHash && r.Kind != KindList:
-		return e.fail(fmt.Errorf("snapshot: key %s: unknown kind %d", quoteKey(r.Key), r.Kind))
+	if err := checkRecord(r); err != nil {
+		return e.fail(err)
 	}
 	if r.DB != e.db {
 		e.buf = append(e.buf, opSelectDB)
@@ -204,10 +189,54 @@ func (e *Encoder) WriteRecord(r *Record) error {
 		e.buf = append(e.buf, opExpireTimeMs)
 		e.buf = binary.LittleEndian.AppendUint64(e.buf, uint64(r.ExpireMs))
 	}
+	e.buf = append(e.buf, valueType(r.Kind))
+	e.writeString(r.Key)
+	e.writeValue(r)
+	return e.maybeFlush()
+}
+
+// checkRecord reports why r cannot be written (WriteRecord).
+func checkRecord(r *Record) error {
+	switch {
+	case r.DB < 0 || r.DB >= NumDBs:
+		return fmt.Errorf("snapshot: key %s: database %d out of range 0..%d", quoteKey(r.Key), r.DB, NumDBs-1)
+	case r.ExpireMs < 0:
+		return fmt.Errorf("snapshot: key %s: negative expiry %d", quoteKey(r.Key), r.ExpireMs)
+	case r.Kind == KindSet && len(r.Members) == 0:
+		return fmt.Errorf("snapshot: key %s: empty set", quoteKey(r.Key))
+	case r.Kind == KindHash && (len(r.Fields) == 0 || len(r.Fields)%2 != 0):
+		return fmt.Errorf("snapshot: key %s: hash of %d fields and values", quoteKey(r.Key), len(r.Fields))
+	case r.Kind == KindList && len(r.Members) == 0:
+		return fmt.Errorf("snapshot: key %s: empty list", quoteKey(r.Key))
+	case r.Kind == KindZSet:
+		return checkZSet(r)
+	case r.Kind != KindString && r.Kind != KindSet && r.Kind != KindHash && r.Kind != KindList:
+		return fmt.Errorf("snapshot: key %s: unknown kind %d", quoteKey(r.Key), r.Kind)
+	}
+	return nil
+}
+
+// valueType is the RDB type a value of kind k is written as.
+func valueType(k Kind) byte {
+	switch k {
+	case KindSet:
+		return typeSet
+	case KindHash:
+		return typeHash
+	case KindZSet:
+		return typeZset2
+	case KindList:
+		return typeListQuicklist2
+	}
+	return typeString
+}
+
+// writeValue writes r's value in the encoding of valueType(r.Kind); the
+// type byte and the key come before it in a file, the type byte alone in
+// a DUMP payload.
+func (e *Encoder) writeValue(r *Record) {
 	switch r.Kind {
 	case KindString:
-		e.buf = append(e.buf, typeString)
-		e.writeString(r.Key)
 		e.writeString(r.Str)
 	case KindHash:
 		e.writeHash(r)
@@ -216,14 +245,11 @@ func (e *Encoder) WriteRecord(r *Record) error {
 	case KindList:
 		e.writeList(r)
 	default:
-		e.buf = append(e.buf, typeSet)
-		e.writeString(r.Key)
 		e.buf = appendLen(e.buf, uint64(len(r.Members)))
 		for _, m := range r.Members {
 			e.writeString(m)
 		}
 	}
-	return e.maybeFlush()
 }
 
 // Close writes the EOF opcode and the CRC64 of every byte before the

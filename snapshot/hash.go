@@ -17,10 +17,8 @@ import (
 // Redis checks it on load: a whole number of pairs, no duplicate field; an
 // empty hash is skipped ("empty hash"), as Redis skips empty keys.
 
-// writeHash writes r, a KindHash record, as RDB_TYPE_HASH.
+// writeHash writes the value of r, a KindHash record, as RDB_TYPE_HASH.
 func (e *Encoder) writeHash(r *Record) {
-	e.buf = append(e.buf, typeHash)
-	e.writeString(r.Key)
 	e.buf = appendLen(e.buf, uint64(len(r.Fields)/2))
 	for _, f := range r.Fields {
 		e.writeString(f)

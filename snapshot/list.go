@@ -52,7 +52,7 @@ type listNode struct {
 	end, size int
 }
 
-// writeList writes r, a non-empty KindList record, as
+// writeList writes the value of r, a non-empty KindList record, as
 // RDB_TYPE_LIST_QUICKLIST_2.
 func (e *Encoder) writeList(r *Record) {
 	// The node count comes first, so the nodes are laid out before any is
@@ -83,8 +83,6 @@ func (e *Encoder) writeList(r *Record) {
 	}
 	e.nodes = nodes
 
-	e.buf = append(e.buf, typeListQuicklist2)
-	e.writeString(r.Key)
 	e.buf = appendLen(e.buf, uint64(len(nodes)))
 	start := 0
 	for _, n := range nodes {

@@ -60,12 +60,7 @@ func save(w io.Writer, ks Keyspace, aux map[string]string, yieldP bool) (int64, 
 	}
 	var n int64
 	var rec Record
-	var members [][]byte
-	var scores []float64
-	// Keys and members are copied into buf, reused for every record, so a
-	// save makes no garbage per key (the encoder does not keep rec).
-	var buf []byte
-	var ends []int
+	var rb recordBuf
 	var sink byte
 	defer func() { warmSink.Store(uint32(sink)) }()
 	for db := range keyspace.NumDBs {
@@ -109,40 +104,8 @@ func save(w io.Writer, ks Keyspace, aux map[string]string, yieldP bool) (int64, 
 					n++
 					continue
 				}
-				buf = append(buf[:0], it.Key...)
-				ends = ends[:0]
-				for _, m := range it.Members {
-					buf = append(buf, m...)
-					ends = append(ends, len(buf))
-				}
-				rec = Record{DB: db, Key: buf[:len(it.Key)], Str: it.Str, ExpireMs: it.Deadline}
-				if it.Kind == keyspace.KindHash {
-					rec.Kind = KindHash
-					buf, members, ends = hashRecord(it, buf, members, ends)
-					rec.Key = buf[:len(it.Key)]
-					rec.Fields = members
-				} else if it.Kind == keyspace.KindZSet {
-					rec.Kind = KindZSet
-					buf, members, scores, ends = zsetRecord(it, buf, members, scores, ends)
-					rec.Key = buf[:len(it.Key)]
-					rec.Members = members
-					rec.Scores = scores
-				} else if it.Kind == keyspace.KindList {
-					rec.Kind = KindList
-					buf, members, ends = listRecord(it, buf, members, ends)
-					rec.Key = buf[:len(it.Key)]
-					rec.Members = members
-				} else if it.Kind == keyspace.KindSet {
-					rec.Kind = KindSet
-					members = members[:0]
-					start := len(it.Key)
-					for _, end := range ends {
-						members = append(members, buf[start:end:end])
-						start = end
-					}
-					rec.Members = members
-				} else { // a kind added to the keyspace but not here: fail, not an empty string
-					return fmt.Errorf("snapshot: no encoding for key %q of type %v", it.Key, it.Kind)
+				if err := rb.record(db, it, &rec); err != nil {
+					return err
 				}
 				if err := enc.WriteRecord(&rec); err != nil {
 					return err
@@ -156,6 +119,72 @@ func save(w io.Writer, ks Keyspace, aux map[string]string, yieldP bool) (int64, 
 		}
 	}
 	return n, enc.Close()
+}
+
+// recordBuf holds the copies a Record of a set, hash, sorted set or list
+// is made of. Keys and members are copied into buf, reused for every
+// record, so a save makes no garbage per key (the encoder does not keep
+// the record).
+type recordBuf struct {
+	buf     []byte
+	members [][]byte
+	scores  []float64
+	ends    []int
+}
+
+// record sets rec to it, a key of db that is not a string, in b's memory
+// (valid until the next call).
+func (b *recordBuf) record(db int, it *keyspace.Item, rec *Record) error {
+	buf := append(b.buf[:0], it.Key...)
+	ends := b.ends[:0]
+	for _, m := range it.Members {
+		buf = append(buf, m...)
+		ends = append(ends, len(buf))
+	}
+	members, scores := b.members, b.scores
+	*rec = Record{DB: db, ExpireMs: it.Deadline}
+	switch it.Kind {
+	case keyspace.KindHash:
+		rec.Kind = KindHash
+		buf, members, ends = hashRecord(it, buf, members, ends)
+		rec.Fields = members
+	case keyspace.KindZSet:
+		rec.Kind = KindZSet
+		buf, members, scores, ends = zsetRecord(it, buf, members, scores, ends)
+		rec.Members = members
+		rec.Scores = scores
+	case keyspace.KindList:
+		rec.Kind = KindList
+		buf, members, ends = listRecord(it, buf, members, ends)
+		rec.Members = members
+	case keyspace.KindSet:
+		rec.Kind = KindSet
+		members = members[:0]
+		start := len(it.Key)
+		for _, end := range ends {
+			members = append(members, buf[start:end:end])
+			start = end
+		}
+		rec.Members = members
+	default: // a kind added to the keyspace but not here: fail, not an empty string
+		return fmt.Errorf("snapshot: no encoding for key %q of type %v", it.Key, it.Kind)
+	}
+	rec.Key = buf[:len(it.Key)]
+	b.buf, b.members, b.scores, b.ends = buf, members, scores, ends
+	return nil
+}
+
+// DumpItem returns the DUMP payload of it's value (Dump).
+func DumpItem(it *keyspace.Item) ([]byte, error) {
+	if it.Kind == keyspace.KindString {
+		return Dump(&Record{Kind: KindString, Str: it.Str})
+	}
+	var rb recordBuf
+	var rec Record
+	if err := rb.record(0, it, &rec); err != nil {
+		return nil, err
+	}
+	return Dump(&rec)
 }
 
 // yieldEvery is how many keys a save encodes between yields

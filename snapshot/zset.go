@@ -24,11 +24,9 @@ import (
 // set is skipped ("empty zset"). The compact forms are parsed by the
 // listpack and ziplist readers hashes and sets use (compact.go, hash.go).
 
-// writeZSet writes r, a KindZSet record checked by checkZSet, as
+// writeZSet writes the value of r, a KindZSet record checked by checkZSet, as
 // RDB_TYPE_ZSET_2.
 func (e *Encoder) writeZSet(r *Record) {
-	e.buf = append(e.buf, typeZset2)
-	e.writeString(r.Key)
 	e.buf = appendLen(e.buf, uint64(len(r.Members)))
 	for i, m := range r.Members {
 		e.writeString(m)
