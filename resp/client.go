@@ -72,6 +72,7 @@ type client struct {
 	// (leavesLoop, waitPause), and the loop hands the connection over to
 	// run it (eventloop_linux.go).
 	onLoop, deferred bool
+	repl             replConf // what REPLCONF declared (cmd_sync.go)
 }
 
 func (c *client) setName(n string) {

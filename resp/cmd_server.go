@@ -344,6 +344,7 @@ func cmdConfigResetstat(x *call) {
 	x.s.totalConns.Store(0)
 	x.s.rejectedConns.Store(0)
 	x.s.errorReplies.Store(0)
+	x.s.syncs.full.Store(0)
 	x.r.ok()
 }
 

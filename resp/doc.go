@@ -105,6 +105,7 @@
 // must be able to reach it), MONITOR and subscriptions (they own the
 // socket's writes), SAVE and SHUTDOWN, a command that must wait for
 // CLIENT PAUSE, a blocking command (BLPOP...) that finds nothing to pop,
+// an RDB transfer (SYNC or PSYNC after REPLCONF rdb-only 1: cmd_sync.go),
 // a reply the socket does not take at once (the rest is
 // written by the goroutine, under the output limits). The idle timeout
 // needs no move: a sweep closes idle clients in every mode (idle.go).

@@ -2,6 +2,7 @@ package resp
 
 import (
 	"sync"
+	"time"
 
 	"sessiond/acl"
 )
@@ -26,3 +27,13 @@ func init() { poisonReads = true }
 
 // LoopConns counts the connections on event loops (eventloop_linux.go).
 func LoopConns(s *Server) int { return s.loopConns() }
+
+// SetSyncWriteTimeout sets how long an RDB transfer waits for a client that
+// does not read (cmd_sync.go) and returns a function that restores it.
+func SetSyncWriteTimeout(d time.Duration) (restore func()) {
+	old := syncWriteTimeout.Swap(int64(d))
+	return func() { syncWriteTimeout.Store(old) }
+}
+
+// ActiveTransfers counts the RDB transfers in progress (cmd_sync.go).
+func ActiveTransfers(s *Server) int { return int(s.syncs.active.Load()) }

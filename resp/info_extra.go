@@ -27,6 +27,8 @@ func (s *Server) infoExtras(b *strings.Builder, section string, start int) {
 			v = strconv.FormatInt(totalSystemMemory(), 10)
 		case "total_system_memory_human":
 			v = humanBytes(totalSystemMemory())
+		case "sync_full": // RDB transfers to redis-cli --rdb (cmd_sync.go)
+			v = strconv.FormatInt(s.syncs.full.Load(), 10)
 		}
 		b.WriteString(f[0] + ":" + v + "\r\n")
 	}

@@ -102,6 +102,8 @@ type Server struct {
 
 	opsState        // slow log, latency monitor, MONITOR, CLIENT PAUSE, error stats: slowlog.go
 	lim      limits // request and output limits (conn.go)
+
+	syncs syncState // SYNC/PSYNC RDB transfers: cmd_sync.go
 }
 
 // NewServer returns a server over o.Keyspace.
@@ -191,6 +193,7 @@ func (s *Server) Close() error {
 	stopLoops(loops)
 	s.closeMonitors() // detached connections are no longer the loop's
 	s.killScripts()   // a script may run without holding the gate (busy)
+	s.syncs.wg.Wait() // RDB transfers hold no gate; their next write fails (cmd_sync.go)
 	// Wait for in-flight commands: every running command holds a gate shard.
 	s.gate.lock()
 	s.gate.unlock()

@@ -66,7 +66,7 @@ type commandTable map[string]*command
 
 func buildTable() commandTable {
 	t := commandTable{}
-	for _, family := range [][]*command{connectionCommands(), stringCommands(), keyCommands(), setCommands(), hashCommands(), zsetCommands(), listCommands(), blockingCommands(), dumpCommands(), txCommands(), serverCommands(), opsCommands(), pubsubCommands(), aclCommands(), memoryCommands(), scriptCommands(), migrateCommands()} {
+	for _, family := range [][]*command{connectionCommands(), stringCommands(), keyCommands(), setCommands(), hashCommands(), zsetCommands(), listCommands(), blockingCommands(), dumpCommands(), txCommands(), serverCommands(), opsCommands(), pubsubCommands(), aclCommands(), memoryCommands(), scriptCommands(), syncCommands(), migrateCommands()} {
 		for _, c := range family {
 			if i := strings.IndexByte(c.name, '|'); i >= 0 {
 				parent := t[c.name[:i]]
