@@ -31,8 +31,38 @@ func blockingCommands() []*command {
 		{name: "blmpop", arity: -5, flags: fl | flagMovableKeys, group: "list", since: "7.0.0", summary: "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", run: cmdBlmpop},
 		{name: "bzpopmin", arity: -3, flags: ns | flagFast, firstKey: 1, lastKey: -2, step: 1, group: "sorted-set", since: "5.0.0", summary: "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", run: cmdBzpop},
 		{name: "bzpopmax", arity: -3, flags: ns | flagFast, firstKey: 1, lastKey: -2, step: 1, group: "sorted-set", since: "5.0.0", summary: "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped.", run: cmdBzpop},
+		{name: "wait", arity: 3, flags: flagNoScript | flagBlocking | flagOwnGate, group: "generic", since: "3.0.0", summary: "Wait for the synchronous replication of all the write commands sent in the context of the current connection", run: cmdWait},
 		{name: "bzmpop", arity: -5, flags: fl | flagMovableKeys, group: "sorted-set", since: "7.0.0", summary: "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", run: cmdBzmpop},
 	}
+}
+
+// cmdWait is WAIT numreplicas timeout on a server with no replicas, as
+// Redis answers it: at once with 0 when no replica is asked for (or in
+// MULTI), else blocked until the timeout (0: none), CLIENT UNBLOCK or the
+// client leaves, then 0. Writes are never acknowledged by anyone, so a
+// client asking for one replica learns that none has its writes.
+func cmdWait(x *call) {
+	n, ok := keyspace.ParseInt(x.args[1])
+	if !ok {
+		x.r.error(msgNotInteger)
+		return
+	}
+	ms, ok := keyspace.ParseInt(x.args[2])
+	switch {
+	case !ok:
+		x.r.error("ERR timeout is not an integer or out of range")
+		return
+	case ms < 0:
+		x.r.error("ERR timeout is negative")
+		return
+	}
+	none := func() { x.r.int(0) }
+	if n <= 0 {
+		none()
+		return
+	}
+	timeout := time.Duration(min(ms, math.MaxInt64/int64(time.Millisecond))) * time.Millisecond
+	x.block(nil, keyspace.KindNone, timeout, func([][]byte, bool) bool { return false }, none, none)
 }
 
 // timeoutArg parses a blocking command's timeout, in seconds, as Redis's

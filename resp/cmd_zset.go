@@ -26,8 +26,8 @@ func zsetCommands() []*command {
 		rw("zmscore", -3, flagReadonly|flagFast, "6.2.0", "Returns the score of one or more members in a sorted set.", cmdZscore),
 		rw("zcount", 4, flagReadonly|flagFast, "2.0.0", "Returns the count of members in a sorted set that have scores within a range.", cmdZcount),
 		rw("zlexcount", 4, flagReadonly|flagFast, "2.8.9", "Returns the number of members in a sorted set within a lexicographical range.", cmdZcount),
-		rw("zrank", 3, flagReadonly|flagFast, "2.0.0", "Returns the index of a member in a sorted set ordered by ascending scores.", cmdZrank),
-		rw("zrevrank", 3, flagReadonly|flagFast, "2.0.0", "Returns the index of a member in a sorted set ordered by descending scores.", cmdZrank),
+		rw("zrank", -3, flagReadonly|flagFast, "2.0.0", "Returns the index of a member in a sorted set ordered by ascending scores.", cmdZrank),
+		rw("zrevrank", -3, flagReadonly|flagFast, "2.0.0", "Returns the index of a member in a sorted set ordered by descending scores.", cmdZrank),
 		rw("zrange", -4, flagReadonly, "1.2.0", "Returns members in a sorted set within a range of indexes.", cmdZrange),
 		{name: "zrangestore", arity: -5, flags: flagWrite | flagDenyOOM, firstKey: 1, lastKey: 2, step: 1, group: g, since: "6.2.0", summary: "Stores a range of members from sorted set in a key.", run: cmdZrange},
 		rw("zrevrange", -4, flagReadonly, "1.2.0", "Returns members in a sorted set within a range of indexes in reverse order.", cmdZrange),
@@ -341,14 +341,33 @@ func cmdZcount(x *call) {
 	x.r.int(int64(n))
 }
 
-// cmdZrank answers ZRANK and ZREVRANK.
+// cmdZrank answers ZRANK and ZREVRANK, with Redis 7.2's WITHSCORE (the
+// rank and the score, or a null array).
 func cmdZrank(x *call) {
-	rank, _, ok, err := x.s.ks.ZRank(x.c.db, x.args[1], x.args[2], x.cmd.name == "zrevrank")
+	withScore := false
+	switch {
+	case len(x.args) > 4:
+		x.r.error(msgArity(x.cmd.name))
+		return
+	case len(x.args) == 4:
+		if !strings.EqualFold(string(x.args[3]), "withscore") {
+			x.r.error(msgSyntax)
+			return
+		}
+		withScore = true
+	}
+	rank, score, ok, err := x.s.ks.ZRank(x.c.db, x.args[1], x.args[2], x.cmd.name == "zrevrank")
 	switch {
 	case err != nil:
 		x.ksError(err)
+	case !ok && withScore:
+		x.r.nullArray()
 	case !ok:
 		x.r.null()
+	case withScore:
+		x.r.array(2)
+		x.r.int(int64(rank))
+		x.r.double(score)
 	default:
 		x.r.int(int64(rank))
 	}

@@ -264,8 +264,8 @@ var zsetCases = []struct {
 	}},
 	{"ranks", []hstep{
 		hs("ZADD r 1 a 2 b 3 c", ":3\r\n"), hs("ZRANK r a", ":0\r\n"), hs("ZREVRANK r a", ":2\r\n"), hs("ZRANK r c", ":2\r\n"),
-		znil("ZRANK r x"), znil("ZRANK nokey a"), znil("ZREVRANK nokey a"), hs("ZRANK r a WITHSCORE", zarity("zrank")),
-		hs("ZREVRANK r a WITHSCORE", zarity("zrevrank")), hs("ZRANK r", zarity("zrank")),
+		znil("ZRANK r x"), znil("ZRANK nokey a"), znil("ZREVRANK nokey a"), hs("ZRANK r a WITHSCORE x", zarity("zrank")),
+		hs("ZREVRANK r a WITHSCORE x", zarity("zrevrank")), hs("ZRANK r", zarity("zrank")),
 		hs("ZRANGE r -100 100", zbulks("a", "b", "c")), hs("ZRANGE r 5 10", zemptyR), hs("ZRANGE r -1 -1", zbulks("c")),
 		hs("ZRANGE r 2 1", zemptyR), hs("ZRANGE r -2 -3", zemptyR), hs("ZRANGE r 0 abc", notIntR), hs("ZRANGE r 0 1.0", notIntR),
 		hs("ZRANGE r -9223372036854775808 9223372036854775807", zbulks("a", "b", "c")), hs("ZRANGE r 0 9223372036854775808", notIntR),
