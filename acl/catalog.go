@@ -188,7 +188,7 @@ func Register(name string, cats Category, keys []KeySpec, noAuth bool) *Command 
 	}
 	c := &Command{Name: name, Cats: cats, Keys: keys, NoAuth: noAuth, ID: len(catalog.all)}
 	for _, k := range keys {
-		if k.Flags&KeyVariableFlags != 0 {
+		if k.Flags&(KeyVariableFlags|KeyIncomplete) != 0 {
 			c.varFlags = true
 		}
 	}

@@ -229,8 +229,14 @@ func forEachKey(cmd *Command, args [][]byte, fn func(pos int, flags KeyFlags) bo
 
 // varFlagKeys handles the commands whose key use depends on their
 // arguments and that sessiond implements: SET reads its key only with GET
-// (db.c setGetKeys). It reports whether it handled cmd.
+// (db.c setGetKeys); MIGRATE's keys are its key argument or, after KEYS,
+// the rest, found past its options as Redis's migrateGetKeys finds them
+// (its key specs are incomplete). It reports whether it handled cmd.
 func varFlagKeys(cmd *Command, args [][]byte, fn func(int, KeyFlags) bool) bool {
+	if cmd.Name == "migrate" {
+		migrateKeys(args, fn)
+		return true
+	}
 	if cmd.Name != "set" || len(args) < 3 {
 		return false
 	}
@@ -242,6 +248,35 @@ func varFlagKeys(cmd *Command, args [][]byte, fn func(int, KeyFlags) bool) bool 
 	}
 	fn(1, flags)
 	return true
+}
+
+// migrateKeys calls fn with MIGRATE's keys: args[3], or every argument
+// after the first KEYS that is not an AUTH or AUTH2 value (none if args[3]
+// is not empty then: the command reports that error).
+func migrateKeys(args [][]byte, fn func(int, KeyFlags) bool) {
+	first, n := 3, 1
+	for i := 6; i < len(args); i++ {
+		switch {
+		case equalFold(args[i], "keys"):
+			if len(args[3]) > 0 {
+				return
+			}
+			first, n = i+1, len(args)-i-1
+			i = len(args)
+		case equalFold(args[i], "auth"):
+			i++
+		case equalFold(args[i], "auth2"):
+			i += 2
+		}
+	}
+	if len(args) <= 3 {
+		return
+	}
+	for i := range n {
+		if !fn(first+i, KeyRW|KeyAccess|KeyDelete) {
+			return
+		}
+	}
 }
 
 // channelsAllowed checks the channel arguments of the Pub/Sub commands

@@ -281,6 +281,10 @@ func TestCommandGetkeysMatchesRedis(t *testing.T) {
 		{"NOSUCH", "a"}, {"PING"}, {"CLIENT", "LIST"}, {"GET"}, {"GET", "a", "b"}, {"ZUNION", "5", "a"}, {"ZUNION", "x", "a"},
 		{"EVAL"}, {"MEMORY", "NOSUCH", "k"}, {"ZUNIONSTORE", "d", "0", "a"}, {"ZINTERSTORE", "d", "0", "a", "b"},
 		{"ZDIFFSTORE", "d", "00", "a"}, {"EVAL", "return 1", "-1"}, {"ZUNION", "0", "a"},
+		{"MIGRATE", "h", "1", "k", "0", "0"}, {"MIGRATE", "h", "1", "", "0", "0", "KEYS", "a", "b"},
+		{"MIGRATE", "h", "1", "", "0", "0", "KEYS", "a", "KEYS", "b"}, {"MIGRATE", "h", "1", "k", "0", "0", "KEYS", "a"},
+		{"MIGRATE", "h", "1", "", "0", "0", "AUTH", "keys", "KEYS", "a"}, {"MIGRATE", "h", "1", "", "0", "0", "AUTH2", "u", "keys", "COPY", "KEYS", "a"},
+		{"RESTORE", "k", "0", "x"}, {"DUMP", "k"},
 	}
 	for _, proto := range []string{"2", "3"} {
 		p := newPair(t, sd, red)

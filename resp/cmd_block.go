@@ -31,7 +31,7 @@ func blockingCommands() []*command {
 		{name: "blmpop", arity: -5, flags: fl | flagMovableKeys, group: "list", since: "7.0.0", summary: "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", run: cmdBlmpop},
 		{name: "bzpopmin", arity: -3, flags: ns | flagFast, firstKey: 1, lastKey: -2, step: 1, group: "sorted-set", since: "5.0.0", summary: "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", run: cmdBzpop},
 		{name: "bzpopmax", arity: -3, flags: ns | flagFast, firstKey: 1, lastKey: -2, step: 1, group: "sorted-set", since: "5.0.0", summary: "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped.", run: cmdBzpop},
-		{name: "wait", arity: 3, flags: flagNoScript | flagBlocking | flagOwnGate, group: "generic", since: "3.0.0", summary: "Wait for the synchronous replication of all the write commands sent in the context of the current connection", run: cmdWait},
+		{name: "wait", arity: 3, flags: flagNoScript | flagOwnGate, group: "generic", since: "3.0.0", summary: "Wait for the synchronous replication of all the write commands sent in the context of the current connection", run: cmdWait},
 		{name: "bzmpop", arity: -5, flags: fl | flagMovableKeys, group: "sorted-set", since: "7.0.0", summary: "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", run: cmdBzmpop},
 	}
 }

@@ -133,6 +133,8 @@ func restoreError(err error) string {
 		return "ERR " + err.Error()
 	case errors.Is(err, snapshot.ErrUnsupportedType) && errors.As(err, &de):
 		return "ERR Bad data format: sessiond does not support " + de.Reason
+	case errors.Is(err, snapshot.ErrDumpTooDense):
+		return "ERR Bad data format: the " + err.Error()
 	}
 	return "ERR Bad data format"
 }

@@ -166,6 +166,10 @@ func cmdMigrate(x *call) {
 	}
 }
 
+// migrateLineMax bounds a reply line MIGRATE reads (Redis reads 1024
+// bytes at most, its buffer).
+const migrateLineMax = 1024
+
 var (
 	errMigrateConnect = errors.New("connect")
 	errMigrateWrite   = errors.New("write")
@@ -219,10 +223,17 @@ func (a *migrateArgs) send(req []byte, keys []migrateKey, acked func(i int)) (in
 			return 0, errors.Join(errMigrateWrite, err)
 		}
 	}
-	rd := bufio.NewReader(conn)
+	// A reply line is read as Redis's syncReadLine reads it, to at most
+	// 1023 bytes (the rest of a longer one is skipped): a target cannot
+	// make MIGRATE hold more.
+	rd := bufio.NewReaderSize(conn, migrateLineMax)
 	line := func() (string, error) {
 		conn.SetReadDeadline(time.Now().Add(a.timeout))
-		s, err := rd.ReadString('\n')
+		b, err := rd.ReadSlice('\n')
+		s := string(b[:min(len(b), migrateLineMax-1)])
+		for err == bufio.ErrBufferFull {
+			_, err = rd.ReadSlice('\n')
+		}
 		return strings.TrimRight(s, "\r\n"), err
 	}
 	var first string // the first error: AUTH's, SELECT's or a RESTORE's

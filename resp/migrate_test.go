@@ -6,8 +6,10 @@ package resp_test
 // exercises RESTORE, is in dump_test.go.)
 
 import (
+	"bufio"
 	"context"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -241,3 +243,126 @@ func TestMigrateHoldsOthersOff(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "$7\r\nchanged\r\n", string(v.raw))
 }
+
+// MIGRATE ... KEYS a KEYS b moves a, "KEYS" and b: the ACL check must see
+// them all, as Redis's migrateGetKeys finds them (helper-50 found that the
+// key specs, searched backwards for KEYS, saw only "" and b, and a user
+// could move out a key it may not read).
+func TestMigrateKeysACL(t *testing.T) {
+	target := testserver.StartRedis(t)
+	for _, srv := range []struct {
+		name string
+		addr string
+	}{{"redis", testserver.StartRedis(t).Addr}, {"sessiond", testserver.Start(t).Addr}} {
+		t.Run(srv.name, func(t *testing.T) {
+			admin := dialRaw(t, srv.addr)
+			for _, c := range [][]string{{"SET", "secret", "topsecret"}, {"SET", "b", "x"},
+				{"ACL", "SETUSER", "mallory", "on", ">pw", "~", "~b", "+@all"}} {
+				_, err := admin.do(c...)
+				require.NoError(t, err)
+			}
+			m := dialRaw(t, srv.addr)
+			v, err := m.do("AUTH", "mallory", "pw")
+			require.NoError(t, err)
+			require.Equal(t, "OK", v.str)
+			v, err = m.do("GET", "secret")
+			require.NoError(t, err)
+			require.Equal(t, byte('-'), v.typ, "mallory may not read secret")
+			h, p, _ := net.SplitHostPort(target.Addr)
+			v, err = m.do("MIGRATE", h, p, "", "0", "2000", "REPLACE", "KEYS", "secret", "KEYS", "b")
+			require.NoError(t, err)
+			assert.Equal(t, "-NOPERM this user has no permissions to access one of the keys used as arguments\r\n", string(v.raw))
+			v, err = admin.do("EXISTS", "secret")
+			require.NoError(t, err)
+			assert.Equal(t, ":1\r\n", string(v.raw), "secret must not have left")
+		})
+	}
+}
+
+// A user allowed ~b* may MIGRATE ... "" ... KEYS b, as in Redis: the empty
+// key argument is not a key then.
+func TestMigrateKeysEmptyKeyNotChecked(t *testing.T) {
+	target := testserver.StartRedis(t)
+	h, p, _ := net.SplitHostPort(target.Addr)
+	var replies []string
+	for _, addr := range []string{testserver.StartRedis(t).Addr, testserver.Start(t).Addr} {
+		admin := dialRaw(t, addr)
+		for _, c := range [][]string{{"SET", "b", "x"}, {"ACL", "SETUSER", "bob", "on", ">pw", "~b*", "+@all"}} {
+			_, err := admin.do(c...)
+			require.NoError(t, err)
+		}
+		c := dialRaw(t, addr)
+		_, err := c.do("AUTH", "bob", "pw")
+		require.NoError(t, err)
+		v, err := c.do("MIGRATE", h, p, "", "0", "2000", "COPY", "REPLACE", "KEYS", "b")
+		require.NoError(t, err)
+		replies = append(replies, string(v.raw))
+	}
+	assert.Equal(t, replies[0], replies[1], "redis, sessiond")
+}
+
+// MIGRATE's AUTH and AUTH2 values are redacted in SLOWLOG (and MONITOR),
+// as in Redis.
+func TestMigrateAuthRedacted(t *testing.T) {
+	s := testserver.Start(t)
+	c := dialRaw(t, s.Addr)
+	for _, cmd := range [][]string{{"CONFIG", "SET", "slowlog-log-slower-than", "0"}, {"SET", "k", "v"},
+		{"MIGRATE", "127.0.0.1", "1", "k", "0", "100", "AUTH2", "alice", "s3cretPW"}} {
+		_, err := c.do(cmd...)
+		require.NoError(t, err)
+	}
+	v, err := c.do("SLOWLOG", "GET", "1")
+	require.NoError(t, err)
+	assert.NotContains(t, string(v.raw), "s3cretPW")
+}
+
+// A target that answers with a line that never ends must not make MIGRATE
+// buffer all of it (Redis reads at most 1 KB per reply line).
+func TestMigrateReplyLineBounded(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		go bufio.NewReader(c).WriteTo(discardWriter{})
+		c.Write([]byte("+OK\r\n-"))
+		chunk := []byte(strings.Repeat("x", 1<<20))
+		for {
+			if _, err := c.Write(chunk); err != nil {
+				return
+			}
+		}
+	}()
+	s := testserver.Start(t)
+	c := dialRaw(t, s.Addr)
+	_, err = c.do("SET", "k", "v")
+	require.NoError(t, err)
+	h, p, _ := net.SplitHostPort(ln.Addr().String())
+	done := make(chan struct{})
+	var peak uint64
+	go func() {
+		var ms runtime.MemStats
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(50 * time.Millisecond):
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapAlloc)
+			}
+		}
+	}()
+	v, err := c.do("MIGRATE", h, p, "k", "0", "2000")
+	close(done)
+	require.NoError(t, err)
+	t.Logf("reply %.80q, peak heap %d MB", v.raw, peak>>20)
+	assert.Less(t, peak, uint64(256<<20), "heap grew with the target's reply line")
+}
+
+type discardWriter struct{}
+
+func (discardWriter) Write(p []byte) (int, error) { return len(p), nil }

@@ -150,6 +150,25 @@ func redactArgs(cmd *command, args [][]byte) [][]byte {
 				j++
 			}
 		}
+	case "migrate": // its AUTH and AUTH2 values, as its parser meets them
+	opts:
+		for j := 6; j < len(args); j++ {
+			switch strings.ToLower(string(args[j])) {
+			case "copy", "replace":
+			case "auth":
+				if j+1 < len(args) {
+					hide = append(hide, j+1)
+				}
+				j++
+			case "auth2":
+				if j+2 < len(args) {
+					hide = append(hide, j+1, j+2)
+				}
+				j += 2
+			default: // KEYS, or an error
+				break opts
+			}
+		}
 	case "config|set":
 		for j := 2; j+1 < len(args); j += 2 {
 			if sensitiveParams[strings.ToLower(string(args[j]))] {

@@ -121,3 +121,19 @@ func TestZrankWithScore(t *testing.T) {
 		}
 	}
 }
+
+// COMMAND INFO WAIT: the flags Redis 7.0 gives (no "blocking": helper-50).
+func TestWaitCommandInfoMatchesRedis(t *testing.T) {
+	var got []string
+	for _, addr := range []string{testserver.StartRedis(t).Addr, testserver.Start(t).Addr} {
+		v, err := dialRaw(t, addr).do("COMMAND", "INFO", "WAIT")
+		require.NoError(t, err)
+		flags := v.elems[0].elems[2]
+		var fs []string
+		for _, f := range flags.elems {
+			fs = append(fs, f.str)
+		}
+		got = append(got, strings.Join(fs, ","))
+	}
+	assert.Equal(t, got[0], got[1], "redis, sessiond")
+}

@@ -42,6 +42,9 @@ func (d *Decoder) parseIntset(blob []byte) error {
 		start := len(d.arena)
 		d.arena = strconv.AppendInt(d.arena, v, 10)
 		d.members = append(d.members, d.arena[start:len(d.arena):len(d.arena)])
+		if err := d.checkBudget(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -100,6 +103,9 @@ func (d *Decoder) parseListpack(lp []byte) error {
 			d.arena = append(d.arena, str...)
 		}
 		d.members = append(d.members, d.arena[start:len(d.arena):len(d.arena)])
+		if err := d.checkBudget(); err != nil {
+			return err
+		}
 		p += size + bl
 		n++
 	}

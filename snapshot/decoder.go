@@ -73,6 +73,23 @@ type Decoder struct {
 
 	// Per-key attributes set by opcodes before the key.
 	expireMs int64
+
+	// maxElems, when above 0, bounds the elements a value's compact
+	// encodings may hold (ParseDump); overBudget says it was reached.
+	maxElems   int
+	overBudget bool
+}
+
+// checkBudget fails once the elements decoded from compact encodings pass
+// maxElems: each costs a slice header and a copy, so a small payload of
+// LZF-compressed listpacks could otherwise take hundreds of times its
+// size.
+func (d *Decoder) checkBudget() error {
+	if d.maxElems > 0 && len(d.members) > d.maxElems {
+		d.overBudget = true
+		return errors.New("too many elements for the payload's size")
+	}
+	return nil
 }
 
 // NewDecoder reads and checks the header and any AUX fields that follow it,

@@ -24,6 +24,19 @@ var ErrDumpPayload = errors.New("DUMP payload version or checksum are wrong")
 // dumpFooter is the version and checksum after the value.
 const dumpFooter = 2 + 8
 
+// ErrDumpTooDense is returned by ParseDump for a payload whose compact
+// encodings hold more elements than dumpElemsBase plus dumpElemsPerByte
+// per payload byte: LZF lets a small payload stand for tens of millions
+// of one-byte elements, each of which costs the decoder a slice header
+// (Redis keeps them packed). Payloads Redis or sessiond write of real data
+// stay far below it.
+var ErrDumpTooDense = errors.New("payload holds too many elements for its size")
+
+const (
+	dumpElemsBase    = 1 << 20
+	dumpElemsPerByte = 1
+)
+
 // Dump returns the DUMP payload of r's value, in the encodings WriteRecord
 // uses, with version WriteVersion, so that Redis 7.0 and later RESTORE it.
 // r.Key, r.DB and r.ExpireMs are not part of it. It fails for the records
@@ -78,9 +91,13 @@ func ParseDump(payload []byte) (*Record, error) {
 	if !isObjectType(t) {
 		return nil, &DecodeError{Offset: 0, Reason: fmt.Sprintf("unknown value type 0x%02x", t), Err: ErrCorrupt}
 	}
-	d := &Decoder{rd: newReader(bytes.NewReader(body[1:])), version: int(max(version, 1))}
+	d := &Decoder{rd: newReader(bytes.NewReader(body[1:])), version: int(max(version, 1)),
+		maxElems: dumpElemsBase + dumpElemsPerByte*len(payload)}
 	d.rec = Record{Key: []byte{}}
 	rec, err := d.readValue(1, t, &d.rec)
+	if d.overBudget {
+		return nil, ErrDumpTooDense
+	}
 	if errors.Is(err, ErrUnsupportedType) {
 		return nil, &DecodeError{Offset: 0, Reason: "a " + typeName(t) + " value", Err: ErrUnsupportedType}
 	}

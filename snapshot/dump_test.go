@@ -588,3 +588,58 @@ func FuzzParseDump(f *testing.F) {
 		require.True(t, bytes.Equal(again, again2))
 	})
 }
+
+// lzfRepeat returns an LZF stream of lit followed by n more bytes that
+// repeat lit's last two bytes (back references of distance 2).
+func lzfRepeat(lit []byte, n int) []byte {
+	out := append([]byte{byte(len(lit) - 1)}, lit...)
+	for n > 0 {
+		l := min(n, 264)
+		if n-l > 0 && n-l < 3 {
+			l -= 3
+		}
+		if l-2 < 7 {
+			out = append(out, byte((l-2)<<5), 1)
+		} else {
+			out = append(out, 0xE0, byte(l-2-7), 1)
+		}
+		n -= l
+	}
+	return out
+}
+
+// denseListPayload is a DUMP payload of one quicklist node holding an
+// LZF-compressed listpack of elems one-byte integers: a few bytes of
+// payload per thousand elements.
+func denseListPayload(elems int) []byte {
+	lpLen := 6 + 2*elems + 1
+	hdr := binary.LittleEndian.AppendUint32(nil, uint32(lpLen))
+	hdr = binary.LittleEndian.AppendUint16(hdr, 65535)
+	comp := lzfRepeat(append(hdr, 1, 1), 2*elems-2)
+	comp = append(comp, 0, 0xFF) // the listpack's end mark, as a literal
+	node := append([]byte{lenEnc<<6 | encLZF}, appendLen(nil, uint64(len(comp)))...)
+	node = append(node, appendLen(nil, uint64(lpLen))...)
+	node = append(node, comp...)
+	return payload(WriteVersion, append([]byte{typeListQuicklist2, 1, quicklistPacked}, node...))
+}
+
+// TestParseDumpRefusesDenseListpacks: a 68 KB payload standing for three
+// million elements (helper-50's finding: it took 416 MB to decode) is
+// refused before it costs more than the budget's worth, while a dense
+// list of real size still loads.
+func TestParseDumpRefusesDenseListpacks(t *testing.T) {
+	p := denseListPayload(3_000_000)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := ParseDump(p)
+	runtime.ReadMemStats(&after)
+	require.ErrorIs(t, err, ErrDumpTooDense)
+	alloc := after.TotalAlloc - before.TotalAlloc
+	require.Less(t, alloc, uint64(256<<20), "decoding stopped at the budget (%d bytes allocated for %d of payload)", alloc, len(p))
+
+	rec, err := ParseDump(denseListPayload(100_000))
+	require.NoError(t, err)
+	require.Len(t, rec.Members, 100_000)
+	require.Equal(t, "1", string(rec.Members[99_999]))
+}

@@ -219,6 +219,9 @@ func (d *Decoder) parseZiplist(zl []byte) error {
 			p += ilen
 		}
 		d.members = append(d.members, d.arena[vstart:len(d.arena):len(d.arena)])
+		if err := d.checkBudget(); err != nil {
+			return err
+		}
 		prev, last = p-start, start
 		n++
 	}
@@ -302,6 +305,9 @@ func (d *Decoder) parseZipmap(zm []byte) error {
 		d.arena = append(d.arena, zm[p:p+vl]...)
 		p += vl + free
 		d.members = append(d.members, d.arena[fs:vs:vs], d.arena[vs:len(d.arena):len(d.arena)])
+		if err := d.checkBudget(); err != nil {
+			return err
+		}
 		n++
 	}
 	if p != len(zm)-1 {
