@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tidwall/redcon"
+
 	"sessiond/keyspace"
 	"sessiond/snapshot"
 )
@@ -279,17 +281,12 @@ func btoi(b bool) int {
 	return 0
 }
 
-// appendCommand appends args as a RESP array of bulk strings.
+// appendCommand appends args as a RESP array of bulk strings (a request:
+// MIGRATE's, and an inline request as the framer passes it on).
 func appendCommand(b []byte, args ...[]byte) []byte {
-	b = append(b, '*')
-	b = strconv.AppendInt(b, int64(len(args)), 10)
-	b = append(b, '\r', '\n')
+	b = redcon.AppendArray(b, len(args))
 	for _, a := range args {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(a)), 10)
-		b = append(b, '\r', '\n')
-		b = append(b, a...)
-		b = append(b, '\r', '\n')
+		b = redcon.AppendBulk(b, a)
 	}
 	return b
 }

@@ -3,7 +3,6 @@ package resp
 import (
 	"bytes"
 	"math"
-	"strconv"
 )
 
 // The framer is a streaming parser of client requests, run on the bytes of
@@ -173,16 +172,7 @@ func (f *framer) parse(dst, src []byte, inPlace bool) ([]byte, int, int) {
 			if len(args) == 0 {
 				continue
 			}
-			dst = append(dst, '*')
-			dst = strconv.AppendInt(dst, int64(len(args)), 10)
-			dst = append(dst, '\r', '\n')
-			for _, a := range args {
-				dst = append(dst, '$')
-				dst = strconv.AppendInt(dst, int64(len(a)), 10)
-				dst = append(dst, '\r', '\n')
-				dst = append(dst, a...)
-				dst = append(dst, '\r', '\n')
-			}
+			dst = appendCommand(dst, args...)
 			f.boundary = len(dst)
 			if f.unauth {
 				return dst, i, evOne
