@@ -342,9 +342,10 @@ func TestMigrateReplyLineBounded(t *testing.T) {
 	_, err = c.do("SET", "k", "v")
 	require.NoError(t, err)
 	h, p, _ := net.SplitHostPort(ln.Addr().String())
-	done := make(chan struct{})
+	done, sampled := make(chan struct{}), make(chan struct{})
 	var peak uint64
 	go func() {
+		defer close(sampled)
 		var ms runtime.MemStats
 		for {
 			select {
@@ -358,6 +359,7 @@ func TestMigrateReplyLineBounded(t *testing.T) {
 	}()
 	v, err := c.do("MIGRATE", h, p, "k", "0", "2000")
 	close(done)
+	<-sampled
 	require.NoError(t, err)
 	t.Logf("reply %.80q, peak heap %d MB", v.raw, peak>>20)
 	assert.Less(t, peak, uint64(256<<20), "heap grew with the target's reply line")
