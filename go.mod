@@ -14,8 +14,10 @@ require (
 	github.com/gorilla/sessions v1.4.0
 	github.com/prometheus/client_golang v1.23.2
 	github.com/redis/go-redis/v9 v9.23.0
+	github.com/redis/rueidis v1.0.79
 	github.com/stretchr/testify v1.12.1
 	github.com/tidwall/redcon v1.6.2
+	github.com/valkey-io/valkey-go v1.0.79
 	github.com/yuin/gopher-lua v1.1.1
 	golang.org/x/sys v0.48.0
 )

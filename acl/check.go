@@ -130,6 +130,13 @@ func Keys(cmd *Command, args [][]byte) []KeyRef {
 	return out
 }
 
+// ForEachKey is Keys without a slice to allocate: fn is called with the
+// position and key-spec flags of each key argument, in order, and returns
+// false to stop.
+func ForEachKey(cmd *Command, args [][]byte, fn func(pos int, flags KeyFlags) bool) {
+	forEachKey(cmd, args, fn)
+}
+
 // HasKeys reports whether cmd takes key arguments at all (a key spec not
 // marked not_key; Redis's doesCommandHaveKeys).
 func (c *Command) HasKeys() bool {

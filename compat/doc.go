@@ -6,7 +6,9 @@
 // with
 //
 //   - Go clients: github.com/redis/go-redis/v9 (RESP2 and RESP3, with and
-//     without a password) and github.com/gomodule/redigo;
+//     without a password), github.com/gomodule/redigo, and
+//     github.com/redis/rueidis and github.com/valkey-io/valkey-go with
+//     their client-side caching (CLIENT TRACKING);
 //   - Go session stores through their public APIs: alexedwards/scs
 //     (goredisstore and redisstore) and gorilla/sessions with
 //     boj/redistore;

@@ -231,6 +231,38 @@ func (s *Sub) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// Push queues a message that is not one of the connection's replies (an
+// invalidation another client's command caused: package resp's client
+// tracking). Unlike Write it never waits for the connection to read: its
+// caller may hold locks others need. A subscribed connection is subject
+// to the output limits, as a delivered message is; others are not (Redis
+// applies the normal class, unlimited by default). It reports false if s
+// is closed.
+func (s *Sub) Push(msg []byte) bool {
+	h := s.hub
+	h.mu.RLock()
+	subscribed := s.totalLocked() > 0
+	s.mu.Lock()
+	h.mu.RUnlock()
+	if s.closed {
+		s.mu.Unlock()
+		return false
+	}
+	s.buf = append(s.buf, msg...)
+	over := subscribed && s.overLimitLocked()
+	if over {
+		s.shutLocked()
+	}
+	s.mu.Unlock()
+	if over {
+		h.dropped.Add(1)
+		s.conn.Close()
+		return true
+	}
+	s.signal()
+	return true
+}
+
 func (s *Sub) signal() {
 	select {
 	case s.wake <- struct{}{}:

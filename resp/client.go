@@ -72,7 +72,14 @@ type client struct {
 	// (leavesLoop, waitPause), and the loop hands the connection over to
 	// run it (eventloop_linux.go).
 	onLoop, deferred bool
-	repl             replConf // what REPLCONF declared (cmd_sync.go)
+	repl             replConf    // what REPLCONF declared (cmd_sync.go)
+	track            trackMode   // CLIENT TRACKING (tracking.go)
+	trackBroken      atomic.Bool // its redirection's client is gone (tracking.go)
+	// pushMu guards pushBusy (a command runs: messages from other
+	// clients' commands wait) and pushPending (those messages): tracking.go.
+	pushMu      sync.Mutex
+	pushBusy    bool
+	pushPending [][]byte
 }
 
 func (c *client) setName(n string) {
@@ -95,7 +102,7 @@ func (c *client) authUser() (name string, u *acl.User) {
 }
 
 // info formats the client as a CLIENT LIST / CLIENT INFO line.
-func (c *client) info(now time.Time) string {
+func (c *client) info(now time.Time, tm trackMode) string {
 	c.mu.Lock()
 	name, lib, ver := c.name, c.libName, c.libVer
 	inMulti, queued, resp3, user, db := c.inMulti, len(c.queue), c.resp3, c.user, c.db
@@ -119,6 +126,15 @@ func (c *client) info(now time.Time) string {
 	}
 	if c.blocked.Load() != nil {
 		flags += "b"
+	}
+	if tm.on {
+		flags += "t"
+		if tm.broken {
+			flags += "R"
+		}
+		if tm.bcast {
+			flags += "B"
+		}
 	}
 	if noEvict { // Redis's letters, in its order
 		flags += "e"
@@ -148,7 +164,11 @@ func (c *client) info(now time.Time) string {
 	b.WriteString(" flags=" + flags + " db=" + strconv.Itoa(db) + " sub=" + strconv.Itoa(sub) + " psub=" + strconv.Itoa(psub) + " ssub=" + strconv.Itoa(ssub))
 	b.WriteString(" multi=" + strconv.Itoa(multi) + " qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0")
 	b.WriteString(" obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=" + last + " user=" + user)
-	b.WriteString(" redir=-1 resp=" + strconv.Itoa(resp) + " lib-name=" + lib + " lib-ver=" + ver)
+	redir := int64(-1)
+	if tm.on {
+		redir = int64(tm.redirect)
+	}
+	b.WriteString(" redir=" + strconv.FormatInt(redir, 10) + " resp=" + strconv.Itoa(resp) + " lib-name=" + lib + " lib-ver=" + ver)
 	return b.String()
 }
 

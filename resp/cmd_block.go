@@ -108,6 +108,12 @@ func (x *call) block(keys [][]byte, kind keyspace.Kind, timeout time.Duration, t
 	// now: once it is registered, the client that serves it may write to
 	// the connection (under w.mu).
 	x.flushBefore()
+	if ps := x.c.ps.Load(); ps != nil {
+		// Invalidation messages (tracking.go) need not wait for this
+		// reply, which carries no value a client caches: they go while it
+		// waits, as in Redis, rather than pile up for as long.
+		x.c.pushRelease(ps)
+	}
 	w := &waiter{x: x, try: try, served: make(chan struct{}), pending: keys, unblock: make(chan bool, 1)}
 	w.mu.Lock() // a writer may find w before w.b is set
 	w.b = x.s.ks.Block(x.c.db, keys, kind, w)

@@ -27,6 +27,10 @@ func connectionCommands() []*command {
 		{name: "client|no-evict", arity: 3, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: g, since: "7.0.0", summary: "Sets the client eviction mode of the connection.", run: cmdClientOnOff},
 		{name: "client|no-touch", arity: 3, flags: flagNoScript | flagLoading | flagStale, group: g, since: "7.2.0", summary: "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", run: cmdClientOnOff},
 		{name: "client|unblock", arity: -3, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: g, since: "5.0.0", summary: "Unblocks a client blocked by a blocking command from a different connection.", run: cmdClientUnblock},
+		{name: "client|tracking", arity: -3, flags: flagNoScript | flagLoading | flagStale | flagOffLoop, group: g, since: "6.0.0", summary: "Controls server-assisted client-side caching for the connection.", run: cmdClientTracking},
+		{name: "client|caching", arity: 3, flags: flagNoScript | flagLoading | flagStale, group: g, since: "6.0.0", summary: "Instructs the server whether to track the keys in the next request.", run: cmdClientCaching},
+		{name: "client|getredir", arity: 2, flags: flagNoScript | flagLoading | flagStale, group: g, since: "6.0.0", summary: "Returns the client ID to which the connection's tracking notifications are redirected.", run: cmdClientGetredir},
+		{name: "client|trackinginfo", arity: 2, flags: flagNoScript | flagLoading | flagStale, group: g, since: "6.2.0", summary: "Returns information about server-assisted client-side caching for the connection.", run: cmdClientTrackinginfo},
 		{name: "client|help", arity: 2, flags: flagLoading | flagStale, group: g, since: "5.0.0", summary: "Returns helpful text about the different subcommands.", run: cmdClientHelp},
 	}
 }
@@ -139,6 +143,9 @@ func cmdHello(x *call) {
 		x.c.mu.Unlock()
 		x.r.resp3 = x.c.resp3
 		x.c.protoChanged()
+		if x.c.resp3 && x.c.track.on {
+			x.subConn() // invalidations are pushed from now on (tracking.go)
+		}
 	}
 	proto := int64(2)
 	if x.c.resp3 {
@@ -189,6 +196,7 @@ func cmdReset(x *call) {
 	c := x.c
 	c.endMulti()
 	x.s.ks.Unwatch(&c.watch)
+	x.s.disableTracking(c)
 	c.resetPubsub()
 	c.mu.Lock()
 	c.db, c.resp3, c.name = 0, false, ""
@@ -244,7 +252,7 @@ func cmdClientSetinfo(x *call) {
 
 func cmdClientID(x *call) { x.r.int(int64(x.c.id)) }
 
-func cmdClientInfo(x *call) { x.r.verbatim(x.c.info(time.Now()) + "\n") }
+func cmdClientInfo(x *call) { x.r.verbatim(x.c.info(time.Now(), x.s.trackModeOf(x.c)) + "\n") }
 
 func cmdClientList(x *call) {
 	// CLIENT LIST [TYPE type | ID id [id ...]]: one filter or the other, as
@@ -296,7 +304,7 @@ func cmdClientList(x *call) {
 		if ctype != "" && !c.isType(ctype) {
 			continue
 		}
-		b.WriteString(c.info(now))
+		b.WriteString(c.info(now, x.s.trackModeOf(c)))
 		b.WriteByte('\n')
 	}
 	x.r.verbatim(b.String())
@@ -434,6 +442,8 @@ func cmdClientOnOff(x *call) {
 func cmdClientHelp(x *call) {
 	lines := []string{
 		"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+		"CACHING (YES|NO)", "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+		"GETREDIR", "    Return the client ID we are redirecting to when tracking is enabled.",
 		"GETNAME", "    Return the name of the current connection.",
 		"ID", "    Return the ID of the current connection.",
 		"INFO", "    Return information about the current client connection.",
@@ -445,6 +455,8 @@ func cmdClientHelp(x *call) {
 		"NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
 		"NO-TOUCH (ON|OFF)", "    Will not touch LRU/LFU stats when this mode is on.",
 		"UNBLOCK <clientid> [TIMEOUT|ERROR]", "    Unblock the specified blocked client.",
+		"TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]", "         [OPTIN] [OPTOUT] [NOLOOP]", "    Control server assisted client side caching.",
+		"TRACKINGINFO", "    Report tracking status for the current connection.",
 		"HELP", "    Print this help.",
 	}
 	x.r.array(len(lines))

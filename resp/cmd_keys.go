@@ -372,5 +372,10 @@ func cmdSwapdb(x *call) {
 		return
 	}
 	x.s.ks.Swap(a, b)
+	if a != b {
+		// Every key name may have a new value: tracking clients are told
+		// as for a flush (Redis 7.0 tells them nothing: tracking.go).
+		x.s.trackFlush()
+	}
 	x.r.ok()
 }

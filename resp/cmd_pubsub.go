@@ -45,7 +45,7 @@ func pubsubCommands() []*command {
 func (s *Server) initPubsub() {
 	s.hub = pubsub.New(nil)
 	if s.ks != nil {
-		s.ks.SetNotifier(s.hub)
+		s.ks.SetNotifier(trackNotifier{s: s, n: s.hub})
 	}
 	applyEvents := func(v string) {
 		if e, err := pubsub.ParseEvents(v); err == nil {
@@ -69,8 +69,10 @@ func (s *Server) initPubsub() {
 // its Sub, and hands the reply to the Sub's queue.
 func (s *Server) servePubsub(c *client, ps *subConn, args [][]byte) {
 	c.rep = reply{w: ps.w, resp3: c.resp3}
+	c.pushHold()
 	s.dispatch(c, &c.rep, args)
 	ps.w.Flush()
+	c.pushRelease(ps)
 }
 
 // subscriberMode reports whether c is in RESP2's subscriber mode, where
@@ -115,6 +117,7 @@ func (x *call) subConn() *subConn {
 	}
 	ps := &subConn{sub: x.s.hub.NewSub(c.netConn, c.resp3, pending)}
 	ps.w = redcon.NewWriter(ps.sub)
+	c.pushHold() // messages wait for this command's reply: serve releases them
 	c.ps.Store(ps)
 	x.r.w = ps.w
 	return ps

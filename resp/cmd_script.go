@@ -187,7 +187,7 @@ func (s *Server) eval(x *call, bySHA, ro bool) {
 	}
 	s.scripts.mu.Unlock()
 
-	host := &scriptHost{s: s, run: run, readOnly: ro || sc.NoWrites,
+	host := &scriptHost{s: s, run: run, readOnly: ro || sc.NoWrites, caller: x.c,
 		c: &client{id: x.c.id, db: x.c.db, authed: true, user: x.c.user, aclUser: x.c.aclUser, addr: x.c.addr, laddr: x.c.laddr, created: x.c.created}}
 	v := eng.Run(ctx, sc, keys, argv, host)
 	if !x.inExec {
@@ -316,6 +316,7 @@ type scriptHost struct {
 	s        *Server
 	run      *scriptRun
 	c        *client
+	caller   *client // the client that ran the script
 	readOnly bool
 	out      captureWriter
 }
@@ -353,7 +354,14 @@ func (h *scriptHost) Call(args [][]byte, resp3 bool) luascript.Value {
 	h.out.b = h.out.b[:0]
 	h.c.resp3 = resp3
 	r := reply{w: &h.out, resp3: resp3}
+	tracking := s.tracker.active.Load()
+	if tracking { // the keys are the caller's, as Redis's script_caller
+		s.trackBefore(h.caller, cmd, args)
+	}
 	cmd.run(&call{s: s, c: h.c, r: &r, cmd: cmd, args: args, inScript: true})
+	if tracking || s.tracker.active.Load() {
+		s.trackAfter(h.caller, cmd, args)
+	}
 	if s.monitors.Load() > 0 {
 		s.feedMonitors(h.c.db, "lua", cmd, args)
 	}

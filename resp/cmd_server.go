@@ -433,7 +433,8 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string, c *client) {
 		f("client_recent_max_input_buffer", 0)
 		f("client_recent_max_output_buffer", 0)
 		f("blocked_clients", s.ks.BlockedClients())
-		f("tracking_clients", 0)
+		tc, _, _, _ := s.trackStats()
+		f("tracking_clients", tc)
 		f("clients_in_timeout_table", 0)
 	case "memory":
 		var ms runtime.MemStats

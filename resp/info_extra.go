@@ -29,6 +29,9 @@ func (s *Server) infoExtras(b *strings.Builder, section string, start int) {
 			v = humanBytes(totalSystemMemory())
 		case "sync_full": // RDB transfers to redis-cli --rdb (cmd_sync.go)
 			v = strconv.FormatInt(s.syncs.full.Load(), 10)
+		case "tracking_total_keys", "tracking_total_items", "tracking_total_prefixes":
+			_, keys, items, prefixes := s.trackStats()
+			v = strconv.Itoa(map[string]int{"tracking_total_keys": keys, "tracking_total_items": items, "tracking_total_prefixes": prefixes}[f[0]])
 		}
 		b.WriteString(f[0] + ":" + v + "\r\n")
 	}

@@ -341,6 +341,7 @@ func (m *monitorConn) close() {
 	m.nc.Close()
 	// The client was kept registered after redcon let go of it: drop it now.
 	m.s.ks.Unwatch(&m.c.watch)
+	m.s.disableTracking(m.c)
 	m.s.mu.Lock()
 	delete(m.s.clients, m.c.id)
 	m.s.mu.Unlock()

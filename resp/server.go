@@ -103,7 +103,8 @@ type Server struct {
 	opsState        // slow log, latency monitor, MONITOR, CLIENT PAUSE, error stats: slowlog.go
 	lim      limits // request and output limits (conn.go)
 
-	syncs syncState // SYNC/PSYNC RDB transfers: cmd_sync.go
+	syncs   syncState // SYNC/PSYNC RDB transfers: cmd_sync.go
+	tracker tracker   // client-side caching: tracking.go
 }
 
 // NewServer returns a server over o.Keyspace.
@@ -253,6 +254,7 @@ func (s *Server) closedConn(conn redcon.Conn, err error) {
 		return
 	}
 	s.ks.Unwatch(&c.watch)
+	s.disableTracking(c)
 	c.closePubsub()
 	s.mu.Lock()
 	delete(s.clients, c.id)
@@ -313,10 +315,24 @@ func (s *Server) serve(c *client, w rawWriter, args [][]byte) {
 	}
 	c.rep = reply{w: w, resp3: c.resp3}
 	s.dispatch(c, &c.rep, args)
+	if ps := c.ps.Load(); ps != nil {
+		// The command made c's outbound queue (SUBSCRIBE, CLIENT
+		// TRACKING: subConn), and its reply went there; then the
+		// messages that came meanwhile.
+		ps.w.Flush()
+		c.pushRelease(ps)
+	}
 }
 
 // dispatch runs one command for c, writing exactly one reply.
 func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
+	s.dispatchCmd(c, r, args)
+	if c.track.caching && !c.deferred {
+		s.trackCommandDone(c, r.cmd) // CLIENT CACHING lasts one command, run or refused
+	}
+}
+
+func (s *Server) dispatchCmd(c *client, r *reply, args [][]byte) {
 	start := time.Now()
 	c.lastCmd.Store(start.UnixMilli())
 	cmd, errMsg := s.resolve(args)
@@ -383,6 +399,10 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 	}
 	x := &c.cur
 	*x = call{s: s, c: c, r: r, cmd: cmd, args: args}
+	tracking := s.tracker.active.Load()
+	if tracking {
+		s.trackBefore(c, cmd, args)
+	}
 	if cmd.flags&flagOwnGate != 0 {
 		cmd.run(x) // takes the gate itself
 		if c.deferred {
@@ -400,6 +420,9 @@ func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 			}
 		}
 		s.gate.runlock(c.id)
+	}
+	if tracking || s.tracker.active.Load() {
+		s.trackAfter(c, cmd, args)
 	}
 	s.afterCall(c, cmd, args, r, time.Since(start)-x.waited)
 	x.args = nil     // do not keep the read buffer alive

@@ -369,14 +369,30 @@ for (const [label, Redis] of [["ioredis5", ioredis5.Redis], ["ioredis6", ioredis
   });
 }
 
-// Known gap: node-redis client-side caching needs CLIENT TRACKING, which
-// sessiond does not implement; the connection fails as it would on any
-// server without it. Flip this when tracking lands.
-if (process.env.COMPAT_AGAINST_REDIS !== "1") await check("redis6 clientSideCache is rejected (CLIENT TRACKING not implemented)", async () => {
+// node-redis client-side caching: CLIENT TRACKING ON at connect (default
+// mode, RESP3), a second GET answered from the cache, and the cache entry
+// dropped by the invalidation another client's write sends.
+await check("redis6 clientSideCache", async () => {
   const c = redis6.createClient({ socket: { host, port, reconnectStrategy: false }, RESP: 3, clientSideCache: { ttl: 0, maxEntries: 0 } });
+  const w = redis6.createClient({ socket: { host, port, reconnectStrategy: false } });
   c.on("error", () => {});
-  await assert.rejects(c.connect(), /ERR unknown subcommand 'TRACKING'/);
-  c.destroy();
+  w.on("error", () => {});
+  await c.connect();
+  await w.connect();
+  try {
+    const cache = c.clientSideCache;
+    await w.set("csc:k", "v1");
+    assert.equal(await c.get("csc:k"), "v1");
+    assert.equal(await c.get("csc:k"), "v1");
+    assert.equal(cache.stats().hitCount, 1, "the second GET is a cache hit");
+    await w.set("csc:k", "v2");
+    for (let i = 0; i < 100 && cache.size() > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(cache.size(), 0, "the invalidation emptied the cache");
+    assert.equal(await c.get("csc:k"), "v2");
+  } finally {
+    c.destroy();
+    w.destroy();
+  }
 });
 
 await ioredisSuite("ioredis5", ioredis5.Redis, {}, 2);
