@@ -32,10 +32,15 @@ func (ks *Keyspace) Dump(dbi int, key []byte) (Item, bool) {
 	return it, ok
 }
 
-// Has reports whether key exists, as Redis's lookupKeyWrite sees it: no
-// access is counted and nothing is notified.
+// Has reports whether key exists, as Redis's lookupKeyWrite sees it: it
+// touches the key's access clock, counts no hit or miss and notifies
+// nothing (RESTORE's BUSYKEY check).
 func (ks *Keyspace) Has(dbi int, key []byte) bool {
-	return ks.db(dbi).live(string(key), ks.NowMs())
+	s := ks.db(dbi).stripeFor(key)
+	s.mu.RLock()
+	_, ok := ks.getLocked(s, key, ks.NowMs(), false)
+	s.mu.RUnlock()
+	return ok
 }
 
 // Value is a whole value of any kind, for Restore. Restore copies it.

@@ -28,6 +28,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"sessiond/internal/clocktest"
 	"sessiond/internal/testserver"
 	"sessiond/snapshot"
 )
@@ -1237,4 +1238,25 @@ func TestRestoreDiffersFromRedis(t *testing.T) {
 	require.Equal(t, okR, r.raw("RESTORE", "cut", "0", cut))
 	require.Equal(t, rbulk("abc\n\x00"), r.raw("GET", "cut"))
 	require.Equal(t, dmpBadDataR, s.raw("RESTORE", "cut", "0", cut))
+}
+
+// TestRestoreBusykeyTouchesTheKey: RESTORE's BUSYKEY check looks the key
+// up as Redis's lookupKeyWrite does, which counts as an access: OBJECT
+// IDLETIME reads 0 after it (helper-50 saw the old idle time kept).
+func TestRestoreBusykeyTouchesTheKey(t *testing.T) {
+	clk := clocktest.NewFake(time.UnixMilli(1_700_000_000_000))
+	s := testserver.Start(t, testserver.WithClock(clk))
+	c := dialRaw(t, s.Addr)
+	_, err := c.do("SET", "k", "v")
+	require.NoError(t, err)
+	clk.Advance(5 * time.Second)
+	v, err := c.do("OBJECT", "IDLETIME", "k")
+	require.NoError(t, err)
+	require.Equal(t, ":5\r\n", string(v.raw))
+	v, err = c.do("RESTORE", "k", "0", "x")
+	require.NoError(t, err)
+	require.Equal(t, "-BUSYKEY Target key name already exists.\r\n", string(v.raw))
+	v, err = c.do("OBJECT", "IDLETIME", "k")
+	require.NoError(t, err)
+	require.Equal(t, ":0\r\n", string(v.raw))
 }
