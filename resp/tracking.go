@@ -30,11 +30,12 @@ import (
 //     after the write, and a reader that read before the write is told.
 //   - Messages go into the connection's outbound queue (a pubsub Sub: a
 //     RESP3 tracking client gets one when it turns tracking on or switches
-//     to RESP3; CLIENT TRACKING leaves the event loop), but never between a command and its reply: one
-//     that arrives while the client runs a command waits until the reply
-//     is queued (client.pushAsync), so a stale value a client reads is
-//     followed by the message that invalidates it, as in Redis. A client
-//     blocked in BLPOP... is told at once (cmd_block.go).
+//     to RESP3; CLIENT TRACKING leaves the event loop), but never between
+//     a command and its reply: one that arrives while the client runs a
+//     command waits until the reply is queued (client.pushAsync), so a
+//     stale value a client reads is followed by the message that
+//     invalidates it, as in Redis. A client blocked in BLPOP... is told at
+//     once (cmd_block.go).
 //   - Sending never waits for the receiving client to read (Sub.Push): the
 //     sender may be another client's command, the expiry wheel, or a
 //     lazy expiry holding a keyspace stripe. A subscribed receiver (RESP2
