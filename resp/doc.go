@@ -125,6 +125,21 @@
 // watched (hangup_unix.go): a client that disconnects stops waiting, so an
 // element pushed later is not popped for nobody.
 //
+// # Commands that hold others off, or talk to other servers
+//
+// MIGRATE (cmd_migrate.go) takes the whole gate, as EXEC does, while it
+// sends keys to its target and reads the replies: as in Redis, no key can
+// change between being sent and being deleted, and everything else waits
+// up to its timeout. SYNC and PSYNC (cmd_sync.go) take no gate: the
+// snapshot they stream is consistent per key, as BGSAVE's is.
+//
+// # Client-side caching
+//
+// A tracking client's read-only commands remember their keys before they
+// read; writes announce theirs after they run; a message to a client that
+// is running a command follows that command's reply (tracking.go). So a
+// client that read a value before a write always learns of the write.
+//
 // # Idle connections
 //
 // An idle connection holds its goroutine (none on an event loop), a 4 KB
