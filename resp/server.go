@@ -125,6 +125,8 @@ func NewServer(o Options) *Server {
 	s.initPubsub()
 	s.initACL()
 	s.initMemory() // maxmemory and eviction: cmd_memory.go
+	s.cfg.OnSet("tracking-table-max-keys", func(v string) { s.tracker.maxKeys.Store(s.cfg.Int("tracking-table-max-keys")) })
+	s.tracker.maxKeys.Store(s.cfg.Int("tracking-table-max-keys"))
 	return s
 }
 

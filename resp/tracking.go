@@ -47,11 +47,11 @@ import (
 // Differences from Redis: a BCAST client gets one message per written key
 // rather than one per event-loop iteration; a write that changed nothing
 // is announced too; SWAPDB sends the flush's null (Redis 7.0 sends
-// nothing, leaving stale caches); there is no tracking-table-max-keys (a
-// key read by a tracking client is remembered until written, flushed,
-// expired or evicted); a RESP3 client that another client redirects to
-// receives messages only once it has a subscription or tracks itself; a
-// RESP3 tracking client cannot MONITOR (as a RESP3 subscriber cannot).
+// nothing, leaving stale caches); keys over tracking-table-max-keys are
+// forgotten a few at each tracked read (Redis: in its cron); a RESP3
+// client that another client redirects to receives messages only once it
+// has a subscription or tracks itself; a RESP3 tracking client cannot
+// MONITOR (as a RESP3 subscriber cannot).
 
 // trackChannel is where RESP2 clients receive redirected invalidations.
 const trackChannel = "__redis__:invalidate"
@@ -76,8 +76,11 @@ type tracker struct {
 	// no longer do (forgotten lazily, at the key's next write, as in
 	// Redis). While false, commands do nothing for tracking but load it.
 	active atomic.Bool
-	mu     sync.Mutex
-	n      int // tracking clients
+	// maxKeys is tracking-table-max-keys: past it, keys are forgotten
+	// (their clients told) a few at each read; 0: no limit.
+	maxKeys atomic.Int64
+	mu      sync.Mutex
+	n       int // tracking clients
 	// keys: default mode, the ids of the clients that may cache each key
 	// (ids, not clients: a closed client's entries must not keep it alive).
 	keys   map[string]map[uint64]struct{}
@@ -148,8 +151,55 @@ func (s *Server) trackRead(c *client, cmd *command, args [][]byte) {
 		}
 		return true
 	})
+	evicted := s.trackLimitLocked()
 	t.update()
 	t.mu.Unlock()
+	for _, e := range evicted {
+		for _, to := range e.to {
+			s.sendInvalidation(to, []byte(e.key), false)
+		}
+	}
+}
+
+// trackEvicted is a key forgotten over tracking-table-max-keys and the
+// clients to tell.
+type trackEvicted struct {
+	key string
+	to  []*client
+}
+
+// trackEvictBatch bounds the keys one read forgets, so that lowering the
+// limit does not stall a command: Redis forgets them in its cron, within a
+// time budget.
+const trackEvictBatch = 64
+
+// trackLimitLocked forgets keys, in no particular order, while there are
+// more than tracking-table-max-keys (trackingLimitUsedSlots), and returns
+// them with the clients that may cache them. tracker.mu must be held.
+func (s *Server) trackLimitLocked() []trackEvicted {
+	t := &s.tracker
+	max := t.maxKeys.Load()
+	if max <= 0 || int64(len(t.keys)) <= max {
+		return nil
+	}
+	var out []trackEvicted
+	s.mu.Lock()
+	for k, set := range t.keys {
+		if int64(len(t.keys)) <= max || len(out) == trackEvictBatch {
+			break
+		}
+		e := trackEvicted{key: k}
+		for id := range set {
+			if c := s.clients[id]; c != nil && c.track.on && !c.track.bcast {
+				e.to = append(e.to, c)
+			}
+		}
+		out = append(out, e)
+		t.items -= len(set)
+		delete(t.keys, k)
+	}
+	s.mu.Unlock()
+	return out
 }
 
 // trackWrite announces the keys cmd, a write c ran, may have changed.

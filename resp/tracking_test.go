@@ -1550,3 +1550,59 @@ func trkVal(v rv) string {
 	}
 	return v.str
 }
+
+// TestTrackingTableMaxKeys: past tracking-table-max-keys, keys are
+// forgotten and the clients that may cache them told, as Redis's
+// trackingLimitUsedSlots does (Redis in its cron, sessiond at the next
+// tracked read, so not compared byte for byte).
+func TestTrackingTableMaxKeys(t *testing.T) {
+	s := testserver.Start(t, testserver.WithConfig("tracking-table-max-keys", "3"))
+	a, b := dialRaw(t, s.Addr), dialRaw(t, s.Addr)
+	for _, cmd := range [][]string{{"HELLO", "3"}, {"CLIENT", "TRACKING", "ON"}} {
+		_, err := a.do(cmd...)
+		require.NoError(t, err)
+	}
+	// untilPong sends PING and returns the keys of the invalidations
+	// that came before its PONG.
+	untilPong := func(c *rconn) []string {
+		c.c.SetDeadline(time.Now().Add(5 * time.Second))
+		_, err := c.c.Write(encodeCommand([]string{"PING"}))
+		require.NoError(t, err)
+		var keys []string
+		for {
+			v, err := readReply(c.br)
+			require.NoError(t, err)
+			if v.typ == '+' && v.str == "PONG" {
+				return keys
+			}
+			if v.typ == '>' {
+				keys = append(keys, pushKeys(t, v)...)
+			}
+		}
+	}
+	var forgotten []string
+	for _, k := range []string{"k1", "k2", "k3", "k4", "k5"} {
+		a.c.Write(encodeCommand([]string{"GET", k}))
+		for {
+			v, err := readReply(a.br)
+			require.NoError(t, err)
+			if v.typ != '>' {
+				break // GET's reply
+			}
+			forgotten = append(forgotten, pushKeys(t, v)...)
+		}
+	}
+	forgotten = append(forgotten, untilPong(a)...)
+	require.Len(t, forgotten, 2, "two of five keys over a limit of three")
+	v, err := b.do("INFO", "stats")
+	require.NoError(t, err)
+	require.Contains(t, v.str, "tracking_total_keys:3\r\n")
+	_, err = b.do("MSET", "k1", "x", "k2", "x", "k3", "x", "k4", "x", "k5", "x")
+	require.NoError(t, err)
+	written := untilPong(a)
+	require.Len(t, written, 3, "only the keys still remembered are announced")
+	require.ElementsMatch(t, []string{"k1", "k2", "k3", "k4", "k5"}, append(forgotten, written...))
+	v, err = b.do("CONFIG", "GET", "tracking-table-max-keys")
+	require.NoError(t, err)
+	require.Equal(t, "*2\r\n$23\r\ntracking-table-max-keys\r\n$1\r\n3\r\n", string(v.raw))
+}
