@@ -1,7 +1,5 @@
 package keyspace
 
-import "bytes"
-
 // Item is one key as a snapshot sees it. Str is shared with the keyspace
 // (strings are immutable once stored) and must not be modified; Members is
 // a copy made under the stripe lock, because sets change in place.
@@ -106,25 +104,26 @@ func (ks *Keyspace) Walk(dbi int, fn func(items []Item) error) error {
 // RestoreString stores a string loaded from a snapshot, replacing any
 // existing key. val is copied.
 func (ks *Keyspace) RestoreString(dbi int, key, val []byte, deadline int64) {
-	ks.restore(dbi, key, bytesEntry(KindString, bytes.Clone(val), deadline))
+	ks.restoreValue(dbi, key, Value{Kind: KindString, Str: val}, deadline)
 }
 
 // RestoreSet stores a set loaded from a snapshot, replacing any existing
 // key. An empty set stores nothing.
 func (ks *Keyspace) RestoreSet(dbi int, key []byte, members [][]byte, deadline int64) {
-	if len(members) == 0 {
-		return
-	}
-	ks.restore(dbi, key, setEntry(newSetOf(members), deadline))
+	ks.restoreValue(dbi, key, Value{Kind: KindSet, Elems: members}, deadline)
 }
 
 // RestoreList stores a list loaded from a snapshot, replacing any
 // existing key. An empty list stores nothing.
 func (ks *Keyspace) RestoreList(dbi int, key []byte, elems [][]byte, deadline int64) {
-	if len(elems) == 0 {
-		return
+	ks.restoreValue(dbi, key, Value{Kind: KindList, Elems: elems}, deadline)
+}
+
+// restoreValue stores v (Value.entry: copied; nothing if empty).
+func (ks *Keyspace) restoreValue(dbi int, key []byte, v Value, deadline int64) {
+	if e, ok := v.entry(deadline); ok {
+		ks.restore(dbi, key, e)
 	}
-	ks.restore(dbi, key, listEntry(newListOf(elems), deadline))
 }
 
 func (ks *Keyspace) restore(dbi int, key []byte, e entry) {
@@ -186,19 +185,12 @@ func walkHash(e entry) (packed []byte, pairs []string) {
 // RestoreHash stores a hash loaded from a snapshot (pairs is flat: field,
 // value, ...), replacing any existing key. An empty hash stores nothing.
 func (ks *Keyspace) RestoreHash(dbi int, key []byte, pairs [][]byte, deadline int64) {
-	h := newHashOf(pairs)
-	if h.len() == 0 {
-		return
-	}
-	ks.restore(dbi, key, hashEntry(h, entry{}, deadline))
+	ks.restoreValue(dbi, key, Value{Kind: KindHash, Elems: pairs}, deadline)
 }
 
 // RestoreZSet stores a sorted set loaded from a snapshot, replacing any
 // existing key. members are distinct and copied; no score is NaN. An
 // empty sorted set stores nothing.
 func (ks *Keyspace) RestoreZSet(dbi int, key []byte, members [][]byte, scores []float64, deadline int64) {
-	if len(members) == 0 {
-		return
-	}
-	ks.restore(dbi, key, zsetEntry(newZSetOf(members, scores), deadline))
+	ks.restoreValue(dbi, key, Value{Kind: KindZSet, Elems: members, Scores: scores}, deadline)
 }

@@ -267,13 +267,7 @@ func (s *Server) trackFlush() {
 	if !t.active.Load() {
 		return
 	}
-	s.mu.Lock()
-	to := make([]*client, 0, len(s.clients))
-	for _, c := range s.clients {
-		to = append(to, c)
-	}
-	s.mu.Unlock()
-	slicesSortClients(to) // in connection order, as Redis's client list
+	to := s.snapshotClients() // in connection order, as Redis's client list
 	t.mu.Lock()
 	t.keys, t.items = nil, 0
 	t.update()
@@ -313,7 +307,7 @@ func (s *Server) sendInvalidation(c *client, key []byte, all bool) {
 	switch {
 	case target.isRESP3():
 		b = append(b, ">2\r\n$10\r\ninvalidate\r\n"...)
-	case redirected && target.subscribed():
+	case redirected && target.pubsubFlag():
 		b = append(b, "*3\r\n$7\r\nmessage\r\n$20\r\n"+trackChannel+"\r\n"...)
 	default:
 		return // RESP2 without a redirection: nowhere to say it
@@ -337,11 +331,6 @@ func (c *client) isRESP3() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.resp3
-}
-
-func (c *client) subscribed() bool {
-	ps := c.ps.Load()
-	return ps != nil && ps.sub.Subscribed()
 }
 
 // pushAsync queues msg for c from another client's command: at once when
