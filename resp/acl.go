@@ -200,7 +200,7 @@ func aclCommands() []*command {
 	const g = "server"
 	const f = flagNoScript | flagLoading | flagStale
 	return []*command{
-		{name: "acl", arity: -2, group: g, since: "6.0.0", summary: "A container for Access List Control commands."},
+		{name: "acl", arity: -2, group: g, since: "6.0.0", summary: "A container for Access List Control commands "},
 		{name: "acl|cat", arity: -2, flags: f, group: g, since: "6.0.0", summary: "List the ACL categories or the commands inside a category", run: cmdACLCat},
 		{name: "acl|deluser", arity: -3, flags: flagAdmin | f, group: g, since: "6.0.0", summary: "Remove the specified ACL users and the associated rules", run: cmdACLDeluser},
 		{name: "acl|dryrun", arity: -4, flags: flagAdmin | f, group: g, since: "7.0.0", summary: "Returns whether the user can execute the given command without executing the command.", run: cmdACLDryrun},

@@ -24,15 +24,15 @@ func blockingCommands() []*command {
 	const fl = flagWrite | flagBlocking | flagOwnGate
 	const ns = fl | flagNoScript // Redis refuses these in scripts; BLMPOP and BZMPOP it runs there without blocking
 	return []*command{
-		{name: "blpop", arity: -3, flags: ns, firstKey: 1, lastKey: -2, step: 1, group: "list", since: "2.0.0", summary: "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", run: cmdBpop},
-		{name: "brpop", arity: -3, flags: ns, firstKey: 1, lastKey: -2, step: 1, group: "list", since: "2.0.0", summary: "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", run: cmdBpop},
-		{name: "blmove", arity: 6, flags: ns | flagDenyOOM, firstKey: 1, lastKey: 2, step: 1, group: "list", since: "6.2.0", summary: "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.", run: cmdBlmove},
-		{name: "brpoplpush", arity: 4, flags: ns | flagDenyOOM, firstKey: 1, lastKey: 2, step: 1, group: "list", since: "2.2.0", summary: "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.", run: cmdBlmove},
-		{name: "blmpop", arity: -5, flags: fl | flagMovableKeys, group: "list", since: "7.0.0", summary: "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", run: cmdBlmpop},
-		{name: "bzpopmin", arity: -3, flags: ns | flagFast, firstKey: 1, lastKey: -2, step: 1, group: "sorted-set", since: "5.0.0", summary: "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", run: cmdBzpop},
-		{name: "bzpopmax", arity: -3, flags: ns | flagFast, firstKey: 1, lastKey: -2, step: 1, group: "sorted-set", since: "5.0.0", summary: "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped.", run: cmdBzpop},
+		{name: "blpop", arity: -3, flags: ns, firstKey: 1, lastKey: -2, step: 1, group: "list", since: "2.0.0", summary: "Remove and get the first element in a list, or block until one is available", run: cmdBpop},
+		{name: "brpop", arity: -3, flags: ns, firstKey: 1, lastKey: -2, step: 1, group: "list", since: "2.0.0", summary: "Remove and get the last element in a list, or block until one is available", run: cmdBpop},
+		{name: "blmove", arity: 6, flags: ns | flagDenyOOM, firstKey: 1, lastKey: 2, step: 1, group: "list", since: "6.2.0", summary: "Pop an element from a list, push it to another list and return it; or block until one is available", run: cmdBlmove},
+		{name: "brpoplpush", arity: 4, flags: ns | flagDenyOOM, firstKey: 1, lastKey: 2, step: 1, group: "list", since: "2.2.0", summary: "Pop an element from a list, push it to another list and return it; or block until one is available", run: cmdBlmove},
+		{name: "blmpop", arity: -5, flags: fl | flagMovableKeys, group: "list", since: "7.0.0", summary: "Pop elements from a list, or block until one is available", run: cmdBlmpop},
+		{name: "bzpopmin", arity: -3, flags: ns | flagFast, firstKey: 1, lastKey: -2, step: 1, group: "sorted-set", since: "5.0.0", summary: "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available", run: cmdBzpop},
+		{name: "bzpopmax", arity: -3, flags: ns | flagFast, firstKey: 1, lastKey: -2, step: 1, group: "sorted-set", since: "5.0.0", summary: "Remove and return the member with the highest score from one or more sorted sets, or block until one is available", run: cmdBzpop},
 		{name: "wait", arity: 3, flags: flagNoScript | flagOwnGate, group: "generic", since: "3.0.0", summary: "Wait for the synchronous replication of all the write commands sent in the context of the current connection", run: cmdWait},
-		{name: "bzmpop", arity: -5, flags: fl | flagMovableKeys, group: "sorted-set", since: "7.0.0", summary: "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", run: cmdBzmpop},
+		{name: "bzmpop", arity: -5, flags: fl | flagMovableKeys, group: "sorted-set", since: "7.0.0", summary: "Remove and return members with scores in a sorted set or block until one is available", run: cmdBzmpop},
 	}
 }
 

@@ -17,8 +17,8 @@ import (
 func dumpCommands() []*command {
 	const g = "generic"
 	return []*command{
-		{name: "dump", arity: 2, flags: flagReadonly, firstKey: 1, lastKey: 1, step: 1, group: g, since: "2.6.0", summary: "Returns a serialized representation of the value stored at a key.", run: cmdDump},
-		{name: "restore", arity: -4, flags: flagWrite | flagDenyOOM, firstKey: 1, lastKey: 1, step: 1, group: g, since: "2.6.0", summary: "Creates a key from the serialized representation of a value.", run: cmdRestore},
+		{name: "dump", arity: 2, flags: flagReadonly, firstKey: 1, lastKey: 1, step: 1, group: g, since: "2.6.0", summary: "Return a serialized version of the value stored at the specified key.", run: cmdDump},
+		{name: "restore", arity: -4, flags: flagWrite | flagDenyOOM, firstKey: 1, lastKey: 1, step: 1, group: g, since: "2.6.0", summary: "Create a key using the provided serialized value, previously obtained using DUMP.", run: cmdRestore},
 	}
 }
 

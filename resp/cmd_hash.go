@@ -12,22 +12,22 @@ func hashCommands() []*command {
 	const g = "hash"
 	key1 := func(c *command) *command { c.firstKey, c.lastKey, c.step, c.group = 1, 1, 1, g; return c }
 	return []*command{
-		key1(&command{name: "hset", arity: -4, flags: flagWrite | flagDenyOOM | flagFast, since: "2.0.0", summary: "Creates or modifies the value of a field in a hash.", run: cmdHset}),
-		key1(&command{name: "hmset", arity: -4, flags: flagWrite | flagDenyOOM | flagFast, since: "2.0.0", summary: "Sets the values of multiple fields.", run: cmdHset}),
-		key1(&command{name: "hsetnx", arity: 4, flags: flagWrite | flagDenyOOM | flagFast, since: "2.0.0", summary: "Sets the value of a field in a hash only when the field doesn't exist.", run: cmdHsetnx}),
-		key1(&command{name: "hget", arity: 3, flags: flagReadonly | flagFast, since: "2.0.0", summary: "Returns the value of a field in a hash.", run: cmdHget}),
-		key1(&command{name: "hmget", arity: -3, flags: flagReadonly | flagFast, since: "2.0.0", summary: "Returns the values of all fields in a hash.", run: cmdHmget}),
-		key1(&command{name: "hgetall", arity: 2, flags: flagReadonly, since: "2.0.0", summary: "Returns all fields and values in a hash.", run: cmdHgetall}),
-		key1(&command{name: "hkeys", arity: 2, flags: flagReadonly, since: "2.0.0", summary: "Returns all fields in a hash.", run: cmdHgetall}),
-		key1(&command{name: "hvals", arity: 2, flags: flagReadonly, since: "2.0.0", summary: "Returns all values in a hash.", run: cmdHgetall}),
-		key1(&command{name: "hdel", arity: -3, flags: flagWrite | flagFast, since: "2.0.0", summary: "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.", run: cmdHdel}),
-		key1(&command{name: "hexists", arity: 3, flags: flagReadonly | flagFast, since: "2.0.0", summary: "Determines whether a field exists in a hash.", run: cmdHexists}),
-		key1(&command{name: "hlen", arity: 2, flags: flagReadonly | flagFast, since: "2.0.0", summary: "Returns the number of fields in a hash.", run: cmdHlen}),
-		key1(&command{name: "hstrlen", arity: 3, flags: flagReadonly | flagFast, since: "3.2.0", summary: "Returns the length of the value of a field.", run: cmdHstrlen}),
-		key1(&command{name: "hincrby", arity: 4, flags: flagWrite | flagDenyOOM | flagFast, since: "2.0.0", summary: "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.", run: cmdHincrby}),
-		key1(&command{name: "hincrbyfloat", arity: 4, flags: flagWrite | flagDenyOOM | flagFast, since: "2.6.0", summary: "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.", run: cmdHincrbyfloat}),
-		key1(&command{name: "hrandfield", arity: -2, flags: flagReadonly, since: "6.2.0", summary: "Returns one or more random fields from a hash.", run: cmdHrandfield}),
-		key1(&command{name: "hscan", arity: -3, flags: flagReadonly, since: "2.8.0", summary: "Iterates over fields and values of a hash.", run: cmdHscan}),
+		key1(&command{name: "hset", arity: -4, flags: flagWrite | flagDenyOOM | flagFast, since: "2.0.0", summary: "Set the string value of a hash field", run: cmdHset}),
+		key1(&command{name: "hmset", arity: -4, flags: flagWrite | flagDenyOOM | flagFast, since: "2.0.0", summary: "Set multiple hash fields to multiple values", run: cmdHset}),
+		key1(&command{name: "hsetnx", arity: 4, flags: flagWrite | flagDenyOOM | flagFast, since: "2.0.0", summary: "Set the value of a hash field, only if the field does not exist", run: cmdHsetnx}),
+		key1(&command{name: "hget", arity: 3, flags: flagReadonly | flagFast, since: "2.0.0", summary: "Get the value of a hash field", run: cmdHget}),
+		key1(&command{name: "hmget", arity: -3, flags: flagReadonly | flagFast, since: "2.0.0", summary: "Get the values of all the given hash fields", run: cmdHmget}),
+		key1(&command{name: "hgetall", arity: 2, flags: flagReadonly, since: "2.0.0", summary: "Get all the fields and values in a hash", run: cmdHgetall}),
+		key1(&command{name: "hkeys", arity: 2, flags: flagReadonly, since: "2.0.0", summary: "Get all the fields in a hash", run: cmdHgetall}),
+		key1(&command{name: "hvals", arity: 2, flags: flagReadonly, since: "2.0.0", summary: "Get all the values in a hash", run: cmdHgetall}),
+		key1(&command{name: "hdel", arity: -3, flags: flagWrite | flagFast, since: "2.0.0", summary: "Delete one or more hash fields", run: cmdHdel}),
+		key1(&command{name: "hexists", arity: 3, flags: flagReadonly | flagFast, since: "2.0.0", summary: "Determine if a hash field exists", run: cmdHexists}),
+		key1(&command{name: "hlen", arity: 2, flags: flagReadonly | flagFast, since: "2.0.0", summary: "Get the number of fields in a hash", run: cmdHlen}),
+		key1(&command{name: "hstrlen", arity: 3, flags: flagReadonly | flagFast, since: "3.2.0", summary: "Get the length of the value of a hash field", run: cmdHstrlen}),
+		key1(&command{name: "hincrby", arity: 4, flags: flagWrite | flagDenyOOM | flagFast, since: "2.0.0", summary: "Increment the integer value of a hash field by the given number", run: cmdHincrby}),
+		key1(&command{name: "hincrbyfloat", arity: 4, flags: flagWrite | flagDenyOOM | flagFast, since: "2.6.0", summary: "Increment the float value of a hash field by the given amount", run: cmdHincrbyfloat}),
+		key1(&command{name: "hrandfield", arity: -2, flags: flagReadonly, since: "6.2.0", summary: "Get one or multiple random fields from a hash", run: cmdHrandfield}),
+		key1(&command{name: "hscan", arity: -3, flags: flagReadonly, since: "2.8.0", summary: "Incrementally iterate hash fields and associated values", run: cmdHscan}),
 	}
 }
 

@@ -19,19 +19,19 @@ func memoryCommands() []*command {
 	const g = "generic"
 	ro := flagReadonly
 	return []*command{
-		{name: "object", arity: -2, group: g, since: "2.2.3", summary: "A container for object introspection commands."},
-		{name: "object|encoding", arity: 3, flags: ro, firstKey: 2, lastKey: 2, step: 1, group: g, since: "2.2.3", summary: "Returns the internal encoding of a Redis object.", run: cmdObject},
-		{name: "object|freq", arity: 3, flags: ro, firstKey: 2, lastKey: 2, step: 1, group: g, since: "4.0.0", summary: "Returns the logarithmic access frequency counter of a Redis object.", run: cmdObject},
-		{name: "object|idletime", arity: 3, flags: ro, firstKey: 2, lastKey: 2, step: 1, group: g, since: "2.2.3", summary: "Returns the time since the last access to a Redis object.", run: cmdObject},
-		{name: "object|refcount", arity: 3, flags: ro, firstKey: 2, lastKey: 2, step: 1, group: g, since: "2.2.3", summary: "Returns the reference count of a value of a key.", run: cmdObject},
-		{name: "object|help", arity: 2, flags: flagLoading | flagStale, group: g, since: "6.2.0", summary: "Returns helpful text about the different subcommands.", run: cmdObjectHelp},
-		{name: "memory", arity: -2, group: "server", since: "4.0.0", summary: "A container for memory diagnostics commands."},
-		{name: "memory|usage", arity: -3, flags: ro, firstKey: 2, lastKey: 2, step: 1, group: "server", since: "4.0.0", summary: "Estimates the memory usage of a key.", run: cmdMemoryUsage},
-		{name: "memory|stats", arity: 2, group: "server", since: "4.0.0", summary: "Returns details about memory usage.", run: cmdMemoryStats},
-		{name: "memory|doctor", arity: 2, group: "server", since: "4.0.0", summary: "Outputs a memory problems report.", run: cmdMemoryDoctor},
-		{name: "memory|malloc-stats", arity: 2, group: "server", since: "4.0.0", summary: "Returns the allocator statistics.", run: cmdMemoryMallocStats},
-		{name: "memory|purge", arity: 2, group: "server", since: "4.0.0", summary: "Asks the allocator to release memory.", run: cmdMemoryPurge},
-		{name: "memory|help", arity: 2, flags: flagLoading | flagStale, group: "server", since: "4.0.0", summary: "Returns helpful text about the different subcommands.", run: cmdMemoryHelp},
+		{name: "object", arity: -2, group: g, since: "2.2.3", summary: "A container for object introspection commands"},
+		{name: "object|encoding", arity: 3, flags: ro, firstKey: 2, lastKey: 2, step: 1, group: g, since: "2.2.3", summary: "Inspect the internal encoding of a Redis object", run: cmdObject},
+		{name: "object|freq", arity: 3, flags: ro, firstKey: 2, lastKey: 2, step: 1, group: g, since: "4.0.0", summary: "Get the logarithmic access frequency counter of a Redis object", run: cmdObject},
+		{name: "object|idletime", arity: 3, flags: ro, firstKey: 2, lastKey: 2, step: 1, group: g, since: "2.2.3", summary: "Get the time since a Redis object was last accessed", run: cmdObject},
+		{name: "object|refcount", arity: 3, flags: ro, firstKey: 2, lastKey: 2, step: 1, group: g, since: "2.2.3", summary: "Get the number of references to the value of the key", run: cmdObject},
+		{name: "object|help", arity: 2, flags: flagLoading | flagStale, group: g, since: "6.2.0", summary: "Show helpful text about the different subcommands", run: cmdObjectHelp},
+		{name: "memory", arity: -2, group: "server", since: "4.0.0", summary: "A container for memory diagnostics commands"},
+		{name: "memory|usage", arity: -3, flags: ro, firstKey: 2, lastKey: 2, step: 1, group: "server", since: "4.0.0", summary: "Estimate the memory usage of a key", run: cmdMemoryUsage},
+		{name: "memory|stats", arity: 2, group: "server", since: "4.0.0", summary: "Show memory usage details", run: cmdMemoryStats},
+		{name: "memory|doctor", arity: 2, group: "server", since: "4.0.0", summary: "Outputs memory problems report", run: cmdMemoryDoctor},
+		{name: "memory|malloc-stats", arity: 2, group: "server", since: "4.0.0", summary: "Show allocator internal stats", run: cmdMemoryMallocStats},
+		{name: "memory|purge", arity: 2, group: "server", since: "4.0.0", summary: "Ask the allocator to release memory", run: cmdMemoryPurge},
+		{name: "memory|help", arity: 2, flags: flagLoading | flagStale, group: "server", since: "4.0.0", summary: "Show helpful text about the different subcommands", run: cmdMemoryHelp},
 	}
 }
 

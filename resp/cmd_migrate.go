@@ -27,7 +27,7 @@ import (
 
 func migrateCommands() []*command {
 	return []*command{
-		{name: "migrate", arity: -6, flags: flagWrite | flagMovableKeys | flagOwnGate | flagOffLoop, firstKey: 3, lastKey: 3, step: 1, group: "generic", since: "2.6.0", summary: "Atomically transfers a key from one Redis instance to another.", run: cmdMigrate},
+		{name: "migrate", arity: -6, flags: flagWrite | flagMovableKeys | flagOwnGate | flagOffLoop, firstKey: 3, lastKey: 3, step: 1, group: "generic", since: "2.6.0", summary: "Atomically transfer a key from a Redis instance to another one.", run: cmdMigrate},
 	}
 }
 

@@ -8,7 +8,7 @@ func opsCommands() []*command {
 		out = append(out, f...)
 	}
 	return append(out,
-		&command{name: "config|rewrite", arity: 2, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: "server", since: "2.8.0", summary: "Persists the effective configuration to file.", run: cmdConfigRewrite},
+		&command{name: "config|rewrite", arity: 2, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: "server", since: "2.8.0", summary: "Rewrite the configuration file with the in memory configuration", run: cmdConfigRewrite},
 	)
 }
 

@@ -22,21 +22,21 @@ func pubsubCommands() []*command {
 	const g = "pubsub"
 	f := flagNoScript | flagLoading | flagStale
 	return []*command{
-		{name: "subscribe", arity: -2, flags: f, group: g, since: "2.0.0", summary: "Listens for messages published to channels.", run: cmdSubscribe},
-		{name: "unsubscribe", arity: -1, flags: f, group: g, since: "2.0.0", summary: "Stops listening to messages posted to channels.", run: cmdUnsubscribe},
-		{name: "psubscribe", arity: -2, flags: f, group: g, since: "2.0.0", summary: "Listens for messages published to channels that match one or more patterns.", run: cmdSubscribe},
-		{name: "punsubscribe", arity: -1, flags: f, group: g, since: "2.0.0", summary: "Stops listening to messages published to channels that match one or more patterns.", run: cmdUnsubscribe},
-		{name: "ssubscribe", arity: -2, flags: f, firstKey: 1, lastKey: -1, step: 1, group: g, since: "7.0.0", summary: "Listens for messages published to shard channels.", run: cmdSubscribe},
-		{name: "sunsubscribe", arity: -1, flags: f, firstKey: 1, lastKey: -1, step: 1, group: g, since: "7.0.0", summary: "Stops listening to messages posted to shard channels.", run: cmdUnsubscribe},
-		{name: "publish", arity: 3, flags: flagLoading | flagStale | flagFast | flagMayReplicate, group: g, since: "2.0.0", summary: "Posts a message to a channel.", run: cmdPublish},
+		{name: "subscribe", arity: -2, flags: f, group: g, since: "2.0.0", summary: "Listen for messages published to the given channels", run: cmdSubscribe},
+		{name: "unsubscribe", arity: -1, flags: f, group: g, since: "2.0.0", summary: "Stop listening for messages posted to the given channels", run: cmdUnsubscribe},
+		{name: "psubscribe", arity: -2, flags: f, group: g, since: "2.0.0", summary: "Listen for messages published to channels matching the given patterns", run: cmdSubscribe},
+		{name: "punsubscribe", arity: -1, flags: f, group: g, since: "2.0.0", summary: "Stop listening for messages posted to channels matching the given patterns", run: cmdUnsubscribe},
+		{name: "ssubscribe", arity: -2, flags: f, firstKey: 1, lastKey: -1, step: 1, group: g, since: "7.0.0", summary: "Listen for messages published to the given shard channels", run: cmdSubscribe},
+		{name: "sunsubscribe", arity: -1, flags: f, firstKey: 1, lastKey: -1, step: 1, group: g, since: "7.0.0", summary: "Stop listening for messages posted to the given shard channels", run: cmdUnsubscribe},
+		{name: "publish", arity: 3, flags: flagLoading | flagStale | flagFast | flagMayReplicate, group: g, since: "2.0.0", summary: "Post a message to a channel", run: cmdPublish},
 		{name: "spublish", arity: 3, flags: flagLoading | flagStale | flagFast | flagMayReplicate, firstKey: 1, lastKey: 1, step: 1, group: g, since: "7.0.0", summary: "Post a message to a shard channel", run: cmdPublish},
-		{name: "pubsub", arity: -2, group: g, since: "2.8.0", summary: "A container for Pub/Sub commands."},
-		{name: "pubsub|channels", arity: -2, flags: flagLoading | flagStale, group: g, since: "2.8.0", summary: "Returns the active channels.", run: cmdPubsubChannels},
-		{name: "pubsub|shardchannels", arity: -2, flags: flagLoading | flagStale, group: g, since: "7.0.0", summary: "Returns the active shard channels.", run: cmdPubsubChannels},
-		{name: "pubsub|numsub", arity: -2, flags: flagLoading | flagStale, group: g, since: "2.8.0", summary: "Returns a count of subscribers to channels.", run: cmdPubsubNumsub},
-		{name: "pubsub|shardnumsub", arity: -2, flags: flagLoading | flagStale, group: g, since: "7.0.0", summary: "Returns the count of subscribers of shard channels.", run: cmdPubsubNumsub},
-		{name: "pubsub|numpat", arity: 2, flags: flagLoading | flagStale, group: g, since: "2.8.0", summary: "Returns a count of unique pattern subscriptions.", run: cmdPubsubNumpat},
-		{name: "pubsub|help", arity: 2, flags: flagLoading | flagStale, group: g, since: "6.2.0", summary: "Returns helpful text about the different subcommands.", run: cmdPubsubHelp},
+		{name: "pubsub", arity: -2, group: g, since: "2.8.0", summary: "A container for Pub/Sub commands"},
+		{name: "pubsub|channels", arity: -2, flags: flagLoading | flagStale, group: g, since: "2.8.0", summary: "List active channels", run: cmdPubsubChannels},
+		{name: "pubsub|shardchannels", arity: -2, flags: flagLoading | flagStale, group: g, since: "7.0.0", summary: "List active shard channels", run: cmdPubsubChannels},
+		{name: "pubsub|numsub", arity: -2, flags: flagLoading | flagStale, group: g, since: "2.8.0", summary: "Get the count of subscribers for channels", run: cmdPubsubNumsub},
+		{name: "pubsub|shardnumsub", arity: -2, flags: flagLoading | flagStale, group: g, since: "7.0.0", summary: "Get the count of subscribers for shard channels", run: cmdPubsubNumsub},
+		{name: "pubsub|numpat", arity: 2, flags: flagLoading | flagStale, group: g, since: "2.8.0", summary: "Get the count of unique patterns pattern subscriptions", run: cmdPubsubNumpat},
+		{name: "pubsub|help", arity: 2, flags: flagLoading | flagStale, group: g, since: "6.2.0", summary: "Show helpful text about the different subcommands", run: cmdPubsubHelp},
 	}
 }
 

@@ -64,17 +64,17 @@ func scriptCommands() []*command {
 	const g = "scripting"
 	evalFlags := flagNoScript | flagStale | flagSkipMonitor | flagNoMandatoryKeys | flagMovableKeys | flagOwnGate
 	return []*command{
-		{name: "eval", arity: -3, flags: evalFlags | flagMayReplicate, group: g, since: "2.6.0", summary: "Executes a server-side Lua script.", run: func(x *call) { x.s.eval(x, false, false) }},
-		{name: "evalsha", arity: -3, flags: evalFlags | flagMayReplicate, group: g, since: "2.6.0", summary: "Executes a server-side Lua script by SHA1 digest.", run: func(x *call) { x.s.eval(x, true, false) }},
-		{name: "eval_ro", arity: -3, flags: evalFlags | flagReadonly, group: g, since: "7.0.0", summary: "Executes a read-only server-side Lua script.", run: func(x *call) { x.s.eval(x, false, true) }},
-		{name: "evalsha_ro", arity: -3, flags: evalFlags | flagReadonly, group: g, since: "7.0.0", summary: "Executes a read-only server-side Lua script by SHA1 digest.", run: func(x *call) { x.s.eval(x, true, true) }},
-		{name: "script", arity: -2, group: g, since: "2.6.0", summary: "A container for Lua scripts management commands."},
-		{name: "script|debug", arity: 3, flags: flagNoScript, group: g, since: "3.2.0", summary: "Sets the debug mode of server-side Lua scripts.", run: cmdScriptDebug},
-		{name: "script|exists", arity: -3, flags: flagNoScript, group: g, since: "2.6.0", summary: "Determines whether server-side Lua scripts exist in the script cache.", run: cmdScriptExists},
-		{name: "script|flush", arity: -2, flags: flagNoScript, group: g, since: "2.6.0", summary: "Removes all server-side Lua scripts from the script cache.", run: cmdScriptFlush},
-		{name: "script|help", arity: 2, flags: flagLoading | flagStale, group: g, since: "5.0.0", summary: "Returns helpful text about the different subcommands.", run: cmdScriptHelp},
-		{name: "script|kill", arity: 2, flags: flagNoScript | flagAllowBusy, group: g, since: "2.6.0", summary: "Terminates a server-side Lua script during execution.", run: cmdScriptKill},
-		{name: "script|load", arity: 3, flags: flagNoScript | flagStale, group: g, since: "2.6.0", summary: "Loads a server-side Lua script to the script cache.", run: cmdScriptLoad},
+		{name: "eval", arity: -3, flags: evalFlags | flagMayReplicate, group: g, since: "2.6.0", summary: "Execute a Lua script server side", run: func(x *call) { x.s.eval(x, false, false) }},
+		{name: "evalsha", arity: -3, flags: evalFlags | flagMayReplicate, group: g, since: "2.6.0", summary: "Execute a Lua script server side", run: func(x *call) { x.s.eval(x, true, false) }},
+		{name: "eval_ro", arity: -3, flags: evalFlags | flagReadonly, group: g, since: "7.0.0", summary: "Execute a read-only Lua script server side", run: func(x *call) { x.s.eval(x, false, true) }},
+		{name: "evalsha_ro", arity: -3, flags: evalFlags | flagReadonly, group: g, since: "7.0.0", summary: "Execute a read-only Lua script server side", run: func(x *call) { x.s.eval(x, true, true) }},
+		{name: "script", arity: -2, group: g, since: "2.6.0", summary: "A container for Lua scripts management commands"},
+		{name: "script|debug", arity: 3, flags: flagNoScript, group: g, since: "3.2.0", summary: "Set the debug mode for executed scripts.", run: cmdScriptDebug},
+		{name: "script|exists", arity: -3, flags: flagNoScript, group: g, since: "2.6.0", summary: "Check existence of scripts in the script cache.", run: cmdScriptExists},
+		{name: "script|flush", arity: -2, flags: flagNoScript, group: g, since: "2.6.0", summary: "Remove all the scripts from the script cache.", run: cmdScriptFlush},
+		{name: "script|help", arity: 2, flags: flagLoading | flagStale, group: g, since: "5.0.0", summary: "Show helpful text about the different subcommands", run: cmdScriptHelp},
+		{name: "script|kill", arity: 2, flags: flagNoScript | flagAllowBusy, group: g, since: "2.6.0", summary: "Kill the script currently in execution.", run: cmdScriptKill},
+		{name: "script|load", arity: 3, flags: flagNoScript | flagStale, group: g, since: "2.6.0", summary: "Load the specified Lua script into the script cache.", run: cmdScriptLoad},
 	}
 }
 

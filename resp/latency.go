@@ -65,12 +65,12 @@ func latencyCommands() []*command {
 	const g = "server"
 	f := flagAdmin | flagNoScript | flagLoading | flagStale
 	return []*command{
-		{name: "latency", arity: -2, group: g, since: "2.8.13", summary: "A container for latency diagnostics commands."},
-		{name: "latency|latest", arity: 2, flags: f, group: g, since: "2.8.13", summary: "Returns the latest latency samples for all events.", run: cmdLatencyLatest},
-		{name: "latency|history", arity: 3, flags: f, group: g, since: "2.8.13", summary: "Returns timestamp-latency samples for an event.", run: cmdLatencyHistory},
-		{name: "latency|reset", arity: -2, flags: f, group: g, since: "2.8.13", summary: "Resets the latency data for one or more events.", run: cmdLatencyReset},
-		{name: "latency|doctor", arity: 2, flags: f, group: g, since: "2.8.13", summary: "Returns a human-readable latency analysis report.", run: cmdLatencyDoctor},
-		{name: "latency|help", arity: 2, flags: flagLoading | flagStale, group: g, since: "2.8.13", summary: "Returns helpful text about the different subcommands.", run: cmdLatencyHelp},
+		{name: "latency", arity: -2, group: g, since: "2.8.13", summary: "A container for latency diagnostics commands"},
+		{name: "latency|latest", arity: 2, flags: f, group: g, since: "2.8.13", summary: "Return the latest latency samples for all events.", run: cmdLatencyLatest},
+		{name: "latency|history", arity: 3, flags: f, group: g, since: "2.8.13", summary: "Return timestamp-latency samples for the event.", run: cmdLatencyHistory},
+		{name: "latency|reset", arity: -2, flags: f, group: g, since: "2.8.13", summary: "Reset latency data for one or more events.", run: cmdLatencyReset},
+		{name: "latency|doctor", arity: 2, flags: f, group: g, since: "2.8.13", summary: "Return a human readable latency analysis report.", run: cmdLatencyDoctor},
+		{name: "latency|help", arity: 2, flags: flagLoading | flagStale, group: g, since: "2.8.13", summary: "Show helpful text about the different subcommands.", run: cmdLatencyHelp},
 	}
 }
 

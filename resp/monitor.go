@@ -63,7 +63,7 @@ func (d detachedConn) Close() error {
 
 func monitorCommands() []*command {
 	return []*command{
-		{name: "monitor", arity: 1, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: "server", since: "1.0.0", summary: "Listens for all requests received by the server in real-time.", run: cmdMonitor},
+		{name: "monitor", arity: 1, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: "server", since: "1.0.0", summary: "Listen for all requests received by the server in real time", run: cmdMonitor},
 	}
 }
 

@@ -140,8 +140,8 @@ func pauseCommands() []*command {
 	const g = "connection"
 	f := flagAdmin | flagNoScript | flagLoading | flagStale
 	return []*command{
-		{name: "client|pause", arity: -3, flags: f, group: g, since: "3.0.0", summary: "Suspends commands processing.", run: cmdClientPause},
-		{name: "client|unpause", arity: 2, flags: f, group: g, since: "6.2.0", summary: "Resumes processing commands from paused clients.", run: cmdClientUnpause},
+		{name: "client|pause", arity: -3, flags: f, group: g, since: "2.9.50", summary: "Stop processing commands from clients for some time", run: cmdClientPause},
+		{name: "client|unpause", arity: 2, flags: f, group: g, since: "6.2.0", summary: "Resume processing of clients that were paused", run: cmdClientUnpause},
 	}
 }
 

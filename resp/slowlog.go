@@ -189,10 +189,10 @@ func redactArgs(cmd *command, args [][]byte) [][]byte {
 func slowlogCommands() []*command {
 	const g = "server"
 	return []*command{
-		{name: "slowlog", arity: -2, group: g, since: "2.2.12", summary: "A container for slow log commands."},
-		{name: "slowlog|get", arity: -2, flags: flagAdmin | flagLoading | flagStale, group: g, since: "2.2.12", summary: "Returns the slow log's entries.", run: cmdSlowlogGet},
-		{name: "slowlog|len", arity: 2, flags: flagAdmin | flagLoading | flagStale, group: g, since: "2.2.12", summary: "Returns the number of entries in the slow log.", run: cmdSlowlogLen},
-		{name: "slowlog|reset", arity: 2, flags: flagAdmin | flagLoading | flagStale, group: g, since: "2.2.12", summary: "Clears all entries from the slow log.", run: cmdSlowlogReset},
+		{name: "slowlog", arity: -2, group: g, since: "2.2.12", summary: "A container for slow log commands"},
+		{name: "slowlog|get", arity: -2, flags: flagAdmin | flagLoading | flagStale, group: g, since: "2.2.12", summary: "Get the slow log's entries", run: cmdSlowlogGet},
+		{name: "slowlog|len", arity: 2, flags: flagAdmin | flagLoading | flagStale, group: g, since: "2.2.12", summary: "Get the slow log's length", run: cmdSlowlogLen},
+		{name: "slowlog|reset", arity: 2, flags: flagAdmin | flagLoading | flagStale, group: g, since: "2.2.12", summary: "Clear all entries from the slow log", run: cmdSlowlogReset},
 		{name: "slowlog|help", arity: 2, flags: flagLoading | flagStale, group: g, since: "6.2.0", summary: "Show helpful text about the different subcommands", run: cmdSlowlogHelp},
 	}
 }
