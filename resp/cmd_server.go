@@ -777,29 +777,9 @@ func cmdCommandInfo(x *call) {
 	}
 }
 
-func (x *call) commandDoc(c *command) {
-	subs := c.sortedSubs()
-	n := 3
-	if len(subs) > 0 {
-		n++
-	}
-	x.r.mapLen(n)
-	x.r.bulkString("summary")
-	x.r.bulkString(c.summary)
-	x.r.bulkString("since")
-	x.r.bulkString(c.since)
-	x.r.bulkString("group")
-	x.r.bulkString(c.group)
-	if len(subs) > 0 {
-		x.r.bulkString("subcommands")
-		x.r.mapLen(len(subs))
-		for _, s := range subs {
-			x.r.bulkString(s.name)
-			x.commandDoc(s)
-		}
-	}
-}
-
+// cmdCommandDocs is COMMAND DOCS [name ...]: every command, or those named
+// ("container|sub" for a subcommand; unknown names are left out), with the
+// table's summary, since and group and the rest from docs.go.
 func cmdCommandDocs(x *call) {
 	var cmds []*command
 	if len(x.args) == 2 {
@@ -813,9 +793,14 @@ func cmdCommandDocs(x *call) {
 			}
 		}
 	}
+	docs, err := commandDocs()
+	if err != nil { // only if the embedded files are broken: TestCommandDocsData
+		x.r.error("ERR " + err.Error())
+		return
+	}
 	x.r.mapLen(len(cmds))
 	for _, c := range cmds {
 		x.r.bulkString(c.name)
-		x.commandDoc(c)
+		x.r.writeCommandDoc(c, docs)
 	}
 }

@@ -140,6 +140,15 @@
 // is running a command follows that command's reply (tracking.go). So a
 // client that read a value before a write always learns of the write.
 //
+// # COMMAND DOCS
+//
+// COMMAND DOCS is Redis 7.0.15's reply for each command sessiond has
+// (docs.go): the table's summary, since and group must be 7.0.15's text,
+// and the rest comes from commanddocs.txt, which only `go generate ./resp`
+// writes, from a real redis-server; what sessiond has of Redis 7.2 is
+// documented by hand in commanddocs72.txt. TestCommandDocsRedis holds all
+// of it to a redis-server, and TestCommandDocsData the files to the table.
+//
 // # Idle connections
 //
 // An idle connection holds its goroutine (none on an event loop), a 4 KB

@@ -53,7 +53,7 @@ type command struct {
 	lastKey  int // position of the last key (-1: the last argument)
 	step     int
 	group    string // COMMAND DOCS group
-	summary  string
+	summary  string // COMMAND DOCS summary and since: Redis 7.0.15's (docs.go)
 	since    string
 	run      func(x *call)
 	subs     map[string]*command // container commands (CLIENT, CONFIG...)
