@@ -9,7 +9,7 @@ import (
 func connectionCommands() []*command {
 	const g = "connection"
 	return []*command{
-		{name: "ping", arity: -1, flags: flagFast | flagLoading | flagStale, group: g, since: "1.0.0", summary: "Ping the server", run: cmdPing},
+		{name: "ping", arity: -1, flags: flagFast, group: g, since: "1.0.0", summary: "Ping the server", run: cmdPing},
 		{name: "echo", arity: 2, flags: flagFast | flagLoading | flagStale, group: g, since: "1.0.0", summary: "Echo the given string", run: cmdEcho},
 		{name: "hello", arity: -1, flags: flagNoAuth | flagFast | flagLoading | flagStale | flagNoScript | flagAllowBusy, group: g, since: "6.0.0", summary: "Handshake with Redis", run: cmdHello},
 		{name: "auth", arity: -2, flags: flagNoAuth | flagFast | flagLoading | flagStale | flagNoScript | flagAllowBusy, group: g, since: "1.0.0", summary: "Authenticate to the server", run: cmdAuth},

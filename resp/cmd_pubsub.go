@@ -20,7 +20,7 @@ type subConn struct {
 
 func pubsubCommands() []*command {
 	const g = "pubsub"
-	f := flagNoScript | flagLoading | flagStale
+	f := flagPubsub | flagNoScript | flagLoading | flagStale
 	return []*command{
 		{name: "subscribe", arity: -2, flags: f, group: g, since: "2.0.0", summary: "Listen for messages published to the given channels", run: cmdSubscribe},
 		{name: "unsubscribe", arity: -1, flags: f, group: g, since: "2.0.0", summary: "Stop listening for messages posted to the given channels", run: cmdUnsubscribe},
@@ -28,14 +28,14 @@ func pubsubCommands() []*command {
 		{name: "punsubscribe", arity: -1, flags: f, group: g, since: "2.0.0", summary: "Stop listening for messages posted to channels matching the given patterns", run: cmdUnsubscribe},
 		{name: "ssubscribe", arity: -2, flags: f, firstKey: 1, lastKey: -1, step: 1, group: g, since: "7.0.0", summary: "Listen for messages published to the given shard channels", run: cmdSubscribe},
 		{name: "sunsubscribe", arity: -1, flags: f, firstKey: 1, lastKey: -1, step: 1, group: g, since: "7.0.0", summary: "Stop listening for messages posted to the given shard channels", run: cmdUnsubscribe},
-		{name: "publish", arity: 3, flags: flagLoading | flagStale | flagFast | flagMayReplicate, group: g, since: "2.0.0", summary: "Post a message to a channel", run: cmdPublish},
-		{name: "spublish", arity: 3, flags: flagLoading | flagStale | flagFast | flagMayReplicate, firstKey: 1, lastKey: 1, step: 1, group: g, since: "7.0.0", summary: "Post a message to a shard channel", run: cmdPublish},
+		{name: "publish", arity: 3, flags: flagPubsub | flagLoading | flagStale | flagFast | flagMayReplicate, group: g, since: "2.0.0", summary: "Post a message to a channel", run: cmdPublish},
+		{name: "spublish", arity: 3, flags: flagPubsub | flagLoading | flagStale | flagFast | flagMayReplicate, firstKey: 1, lastKey: 1, step: 1, group: g, since: "7.0.0", summary: "Post a message to a shard channel", run: cmdPublish},
 		{name: "pubsub", arity: -2, group: g, since: "2.8.0", summary: "A container for Pub/Sub commands"},
-		{name: "pubsub|channels", arity: -2, flags: flagLoading | flagStale, group: g, since: "2.8.0", summary: "List active channels", run: cmdPubsubChannels},
-		{name: "pubsub|shardchannels", arity: -2, flags: flagLoading | flagStale, group: g, since: "7.0.0", summary: "List active shard channels", run: cmdPubsubChannels},
-		{name: "pubsub|numsub", arity: -2, flags: flagLoading | flagStale, group: g, since: "2.8.0", summary: "Get the count of subscribers for channels", run: cmdPubsubNumsub},
-		{name: "pubsub|shardnumsub", arity: -2, flags: flagLoading | flagStale, group: g, since: "7.0.0", summary: "Get the count of subscribers for shard channels", run: cmdPubsubNumsub},
-		{name: "pubsub|numpat", arity: 2, flags: flagLoading | flagStale, group: g, since: "2.8.0", summary: "Get the count of unique patterns pattern subscriptions", run: cmdPubsubNumpat},
+		{name: "pubsub|channels", arity: -2, flags: flagPubsub | flagLoading | flagStale, group: g, since: "2.8.0", summary: "List active channels", run: cmdPubsubChannels},
+		{name: "pubsub|shardchannels", arity: -2, flags: flagPubsub | flagLoading | flagStale, group: g, since: "7.0.0", summary: "List active shard channels", run: cmdPubsubChannels},
+		{name: "pubsub|numsub", arity: -2, flags: flagPubsub | flagLoading | flagStale, group: g, since: "2.8.0", summary: "Get the count of subscribers for channels", run: cmdPubsubNumsub},
+		{name: "pubsub|shardnumsub", arity: -2, flags: flagPubsub | flagLoading | flagStale, group: g, since: "7.0.0", summary: "Get the count of subscribers for shard channels", run: cmdPubsubNumsub},
+		{name: "pubsub|numpat", arity: 2, flags: flagPubsub | flagLoading | flagStale, group: g, since: "2.8.0", summary: "Get the count of unique patterns pattern subscriptions", run: cmdPubsubNumpat},
 		{name: "pubsub|help", arity: 2, flags: flagLoading | flagStale, group: g, since: "6.2.0", summary: "Show helpful text about the different subcommands", run: cmdPubsubHelp},
 	}
 }

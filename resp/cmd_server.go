@@ -21,12 +21,12 @@ func serverCommands() []*command {
 		{name: "info", arity: -1, flags: flagLoading | flagStale, group: g, since: "1.0.0", summary: "Get information and statistics about the server", run: cmdInfo},
 		{name: "role", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagFast, group: g, since: "2.8.12", summary: "Return the role of the instance in the context of replication", run: cmdRole},
 		{name: "time", arity: 1, flags: flagLoading | flagStale | flagFast, group: g, since: "2.6.0", summary: "Return the current server time", run: cmdTime},
-		{name: "save", arity: 1, flags: flagAdmin | flagNoScript | flagNoMulti, group: g, since: "1.0.0", summary: "Synchronously save the dataset to disk", run: cmdSave},
-		{name: "bgsave", arity: -1, flags: flagAdmin | flagNoScript, group: g, since: "1.0.0", summary: "Asynchronously save the dataset to disk", run: cmdBgsave},
+		{name: "save", arity: 1, flags: flagAdmin | flagNoScript | flagNoAsyncLoading | flagNoMulti, group: g, since: "1.0.0", summary: "Synchronously save the dataset to disk", run: cmdSave},
+		{name: "bgsave", arity: -1, flags: flagAdmin | flagNoScript | flagNoAsyncLoading, group: g, since: "1.0.0", summary: "Asynchronously save the dataset to disk", run: cmdBgsave},
 		{name: "lastsave", arity: 1, flags: flagLoading | flagStale | flagFast, group: g, since: "1.0.0", summary: "Get the UNIX time stamp of the last successful save to disk", run: cmdLastsave},
 		{name: "shutdown", arity: -1, flags: flagAdmin | flagNoScript | flagLoading | flagStale | flagNoMulti | flagAllowBusy, group: g, since: "1.0.0", summary: "Synchronously save the dataset to disk and then shut down the server", run: cmdShutdown},
-		{name: "readonly", arity: 1, flags: flagFast | flagLoading | flagStale, group: "cluster", since: "3.0.0", summary: "Enables read queries for a connection to a cluster replica node", run: cmdReadonly},
-		{name: "readwrite", arity: 1, flags: flagFast | flagLoading | flagStale, group: "cluster", since: "3.0.0", summary: "Disables read queries for a connection to a cluster replica node", run: cmdReadonly},
+		{name: "readonly", arity: 1, flags: flagFast | flagLoading | flagStale, group: "cluster", since: "3.0.0", summary: "Enables read queries for a connection to a cluster replica node", run: cmdClusterDisabled},
+		{name: "readwrite", arity: 1, flags: flagFast | flagLoading | flagStale, group: "cluster", since: "3.0.0", summary: "Disables read queries for a connection to a cluster replica node", run: cmdClusterDisabled},
 		{name: "config", arity: -2, group: g, since: "2.0.0", summary: "A container for server configuration commands"},
 		{name: "config|get", arity: -3, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: g, since: "2.0.0", summary: "Get the values of configuration parameters", run: cmdConfigGet},
 		{name: "config|set", arity: -4, flags: flagAdmin | flagNoScript | flagLoading | flagStale, group: g, since: "2.0.0", summary: "Set configuration parameters to the given values", run: cmdConfigSet},
@@ -49,8 +49,6 @@ func cmdTime(x *call) {
 	x.r.bulkString(strconv.FormatInt(now.Unix(), 10))
 	x.r.bulkString(strconv.FormatInt(int64(now.Nanosecond()/1000), 10))
 }
-
-func cmdReadonly(x *call) { x.r.error("ERR This instance has cluster support disabled") }
 
 func cmdSave(x *call) {
 	if x.s.persist == nil {

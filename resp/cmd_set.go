@@ -24,7 +24,7 @@ func setCommands() []*command {
 		{name: "sinterstore", arity: -3, flags: flagWrite | flagDenyOOM, firstKey: 1, lastKey: -1, step: 1, group: g, since: "1.0.0", summary: "Intersect multiple sets and store the resulting set in a key", run: cmdSetopStore},
 		{name: "sunionstore", arity: -3, flags: flagWrite | flagDenyOOM, firstKey: 1, lastKey: -1, step: 1, group: g, since: "1.0.0", summary: "Add multiple sets and store the resulting set in a key", run: cmdSetopStore},
 		{name: "sdiffstore", arity: -3, flags: flagWrite | flagDenyOOM, firstKey: 1, lastKey: -1, step: 1, group: g, since: "1.0.0", summary: "Subtract multiple sets and store the resulting set in a key", run: cmdSetopStore},
-		{name: "sintercard", arity: -3, flags: flagReadonly, group: g, since: "7.0.0", summary: "Intersect multiple sets and return the cardinality of the result", run: cmdSintercard},
+		{name: "sintercard", arity: -3, flags: flagReadonly | flagMovableKeys, group: g, since: "7.0.0", summary: "Intersect multiple sets and return the cardinality of the result", run: cmdSintercard},
 		{name: "sscan", arity: -3, flags: flagReadonly, firstKey: 1, lastKey: 1, step: 1, group: g, since: "2.8.0", summary: "Incrementally iterate Set elements", run: cmdSscan},
 	}
 }

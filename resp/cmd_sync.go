@@ -51,7 +51,7 @@ import (
 
 func syncCommands() []*command {
 	const g = "server"
-	const fl = flagAdmin | flagNoScript | flagNoMulti | flagOwnGate // Redis 7.0: admin, noscript, no_multi (and no_async_loading)
+	const fl = flagAdmin | flagNoScript | flagNoAsyncLoading | flagNoMulti | flagOwnGate
 	return []*command{
 		{name: "sync", arity: 1, flags: fl, group: g, since: "1.0.0", summary: "Internal command used for replication", run: cmdSync},
 		{name: "psync", arity: -3, flags: fl, group: g, since: "2.8.0", summary: "Internal command used for replication", run: cmdSync},

@@ -6,7 +6,7 @@ func txCommands() []*command {
 	const g = "transactions"
 	return []*command{
 		{name: "multi", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagFast | flagRunsInMulti | flagAllowBusy, group: g, since: "1.2.0", summary: "Mark the start of a transaction block", run: cmdMulti},
-		{name: "exec", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagRunsInMulti | flagOwnGate, group: g, since: "1.2.0", summary: "Execute all commands issued after MULTI", run: cmdExec},
+		{name: "exec", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagSkipSlowlog | flagRunsInMulti | flagOwnGate, group: g, since: "1.2.0", summary: "Execute all commands issued after MULTI", run: cmdExec},
 		{name: "discard", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagFast | flagRunsInMulti | flagAllowBusy, group: g, since: "2.0.0", summary: "Discard all commands issued after MULTI", run: cmdDiscard},
 		{name: "watch", arity: -2, flags: flagNoScript | flagLoading | flagStale | flagFast | flagRunsInMulti | flagAllowBusy, firstKey: 1, lastKey: -1, step: 1, group: g, since: "2.2.0", summary: "Watch the given keys to determine execution of the MULTI/EXEC block", run: cmdWatch},
 		{name: "unwatch", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagFast | flagAllowBusy, group: g, since: "2.2.0", summary: "Forget about all watched keys", run: cmdUnwatch},

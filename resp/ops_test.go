@@ -767,3 +767,22 @@ func TestConfigGetNamesMatchRedis(t *testing.T) {
 	require.Len(t, a.elems, 2)
 	assert.Equal(t, b.elems[0].str, a.elems[0].str)
 }
+
+// TestPingWhileLoading: PING gets -LOADING while a snapshot loads, as in
+// Redis 7.0 (PING has no loading flag there), so a readiness probe that
+// pings does not report a server ready before its data is; INFO answers.
+func TestPingWhileLoading(t *testing.T) {
+	srv := testserver.Start(t)
+	c := dialRaw(t, srv.Addr)
+	srv.Server.SetLoading(true)
+	v, err := c.do("PING")
+	require.NoError(t, err)
+	require.Equal(t, "-LOADING Redis is loading the dataset in memory\r\n", string(v.raw))
+	v, err = c.do("INFO", "persistence")
+	require.NoError(t, err)
+	require.Contains(t, v.str, "loading:1")
+	srv.Server.SetLoading(false)
+	v, err = c.do("PING")
+	require.NoError(t, err)
+	require.Equal(t, "+PONG\r\n", string(v.raw))
+}

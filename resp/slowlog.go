@@ -82,7 +82,7 @@ const (
 // line, and the latency monitor's command events.
 func (s *Server) slowCall(c *client, cmd *command, args [][]byte, d time.Duration) {
 	us := d.Microseconds()
-	if thr := s.slowlogUs.Load(); thr >= 0 && us >= thr && cmd.name != "exec" { // EXEC is CMD_SKIP_SLOWLOG
+	if thr := s.slowlogUs.Load(); thr >= 0 && us >= thr && cmd.flags&flagSkipSlowlog == 0 { // EXEC: its commands are logged
 		s.pushSlow(c, cmd, args, us)
 		if thr > 0 { // with 0 ("log everything") a line per command would flood the log
 			s.log.Warn("slow command", "cmd", cmd.name, "duration_us", us, "client", c.addr, "name", c.getName(), "argc", len(args))

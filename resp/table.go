@@ -31,15 +31,20 @@ const (
 	flagOffLoop         // never run on an event loop (loop.go leavesLoop); not reported
 	flagMayReplicate    // not a write, but Redis would propagate it (scripts, PUBLISH): CLIENT PAUSE WRITE holds it; not reported
 	flagBlocking        // may block the client (BLPOP...): cmd_block.go
+	flagPubsub          // (reported only)
+	flagSkipSlowlog     // not logged in SLOWLOG (EXEC: its commands are)
+	flagNoAsyncLoading  // (reported only)
+	flagAsking          // (reported only)
 )
 
 var flagNames = []struct {
 	f    cmdFlags
 	name string
 }{
-	{flagWrite, "write"}, {flagReadonly, "readonly"}, {flagDenyOOM, "denyoom"}, {flagAdmin, "admin"},
+	{flagWrite, "write"}, {flagReadonly, "readonly"}, {flagDenyOOM, "denyoom"}, {flagAdmin, "admin"}, {flagPubsub, "pubsub"},
 	{flagNoScript, "noscript"}, {flagBlocking, "blocking"}, {flagLoading, "loading"}, {flagStale, "stale"}, {flagSkipMonitor, "skip_monitor"},
-	{flagFast, "fast"}, {flagNoAuth, "no_auth"}, {flagNoMandatoryKeys, "no_mandatory_keys"}, {flagNoMulti, "no_multi"},
+	{flagSkipSlowlog, "skip_slowlog"}, {flagAsking, "asking"}, {flagFast, "fast"}, {flagNoAuth, "no_auth"}, {flagNoMandatoryKeys, "no_mandatory_keys"},
+	{flagNoAsyncLoading, "no_async_loading"}, {flagNoMulti, "no_multi"},
 	{flagMovableKeys, "movablekeys"}, {flagAllowBusy, "allow_busy"},
 }
 
@@ -66,7 +71,7 @@ type commandTable map[string]*command
 
 func buildTable() commandTable {
 	t := commandTable{}
-	for _, family := range [][]*command{connectionCommands(), stringCommands(), keyCommands(), setCommands(), hashCommands(), zsetCommands(), listCommands(), blockingCommands(), dumpCommands(), txCommands(), serverCommands(), opsCommands(), pubsubCommands(), aclCommands(), memoryCommands(), scriptCommands(), syncCommands(), migrateCommands()} {
+	for _, family := range [][]*command{connectionCommands(), stringCommands(), keyCommands(), setCommands(), hashCommands(), zsetCommands(), listCommands(), blockingCommands(), dumpCommands(), txCommands(), serverCommands(), opsCommands(), pubsubCommands(), aclCommands(), memoryCommands(), scriptCommands(), syncCommands(), migrateCommands(), clusterCommands()} {
 		for _, c := range family {
 			if i := strings.IndexByte(c.name, '|'); i >= 0 {
 				parent := t[c.name[:i]]

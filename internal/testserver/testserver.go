@@ -166,8 +166,7 @@ func FreePort(t testing.TB) int {
 }
 
 // WaitReady waits until a server at addr answers PING and has finished
-// loading its dataset (INFO says loading:0). PING alone is not enough: it is
-// answered while a snapshot loads, when other commands still get -LOADING.
+// loading its dataset (INFO says loading:0).
 func WaitReady(addr string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	var last error
