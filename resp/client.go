@@ -49,7 +49,13 @@ type client struct {
 	// denyBlocking: blocking commands reply as if timed out instead of
 	// waiting (Redis's CLIENT_DENY_BLOCKING; the dispatch fuzzer's client).
 	denyBlocking bool
-	ps           atomic.Pointer[subConn] // set on the first subscription: cmd_pubsub.go
+	// CLIENT REPLY (the connection's own goroutine or loop only): replyOff
+	// mutes every reply, replySkip the current command's, and
+	// replySkipNext becomes replySkip for the next command; replyInExec is
+	// a mode set inside EXEC, applied after it (mute.go).
+	replyOff, replySkip, replySkipNext bool
+	replyInExec                        string
+	ps                                 atomic.Pointer[subConn] // set on the first subscription: cmd_pubsub.go
 	// busy: a command runs or its replies are being written (set by handle,
 	// cleared when the connection waits for input again); the idle sweep
 	// skips the client and notes when it saw it so in idleFrom (Unix ms,

@@ -17,6 +17,7 @@ func connectionCommands() []*command {
 		{name: "quit", arity: -1, flags: flagNoAuth | flagFast | flagLoading | flagStale | flagRunsInMulti | flagNoScript | flagAllowBusy, group: g, since: "1.0.0", summary: "Close the connection", run: cmdQuit},
 		{name: "reset", arity: 1, flags: flagNoAuth | flagFast | flagLoading | flagStale | flagRunsInMulti | flagNoScript | flagAllowBusy, group: g, since: "6.2.0", summary: "Reset the connection", run: cmdReset},
 		{name: "client", arity: -2, group: g, since: "2.4.0", summary: "A container for client connection commands"},
+		{name: "client|reply", arity: 3, flags: flagNoScript | flagLoading | flagStale, group: g, since: "3.2.0", summary: "Instruct the server whether to reply to commands", run: cmdClientReply},
 		{name: "client|setname", arity: 3, flags: flagNoScript | flagLoading | flagStale, group: g, since: "2.6.9", summary: "Set the current connection name", run: cmdClientSetname},
 		{name: "client|getname", arity: 2, flags: flagNoScript | flagLoading | flagStale, group: g, since: "2.6.9", summary: "Get the current connection name", run: cmdClientGetname},
 		{name: "client|setinfo", arity: 4, flags: flagNoScript | flagLoading | flagStale, group: g, since: "7.2.0", summary: "Sets information specific to the client or connection.", run: cmdClientSetinfo},
@@ -202,6 +203,7 @@ func cmdReset(x *call) {
 	c.db, c.resp3, c.name = 0, false, ""
 	c.noEvict, c.noTouch = false, false
 	c.mu.Unlock()
+	c.replyOff, c.replySkipNext = false, false // as Redis's RESET: a SKIP of this very command stays
 	x.r.resp3 = false
 	c.protoChanged()
 	x.s.stopMonitor(c)
@@ -450,6 +452,7 @@ func cmdClientHelp(x *call) {
 		"KILL <ip:port>", "    Kill connection made from <ip:port>.",
 		"KILL <option> <value> [<option> <value> [...]]", "    Kill connections. Options are: ID, ADDR, LADDR, USER, TYPE, SKIPME.",
 		"LIST [options ...]", "    Return information about client connections.",
+		"REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
 		"SETNAME <name>", "    Assign the name <name> to the current connection.",
 		"SETINFO <option> <value>", "    Set client meta attr. Options are: LIB-NAME, LIB-VER.",
 		"NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",

@@ -328,9 +328,16 @@ func (s *Server) serve(c *client, w rawWriter, args [][]byte) {
 
 // dispatch runs one command for c, writing exactly one reply.
 func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
+	if c.replyOff || c.replySkip {
+		s.dispatchMuted(c, r, args)
+		return
+	}
 	s.dispatchCmd(c, r, args)
 	if c.track.caching && !c.deferred {
 		s.trackCommandDone(c, r.cmd) // CLIENT CACHING lasts one command, run or refused
+	}
+	if c.replySkipNext || c.replyInExec != "" { // CLIENT REPLY SKIP, or EXEC ran CLIENT REPLY
+		c.replyDone()
 	}
 }
 

@@ -1,0 +1,142 @@
+package resp
+
+import "strings"
+
+// CLIENT REPLY ON|OFF|SKIP, as Redis 7.0: OFF mutes every reply until
+// CLIENT REPLY ON (whose +OK is sent) or RESET; SKIP mutes the next
+// command's. Neither OFF nor SKIP has a reply of its own. A muted command
+// still runs and counts (errors included) in the stats. Pushes (pub/sub
+// messages, invalidations) are not replies and still arrive, and so do
+// SUBSCRIBE's confirmations, which Redis sends as pushes too.
+
+// muted is the reply writer of a command that started muted. It checks
+// the client's flags at each write, as Redis checks them at each reply,
+// so that CLIENT REPLY ON and RESET, which lift the mute while they run,
+// are answered.
+type muted struct {
+	w rawWriter
+	c *client
+}
+
+func (m *muted) on() bool { return !m.c.replyOff && !m.c.replySkip }
+
+func (m *muted) WriteString(s string) {
+	if m.on() {
+		m.w.WriteString(s)
+	}
+}
+
+func (m *muted) WriteBulk(b []byte) {
+	if m.on() {
+		m.w.WriteBulk(b)
+	}
+}
+
+func (m *muted) WriteBulkString(s string) {
+	if m.on() {
+		m.w.WriteBulkString(s)
+	}
+}
+
+func (m *muted) WriteInt64(n int64) {
+	if m.on() {
+		m.w.WriteInt64(n)
+	}
+}
+
+func (m *muted) WriteError(msg string) {
+	if m.on() {
+		m.w.WriteError(msg)
+	}
+}
+
+func (m *muted) WriteArray(n int) {
+	if m.on() {
+		m.w.WriteArray(n)
+	}
+}
+
+func (m *muted) WriteNull() {
+	if m.on() {
+		m.w.WriteNull()
+	}
+}
+
+func (m *muted) WriteRaw(b []byte) {
+	if m.on() {
+		m.w.WriteRaw(b)
+	}
+}
+
+// dispatchMuted runs a command while CLIENT REPLY OFF or SKIP is in
+// force; the SKIP ends with it (a SKIP it sets applies to the next).
+func (s *Server) dispatchMuted(c *client, r *reply, args [][]byte) {
+	w := r.w
+	if !isSubscribe(args) {
+		r.w = &muted{w: w, c: c}
+	}
+	s.dispatchCmd(c, r, args)
+	r.w = w
+	if c.deferred { // not run: it runs again, still muted, off the loop
+		return
+	}
+	if c.track.caching {
+		s.trackCommandDone(c, r.cmd)
+	}
+	c.replyDone()
+}
+
+// replyDone ends a command for CLIENT REPLY: a SKIP it ran applies to the
+// next command, and a mode EXEC's CLIENT REPLY set now applies.
+func (c *client) replyDone() {
+	if m := c.replyInExec; m != "" {
+		c.replyInExec = ""
+		c.setReplyMode(m)
+	}
+	c.replySkip, c.replySkipNext = c.replySkipNext, false
+}
+
+// setReplyMode applies CLIENT REPLY's mode (lower case, valid).
+func (c *client) setReplyMode(mode string) {
+	switch mode {
+	case "on":
+		c.replyOff, c.replySkip = false, false
+	case "off":
+		c.replyOff = true
+	case "skip":
+		if !c.replyOff {
+			c.replySkipNext = true
+		}
+	}
+}
+
+// isSubscribe reports whether args is a (P|S)(UN)SUBSCRIBE, whose
+// confirmations are pushes.
+func isSubscribe(args [][]byte) bool {
+	if len(args) == 0 {
+		return false
+	}
+	n := strings.ToLower(string(args[0]))
+	return strings.HasSuffix(n, "subscribe") && len(n) <= len("sunsubscribe")
+}
+
+// cmdClientReply is CLIENT REPLY. Inside EXEC it answers +OK and its mode
+// applies after the EXEC: in Redis the mode changes there and then, which
+// leaves EXEC's array with a reply too few or too many and the client's
+// parser out of step.
+func cmdClientReply(x *call) {
+	mode := strings.ToLower(string(x.args[2]))
+	if mode != "on" && mode != "off" && mode != "skip" {
+		x.r.error(msgSyntax)
+		return
+	}
+	if x.inExec {
+		x.c.replyInExec = mode
+		x.r.ok()
+		return
+	}
+	x.c.setReplyMode(mode)
+	if mode == "on" {
+		x.r.ok()
+	}
+}
