@@ -478,6 +478,12 @@ func (ks *Keyspace) zsources(db *DB, keys [][]byte, now int64, sets bool) ([]*zs
 // WRONGTYPE and a syntax error), which reported them. ZRANGESTORE takes
 // only a sorted set, and reports a missing source.
 func (ks *Keyspace) zstore(dbi int, dst []byte, keys [][]byte, event string, combine bool, compute func([]*zset) []zentry) error {
+	return ks.zstoreErr(dbi, dst, keys, event, combine, func(zs []*zset) ([]zentry, error) { return compute(zs), nil })
+}
+
+// zstoreErr is zstore whose compute may fail (GEOSEARCHSTORE's FROMMEMBER
+// of a missing member): then nothing is stored, and the error returned.
+func (ks *Keyspace) zstoreErr(dbi int, dst []byte, keys [][]byte, event string, combine bool, compute func([]*zset) ([]zentry, error)) error {
 	db := ks.db(dbi)
 	now := ks.NowMs()
 	l := lockKeys(db, append([][]byte{dst}, keys...))
@@ -486,7 +492,14 @@ func (ks *Keyspace) zstore(dbi int, dst []byte, keys [][]byte, event string, com
 		l.unlock()
 		return err
 	}
-	res := compute(zs)
+	res, err := compute(zs)
+	if err != nil {
+		l.unlock()
+		if !combine {
+			ks.notifyMisses(dbi, keys, found)
+		}
+		return err
+	}
 	ds := db.stripeFor(dst)
 	de, dok := ks.getLocked(ds, dst, now, true)
 	dk := string(dst)
