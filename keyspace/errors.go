@@ -21,6 +21,12 @@ var (
 	ErrNoSuchKey = errors.New("keyspace: no such key")
 	// ErrTooLarge is returned when a string would exceed MaxStringLen.
 	ErrTooLarge = errors.New("keyspace: string exceeds maximum allowed size")
+	// ErrNotHLL is returned by the PF commands for a string that is not a
+	// HyperLogLog (its header is not one).
+	ErrNotHLL = errors.New("keyspace: not a HyperLogLog value")
+	// ErrHLLCorrupt is returned by the PF commands for a HyperLogLog whose
+	// sparse encoding is damaged.
+	ErrHLLCorrupt = errors.New("keyspace: corrupted HyperLogLog")
 )
 
 // MaxStringLen is the largest string value (Redis's proto-max-bulk-len default).

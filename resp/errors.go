@@ -43,6 +43,10 @@ func (x *call) ksError(err error) {
 		x.r.error("ERR index out of range")
 	case errors.Is(err, keyspace.ErrBusyKey):
 		x.r.error(err.Error())
+	case errors.Is(err, keyspace.ErrNotHLL):
+		x.r.error("WRONGTYPE Key is not a valid HyperLogLog string value.")
+	case errors.Is(err, keyspace.ErrHLLCorrupt):
+		x.r.error("INVALIDOBJ Corrupted HLL object detected")
 	default:
 		x.r.error("ERR " + err.Error())
 	}

@@ -105,6 +105,8 @@ type Server struct {
 
 	syncs   syncState // SYNC/PSYNC RDB transfers: cmd_sync.go
 	tracker tracker   // client-side caching: tracking.go
+
+	hllSparseMax atomic.Int64 // hll-sparse-max-bytes: cmd_hll.go
 }
 
 // NewServer returns a server over o.Keyspace.
@@ -127,6 +129,7 @@ func NewServer(o Options) *Server {
 	s.initMemory() // maxmemory and eviction: cmd_memory.go
 	s.cfg.OnSet("tracking-table-max-keys", func(v string) { s.tracker.maxKeys.Store(s.cfg.Int("tracking-table-max-keys")) })
 	s.tracker.maxKeys.Store(s.cfg.Int("tracking-table-max-keys"))
+	s.initHLL()
 	return s
 }
 
