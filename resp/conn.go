@@ -264,21 +264,53 @@ func (c *frameConn) Write(b []byte) (int, error) {
 		c.Conn.Close()
 		return 0, errOutputLimit
 	}
-	if lim.Soft == 0 || pending < lim.Soft {
+	if lim.Soft == 0 {
 		return c.Conn.Write(b)
 	}
-	// Over the soft limit: the client must read enough to bring it under
-	// within soft-seconds (Redis counts whole seconds: "more than").
-	n := int(pending - lim.Soft + 1)
+	if pending < lim.Soft {
+		return c.writeUnderSoft(b, lim)
+	}
+	// Over the soft limit: the client must take the whole batch within
+	// soft-seconds (Redis counts whole seconds: "more than"). Not just
+	// the part over the limit: the connection reads no more commands
+	// until the batch is written, so a client that stopped reading would
+	// otherwise wait for ever on the rest, where in Redis its pipelined
+	// commands' replies would pile up over the limit and close it.
 	c.Conn.SetWriteDeadline(time.Now().Add(time.Duration(lim.SoftSeconds+1) * time.Second))
-	w, err := c.Conn.Write(b[:n])
+	w, err := c.Conn.Write(b)
 	c.Conn.SetWriteDeadline(time.Time{})
 	if err != nil {
 		c.Conn.Close()
 		return w, errOutputLimit
 	}
-	w2, err := c.Conn.Write(b[n:])
-	return w + w2, err
+	return w, nil
+}
+
+// writeUnderSoft writes b, under the soft limit, for a client that may
+// not be reading. The connection reads no more requests until b is
+// written, where Redis would run those it has and hold their replies; so
+// once b has waited soft-seconds, a client whose socket holds more
+// requests counts as over the limit (in Redis their replies would be) and
+// is closed. One that has sent nothing more just waits, as in Redis.
+// Requests already read into the connection's buffers are not counted
+// (they belong to the read loop's goroutine, and a subscriber's messages
+// are written from another), nor, outside Linux, the socket's.
+func (c *frameConn) writeUnderSoft(b []byte, lim OutputLimit) (int, error) {
+	w := 0
+	for {
+		c.Conn.SetWriteDeadline(time.Now().Add(time.Duration(lim.SoftSeconds+1) * time.Second))
+		n, err := c.Conn.Write(b[w:])
+		c.Conn.SetWriteDeadline(time.Time{})
+		w += n
+		var ne net.Error
+		if err == nil || !errors.As(err, &ne) || !ne.Timeout() {
+			return w, err
+		}
+		if socketHasInput(c.Conn) {
+			c.Conn.Close()
+			return w, errOutputLimit
+		}
+	}
 }
 
 // limits are the request and output limits, kept current from the config.

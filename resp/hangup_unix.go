@@ -23,21 +23,8 @@ import (
 // stop ends the watch and must be called before the read loop reads
 // again.
 func watchHangup(nc net.Conn) (gone <-chan struct{}, stop func()) {
-	for { // down to the socket: through the framer, the event loop's handover, TLS
-		if u, ok := nc.(interface{ underlying() net.Conn }); ok {
-			nc = u.underlying()
-		} else if t, ok := nc.(interface{ NetConn() net.Conn }); ok {
-			nc = t.NetConn() // a TLS alert (close_notify) is input: the poll below sees the FIN
-		} else {
-			break
-		}
-	}
-	sc, ok := nc.(syscall.Conn)
+	rc, ok := rawSocket(nc) // a TLS alert (close_notify) is input: the poll below sees the FIN
 	if !ok {
-		return nil, func() {}
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
 		return nil, func() {}
 	}
 	ch, quit, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
@@ -99,4 +86,24 @@ func peerGone(rc syscall.RawConn) bool {
 		gone = err == nil && n > 0 && p[0].Revents&(pollRDHUP|unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0
 	})
 	return gone || err != nil
+}
+
+// rawSocket finds nc's socket: through the framer, the event loop's
+// handover, TLS.
+func rawSocket(nc net.Conn) (syscall.RawConn, bool) {
+	for {
+		if u, ok := nc.(interface{ underlying() net.Conn }); ok {
+			nc = u.underlying()
+		} else if t, ok := nc.(interface{ NetConn() net.Conn }); ok {
+			nc = t.NetConn()
+		} else {
+			break
+		}
+	}
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return nil, false
+	}
+	rc, err := sc.SyscallConn()
+	return rc, err == nil
 }
