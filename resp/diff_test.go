@@ -717,7 +717,7 @@ func diffGenerators() []cmdGen {
 		{1, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("unwatch")) })},
 		// scripting
 		{4, (*gen).genEval},
-	}, slices.Concat(hashGenerators(), zsetGenerators(), listGenerators())...)
+	}, slices.Concat(hashGenerators(), zsetGenerators(), listGenerators(), bitmapGenerators())...)
 }
 
 // next generates one command for a client in the given state.
