@@ -128,7 +128,7 @@ type Command struct {
 	ID       int  // bit in a user's command bitmap
 	Parent   *Command
 	Subs     []*Command
-	varFlags bool // a key spec has variable flags: keys found by keysOf's special cases
+	varFlags bool // a key spec has variable flags or unknown positions: keys found by varFlagKeys
 }
 
 // maxCommands is the size of a user's command bitmap. The last bit is
@@ -188,7 +188,9 @@ func Register(name string, cats Category, keys []KeySpec, noAuth bool) *Command 
 	}
 	c := &Command{Name: name, Cats: cats, Keys: keys, NoAuth: noAuth, ID: len(catalog.all)}
 	for _, k := range keys {
-		if k.Flags&(KeyVariableFlags|KeyIncomplete) != 0 {
+		// Index < 0: an "unknown" begin search (SORT's BY, GET and STORE),
+		// whose keys only the command's own key finder knows, as in Redis.
+		if k.Flags&(KeyVariableFlags|KeyIncomplete) != 0 || k.Index < 0 {
 			c.varFlags = true
 		}
 	}

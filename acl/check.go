@@ -1,6 +1,7 @@
 package acl
 
 import (
+	"bytes"
 	"strconv"
 
 	"sessiond/keyspace"
@@ -238,10 +239,16 @@ func forEachKey(cmd *Command, args [][]byte, fn func(pos int, flags KeyFlags) bo
 // arguments and that sessiond implements: SET reads its key only with GET
 // (db.c setGetKeys); MIGRATE's keys are its key argument or, after KEYS,
 // the rest, found past its options as Redis's migrateGetKeys finds them
-// (its key specs are incomplete). It reports whether it handled cmd.
+// (its key specs are incomplete); SORT's are its key and STORE's
+// destination (sortGetKeys; its specs say "unknown"). It reports whether
+// it handled cmd.
 func varFlagKeys(cmd *Command, args [][]byte, fn func(int, KeyFlags) bool) bool {
-	if cmd.Name == "migrate" {
+	switch cmd.Name {
+	case "migrate":
 		migrateKeys(args, fn)
+		return true
+	case "sort", "sort_ro":
+		sortKeys(cmd.Name == "sort", args, fn)
 		return true
 	}
 	if cmd.Name != "set" || len(args) < 3 {
@@ -283,6 +290,37 @@ func migrateKeys(args [][]byte, fn func(int, KeyFlags) bool) {
 		if !fn(first+i, KeyRW|KeyAccess|KeyDelete) {
 			return
 		}
+	}
+}
+
+// sortKeys calls fn with SORT's keys as Redis's sortGetKeys finds them:
+// the sorted key, then for SORT the argument after the last STORE that
+// has one, skipping LIMIT's two arguments and BY's and GET's one. SORT_RO
+// has only its key (sortROGetKeys). The keys BY and GET patterns name
+// come from the data; no key spec describes them.
+func sortKeys(store bool, args [][]byte, fn func(int, KeyFlags) bool) {
+	if len(args) < 2 || !fn(1, KeyRO|KeyAccess) || !store {
+		return
+	}
+	is := func(b []byte, name string) bool { // strcasecmp: up to a NUL
+		if i := bytes.IndexByte(b, 0); i >= 0 {
+			b = b[:i]
+		}
+		return equalFold(b, name)
+	}
+	dst := 0
+	for i := 2; i < len(args); i++ {
+		switch {
+		case is(args[i], "limit"):
+			i += 2
+		case is(args[i], "get"), is(args[i], "by"):
+			i++
+		case is(args[i], "store") && i+1 < len(args):
+			dst = i + 1 // not skipped, as in Redis
+		}
+	}
+	if dst > 0 {
+		fn(dst, KeyOW|KeyUpdate)
 	}
 }
 

@@ -113,6 +113,23 @@ func (u *User) rules() *rules { return u.r.Load() }
 // and channel, so that no per-command check is needed.
 func (u *User) Unrestricted() bool { return u.r.Load().unrestricted }
 
+// AllKeysReadable reports whether the user may read every key: allkeys,
+// or a pattern of exactly "*" with read permission (acl.c
+// ACLSelectorHasUnrestrictedKeyAccess). SORT asks it before BY and GET
+// patterns read keys that no ACL key check has seen.
+func (u *User) AllKeysReadable() bool {
+	r := u.r.Load()
+	if r.allKeys {
+		return true
+	}
+	for _, p := range r.patterns {
+		if p.pattern == "*" && p.perm&permRead != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Enabled reports whether the user is "on".
 func (u *User) Enabled() bool { return u.r.Load().enabled }
 

@@ -367,3 +367,69 @@ func (ks *Keyspace) Move(srcDB int, key []byte, dstDB int) bool {
 	ks.notify(dstDB, EventGeneric, "move_to", key)
 	return true
 }
+
+// Elements returns the elements of key's list, set or sorted set in the
+// order SORT loads them: the list's, the set's iteration order (SMEMBERS's),
+// the sorted set's by score. The key is looked up as a read (a hit, or a
+// miss and "keymiss"); an absent key gives KindNone, another kind
+// ErrWrongType. A packed sorted set gets its member index, as Redis's SORT
+// converts a listpack sorted set to a skiplist for good (OBJECT ENCODING
+// says so afterwards). List and sorted-set elements share stored bytes,
+// which are never modified; set members, which a packed set moves in
+// place, are copies. The slice itself is the caller's.
+func (ks *Keyspace) Elements(dbi int, key []byte) (Kind, [][]byte, error) {
+	db := ks.db(dbi)
+	s := db.stripeFor(key)
+	now := ks.NowMs()
+	for write := false; ; write = true {
+		kind, out, ok, retry := ks.elementsLocked(s, key, now, write)
+		if retry {
+			continue // a packed sorted set: again with the write lock, to index it
+		}
+		ks.hit(ok)
+		switch {
+		case !ok:
+			ks.notifyMiss(dbi, key)
+			return KindNone, nil, nil
+		case kind != KindList && kind != KindSet && kind != KindZSet:
+			return kind, nil, ErrWrongType
+		}
+		return kind, out, nil
+	}
+}
+
+// elementsLocked is Elements under s's lock (the write lock if write). It
+// asks for a retry with the write lock when it finds a packed sorted set
+// under the read lock.
+func (ks *Keyspace) elementsLocked(s *stripe, key []byte, now int64, write bool) (kind Kind, out [][]byte, ok, retry bool) {
+	if write {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	} else {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+	}
+	e, ok := ks.getLocked(s, key, now, false)
+	if !ok {
+		return KindNone, nil, false, false
+	}
+	switch e.kind() {
+	case KindList:
+		l := e.listPtr()
+		out = l.elements(0, l.len())
+	case KindSet:
+		out = e.setPtr().members()
+	case KindZSet:
+		z := e.zsetPtr()
+		if !z.big() {
+			if !write {
+				return 0, nil, false, true
+			}
+			z.indexAll()
+			s.resizedLocked(string(key), e)
+		}
+		out = make([][]byte, 0, z.len())
+		z.each(0, z.len(), false, func(m zentry) bool { out = append(out, view(m.member)); return true })
+	}
+	return e.kind(), out, true, false
+}

@@ -432,3 +432,44 @@ func mpop[T object, R any](ks *Keyspace, dbi int, keys [][]byte, kind Kind, clas
 	}
 	return key, out, nil
 }
+
+// StoreList replaces dst, whatever it held, with a list of vals (copied)
+// and no deadline, or deletes dst if vals is empty, as SORT ... STORE does.
+// It reports "new" if it created dst, then event (class l), or "del" if
+// it deleted dst; nothing if there was nothing to delete.
+func (ks *Keyspace) StoreList(dbi int, dst []byte, vals [][]byte, event string) {
+	var l *list
+	if len(vals) > 0 {
+		l = newListOf(vals) // before the lock: packing copies every element
+	}
+	db := ks.db(dbi)
+	s := db.stripeFor(dst)
+	now := ks.NowMs()
+	k := string(dst)
+	s.mu.Lock()
+	e, ok := ks.getLocked(s, dst, now, true)
+	switch {
+	case l != nil:
+		s.putLocked(k, e, ok, listEntry(l, 0))
+	case ok:
+		s.deleteLocked(k, e)
+	}
+	s.mu.Unlock()
+	switch {
+	case l != nil && !ok:
+		ks.modified(dbi, k) // a new list: it wakes a client blocked on it
+		ks.notifyNew(dbi, dst)
+		ks.notify(dbi, EventList, event, dst)
+	case l != nil:
+		// Redis 7.0 overwrites with dbOverwrite, which wakes no one: a
+		// client blocked on a key that since got another type stays
+		// blocked until the next push.
+		ks.dirty.Add(1)
+		ks.watch.touch(dbi, k)
+		ks.notify(dbi, EventList, event, dst)
+	case ok:
+		ks.dirty.Add(1) // a deletion serves no blocked client
+		ks.watch.touch(dbi, k)
+		ks.notify(dbi, EventGeneric, evDel, dst)
+	}
+}

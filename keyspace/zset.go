@@ -150,12 +150,7 @@ func (z *zset) set(member []byte, score float64) bool {
 // insert adds e, whose member is not in z.
 func (z *zset) insert(e zentry) {
 	if z.index == nil && (z.n+1 > maxPackedZMembers || len(e.member) > maxPackedZMember) {
-		z.index = make(map[string]float64, z.n+1)
-		for _, c := range z.chunks {
-			for _, x := range c {
-				z.index[x.member] = x.score
-			}
-		}
+		z.indexAll()
 	}
 	if z.index == nil && e.score == 0 {
 		e.score = 0 // -0: Redis packs a whole score as an integer
@@ -183,6 +178,16 @@ func (z *zset) insert(e zentry) {
 	z.mbytes += allocSize(len(e.member))
 	if z.index != nil {
 		z.index[e.member] = e.score
+	}
+}
+
+// indexAll gives z its member index, the form Redis calls a skiplist.
+func (z *zset) indexAll() {
+	z.index = make(map[string]float64, z.n+1)
+	for _, c := range z.chunks {
+		for _, x := range c {
+			z.index[x.member] = x.score
+		}
 	}
 }
 

@@ -782,7 +782,8 @@ type diffRun struct {
 	failures  *int
 	cmdsSent  *int
 	lastError string
-	gens      []cmdGen // the generators; nil: diffGenerators()
+	gens      []cmdGen   // the generators; nil: diffGenerators()
+	setup     [][]string // sent to both servers' database 0 after FLUSHALL
 }
 
 // diffMismatch is a difference found; the sequence stops at the first.
@@ -952,6 +953,10 @@ func equalKind(k cmpKind, a, b rv) string {
 		return hashEqual(k, a, b)
 	case kZrand, kZscan, kZlex, kZenc:
 		return zsetEqual(k, a, b)
+	case kSortGroups:
+		if a.typ != b.typ || !slices.Equal(multiset(a.elems), multiset(b.elems)) {
+			return "as multisets"
+		}
 	case kScan, kSscan, kHscan:
 		if a.typ != '*' || b.typ != '*' || len(a.elems) != 2 || len(b.elems) != 2 ||
 			a.elems[0].typ != '$' || b.elems[0].typ != '$' || a.elems[1].typ != b.elems[1].typ {
@@ -1094,6 +1099,8 @@ func (d *diffRun) check(c *diffClient, o op, a, b, before rv, hasBefore bool) {
 		d.checkHscan(c, o, a, b)
 	case kZrand, kZscan, kZlex, kZenc:
 		d.checkZset(c, o, a, b, before)
+	case kSortGroups:
+		d.checkSortGroups(o, a, b)
 	case kRandomkey:
 		if hasBefore && !a.null {
 			if !slices.Contains(strsOf(before.elems), a.str) {
@@ -1344,6 +1351,14 @@ func (d *diffRun) sequence(r *rand.Rand, n int) (failed bool) {
 	for _, c := range []*rconn{d.inspS, d.inspR} {
 		if v, err := c.do("flushall"); err != nil || v.str != "OK" {
 			d.fail("FLUSHALL: %v %s", err, v)
+		}
+		if len(d.setup) > 0 {
+			c.do("select", "0")
+		}
+		for _, args := range d.setup {
+			if v, err := c.do(args...); err != nil || v.isErr() {
+				d.fail("setup %s: %v %s", op{args: args}, err, v)
+			}
 		}
 	}
 	g := newGen(r)

@@ -130,8 +130,12 @@
 // MIGRATE (cmd_migrate.go) takes the whole gate, as EXEC does, while it
 // sends keys to its target and reads the replies: as in Redis, no key can
 // change between being sent and being deleted, and everything else waits
-// up to its timeout. SYNC and PSYNC (cmd_sync.go) take no gate: the
-// snapshot they stream is consistent per key, as BGSAVE's is.
+// up to its timeout. SORT (cmd_sort.go) with BY or GET patterns, which
+// read keys named by the data, or with STORE trades its gate shard for
+// the whole gate while it runs, with the time frozen, as Redis runs it on
+// its one thread; a SORT of one key without them reads that key in one
+// step and sorts holding only its shard. SYNC and PSYNC (cmd_sync.go) take
+// no gate: the snapshot they stream is consistent per key, as BGSAVE's is.
 //
 // # Client-side caching
 //

@@ -23,7 +23,7 @@ var fuzzWords = []string{
 	"SYNC", "LIMIT", "3", "AUTH", "SETNAME", "default", "HELP", "DB", "REPLACE", "ENCODING", "FREQ", "USAGE",
 	"z", "zset", "(1", "[a", "(a", "-", "+", "BYSCORE", "BYLEX", "REV", "WEIGHTS", "AGGREGATE", "MIN", "MAX",
 	"INCR", "CH", "-0", "1e-320", "0x10", "l", "list", "LEFT", "RIGHT", "BEFORE", "AFTER", "RANK", "MAXLEN",
-	"0.01", "u8", "i64", "u63", "#2", "OVERFLOW", "WRAP", "SAT", "FAIL", "INCRBY", "BIT", "BYTE", "AND", "NOT",
+	"0.01", "BY", "STORE", "ALPHA", "ASC", "DESC", "nosort", "*->f", "#", "h*->f", "u8", "i64", "u63", "#2", "OVERFLOW", "WRAP", "SAT", "FAIL", "INCRBY", "BIT", "BYTE", "AND", "NOT",
 }
 
 // FuzzDispatch runs sequences of commands with random arguments through
