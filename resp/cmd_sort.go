@@ -8,6 +8,7 @@ import (
 	"math/bits"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"unsafe"
 
@@ -534,10 +535,89 @@ func sortScore(b []byte) (float64, bool) {
 	return f, true
 }
 
+// shortDecimal rewrites a plain decimal number (sign, digits, point,
+// exponent) longer than keepDigits as at most keepDigits significant
+// digits, a final 1 if any nonzero digit was dropped, and an exponent. A
+// double's exact decimal value has at most 767 significant digits, so the
+// short form lies on the same side as s of every double and of every
+// point halfway between two: strtod's result and its exactness are the
+// same. It takes time linear in len(s); a SORT weight can be megabytes.
+func shortDecimal(s []byte) ([]byte, bool) {
+	const keepDigits = 800
+	if len(s) <= keepDigits {
+		return nil, false
+	}
+	i, neg := 0, false
+	if s[0] == '+' || s[0] == '-' {
+		neg, i = s[0] == '-', 1
+	}
+	var digits []byte
+	exp, point, dropped, seen := 0, false, false, false
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c == '.' && !point {
+			point = true
+			continue
+		}
+		if c < '0' || c > '9' {
+			break
+		}
+		seen = true
+		switch {
+		case len(digits) == 0 && c == '0': // a leading zero
+			if point {
+				exp--
+			}
+		case len(digits) < keepDigits:
+			digits = append(digits, c)
+			if point {
+				exp--
+			}
+		default: // dropped: the kept digits stand for the same magnitude
+			dropped = dropped || c != '0'
+			if !point {
+				exp++
+			}
+		}
+	}
+	if !seen {
+		return nil, false
+	}
+	if i < len(s) {
+		if s[i] != 'e' && s[i] != 'E' {
+			return nil, false
+		}
+		e, err := strconv.ParseInt(string(s[i+1:]), 10, 32)
+		if err != nil {
+			if ne, ok := err.(*strconv.NumError); !ok || ne.Err != strconv.ErrRange {
+				return nil, false
+			}
+		}
+		exp += int(e) // ParseInt saturates at ±2^31, far past any double
+	}
+	if len(digits) == 0 {
+		return []byte("0"), true
+	}
+	if dropped {
+		digits = append(digits, '1')
+		exp--
+	}
+	out := make([]byte, 0, len(digits)+16)
+	if neg {
+		out = append(out, '-')
+	}
+	out = append(out, digits...)
+	out = append(out, 'e')
+	return strconv.AppendInt(out, int64(exp), 10), true
+}
+
 // tinyInexact reports whether the number s, which strtod read as f (at
 // most the smallest normal double), sets ERANGE in glibc: tiny after
 // rounding to 53 bits, and not exactly f.
 func tinyInexact(s []byte, f float64) bool {
+	if short, ok := shortDecimal(s); ok {
+		s = short // big.Rat reads a long decimal in quadratic time
+	}
 	r, ok := new(big.Rat).SetString(string(s))
 	if !ok {
 		return false // forms big.Rat does not read ("inf") are never tiny

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSortWindow checks the partial sort against a full one: random items
@@ -89,5 +90,35 @@ func TestSortScore(t *testing.T) {
 		if ok != c.ok || (ok && c.want != 0 && got != c.want) {
 			t.Errorf("sortScore(%q) = %v, %v; want %v, %v", c.in, got, ok, c.want, c.ok)
 		}
+	}
+}
+
+// TestSortScoreLongWeights: a weight of many digits gets the same verdict
+// as the same number written short, and in linear time (a megabyte of
+// digits, read with big.Rat alone, took seconds per element, with every
+// other client held off: helper-58's review).
+func TestSortScoreLongWeights(t *testing.T) {
+	for _, c := range []struct{ long, short string }{
+		{"0." + strings.Repeat("0", 320) + "1" + strings.Repeat("7", 300000), "1.1e-321"},    // inexact tiny: ERANGE
+		{"0." + strings.Repeat("0", 320) + "1" + strings.Repeat("0", 300000), "1e-321"},      // the zeros change nothing
+		{strings.Repeat("0", 500000) + "4.9406564584124654e-324", "4.9406564584124654e-324"}, // leading zeros
+		{"-0." + strings.Repeat("0", 100000) + "5e99700", "-5e-301"},                         // a normal number
+		{"1" + strings.Repeat("0", 400000) + "e-400320", "1e-320"},                           // integer digits dropped
+		{"0." + strings.Repeat("0", 1000) + "1", "1e-1001"},                                  // underflows to 0
+		{"2.4703282292062327208828439643411068618252990130716238221279284125033775363510437593264991818081799618989828234772285886546332835517796989819938739800539093906315035659515570226392290858392449105184435931802849936536152500319370457678249219365623669863658480757001585769269903706311928279558551332927834338409351978015531246597263579574622766465272827220056374006485499977096599470454020828166226237857393450736339007967761930577506740176324673600968951340535537458516661134223766678604162159680461914467291840300530057530849048765391711386591646239524912623653881879636239373280423891018672348497668235089863388587925628302755995657524455507255189313690836254779186948667994968324049705821028513185451396213837722826145437693412532098591327667236328125e-324", "2.4703282292062327e-324"},
+	} {
+		f, ok := sortScore([]byte(c.long))
+		g, ok2 := sortScore([]byte(c.short))
+		if ok != ok2 || f != g {
+			t.Errorf("%.40q...: (%v, %v), short form %s: (%v, %v)", c.long, f, ok, c.short, g, ok2)
+		}
+	}
+	start := time.Now()
+	long := "0." + strings.Repeat("0", 320) + "1" + strings.Repeat("7", 1<<20)
+	for range 20 {
+		sortScore([]byte(long))
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("20 megabyte weights took %v", d)
 	}
 }
