@@ -141,7 +141,13 @@ func bitAt(v []byte, offset uint64) int {
 // either happened. As in Redis a created key is "new" even if nothing
 // else changed, while watchers, the dirty count (by changes) and event
 // (class $) see only changes.
-func (ks *Keyspace) writeBits(dbi int, key []byte, maxBit uint64, event string, fn func(b []byte, grown bool) (changes int)) error {
+//
+// unchanged, if not nil, is asked first, with the stored bytes, whether fn
+// would change nothing: then nothing is copied. Stored strings are never
+// changed in place, so a write copies the whole value; a bitmap of daily
+// users gets the same SETBIT again and again, and a 512 MB one was copied
+// on each (helper-58's review).
+func (ks *Keyspace) writeBits(dbi int, key []byte, maxBit uint64, event string, unchanged func(cur []byte) bool, fn func(b []byte, grown bool) (changes int)) error {
 	db := ks.db(dbi)
 	s := db.stripeFor(key)
 	now := ks.NowMs()
@@ -154,6 +160,10 @@ func (ks *Keyspace) writeBits(dbi int, key []byte, maxBit uint64, event string, 
 	cur := e.bytes()
 	need := int(maxBit>>3) + 1
 	grown := !ok || len(cur) < need
+	if !grown && unchanged != nil && unchanged(cur) {
+		s.mu.Unlock()
+		return nil
+	}
 	next := make([]byte, max(len(cur), need))
 	copy(next, cur)
 	changes := fn(next, grown)
@@ -179,7 +189,11 @@ func (ks *Keyspace) writeBits(dbi int, key []byte, maxBit uint64, event string, 
 // zero-padding it, and returns the bit's previous value.
 func (ks *Keyspace) SetBit(dbi int, key []byte, offset uint64, on bool) (int, error) {
 	var old int
-	err := ks.writeBits(dbi, key, offset, "setbit", func(b []byte, grown bool) int {
+	unchanged := func(cur []byte) bool {
+		old = bitAt(cur, offset)
+		return (old == 1) == on
+	}
+	err := ks.writeBits(dbi, key, offset, "setbit", unchanged, func(b []byte, grown bool) int {
 		old = bitAt(b, offset)
 		if !grown && (old == 1) == on {
 			return 0
@@ -361,7 +375,7 @@ func (ks *Keyspace) BitField(dbi int, key []byte, ops []BitFieldOp) ([]BitFieldR
 		}
 		return out, nil
 	}
-	err := ks.writeBits(dbi, key, maxBit, "setbit", func(b []byte, grown bool) int {
+	err := ks.writeBits(dbi, key, maxBit, "setbit", nil, func(b []byte, grown bool) int {
 		changes := 0
 		for i, o := range ops {
 			if o.Op == BitFieldGet {

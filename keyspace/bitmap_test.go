@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/big"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -304,6 +305,16 @@ func TestSetBitKeyspace(t *testing.T) {
 	require.ErrorIs(t, err, ErrWrongType)
 	_, err = ks.BitOp(0, BitOr, []byte("d"), [][]byte{[]byte("k"), []byte("s")})
 	require.ErrorIs(t, err, ErrWrongType)
+	_, err = ks.SetBit(0, []byte("big"), 8<<20, true) // 1 MiB
+	require.NoError(t, err)
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	for range 10 {
+		_, err = ks.SetBit(0, []byte("big"), 8<<20, true)
+		require.NoError(t, err)
+	}
+	runtime.ReadMemStats(&m1)
+	require.Less(t, m1.TotalAlloc-m0.TotalAlloc, uint64(1<<20), "a SETBIT that changes nothing copies nothing")
 }
 
 func TestBitFieldKeyspace(t *testing.T) {
