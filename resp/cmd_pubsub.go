@@ -119,7 +119,11 @@ func (x *call) subConn() *subConn {
 	ps.w = redcon.NewWriter(ps.sub)
 	c.pushHold() // messages wait for this command's reply: serve releases them
 	c.ps.Store(ps)
-	x.r.w = ps.w
+	if m, ok := x.r.w.(*muted); ok { // CLIENT REPLY OFF or SKIP still holds
+		m.w = ps.w
+	} else {
+		x.r.w = ps.w
+	}
 	return ps
 }
 
@@ -147,7 +151,9 @@ func cmdSubscribe(x *call) {
 func cmdUnsubscribe(x *call) {
 	ps := x.c.ps.Load()
 	if ps == nil { // never subscribed: confirmations all the same, with counts of 0
+		end := x.pushThrough()
 		x.unsubscribedNothing(x.cmd.name, x.args[1:])
+		end()
 		return
 	}
 	ps.w.Flush()

@@ -7,7 +7,9 @@ import "strings"
 // command's. Neither OFF nor SKIP has a reply of its own. A muted command
 // still runs and counts (errors included) in the stats. Pushes (pub/sub
 // messages, invalidations) are not replies and still arrive, and so do
-// SUBSCRIBE's confirmations, which Redis sends as pushes too.
+// (UN)SUBSCRIBE's confirmations, which Redis sends as pushes too
+// (pushThrough); that command's other replies (an error, +QUEUED) are
+// muted.
 
 // muted is the reply writer of a command that started muted. It checks
 // the client's flags at each write, as Redis checks them at each reply,
@@ -16,9 +18,23 @@ import "strings"
 type muted struct {
 	w rawWriter
 	c *client
+	// pushing: (un)subscribe confirmations are being written, which Redis
+	// sends even to a muted client, as pushes (pushThrough).
+	pushing bool
 }
 
-func (m *muted) on() bool { return !m.c.replyOff && !m.c.replySkip }
+func (m *muted) on() bool { return m.pushing || !m.c.replyOff && !m.c.replySkip }
+
+// pushThrough lets what x writes until the returned func is called through
+// a CLIENT REPLY mute: a (un)subscribe command's confirmations.
+func (x *call) pushThrough() (end func()) {
+	m, ok := x.r.w.(*muted)
+	if !ok {
+		return func() {}
+	}
+	m.pushing = true
+	return func() { m.pushing = false }
+}
 
 func (m *muted) WriteString(s string) {
 	if m.on() {
@@ -72,9 +88,7 @@ func (m *muted) WriteRaw(b []byte) {
 // force; the SKIP ends with it (a SKIP it sets applies to the next).
 func (s *Server) dispatchMuted(c *client, r *reply, args [][]byte) {
 	w := r.w
-	if !isSubscribe(args) {
-		r.w = &muted{w: w, c: c}
-	}
+	r.w = &muted{w: w, c: c}
 	s.dispatchCmd(c, r, args)
 	r.w = w
 	if c.deferred { // not run: it runs again, still muted, off the loop
@@ -108,16 +122,6 @@ func (c *client) setReplyMode(mode string) {
 			c.replySkipNext = true
 		}
 	}
-}
-
-// isSubscribe reports whether args is a (P|S)(UN)SUBSCRIBE, whose
-// confirmations are pushes.
-func isSubscribe(args [][]byte) bool {
-	if len(args) == 0 {
-		return false
-	}
-	n := strings.ToLower(string(args[0]))
-	return strings.HasSuffix(n, "subscribe") && len(n) <= len("sunsubscribe")
 }
 
 // cmdClientReply is CLIENT REPLY. Inside EXEC it answers +OK and its mode
