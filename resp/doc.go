@@ -153,6 +153,24 @@
 // documented by hand in commanddocs72.txt. TestCommandDocsRedis holds all
 // of it to a redis-server, and TestCommandDocsData the files to the table.
 //
+// # Replies and CLIENT REPLY
+//
+// Every command dispatched writes exactly one reply (FuzzDispatch holds
+// the dispatcher to it), except while CLIENT REPLY OFF or SKIP holds: then
+// dispatch wraps the writer (mute.go), which drops what is written unless
+// the mode is lifted meanwhile (CLIENT REPLY ON, RESET) or it is an
+// (un)subscribe confirmation, a push in Redis. The mode belongs to the
+// connection's own goroutine or loop; inside EXEC it changes only after
+// the EXEC, so EXEC's array stays whole.
+//
+// # Output limits
+//
+// A batch of replies over client-output-buffer-limit's soft limit must be
+// taken whole within soft-seconds; a smaller one that waits that long
+// closes the client if its socket holds more requests (conn.go
+// writeUnderSoft): the connection reads nothing more while it writes, and
+// Redis would by then hold those requests' replies over the limit.
+//
 // # Idle connections
 //
 // An idle connection holds its goroutine (none on an event loop), a 4 KB

@@ -329,7 +329,8 @@ func (s *Server) serve(c *client, w rawWriter, args [][]byte) {
 	}
 }
 
-// dispatch runs one command for c, writing exactly one reply.
+// dispatch runs one command for c, writing exactly one reply, which
+// CLIENT REPLY OFF or SKIP may mute (mute.go).
 func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
 	if c.replyOff || c.replySkip {
 		s.dispatchMuted(c, r, args)
