@@ -159,6 +159,9 @@ func (s *Shape) Ranges() []ScoreRange {
 func (s *Shape) Within(score float64) (lon, lat, dist float64, ok bool) {
 	lon, lat = Decode(score)
 	if !s.Box {
+		if estimate(s.Lon, s.Lat, lon, lat, s.Radius*s.Conversion) > 0 {
+			return lon, lat, 0, false
+		}
 		dist = Distance(s.Lon, s.Lat, lon, lat)
 		return lon, lat, dist, !(dist > s.Radius*s.Conversion)
 	}
@@ -166,8 +169,37 @@ func (s *Shape) Within(score float64) (lon, lat, dist float64, ok bool) {
 	if latDistance(lat, s.Lat) > height/2 {
 		return lon, lat, 0, false
 	}
-	if Distance(lon, lat, s.Lon, lat) > width/2 {
+	switch estimate(lon, lat, s.Lon, lat, width/2) {
+	case 1:
 		return lon, lat, 0, false
+	case 0:
+		if Distance(lon, lat, s.Lon, lat) > width/2 {
+			return lon, lat, 0, false
+		}
 	}
 	return lon, lat, Distance(s.Lon, s.Lat, lon, lat), true
+}
+
+// estimate compares the distance between two positions with limit where
+// the difference is far beyond any rounding: 1 clearly beyond, -1 clearly
+// within, 0 too close to tell (Distance decides). A search's cells hold
+// many candidates outside its shape, and the correctly rounded distance
+// costs about 2.5 µs against 0.1 for this estimate with Go's math
+// functions, each within an ulp or two of the exact value: a relative
+// margin of 1e-9 is far wider than their error. Near-antipodal points,
+// where asin's slope makes the estimate's error grow, are left to Distance.
+func estimate(lon1, lat1, lon2, lat2, limit float64) int {
+	v := math.Sin((rad(lon2) - rad(lon1)) / 2)
+	u := math.Sin((rad(lat2) - rad(lat1)) / 2)
+	a := u*u + math.Cos(rad(lat1))*math.Cos(rad(lat2))*v*v
+	if !(a < 0.98) {
+		return 0
+	}
+	switch d := 2 * earthRadius * math.Asin(math.Sqrt(a)); {
+	case d > limit*(1+1e-9):
+		return 1
+	case d < limit*(1-1e-9):
+		return -1
+	}
+	return 0
 }
