@@ -2,6 +2,7 @@ package geo
 
 import (
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"testing"
 )
@@ -156,5 +157,35 @@ func TestCConversions(t *testing.T) {
 		if got := cUint64(c.f); got != c.want {
 			t.Errorf("cUint64(%v) = %#x, want %#x", c.f, got, c.want)
 		}
+	}
+}
+
+// TestEstimateAgreesWithDistance: wherever the fast estimate decides, the
+// correctly rounded distance decides the same way, limits at the points'
+// own distance (times 1 +- a few ulps) included, over the whole globe.
+func TestEstimateAgreesWithDistance(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	decided := 0
+	for range 200000 {
+		lon1, lat1 := r.Float64()*360-180, r.Float64()*170-85
+		lon2, lat2 := lon1+r.NormFloat64()*r.Float64()*10, lat1+r.NormFloat64()*r.Float64()*10
+		d := Distance(lon1, lat1, lon2, lat2)
+		for _, limit := range []float64{d, d * (1 + 1e-15), d * (1 - 1e-15), d * (1 + 1e-8), d * (1 - 1e-8), d * 2, d / 2, 0} {
+			switch estimate(lon1, lat1, lon2, lat2, limit) {
+			case 1:
+				decided++
+				if !(d > limit) {
+					t.Fatalf("(%v,%v)-(%v,%v): estimate says beyond %v, Distance %v", lon1, lat1, lon2, lat2, limit, d)
+				}
+			case -1:
+				decided++
+				if d > limit {
+					t.Fatalf("(%v,%v)-(%v,%v): estimate says within %v, Distance %v", lon1, lat1, lon2, lat2, limit, d)
+				}
+			}
+		}
+	}
+	if decided < 500000 {
+		t.Fatalf("the estimate decided only %d times", decided)
 	}
 }
