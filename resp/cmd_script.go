@@ -354,14 +354,8 @@ func (h *scriptHost) Call(args [][]byte, resp3 bool) luascript.Value {
 	h.out.b = h.out.b[:0]
 	h.c.resp3 = resp3
 	r := reply{w: &h.out, resp3: resp3}
-	tracking := s.tracker.active.Load()
-	if tracking { // the keys are the caller's, as Redis's script_caller
-		s.trackBefore(h.caller, cmd, args)
-	}
-	cmd.run(&call{s: s, c: h.c, r: &r, cmd: cmd, args: args, inScript: true})
-	if tracking || s.tracker.active.Load() {
-		s.trackAfter(h.caller, cmd, args)
-	}
+	// The keys are the caller's, as Redis's script_caller.
+	s.runTracked(h.caller, &call{s: s, c: h.c, r: &r, cmd: cmd, args: args, inScript: true})
 	if s.monitors.Load() > 0 {
 		s.feedMonitors(h.c.db, "lua", cmd, args)
 	}

@@ -83,14 +83,7 @@ func cmdExec(x *call) {
 		}
 		r := reply{w: x.r.w, resp3: c.resp3}
 		start := time.Now()
-		tracking := x.s.tracker.active.Load()
-		if tracking {
-			x.s.trackBefore(c, cmd, args)
-		}
-		cmd.run(&call{s: x.s, c: c, r: &r, cmd: cmd, args: args, inExec: true})
-		if tracking || x.s.tracker.active.Load() {
-			x.s.trackAfter(c, cmd, args)
-		}
+		x.s.runTracked(c, &call{s: x.s, c: c, r: &r, cmd: cmd, args: args, inExec: true})
 		x.s.afterCall(c, cmd, args, &r, time.Since(start))
 		x.r.w, x.r.resp3 = r.w, c.resp3 // a SUBSCRIBE may have moved the output to its queue
 	}

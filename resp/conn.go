@@ -271,19 +271,26 @@ func (c *frameConn) Write(b []byte) (int, error) {
 		return c.writeUnderSoft(b, lim)
 	}
 	// Over the soft limit: the client must take the whole batch within
-	// soft-seconds (Redis counts whole seconds: "more than"). Not just
+	// soft-seconds. Not just
 	// the part over the limit: the connection reads no more commands
 	// until the batch is written, so a client that stopped reading would
 	// otherwise wait for ever on the rest, where in Redis its pipelined
 	// commands' replies would pile up over the limit and close it.
-	c.Conn.SetWriteDeadline(time.Now().Add(time.Duration(lim.SoftSeconds+1) * time.Second))
-	w, err := c.Conn.Write(b)
-	c.Conn.SetWriteDeadline(time.Time{})
+	w, err := c.writeWithin(b, lim)
 	if err != nil {
 		c.Conn.Close()
 		return w, errOutputLimit
 	}
 	return w, nil
+}
+
+// writeWithin writes b, giving up after the soft limit's seconds (Redis
+// counts whole seconds: "more than").
+func (c *frameConn) writeWithin(b []byte, lim OutputLimit) (int, error) {
+	c.Conn.SetWriteDeadline(time.Now().Add(time.Duration(lim.SoftSeconds+1) * time.Second))
+	w, err := c.Conn.Write(b)
+	c.Conn.SetWriteDeadline(time.Time{})
+	return w, err
 }
 
 // writeUnderSoft writes b, under the soft limit, for a client that may
@@ -298,9 +305,7 @@ func (c *frameConn) Write(b []byte) (int, error) {
 func (c *frameConn) writeUnderSoft(b []byte, lim OutputLimit) (int, error) {
 	w := 0
 	for {
-		c.Conn.SetWriteDeadline(time.Now().Add(time.Duration(lim.SoftSeconds+1) * time.Second))
-		n, err := c.Conn.Write(b[w:])
-		c.Conn.SetWriteDeadline(time.Time{})
+		n, err := c.writeWithin(b[w:], lim)
 		w += n
 		var ne net.Error
 		if err == nil || !errors.As(err, &ne) || !ne.Timeout() {

@@ -84,22 +84,6 @@ func (m *muted) WriteRaw(b []byte) {
 	}
 }
 
-// dispatchMuted runs a command while CLIENT REPLY OFF or SKIP is in
-// force; the SKIP ends with it (a SKIP it sets applies to the next).
-func (s *Server) dispatchMuted(c *client, r *reply, args [][]byte) {
-	w := r.w
-	r.w = &muted{w: w, c: c}
-	s.dispatchCmd(c, r, args)
-	r.w = w
-	if c.deferred { // not run: it runs again, still muted, off the loop
-		return
-	}
-	if c.track.caching {
-		s.trackCommandDone(c, r.cmd)
-	}
-	c.replyDone()
-}
-
 // replyDone ends a command for CLIENT REPLY: a SKIP it ran applies to the
 // next command, and a mode EXEC's CLIENT REPLY set now applies.
 func (c *client) replyDone() {

@@ -332,15 +332,21 @@ func (s *Server) serve(c *client, w rawWriter, args [][]byte) {
 // dispatch runs one command for c, writing exactly one reply, which
 // CLIENT REPLY OFF or SKIP may mute (mute.go).
 func (s *Server) dispatch(c *client, r *reply, args [][]byte) {
+	var plain rawWriter
 	if c.replyOff || c.replySkip {
-		s.dispatchMuted(c, r, args)
-		return
+		plain, r.w = r.w, &muted{w: r.w, c: c}
 	}
 	s.dispatchCmd(c, r, args)
-	if c.track.caching && !c.deferred {
+	if plain != nil {
+		r.w = plain
+	}
+	if c.deferred { // not run: it runs again, off the loop
+		return
+	}
+	if c.track.caching {
 		s.trackCommandDone(c, r.cmd) // CLIENT CACHING lasts one command, run or refused
 	}
-	if c.replySkipNext || c.replyInExec != "" { // CLIENT REPLY SKIP, or EXEC ran CLIENT REPLY
+	if plain != nil || c.replySkipNext || c.replyInExec != "" { // a SKIP ends, or begins; EXEC ran CLIENT REPLY
 		c.replyDone()
 	}
 }

@@ -115,6 +115,19 @@ func (s *Server) trackAfter(caller *client, cmd *command, args [][]byte) {
 	}
 }
 
+// runTracked runs x's command for caller inside EXEC or a script, between
+// trackBefore and trackAfter (dispatchCmd does the same around the gate).
+func (s *Server) runTracked(caller *client, x *call) {
+	tracking := s.tracker.active.Load()
+	if tracking {
+		s.trackBefore(caller, x.cmd, x.args)
+	}
+	x.cmd.run(x)
+	if tracking || s.tracker.active.Load() {
+		s.trackAfter(caller, x.cmd, x.args)
+	}
+}
+
 // trackCommandDone ends CLIENT CACHING's effect after the command c ran
 // (or had refused) unless in a transaction or a CLIENT subcommand, as
 // Redis's resetClient does: it lasts for one command, or a transaction.
