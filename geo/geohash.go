@@ -55,11 +55,12 @@ func squeeze(v uint64) uint32 {
 
 // cUint32 converts a non-negative double below 2^32 as C's (uint32_t)
 // cast does on x86-64 (truncation toward zero).
-func cUint32(f float64) uint32 { return uint32(cInt64(f)) }
+func cUint32(f float64) uint32 { return uint32(CInt64(f)) }
 
-// cInt64 is x86-64's cvttsd2si: truncation, and the "integer
-// indefinite" 1<<63 for NaN and values out of range.
-func cInt64(f float64) int64 {
+// CInt64 is C's (long long) cast of a double on x86-64 (cvttsd2si):
+// truncation, and the "integer indefinite" 1<<63 for NaN and values out
+// of range.
+func CInt64(f float64) int64 {
 	if !(f > -9223372036854775809.0 && f < 9223372036854775808.0) {
 		return math.MinInt64
 	}
@@ -71,9 +72,9 @@ func cInt64(f float64) int64 {
 // negative and too large values wrap as the instructions make them.
 func cUint64(f float64) uint64 {
 	if f >= 9223372036854775808.0 {
-		return uint64(cInt64(f-9223372036854775808.0)) ^ 1<<63
+		return uint64(CInt64(f-9223372036854775808.0)) ^ 1<<63
 	}
-	return uint64(cInt64(f))
+	return uint64(CInt64(f))
 }
 
 // encode is the cell of step steps holding (lon, lat) within the ranges,

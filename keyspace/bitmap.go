@@ -194,10 +194,7 @@ func (ks *Keyspace) SetBit(dbi int, key []byte, offset uint64, on bool) (int, er
 		return (old == 1) == on
 	}
 	err := ks.writeBits(dbi, key, offset, "setbit", unchanged, func(b []byte, grown bool) int {
-		old = bitAt(b, offset)
-		if !grown && (old == 1) == on {
-			return 0
-		}
+		old = bitAt(b, offset) // a changed bit (unchanged said so) or a grown string's
 		mask := byte(0x80) >> (offset & 7)
 		if on {
 			b[offset>>3] |= mask

@@ -23,20 +23,21 @@ func (ks *Keyspace) PFAdd(dbi int, key []byte, elems [][]byte, sparseMax int) (b
 		s.mu.Unlock()
 		return false, ErrWrongType
 	}
-	cur := hll.New()
+	var cur []byte
 	if ok {
 		if cur = e.bytes(); !hll.IsHLL(cur) {
 			s.mu.Unlock()
 			return false, ErrNotHLL
 		}
+	} else {
+		cur = hll.New()
 	}
-	k := string(key)
 	out, changed, err := hll.Add(cur, elems, sparseMax)
 	if err != nil {
 		// Redis edits the value in place and keeps what it did before the
 		// damage stopped it, without announcing the change.
 		if ok && !bytes.Equal(out, cur) {
-			s.putLocked(k, e, true, bytesEntry(KindString, out, e.deadline))
+			s.putLocked(string(key), e, true, bytesEntry(KindString, out, e.deadline))
 		}
 		s.mu.Unlock()
 		return false, ErrHLLCorrupt
@@ -50,6 +51,7 @@ func (ks *Keyspace) PFAdd(dbi int, key []byte, elems [][]byte, sparseMax int) (b
 		return false, nil
 	}
 	hll.InvalidateCache(out) // out is private: a new value, or the new HLL
+	k := string(key)         // not before: adding elements already counted stores nothing
 	s.putLocked(k, e, ok, bytesEntry(KindString, out, e.deadline))
 	s.mu.Unlock()
 	ks.modified(dbi, k)
@@ -166,9 +168,11 @@ func (ks *Keyspace) PFMerge(dbi int, dst []byte, srcs [][]byte, sparseMax int) e
 	ds := db.stripeFor(dst)
 	de, dok := ks.getLocked(ds, dst, now, true)
 	if err == nil {
-		cur := hll.New()
+		var cur []byte
 		if dok {
 			cur = de.bytes()
+		} else {
+			cur = hll.New()
 		}
 		if out, err = hll.Merged(cur, r, dense, sparseMax); err != nil {
 			err = ErrHLLCorrupt

@@ -102,7 +102,7 @@ func formatDistance(d float64) string {
 	v := math.RoundToEven(d * 10000)
 	neg := v < 0
 	var u uint64
-	if i := geoInt64(v); neg {
+	if i := geo.CInt64(v); neg {
 		u = uint64(-i) // -MinInt64 wraps to 1<<63, its magnitude, as in Redis
 	} else {
 		u = uint64(i)
@@ -116,15 +116,6 @@ func formatDistance(d float64) string {
 		s = "-" + s
 	}
 	return s
-}
-
-// geoInt64 is C's (long long) cast of a double on x86-64: out of range
-// and NaN give the "integer indefinite" MinInt64.
-func geoInt64(f float64) int64 {
-	if !(f > -9223372036854775809.0 && f < 9223372036854775808.0) {
-		return math.MinInt64
-	}
-	return int64(f)
 }
 
 // humanDouble writes a coordinate as Redis's addReplyHumanLongDouble: the
@@ -266,7 +257,7 @@ type geoQuery struct {
 	sort                              int
 	any                               bool
 	count                             int64 // 0: all
-	fromMember, fromLoc, byRad, byBox bool
+	fromMember, fromLoc, byRad bool // BYBOX: shape.Box
 }
 
 // parseGeoQuery parses a search's arguments in Redis's order, so the
@@ -308,10 +299,11 @@ func parseGeoQuery(args [][]byte, flags int, v keyspace.ZView) (q geoQuery, msg 
 		if m := distance(args[4], args[5]); m != "" {
 			return q, m
 		}
-	case flags&geoFromMember != 0 && !v.Exists():
-		base = 5
 	case flags&geoFromMember != 0:
 		base = 5
+		if !v.Exists() {
+			break
+		}
 		if !memberXY(args[2]) {
 			return q, msgGeoMember
 		}
@@ -370,11 +362,10 @@ func parseGeoQuery(args [][]byte, flags int, v keyspace.ZView) (q geoQuery, msg 
 			q.shape.Lon, q.shape.Lat = lon, lat
 			q.fromLoc = true
 			i += 2
-		case opt == "byradius" && left >= 2 && search && !q.byBox:
+		case opt == "byradius" && left >= 2 && search && !q.shape.Box:
 			if m := distance(args[i+1], args[i+2]); m != "" {
 				return q, m
 			}
-			q.shape.Box = false
 			q.byRad = true
 			i += 2
 		case opt == "bybox" && left >= 3 && search && !q.byRad:
@@ -394,7 +385,6 @@ func parseGeoQuery(args [][]byte, flags int, v keyspace.ZView) (q geoQuery, msg 
 				return q, msgGeoUnit
 			}
 			q.shape.Box = true
-			q.byBox = true
 			i += 3
 		default:
 			return q, msgSyntax
@@ -409,7 +399,7 @@ func parseGeoQuery(args [][]byte, flags int, v keyspace.ZView) (q geoQuery, msg 
 		return q, "ERR " + what + " is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
 	case search && !q.fromMember && !q.fromLoc:
 		return q, "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for " + string(args[0])
-	case search && !q.byRad && !q.byBox:
+	case search && !q.byRad && !q.shape.Box:
 		return q, "ERR exactly one of BYRADIUS and BYBOX can be specified for " + string(args[0])
 	case q.any && q.count == 0:
 		return q, "ERR the ANY argument requires COUNT argument"
@@ -645,13 +635,8 @@ func cmdGeosearch(x *call) {
 			return nil, nil
 		}
 		pts := q.run(v)
-		out := make([]keyspace.Scored, 0, len(pts))
-		seen := make(map[string]bool, len(pts))
+		out := make([]keyspace.Scored, 0, len(pts)) // no member twice: the cells do not overlap
 		for _, p := range pts {
-			if seen[string(p.member)] {
-				continue // cannot happen (cells do not overlap); Redis would abort
-			}
-			seen[string(p.member)] = true
 			s := p.score
 			if q.storeDist {
 				s = p.dist / q.shape.Conversion
