@@ -26,6 +26,12 @@ func latDistance(lat1, lat2 float64) float64 {
 // Distance is the haversine distance in metres between two positions, as
 // Redis computes it (a shortcut when the longitudes' sine difference is 0).
 func Distance(lon1, lat1, lon2, lat2 float64) float64 {
+	return distance(lon1, lat1, lon2, lat2, func() float64 { return cosCR(rad(lat1)) })
+}
+
+// distance is Distance with the first latitude's cosine from cos1, called
+// only when needed: a search's centre computes it once (Shape.centreCos).
+func distance(lon1, lat1, lon2, lat2 float64, cos1 func() float64) float64 {
 	lon1r, lon2r := rad(lon1), rad(lon2)
 	v := sinCR((lon2r - lon1r) / 2)
 	if v == 0 {
@@ -33,7 +39,7 @@ func Distance(lon1, lat1, lon2, lat2 float64) float64 {
 	}
 	lat1r, lat2r := rad(lat1), rad(lat2)
 	u := sinCR((lat2r - lat1r) / 2)
-	a := float64(u*u) + float64(float64(float64(cosCR(lat1r)*cosCR(lat2r))*v)*v)
+	a := float64(u*u) + float64(float64(float64(cos1()*cosCR(lat2r))*v)*v)
 	return 2.0 * earthRadius * asinCR(math.Sqrt(a))
 }
 
@@ -45,6 +51,23 @@ type Shape struct {
 	Radius        float64
 	Width, Height float64
 	Conversion    float64
+
+	cosLat float64 // the centre latitude's cosine, once known (centreCos)
+	hasCos bool
+}
+
+// centreCos is the centre latitude's correctly rounded cosine, computed
+// once per search rather than once per candidate.
+func (s *Shape) centreCos() float64 {
+	if !s.hasCos {
+		s.cosLat, s.hasCos = cosCR(rad(s.Lat)), true
+	}
+	return s.cosLat
+}
+
+// fromCentre is Distance(s.Lon, s.Lat, lon, lat).
+func (s *Shape) fromCentre(lon, lat float64) float64 {
+	return distance(s.Lon, s.Lat, lon, lat, s.centreCos)
 }
 
 // bounds is the shape's enclosing longitude and latitude interval.
@@ -162,7 +185,7 @@ func (s *Shape) Within(score float64) (lon, lat, dist float64, ok bool) {
 		if estimate(s.Lon, s.Lat, lon, lat, s.Radius*s.Conversion) > 0 {
 			return lon, lat, 0, false
 		}
-		dist = Distance(s.Lon, s.Lat, lon, lat)
+		dist = s.fromCentre(lon, lat)
 		return lon, lat, dist, !(dist > s.Radius*s.Conversion)
 	}
 	width, height := s.Width*s.Conversion, s.Height*s.Conversion
@@ -177,7 +200,7 @@ func (s *Shape) Within(score float64) (lon, lat, dist float64, ok bool) {
 			return lon, lat, 0, false
 		}
 	}
-	return lon, lat, Distance(s.Lon, s.Lat, lon, lat), true
+	return lon, lat, s.fromCentre(lon, lat), true
 }
 
 // estimate compares the distance between two positions with limit where
