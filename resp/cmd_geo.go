@@ -250,14 +250,14 @@ const (
 
 // geoQuery is a parsed search.
 type geoQuery struct {
-	shape                             geo.Shape
-	store                             []byte // destination, if any
-	storeDist                         bool
-	withDist, withHash, withCoord     bool
-	sort                              int
-	any                               bool
-	count                             int64 // 0: all
-	fromMember, fromLoc, byRad bool // BYBOX: shape.Box
+	shape                         geo.Shape
+	store                         []byte // destination, if any
+	storeDist                     bool
+	withDist, withHash, withCoord bool
+	sort                          int
+	any                           bool
+	count                         int64 // 0: all
+	fromMember, fromLoc, byRad    bool  // BYBOX: shape.Box
 }
 
 // parseGeoQuery parses a search's arguments in Redis's order, so the
