@@ -23,7 +23,8 @@ import (
 // that found nothing and the park counts as a sleep that never happened.
 // Either only delays a yield by a millisecond.
 type cpuShare struct {
-	since time.Duration // when the loop last slept or yielded
+	since  time.Duration // when the loop last slept or yielded its CPU
+	pSince time.Duration // when the loop last slept or yielded its P
 }
 
 // yieldEvery is how long a loop runs without sleeping before it yields.
@@ -43,8 +44,31 @@ func (c *cpuShare) due(now time.Duration) bool {
 	return true
 }
 
+// goschedEvery is how long a loop runs without parking before it yields
+// its P (runtime.Gosched), so that a goroutine the netpoller readied on
+// that P, often another loop's, does not wait for the busy loop to be
+// preempted (10-20 ms were seen at pipeline 16). Yielding before every
+// wait, as sessiond did, costs most at pipeline 1: each Gosched puts the
+// loop on the global run queue and wakes an idle thread to take it, so
+// the loop's goroutine hops threads and the context switches per GET went
+// from 0.12 to 0.30 (Redis: 0.11). Every 250 µs, GET at pipeline 1 took
+// 9.7 µs of CPU against 11.1 (medians of six alternated runs; Redis 9.0),
+// with pipeline 16's CPU and p99 unchanged (bench/README.md, "A P yield
+// per wait").
+const goschedEvery = 250 * time.Microsecond
+
+// pDue reports, at now, whether the loop should yield its P, and if so
+// counts the yield as done.
+func (c *cpuShare) pDue(now time.Duration) bool {
+	if now-c.pSince < goschedEvery {
+		return false
+	}
+	c.pSince = now
+	return true
+}
+
 // slept records that the loop slept (parked waiting for events) at now.
-func (c *cpuShare) slept(now time.Duration) { c.since = now }
+func (c *cpuShare) slept(now time.Duration) { c.since, c.pSince = now, now }
 
 // loopEpoch is the origin of cpuShare's times: time.Since reads the
 // monotonic clock.

@@ -26,6 +26,24 @@ func TestCPUShareYieldsAfterRunningWithoutSleep(t *testing.T) {
 	assert.True(t, c.due(ms(13.5)))
 }
 
+// TestCPUShareYieldsPAfterRunningWithoutParking: the P is yielded once
+// the loop has run goschedEvery without parking or yielding it, then not
+// again until it has run that long once more; parking starts the count
+// over, and the CPU's count is kept apart.
+func TestCPUShareYieldsPAfterRunningWithoutParking(t *testing.T) {
+	us := func(n int) time.Duration { return time.Duration(n) * time.Microsecond }
+	var c cpuShare
+	c.slept(us(10000))
+	assert.False(t, c.pDue(us(10100)), "100 µs after parking")
+	assert.True(t, c.pDue(us(10250)), "250 µs after parking")
+	assert.False(t, c.pDue(us(10300)), "just after yielding the P")
+	assert.True(t, c.pDue(us(10510)), "260 µs after yielding it")
+	assert.False(t, c.due(us(10600)), "the CPU's count is not the P's")
+	c.slept(us(10700))
+	assert.False(t, c.pDue(us(10900)), "200 µs after parking again")
+	assert.True(t, c.pDue(us(10950)))
+}
+
 // TestLoopWaitTellsParkingFromFindingWork: a wait that finds an event at
 // once leaves the loop's running time as it was; one that has to park
 // until an event comes counts as a sleep.
@@ -39,7 +57,7 @@ func TestLoopWaitTellsParkingFromFindingWork(t *testing.T) {
 		require.NoError(t, err)
 	}
 
-	l.cpu.since = -time.Hour // long ago: a yield is due
+	l.cpu.since, l.cpu.pSince = -time.Hour, -time.Hour // long ago: both yields are due
 	_, err = syscall.Write(l.wake[1], []byte{0})
 	require.NoError(t, err)
 	events, err := l.wait()
@@ -48,6 +66,7 @@ func TestLoopWaitTellsParkingFromFindingWork(t *testing.T) {
 	assert.Equal(t, 1, l.polls, "found the event without parking")
 	since := l.cpu.since
 	assert.Greater(t, since, time.Duration(0), "the due yield was taken and counted")
+	assert.Equal(t, since, l.cpu.pSince, "and so was the P's")
 	drain()
 
 	go func() {

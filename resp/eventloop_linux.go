@@ -454,16 +454,18 @@ func (l *eventLoop) run() {
 // goroutine, whose descriptor became readable, was seen waiting 10-20 ms
 // to run (GET at pipeline 16 with 2 loops: p99 16-18 ms against 2-3 ms
 // blocking in epoll_wait), until the busy loop was preempted; yielding the
-// P before each wait lets the scheduler poll the network and run it. With
-// the yield the p99 is 2.1-3.0 ms, and pipeline 1 costs about 2% more CPU
-// than without (9.1-9.4 µs per GET against 8.8-9.3).
-//
-// Gosched shares the P, not the CPU: see cpuShare for the thread's.
+// P lets the scheduler poll the network and run it. With the yield the
+// p99 is 2.1-3.0 ms. A loop yields its P only after running goschedEvery
+// without parking, not before every wait: see cpuShare for why, and for
+// the thread's CPU, which Gosched does not share.
 func (l *eventLoop) wait() ([]syscall.EpollEvent, error) {
-	if l.cpu.due(time.Since(loopEpoch)) {
+	now := time.Since(loopEpoch)
+	if l.cpu.due(now) {
 		osYield()
 	}
-	runtime.Gosched()
+	if l.cpu.pDue(now) {
+		runtime.Gosched()
+	}
 	l.polls = 0
 	if err := l.rc.Read(l.poll); err != nil {
 		return nil, err
