@@ -136,6 +136,19 @@ func xzeroLen(b []byte, p int) int {
 }
 func valOp(v, n int) byte { return byte((v-1)<<2|(n-1)) | 0x80 }
 
+// op decodes the sparse opcode at b[p]: the registers it covers, its
+// length in bytes, and the value it gives them (0 for ZERO and XZERO).
+func op(b []byte, p int) (n, oplen int, x uint8) {
+	switch c := b[p]; {
+	case isZero(c):
+		return zeroLen(c), 1, 0
+	case isXZero(c):
+		return xzeroLen(b, p), 2, 0
+	default:
+		return valLen(c), 1, uint8(valValue(c))
+	}
+}
+
 // denseGet reads register i of the dense registers regs (the value after
 // its header); the byte after the last register reads as 0.
 func denseGet(regs []byte, i int) uint8 {
@@ -173,24 +186,12 @@ func (r *Regs) Merge(v []byte) bool {
 	}
 	i := 0
 	for p := HeaderSize; p < len(v); {
-		c := v[p]
-		n, oplen := 0, 1
-		switch {
-		case isZero(c):
-			n = zeroLen(c)
-		case isXZero(c):
-			n, oplen = xzeroLen(v, p), 2
-		default:
-			n = valLen(c)
-		}
+		n, oplen, x := op(v, p)
 		if i+n > Registers {
 			return false // a run past the last register
 		}
-		if isVal(c) {
-			x := uint8(valValue(c))
-			for j := i; j < i+n; j++ {
-				r[j] = max(r[j], x)
-			}
+		for j := i; j < i+n; j++ {
+			r[j] = max(r[j], x)
 		}
 		i += n
 		p += oplen
@@ -224,24 +225,10 @@ func Count(v []byte) (card uint64, ok bool) {
 	}
 	idx := 0
 	for p := HeaderSize; p < len(v); {
-		c := v[p]
-		switch {
-		case isZero(c):
-			n := zeroLen(c)
-			idx += n
-			h[0] += n
-			p++
-		case isXZero(c):
-			n := xzeroLen(v, p)
-			idx += n
-			h[0] += n
-			p += 2
-		default:
-			n := valLen(c)
-			idx += n
-			h[valValue(c)] += n
-			p++
-		}
+		n, oplen, x := op(v, p)
+		idx += n
+		h[x] += n
+		p += oplen
 	}
 	return estimate(&h), idx == Registers
 }

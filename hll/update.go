@@ -52,22 +52,13 @@ func (h *buf) toDense() bool {
 	v := h.b[:h.n+1] // the terminator is readable, as in Redis
 	idx := 0
 	for p := HeaderSize; p < h.n; {
-		c := v[p]
-		n, oplen := 0, 1
-		switch {
-		case isZero(c):
-			n = zeroLen(c)
-		case isXZero(c):
-			n, oplen = int(c&0x3f)<<8|int(v[p+1])+1, 2
-		default:
-			n = valLen(c)
-		}
+		n, oplen, x := op(v, p)
 		if idx+n > Registers {
 			return false // a run past the last register
 		}
-		if isVal(c) {
+		if x > 0 {
 			for j := idx; j < idx+n; j++ {
-				denseSet(regs, j, uint8(valValue(c)))
+				denseSet(regs, j, x)
 			}
 		}
 		idx += n
@@ -102,19 +93,9 @@ func (h *buf) sparseSet(index int, count uint8, sparseMax int) int {
 	b := h.b
 	end := h.n
 	// Step 1: find the opcode covering index.
-	p, first, span, prev := HeaderSize, 0, 0, -1
+	p, first, span, oplen, prev := HeaderSize, 0, 0, 0, -1
 	for p < end {
-		oplen := 1
-		c := b[p]
-		switch {
-		case isZero(c):
-			span = zeroLen(c)
-		case isVal(c):
-			span = valLen(c)
-		default:
-			span = int(c&0x3f)<<8 | int(b[p+1]) + 1
-			oplen = 2
-		}
+		span, oplen, _ = op(b, p)
 		if index <= first+span-1 {
 			break
 		}
@@ -126,21 +107,9 @@ func (h *buf) sparseSet(index int, count uint8, sparseMax int) int {
 		return -1
 	}
 	c := b[p]
-	next := p + 1
-	if isXZero(c) {
-		next = p + 2
-	}
+	next := p + oplen
 	if next >= end {
 		next = -1
-	}
-	var runlen int
-	switch {
-	case isZero(c):
-		runlen = zeroLen(c)
-	case isXZero(c):
-		runlen = span
-	default:
-		runlen = valLen(c)
 	}
 	// Step 2: the cases that change one byte in place.
 	if isVal(c) {
@@ -148,12 +117,12 @@ func (h *buf) sparseSet(index int, count uint8, sparseMax int) int {
 		if old >= count {
 			return 0
 		}
-		if runlen == 1 {
+		if span == 1 {
 			b[p] = valOp(int(count), 1)
 			return h.sparseMerge(prev, end)
 		}
 	}
-	if isZero(c) && runlen == 1 {
+	if isZero(c) && span == 1 {
 		b[p] = valOp(int(count), 1)
 		return h.sparseMerge(prev, end)
 	}
@@ -193,11 +162,7 @@ func (h *buf) sparseSet(index int, count uint8, sparseMax int) int {
 		}
 	}
 	// Step 3: put the sequence in place of the old opcode.
-	oldlen := 1
-	if isXZero(c) {
-		oldlen = 2
-	}
-	delta := n - oldlen
+	delta := n - oplen
 	if delta > 0 && h.n+delta > sparseMax {
 		return h.promote(index, count)
 	}
@@ -281,18 +246,9 @@ func wouldRaise(v []byte, index int, count uint8) bool {
 	}
 	first := 0
 	for p := HeaderSize; p < len(v); {
-		c := v[p]
-		span, oplen := 0, 1
-		switch {
-		case isZero(c):
-			span = zeroLen(c)
-		case isVal(c):
-			span = valLen(c)
-		default:
-			span, oplen = xzeroLen(v, p), 2
-		}
+		span, oplen, x := op(v, p)
 		if index <= first+span-1 {
-			return !isVal(c) || uint8(valValue(c)) < count
+			return x < count || x == 0
 		}
 		p += oplen
 		first += span
