@@ -151,8 +151,20 @@ func sinCR(x float64) float64 {
 	if x == 0 || math.IsNaN(x) || math.IsInf(x, 0) || math.Abs(x) > reduceMax {
 		return math.Sin(x)
 	}
+	return sinQuadrant(reduce(x))
+}
+
+func cosCR(x float64) float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) || math.Abs(x) > reduceMax {
+		return math.Cos(x)
+	}
 	r, q := reduce(x)
-	switch q {
+	return sinQuadrant(r, q+1) // cos x = sin(x + π/2)
+}
+
+// sinQuadrant is sin(r + q·π/2), correctly rounded, for r from reduce.
+func sinQuadrant(r dd, q int) float64 {
+	switch q & 3 {
 	case 0:
 		return sinPoly(r).round()
 	case 1:
@@ -161,22 +173,6 @@ func sinCR(x float64) float64 {
 		return -sinPoly(r).round()
 	}
 	return -cosPoly(r).round()
-}
-
-func cosCR(x float64) float64 {
-	if math.IsNaN(x) || math.IsInf(x, 0) || math.Abs(x) > reduceMax {
-		return math.Cos(x)
-	}
-	r, q := reduce(x)
-	switch q {
-	case 0:
-		return cosPoly(r).round()
-	case 1:
-		return -sinPoly(r).round()
-	case 2:
-		return -cosPoly(r).round()
-	}
-	return sinPoly(r).round()
 }
 
 // asinSmall is asin z for 0 <= z <= 0.5 (about), in double-double: one
