@@ -135,19 +135,40 @@ func bitAt(v []byte, offset uint64) int {
 	return int(v[offset>>3]>>(7-offset&7)) & 1
 }
 
-// writeBits runs fn on a copy of key's string grown with zeros to hold bit
-// maxBit, as Redis's lookupStringForBitCommand does, and stores it if the
-// key was created or grown or fn reports changes. grown tells fn whether
-// either happened. As in Redis a created key is "new" even if nothing
-// else changed, while watchers, the dirty count (by changes) and event
-// (class $) see only changes.
+// bitString is the string a bit command works on: the stored bytes, which
+// are never changed in place, until the first write asks for a private
+// copy (own).
+type bitString struct {
+	b     []byte
+	need  int // bytes the command may touch
+	owned bool
+}
+
+// own returns b, first copied and zero-padded to need bytes if it is
+// still the stored string.
+func (w *bitString) own() []byte {
+	if !w.owned {
+		next := make([]byte, max(len(w.b), w.need))
+		copy(next, w.b)
+		w.b, w.owned = next, true
+	}
+	return w.b
+}
+
+// writeBits runs fn on key's string, grown with zeros to hold bit maxBit
+// as Redis's lookupStringForBitCommand does, and stores it if the key was
+// created or grown or fn reports changes. grown tells fn whether either
+// happened. As in Redis a created key is "new" even if nothing else
+// changed, while watchers, the dirty count (by changes) and event (class
+// $) see only changes.
 //
-// unchanged, if not nil, is asked first, with the stored bytes, whether fn
-// would change nothing: then nothing is copied. Stored strings are never
-// changed in place, so a write copies the whole value; a bitmap of daily
-// users gets the same SETBIT again and again, and a 512 MB one was copied
-// on each (helper-58's review).
-func (ks *Keyspace) writeBits(dbi int, key []byte, maxBit uint64, event string, unchanged func(cur []byte) bool, fn func(b []byte, grown bool) (changes int)) error {
+// fn reads w.b and writes through w.own(), which copies the string on the
+// first write (stored strings are shared with readers and snapshots), so a
+// write that changes nothing copies nothing: a bitmap of daily users gets
+// the same SETBIT again and again, and a 512 MB one was copied on each
+// (helper-58's review). A grown string is copied before fn runs. fn must
+// own the string before it reports a change.
+func (ks *Keyspace) writeBits(dbi int, key []byte, maxBit uint64, event string, fn func(w *bitString, grown bool) (changes int)) error {
 	db := ks.db(dbi)
 	s := db.stripeFor(key)
 	now := ks.NowMs()
@@ -157,22 +178,18 @@ func (ks *Keyspace) writeBits(dbi int, key []byte, maxBit uint64, event string, 
 		s.mu.Unlock()
 		return ErrWrongType
 	}
-	cur := e.bytes()
-	need := int(maxBit>>3) + 1
-	grown := !ok || len(cur) < need
-	if !grown && unchanged != nil && unchanged(cur) {
-		s.mu.Unlock()
-		return nil
+	w := bitString{b: e.bytes(), need: int(maxBit>>3) + 1}
+	grown := !ok || len(w.b) < w.need
+	if grown {
+		w.own()
 	}
-	next := make([]byte, max(len(cur), need))
-	copy(next, cur)
-	changes := fn(next, grown)
+	changes := fn(&w, grown)
 	if !grown && changes == 0 {
 		s.mu.Unlock()
 		return nil
 	}
 	k := string(key)
-	s.putLocked(k, e, ok, bytesEntry(KindString, next, e.deadline))
+	s.putLocked(k, e, ok, bytesEntry(KindString, w.b, e.deadline))
 	s.mu.Unlock()
 	if !ok {
 		ks.notifyNew(dbi, key)
@@ -189,12 +206,12 @@ func (ks *Keyspace) writeBits(dbi int, key []byte, maxBit uint64, event string, 
 // zero-padding it, and returns the bit's previous value.
 func (ks *Keyspace) SetBit(dbi int, key []byte, offset uint64, on bool) (int, error) {
 	var old int
-	unchanged := func(cur []byte) bool {
-		old = bitAt(cur, offset)
-		return (old == 1) == on
-	}
-	err := ks.writeBits(dbi, key, offset, "setbit", unchanged, func(b []byte, grown bool) int {
-		old = bitAt(b, offset) // a changed bit (unchanged said so) or a grown string's
+	err := ks.writeBits(dbi, key, offset, "setbit", func(w *bitString, grown bool) int {
+		old = bitAt(w.b, offset)
+		if (old == 1) == on && !grown {
+			return 0
+		}
+		b := w.own()
 		mask := byte(0x80) >> (offset & 7)
 		if on {
 			b[offset>>3] |= mask
@@ -372,14 +389,14 @@ func (ks *Keyspace) BitField(dbi int, key []byte, ops []BitFieldOp) ([]BitFieldR
 		}
 		return out, nil
 	}
-	err := ks.writeBits(dbi, key, maxBit, "setbit", nil, func(b []byte, grown bool) int {
+	err := ks.writeBits(dbi, key, maxBit, "setbit", func(w *bitString, grown bool) int {
 		changes := 0
 		for i, o := range ops {
 			if o.Op == BitFieldGet {
-				out[i].Val = BitFieldGetValue(b, o.Offset, o.Bits, o.Signed)
+				out[i].Val = BitFieldGetValue(w.b, o.Offset, o.Bits, o.Signed)
 				continue
 			}
-			old := getBits(b, o.Offset, o.Bits)
+			old := getBits(w.b, o.Offset, o.Bits)
 			var prev, next uint64 // the values as Redis compares them, 64-bit
 			var overflow bool
 			if o.Signed {
@@ -407,8 +424,8 @@ func (ks *Keyspace) BitField(dbi int, key []byte, ops []BitFieldOp) ([]BitFieldR
 				out[i] = BitFieldResult{Nil: true}
 				continue
 			}
-			setBits(b, o.Offset, o.Bits, next)
-			if grown || prev != next {
+			if grown || prev != next { // else the bits are those stored
+				setBits(w.own(), o.Offset, o.Bits, next)
 				changes++
 			}
 		}

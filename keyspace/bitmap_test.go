@@ -345,6 +345,28 @@ func TestBitFieldKeyspace(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []BitFieldResult{{Val: 0}, {Val: -56}, {Val: 15}, {Val: 0xc8f0}, {Val: 15}}, res)
 	require.Equal(t, dirty+3, ks.Dirty(), "one per changing write (the last SET wrote the same value)")
+
+	// A BITFIELD that writes the bits already there stores nor copies anything.
+	v, _, _ = ks.Get(0, key)
+	res, err = ks.BitField(0, key, []BitFieldOp{
+		{Op: BitFieldSet, Bits: 16, Offset: 0, Value: 0xc8f0},
+		{Op: BitFieldIncrBy, Bits: 4, Offset: 8, Value: 0},
+	})
+	require.NoError(t, err)
+	require.Equal(t, []BitFieldResult{{Val: 0xc8f0}, {Val: 15}}, res)
+	v2, _, _ := ks.Get(0, key)
+	require.Equal(t, &v[0], &v2[0], "no change, no copy stored")
+	require.Equal(t, dirty+3, ks.Dirty())
+	_, err = ks.SetBit(0, []byte("big"), 8<<20, true) // 1 MiB
+	require.NoError(t, err)
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	for range 10 {
+		_, err = ks.BitField(0, []byte("big"), []BitFieldOp{{Op: BitFieldSet, Bits: 8, Offset: 8 << 20, Value: 0x80}})
+		require.NoError(t, err)
+	}
+	runtime.ReadMemStats(&m1)
+	require.Less(t, m1.TotalAlloc-m0.TotalAlloc, uint64(1<<20), "a BITFIELD SET that changes nothing copies nothing")
 }
 
 func TestBitOpKeyspace(t *testing.T) {
