@@ -128,11 +128,7 @@ func (r *reply) humanDouble(v float64) {
 	if s == "-0" {
 		s = "0"
 	}
-	if r.resp3 {
-		r.w.WriteRaw([]byte("," + s + "\r\n"))
-		return
-	}
-	r.w.WriteBulkString(s)
+	r.doubleText(s)
 }
 
 func cmdGeoadd(x *call) {

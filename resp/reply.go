@@ -113,8 +113,10 @@ func formatScore(f float64) string {
 }
 
 // double writes a floating-point number: a RESP3 double, or a bulk string.
-func (r *reply) double(f float64) {
-	s := formatScore(f)
+func (r *reply) double(f float64) { r.doubleText(formatScore(f)) }
+
+// doubleText writes s, a number's text, as a RESP3 double or a bulk string.
+func (r *reply) doubleText(s string) {
 	if r.resp3 {
 		r.w.WriteRaw([]byte("," + s + "\r\n"))
 		return
