@@ -79,14 +79,6 @@ func (a *sortArgs) views() bool {
 // (read as a C string: "#" followed by a NUL counts).
 func isHashPattern(p []byte) bool { return len(p) > 0 && p[0] == '#' && (len(p) == 1 || p[1] == 0) }
 
-// cprefix is b as C's string functions see it: up to the first NUL.
-func cprefix(b []byte) []byte {
-	if i := bytes.IndexByte(b, 0); i >= 0 {
-		return b[:i]
-	}
-	return b
-}
-
 // parseSort parses the options as sortCommandGeneric does, replying with
 // its error if they are wrong. BY with a real pattern and GET need a user
 // who may read every key: the keys they name are not checked otherwise.

@@ -497,11 +497,14 @@ func unknownCommand(args [][]byte) string {
 
 // cstr is an argument as Redis's "%s" formats it: a C string, which ends
 // at the first NUL byte.
-func cstr(b []byte) string {
+func cstr(b []byte) string { return string(cprefix(b)) }
+
+// cprefix is b as C's string functions see it: up to the first NUL.
+func cprefix(b []byte) []byte {
 	if i := bytes.IndexByte(b, 0); i >= 0 {
-		b = b[:i]
+		return b[:i]
 	}
-	return string(b)
+	return b
 }
 
 // formatErr is what addReplyErrorFormat makes of a message: CR and LF
