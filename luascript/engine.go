@@ -109,7 +109,7 @@ func (e *Engine) Load(body []byte) (*Script, error) {
 		s.proto, err = lua.Compile(chunk, chunkName)
 	}
 	if err != nil {
-		return nil, errors.New("ERR Error compiling script (new function): " + compileError(err))
+		return nil, errors.New("ERR Error compiling script (new function): " + compileError(err, chunkName, code))
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -131,7 +131,7 @@ const chunkName = "user_script"
 // compileError words a gopher-lua parse error as Lua 5.1 does
 // ("user_script:1: <message> near '<token>'"). The messages themselves are
 // gopher-lua's.
-func compileError(err error) string {
+func compileError(err error, chunk, code string) string {
 	var pe *parse.Error
 	if errors.As(err, &pe) {
 		tok := pe.Token
@@ -139,8 +139,8 @@ func compileError(err error) string {
 			tok = "<eof>"
 		}
 		line := pe.Pos.Line
-		if line == parse.EOF {
-			line = 1
+		if line == parse.EOF { // Lua names the last line
+			line = strings.Count(code, "\n") + 1
 		}
 		msg := pe.Message
 		switch msg { // gopher-lua's yacc words these differently from Lua 5.1
@@ -149,7 +149,7 @@ func compileError(err error) string {
 		case "unterminated string":
 			msg = "unfinished string"
 		}
-		return chunkName + ":" + strconv.Itoa(line) + ": " + msg + " near '" + tok + "'"
+		return chunk + ":" + strconv.Itoa(line) + ": " + msg + " near '" + tok + "'"
 	}
 	return strings.TrimSpace(err.Error())
 }

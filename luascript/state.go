@@ -21,6 +21,13 @@ type state struct {
 	// Per run.
 	host  Host
 	resp3 bool
+
+	// Function states only (functions.go): while loading is set, globals
+	// resolve in loadAPI (the load-time API, only "redis") instead of
+	// store, as Redis swaps its globals' __index during FUNCTION LOAD.
+	loadAPI *lua.LTable
+	loading bool
+	pending []registered // what the library being loaded registered
 }
 
 // builtins are the base library functions Redis keeps (its
@@ -80,7 +87,11 @@ func (e *Engine) newState() *state {
 	mt := L.NewTable()
 	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
 		k := L.Get(2)
-		v := store.RawGet(k)
+		src := store
+		if st.loading {
+			src = st.loadAPI
+		}
+		v := src.RawGet(k)
 		if v == lua.LNil {
 			L.RaiseError("Script attempted to access nonexistent global variable '%s'", lua.LVAsString(k))
 		}
@@ -556,22 +567,33 @@ func (st *state) errorHandler(L *lua.LState) int {
 // run runs one script. reuse is false when the state must not be used
 // again (the script was killed mid-instruction).
 func (st *state) run(ctx context.Context, s *Script, keys, argv [][]byte, host Host) (v Value, reuse bool) {
+	st.store.RawSetString("KEYS", st.array(keys))
+	st.store.RawSetString("ARGV", st.array(argv))
+	fn := st.L.NewFunctionFromProto(s.proto)
+	fn.Env = st.env
+	return st.invoke(ctx, fn, nil, s.SHA, host)
+}
+
+// invoke calls fn with args (KEYS and ARGV for a function, none for a
+// script); name is what errors call it (the script's SHA, the function's
+// name). A killed function gets the same text as a script, SCRIPT KILL
+// and all, as in Redis.
+func (st *state) invoke(ctx context.Context, fn *lua.LFunction, args []lua.LValue, name string, host Host) (v Value, reuse bool) {
 	L := st.L
 	st.host, st.resp3 = host, false
 	defer func() { st.host = nil }()
-	st.store.RawSetString("KEYS", st.array(keys))
-	st.store.RawSetString("ARGV", st.array(argv))
-	fn := L.NewFunctionFromProto(s.proto)
-	fn.Env = st.env
 	L.SetContext(ctx)
 	L.Push(fn)
-	err := L.PCall(0, 1, st.handler)
+	for _, a := range args {
+		L.Push(a)
+	}
+	err := L.PCall(len(args), 1, st.handler)
 	if ctx.Err() != nil {
 		// Killed: whatever the script was doing, the reply is Redis's.
 		pos := ""
 		if ae, ok := err.(*lua.ApiError); ok {
 			if t, ok := ae.Object.(*lua.LTable); ok {
-				pos = position(s, t)
+				pos = position(name, t)
 			}
 		}
 		return ErrorValue("ERR Script killed by user with SCRIPT KILL..." + pos), false
@@ -580,7 +602,7 @@ func (st *state) run(ctx context.Context, s *Script, keys, argv [][]byte, host H
 	if err != nil {
 		ae, ok := err.(*lua.ApiError)
 		if !ok {
-			return ErrorValue("ERR Error running script " + s.SHA + ", " + truncate(err.Error(), 100)), false
+			return ErrorValue("ERR Error running script " + name + ", " + truncate(err.Error(), 100)), false
 		}
 		t, ok := ae.Object.(*lua.LTable)
 		if !ok {
@@ -588,24 +610,24 @@ func (st *state) run(ctx context.Context, s *Script, keys, argv [][]byte, host H
 			if msg == "" {
 				msg = "execution failure"
 			}
-			return ErrorValue("ERR Error running script " + s.SHA + ", " + truncate(msg, 100)), true
+			return ErrorValue("ERR Error running script " + name + ", " + truncate(msg, 100)), true
 		}
 		msg, _ := luaString(t.RawGetString("err"))
-		return ErrorValue(msg + position(s, t)), true
+		return ErrorValue(msg + position(name, t)), true
 	}
 	ret := L.Get(-1)
 	L.Pop(1)
 	return st.fromLua(ret, 0), true
 }
 
-// position is the " script: <sha>, on @user_script:<line>." suffix.
-func position(s *Script, t *lua.LTable) string {
+// position is the " script: <name>, on @user_script:<line>." suffix.
+func position(name string, t *lua.LTable) string {
 	src, sok := t.RawGetString("source").(lua.LString)
 	line, lok := luaString(t.RawGetString("line"))
 	if !sok || !lok {
 		return ""
 	}
-	return " script: " + s.SHA + ", on " + string(src) + ":" + line + "."
+	return " script: " + name + ", on " + string(src) + ":" + line + "."
 }
 
 func truncate(s string, n int) string {
