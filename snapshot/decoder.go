@@ -42,6 +42,11 @@ type DecoderOptions struct {
 	// follow for db. The counts come from the file unchecked: a caller
 	// that sizes anything from them must first bound them (Remaining).
 	OnResizeDB func(db int, keys, expires uint64)
+	// OnFunction, if non-nil, is called with every function library's
+	// code (functions.go), in the file's order, and the libraries are
+	// neither unsupported nor skipped; an error it returns stops the
+	// decoding (ErrFunction). code is the caller's.
+	OnFunction func(code []byte) error
 	// ConcurrentCRC computes the checksum on another goroutine, for a file
 	// of over concurrentCRCMin bytes (or of unknown size). The caller must
 	// then call Close when done with the Decoder.
@@ -253,7 +258,20 @@ func (d *Decoder) next() (*Record, error) {
 				return nil, err
 			}
 			d.skipped(nil, "module-aux")
-		case opFunction2:
+		case opFunction2, opFunctionPreGA:
+			if d.opts.OnFunction != nil {
+				code, _, err := d.readFunction(op)
+				if err != nil {
+					return nil, err
+				}
+				if err := d.opts.OnFunction(code); err != nil {
+					return nil, &DecodeError{Offset: off, Reason: "function library", Err: ErrFunction, Cause: err}
+				}
+				continue
+			}
+			if op == opFunctionPreGA {
+				return nil, &DecodeError{Offset: off, Reason: "pre-release function library format", Err: ErrUnsupportedType}
+			}
 			if !d.opts.SkipUnsupported {
 				return nil, &DecodeError{Offset: off, Reason: "function library", Err: ErrUnsupportedType}
 			}
@@ -261,8 +279,6 @@ func (d *Decoder) next() (*Record, error) {
 				return nil, err
 			}
 			d.skipped(nil, "function")
-		case opFunctionPreGA:
-			return nil, &DecodeError{Offset: off, Reason: "pre-release function library format", Err: ErrUnsupportedType}
 		default:
 			rec, err := d.readObject(off, op)
 			if err != nil || rec != nil {

@@ -32,6 +32,11 @@ var (
 	// be skipped (streams, pre-release module and function formats, Redis
 	// 7.4 hashes with field expiry).
 	ErrUnsupportedType = errors.New("snapshot: unsupported RDB value type")
+
+	// ErrFunction is returned when DecoderOptions.OnFunction refuses a
+	// function library (it does not load, or collides with another); the
+	// DecodeError's Cause is OnFunction's error.
+	ErrFunction = errors.New("snapshot: function library not loaded")
 )
 
 // DecodeError describes why a file could not be decoded and where. It wraps
