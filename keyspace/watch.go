@@ -163,3 +163,7 @@ func (ks *Keyspace) modifiedDB(db int, exists func(key string) bool) {
 // Dirty returns the number of changes since the keyspace was created; the
 // snapshot scheduler subtracts the value it saw at its last save.
 func (ks *Keyspace) Dirty() int64 { return ks.dirty.Load() }
+
+// AddDirty counts n changes that are not to keys (FUNCTION LOAD and
+// DELETE), so that the snapshot scheduler saves them.
+func (ks *Keyspace) AddDirty(n int64) { ks.dirty.Add(n) }

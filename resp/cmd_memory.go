@@ -78,7 +78,7 @@ func (s *Server) initMemory() {
 // as in Redis, since queuing itself takes memory. It returns the error to
 // reply with, or "", and whether it evicted (which may have waited for
 // other clients' evictions). Without maxmemory it costs one atomic load.
-func (s *Server) memoryCheck(c *client, cmd *command) (msg string, evicted bool) {
+func (s *Server) memoryCheck(c *client, cmd *command, args [][]byte) (msg string, evicted bool) {
 	if !s.ks.OverLimit() {
 		return "", false
 	}
@@ -93,6 +93,8 @@ func (s *Server) memoryCheck(c *client, cmd *command) (msg string, evicted bool)
 				reject = true
 			}
 		}
+	case "fcall", "fcall_ro": // the function's flags decide (functionDeniedOOM)
+		reject = s.functionDeniedOOM(args) || c.inMulti
 	case "discard", "quit", "reset":
 	default:
 		reject = reject || c.inMulti

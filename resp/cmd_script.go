@@ -29,17 +29,19 @@ import (
 // has finished.
 
 const (
-	msgBusy       = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
-	msgNoScript   = "NOSCRIPT No matching script. Please use EVAL."
-	msgNotBusy    = "NOTBUSY No scripts in execution right now."
-	msgUnkillable = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
+	msgBusy         = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+	msgBusyFunction = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+	msgNoScript     = "NOSCRIPT No matching script. Please use EVAL."
+	msgNotBusy      = "NOTBUSY No scripts in execution right now."
+	msgUnkillable   = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
 )
 
 // scripting is the server's scripting state.
 type scripting struct {
 	once sync.Once
 	eng  luascript.Engine
-	busy atomic.Bool // a script has run past busy-reply-threshold and released the gate
+	fns  luascript.Functions // FUNCTION and FCALL: cmd_function.go
+	busy atomic.Bool         // a script has run past busy-reply-threshold and released the gate
 
 	mu  sync.Mutex
 	cur *scriptRun // the script running, if any
@@ -53,11 +55,26 @@ type scriptRun struct {
 	finished bool // guarded by scripting.mu, as is released
 	released bool // it went busy and gave up the gate
 	done     chan struct{}
+	function string    // the function's name (FCALL); "" for a script (EVAL)
+	args     [][]byte  // FCALL's command, for FUNCTION STATS
+	start    time.Time // for FUNCTION STATS
 }
 
 func (s *Server) engine() *luascript.Engine {
-	s.scripts.once.Do(func() { s.scripts.eng.Version = Version })
+	s.scripts.once.Do(s.initScripting)
 	return &s.scripts.eng
+}
+
+// functions returns the function libraries (cmd_function.go).
+func (s *Server) functions() *luascript.Functions {
+	s.scripts.once.Do(s.initScripting)
+	return &s.scripts.fns
+}
+
+func (s *Server) initScripting() {
+	s.scripts.eng.Version = Version
+	s.scripts.fns.Version = Version
+	s.scripts.fns.Log = func(level int, msg string) { scriptLog(s, level, msg) }
 }
 
 func scriptCommands() []*command {
@@ -95,8 +112,18 @@ func (s *Server) busyRefused(cmd *command, args [][]byte, r *reply) bool {
 			}
 		}
 	}
-	s.fail(r, msgBusy)
+	s.fail(r, s.busyText())
 	return true
+}
+
+// busyText is -BUSY's text: it names the command that kills what runs.
+func (s *Server) busyText() string {
+	s.scripts.mu.Lock()
+	defer s.scripts.mu.Unlock()
+	if s.scripts.cur != nil && s.scripts.cur.function != "" {
+		return msgBusyFunction
+	}
+	return msgBusy
 }
 
 // scriptDone is closed when the script running now ends (at once if none
@@ -168,6 +195,15 @@ func (s *Server) eval(x *call, bySHA, ro bool) {
 	}
 	keys := x.args[3 : 3+numkeys]
 	argv := x.args[3+numkeys:]
+	s.runScript(x, ro || sc.NoWrites, "", func(ctx context.Context, host luascript.Host) luascript.Value {
+		return eng.Run(ctx, sc, keys, argv, host)
+	})
+}
+
+// runScript runs a script or function (fn) for x, atomically, with the
+// busy and kill machinery; function is the function's name ("" for a
+// script), readOnly refuses writes from it.
+func (s *Server) runScript(x *call, readOnly bool, function string, fn func(context.Context, luascript.Host) luascript.Value) {
 	// Inside EXEC the gate is already held, and stays held until EXEC ends:
 	// such a script never goes busy, and the time is already frozen at the
 	// EXEC's start, as in Redis 7.2. Otherwise the script's keys expire as
@@ -179,7 +215,10 @@ func (s *Server) eval(x *call, bySHA, ro bool) {
 		s.ks.Freeze(x.now())
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	run := &scriptRun{cancel: cancel, done: make(chan struct{})}
+	run := &scriptRun{cancel: cancel, done: make(chan struct{}), function: function, start: time.Now()}
+	if function != "" {
+		run.args = copyArgs(x.args)
+	}
 	s.scripts.mu.Lock()
 	s.scripts.cur = run
 	if ms := s.cfg.Int("busy-reply-threshold"); ms > 0 && !x.inExec {
@@ -187,9 +226,9 @@ func (s *Server) eval(x *call, bySHA, ro bool) {
 	}
 	s.scripts.mu.Unlock()
 
-	host := &scriptHost{s: s, run: run, readOnly: ro || sc.NoWrites, caller: x.c,
+	host := &scriptHost{s: s, run: run, readOnly: readOnly, caller: x.c,
 		c: &client{id: x.c.id, db: x.c.db, authed: true, user: x.c.user, aclUser: x.c.aclUser, addr: x.c.addr, laddr: x.c.laddr, created: x.c.created}}
-	v := eng.Run(ctx, sc, keys, argv, host)
+	v := fn(ctx, host)
 	if !x.inExec {
 		s.ks.Thaw() // before the gate is released below
 	}
@@ -236,8 +275,12 @@ func (s *Server) killScripts() {
 	}
 }
 
-func cmdScriptKill(x *call) {
-	sc := &x.s.scripts
+func cmdScriptKill(x *call) { x.s.killScript(x, false) }
+
+// killScript is SCRIPT KILL and FUNCTION KILL (function): each kills only
+// its own kind, as Redis's scriptKill.
+func (s *Server) killScript(x *call, function bool) {
+	sc := &s.scripts
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	switch {
@@ -245,6 +288,10 @@ func cmdScriptKill(x *call) {
 		x.r.error(msgNotBusy)
 	case sc.cur.wrote.Load():
 		x.r.error(msgUnkillable)
+	case !function && sc.cur.function != "":
+		x.r.error(msgBusyFunction)
+	case function && sc.cur.function == "":
+		x.r.error(msgBusy)
 	default:
 		sc.cur.cancel()
 		x.r.ok()
@@ -366,7 +413,10 @@ func (h *scriptHost) Call(args [][]byte, resp3 bool) luascript.Value {
 	return v
 }
 
-func (h *scriptHost) Log(level int, msg string) {
+func (h *scriptHost) Log(level int, msg string) { scriptLog(h.s, level, msg) }
+
+// scriptLog is redis.log.
+func scriptLog(s *Server, level int, msg string) {
 	lv := slog.LevelDebug
 	switch level {
 	case 2:
@@ -374,7 +424,7 @@ func (h *scriptHost) Log(level int, msg string) {
 	case 3:
 		lv = slog.LevelWarn
 	}
-	h.s.log.Log(context.Background(), lv, msg, "source", "script")
+	s.log.Log(context.Background(), lv, msg, "source", "script")
 }
 
 // captureWriter collects a reply's bytes (rawWriter).

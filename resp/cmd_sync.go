@@ -81,7 +81,8 @@ const eofMarkLen = 40
 type replConf struct {
 	capaEOF  bool // "capa eof": the RDB may come with an EOF mark instead of a length
 	rdbOnly  bool // "rdb-only 1": an RDB, then the connection is closed
-	filtered bool // "rdb-filter-only": the RDB holds no keys (functions at most, and sessiond has none)
+	filtered bool // "rdb-filter-only": the RDB holds no keys
+	noFuncs  bool // "rdb-filter-only" without "functions": nor function libraries
 }
 
 // syncState is the server's side of the transfers.
@@ -146,12 +147,13 @@ func cmdReplconf(x *call) {
 				x.r.error("ERR Missing rdb-filter-only values")
 				return
 			}
-			rc.filtered = true // no keys; functions only if asked for (sessiond has none)
+			rc.filtered, rc.noFuncs = true, true // no keys; functions only if asked for
 			for _, f := range filters {
 				if !strings.EqualFold(string(f), "functions") {
 					x.r.error(formatErr("ERR Unsupported rdb-filter-only option: " + cstr(f)))
 					return
 				}
+				rc.noFuncs = false
 			}
 		default:
 			x.r.error(formatErr("ERR Unrecognized REPLCONF option: " + cstr(opt)))
@@ -237,13 +239,13 @@ func (s *Server) transfer(c *client, psync bool) error {
 	}
 	rc := c.repl
 	if !rc.capaEOF {
-		return s.transferSized(w, !rc.filtered)
+		return s.transferSized(w, !rc.filtered, !rc.noFuncs)
 	}
 	mark := eofMark()
 	if _, err := io.WriteString(w, "$EOF:"+mark+"\r\n"); err != nil {
 		return err
 	}
-	if err := s.writeRDB(w, !rc.filtered); err != nil {
+	if err := s.writeRDB(w, !rc.filtered, !rc.noFuncs); err != nil {
 		return err
 	}
 	_, err := io.WriteString(w, mark)
@@ -254,11 +256,11 @@ func (s *Server) transfer(c *client, psync bool) error {
 // a temporary file in the snapshot directory to learn its size. If that
 // fails, the client gets an error line where the length would be (both
 // redis-cli and a Redis replica report it) and the connection is closed.
-func (s *Server) transferSized(w io.Writer, keys bool) (err error) {
+func (s *Server) transferSized(w io.Writer, keys, funcs bool) (err error) {
 	f, err := s.syncTempFile()
 	if err == nil {
 		defer f.close()
-		err = s.writeRDB(&abortWriter{s: s, w: f.File}, keys)
+		err = s.writeRDB(&abortWriter{s: s, w: f.File}, keys, funcs)
 	}
 	var size int64
 	if err == nil {
@@ -312,20 +314,30 @@ func (t *syncTemp) close() {
 }
 
 // writeRDB writes an RDB of every database, or with no keys at all (a
-// filtered transfer: Redis then writes only the function libraries,
-// and sessiond has none), with the AUX fields Redis writes for a replica.
-func (s *Server) writeRDB(w io.Writer, keys bool) error {
+// filtered transfer), with the function libraries unless funcs is false
+// (a filter without "functions") and the AUX fields Redis writes for a
+// replica.
+func (s *Server) writeRDB(w io.Writer, keys, funcs bool) error {
 	aux := map[string]string{
 		"redis-ver": Version, "redis-bits": "64", "ctime": strconv.FormatInt(time.Now().Unix(), 10),
 		"used-mem": "0", "repl-stream-db": "0", "repl-id": runID, "repl-offset": "0", "aof-base": "0",
 	}
+	var libs [][]byte
+	if funcs {
+		libs = s.functionCodes()
+	}
 	if keys {
-		_, err := snapshot.Save(w, s.ks, aux)
+		_, err := snapshot.SaveWithFunctions(w, s.ks, aux, libs)
 		return err
 	}
 	enc := snapshot.NewEncoder(w)
 	if err := enc.WriteHeader(aux); err != nil {
 		return err
+	}
+	for _, code := range libs {
+		if err := enc.WriteFunction(code); err != nil {
+			return err
+		}
 	}
 	return enc.Close()
 }

@@ -308,7 +308,7 @@ func (s *Server) leavesLoop(c *client, cmd *command) bool {
 
 // markOffLoop flags the commands an event loop does not run (leavesLoop).
 func markOffLoop(t commandTable) {
-	for _, name := range []string{"eval", "eval_ro", "evalsha", "evalsha_ro", "monitor",
+	for _, name := range []string{"eval", "eval_ro", "evalsha", "evalsha_ro", "fcall", "fcall_ro", "monitor",
 		"subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe",
 		"save", "shutdown"} {
 		t[name].flags |= flagOffLoop

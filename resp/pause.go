@@ -132,6 +132,8 @@ func (s *Server) mayWrite(cmd *command, args [][]byte) bool {
 	case cmd.name == "evalsha":
 		sc := s.engine().Lookup(string(args[1])) // any case
 		return sc == nil || !(sc.Shebang && sc.NoWrites)
+	case cmd.name == "fcall":
+		return s.functionMayWrite(args)
 	}
 	return true
 }

@@ -399,7 +399,7 @@ func (s *Server) dispatchCmd(c *client, r *reply, args [][]byte) {
 	if !run {
 		return // deferred, as above
 	}
-	msg, evicted := s.memoryCheck(c, cmd) // maxmemory: cmd_memory.go
+	msg, evicted := s.memoryCheck(c, cmd, args) // maxmemory: cmd_memory.go
 	if msg != "" {
 		s.rejectOOM(c, cmd, r, msg)
 		return

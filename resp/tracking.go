@@ -101,7 +101,7 @@ func (s *Server) trackBefore(caller *client, cmd *command, args [][]byte) {
 		return
 	}
 	switch cmd.name {
-	case "eval_ro", "evalsha_ro":
+	case "eval_ro", "evalsha_ro", "fcall_ro":
 		return
 	}
 	s.trackRead(caller, cmd, args)
@@ -221,7 +221,7 @@ func (s *Server) trackWrite(c *client, cmd *command, args [][]byte) {
 	case "flushall", "flushdb":
 		s.trackFlush()
 		return
-	case "exec", "eval", "evalsha", "eval_ro", "evalsha_ro":
+	case "exec", "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro":
 		return // their commands announce their own keys
 	}
 	if cmd.acl == nil {

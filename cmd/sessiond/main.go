@@ -169,6 +169,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	snaps := snapshot.NewManager(snapshot.ManagerOptions{
 		Keyspace: ks, Logger: log.With("component", "snapshot"),
 		Dir: func() string { return cfg.Get("dir") }, File: func() string { return cfg.Get("dbfilename") },
+		Functions: srv.Functions,
 	})
 	srv.SetPersistence(persistence{snaps})
 
@@ -218,6 +219,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	gcLoading(true)
 	st, err := snapshot.LoadFile(snaps.Path(), ks, snapshot.LoadOptions{
 		SkipUnsupported: cfg.Bool("rdb-skip-unsupported"), Logger: log.With("component", "snapshot"),
+		OnFunction: srv.LoadFunction,
 	})
 	gcLoading(false)
 	if err != nil {
