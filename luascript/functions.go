@@ -89,7 +89,7 @@ type Functions struct {
 
 	mu    sync.Mutex // libs, funcs
 	libs  map[string]*Library
-	funcs map[string]*Function
+	funcs map[string]*Function // by lower-case name: FCALL's lookup ignores case, as Redis's
 
 	run  sync.Mutex // st and its use
 	st   *state
@@ -99,11 +99,11 @@ type Functions struct {
 // ErrLoadTimeout is FUNCTION LOAD's error for a library that ran too long.
 var errLoadTimeout = errors.New("FUNCTION LOAD timeout")
 
-// Lookup returns the function named name, or nil.
+// Lookup returns the function named name (any case), or nil.
 func (fs *Functions) Lookup(name string) *Function {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	return fs.funcs[name]
+	return fs.funcs[strings.ToLower(name)]
 }
 
 // Libraries returns the loaded libraries by name.
@@ -147,7 +147,7 @@ func (fs *Functions) Delete(name string) bool {
 func (fs *Functions) unlink(l *Library) {
 	delete(fs.libs, l.Name)
 	for _, f := range l.Functions {
-		delete(fs.funcs, f.Name)
+		delete(fs.funcs, strings.ToLower(f.Name))
 		delete(fs.refs, f)
 	}
 }
@@ -160,7 +160,7 @@ func (fs *Functions) link(l *Library, refs map[*Function]*lua.LFunction) {
 	}
 	fs.libs[l.Name] = l
 	for _, f := range l.Functions {
-		fs.funcs[f.Name] = f
+		fs.funcs[strings.ToLower(f.Name)] = f
 		if fs.refs != nil && refs[f] != nil {
 			fs.refs[f] = refs[f]
 		}
@@ -354,7 +354,7 @@ func (fs *Functions) Load(code []byte, replace bool, timeout time.Duration) (str
 		return "", errors.New("ERR Library '" + l.Name + "' already exists")
 	}
 	for _, f := range l.Functions {
-		if g := fs.funcs[f.Name]; g != nil && g.Lib != old {
+		if g := fs.funcs[strings.ToLower(f.Name)]; g != nil && g.Lib != old {
 			return "", errors.New("ERR Function " + f.Name + " already exists")
 		}
 	}
@@ -392,10 +392,10 @@ func (fs *Functions) Restore(codes []string, policy RestorePolicy) error {
 			return errors.New("ERR Library '" + l.Name + "' already exists")
 		}
 		for _, f := range l.Functions {
-			if funcs[f.Name] {
+			if funcs[strings.ToLower(f.Name)] {
 				return errors.New("ERR Function " + f.Name + " already exists")
 			}
-			funcs[f.Name] = true
+			funcs[strings.ToLower(f.Name)] = true
 		}
 		libs[l.Name] = l
 		for f, lf := range r {
@@ -424,9 +424,11 @@ func (fs *Functions) Restore(codes []string, policy RestorePolicy) error {
 				replaced = append(replaced, old)
 			}
 		}
-		for f := range funcs {
-			if g := fs.funcs[f]; g != nil && !slices.Contains(replaced, g.Lib) {
-				return errors.New("ERR Function " + f + " already exists")
+		for _, l := range libs {
+			for _, f := range l.Functions {
+				if g := fs.funcs[strings.ToLower(f.Name)]; g != nil && !slices.Contains(replaced, g.Lib) {
+					return errors.New("ERR Function " + f.Name + " already exists")
+				}
 			}
 		}
 		for _, old := range replaced {
