@@ -1,6 +1,7 @@
-// Package luascript runs Redis's EVAL scripts on gopher-lua (Lua 5.1):
-// the script cache keyed by SHA1, Redis's sandbox, the redis.* API, and
-// the conversions between RESP replies and Lua values.
+// Package luascript runs Redis's EVAL scripts and Redis 7.0 functions on
+// gopher-lua (Lua 5.1): the script cache keyed by SHA1, the function
+// libraries (functions.go), Redis's sandbox, the redis.* API, and the
+// conversions between RESP replies and Lua values.
 //
 // Invariants:
 //   - A script sees Redis 5.1+'s sandbox: base (without dofile, loadfile,
@@ -11,9 +12,10 @@
 //   - Compiled scripts are kept until Flush, as Redis keeps them until
 //     SCRIPT FLUSH. Compiling needs no Lua state, so Load runs concurrently
 //     with a script.
-//   - One Lua state serves every script. Run is not safe for concurrent
-//     use: the caller (resp) runs one script at a time. A state whose
-//     script was killed is discarded, not reused.
+//   - One Lua state serves every script, another every function. Run is
+//     not safe for concurrent use: the caller (resp) runs one script or
+//     function at a time. A state whose script was killed is discarded,
+//     not reused; the functions' is rebuilt from the libraries' code.
 //   - Commands called from Lua go through the Host, which applies Redis's
 //     rules (unknown command, arity, no-script, read-only scripts) and
 //     returns the reply as a Value; the conversion both ways follows

@@ -207,23 +207,60 @@ func TestSyncRedisCLIRdb(t *testing.T) {
 }
 
 // TestSyncRedisCLIFunctionsRdb: `redis-cli --functions-rdb` gets an RDB
-// with no keys (sessiond has no functions), which redis-check-rdb and
-// redis-server accept.
+// with the function libraries and no keys, which redis-check-rdb and
+// redis-server accept; `redis-cli --rdb` gets both.
 func TestSyncRedisCLIFunctionsRdb(t *testing.T) {
 	checker := redisTool(t, "redis-check-rdb")
 	redisTool(t, "redis-server")
 	sess := testserver.Start(t)
 	fillForSync(t, sess.Addr)
-	path := filepath.Join(t.TempDir(), "functions.rdb")
-	out, err := runRedisCLI(t, sess.Addr, "--functions-rdb", path)
-	require.NoError(t, err, out)
-	require.Contains(t, out, "Transfer finished with success")
-	chk, err := exec.Command(checker, path).CombinedOutput()
-	require.NoError(t, err, "%s", chk)
-	require.Contains(t, string(chk), "RDB looks OK")
-	require.Contains(t, string(chk), "0 keys read")
-	red := loadInRedis(t, path)
-	require.Empty(t, dumpDataset(t, red.Addr))
+	c := dialRaw(t, sess.Addr)
+	v, err := c.do("FUNCTION", "LOAD", "#!lua name=backup\nredis.register_function('bf', function(keys, args) return 'backed up' end)")
+	require.NoError(t, err)
+	require.Equal(t, "backup", v.str)
+	for _, flag := range []string{"--functions-rdb", "--rdb"} {
+		path := filepath.Join(t.TempDir(), "functions.rdb")
+		out, err := runRedisCLI(t, sess.Addr, flag, path)
+		require.NoError(t, err, out)
+		require.Contains(t, out, "Transfer finished with success")
+		chk, err := exec.Command(checker, path).CombinedOutput()
+		require.NoError(t, err, "%s", chk)
+		require.Contains(t, string(chk), "RDB looks OK")
+		red := loadInRedis(t, path)
+		if flag == "--functions-rdb" {
+			require.Contains(t, string(chk), "0 keys read")
+			require.Empty(t, dumpDataset(t, red.Addr))
+		} else {
+			require.NotEmpty(t, dumpDataset(t, red.Addr))
+		}
+		rc := dialRaw(t, red.Addr)
+		v, err = rc.do("FCALL", "bf", "0")
+		require.NoError(t, err)
+		require.Equal(t, "backed up", v.str)
+	}
+	// A filter without "functions" leaves them out, as Redis does.
+	raw := dialRaw(t, sess.Addr)
+	for _, args := range [][]string{{"REPLCONF", "capa", "eof"}, {"REPLCONF", "rdb-only", "1"}, {"REPLCONF", "rdb-filter-only", ""}} {
+		v, err := raw.do(args...)
+		require.NoError(t, err)
+		require.Equal(t, okR, string(v.raw))
+	}
+	_, err = raw.c.Write(encodeCommand([]string{"SYNC"}))
+	require.NoError(t, err)
+	line, err := raw.br.ReadString('\n')
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(line, "$EOF:"), line)
+	mark := strings.TrimSpace(line[5:])
+	body, err := io.ReadAll(raw.br)
+	require.NoError(t, err)
+	body = bytes.TrimSuffix(body, []byte(mark))
+	d, err := snapshot.NewDecoder(bytes.NewReader(body), snapshot.DecoderOptions{OnFunction: func(code []byte) error {
+		t.Errorf("a library in a transfer without functions: %q", code)
+		return nil
+	}})
+	require.NoError(t, err)
+	_, err = d.Next()
+	require.ErrorIs(t, err, io.EOF)
 }
 
 // TestSyncRedisCLIReplicaRefused: `redis-cli --replica` asks for a

@@ -18,7 +18,9 @@
 //	0xFD EXPIRETIME    <int32 LE Unix seconds>         (old files)
 //	0xF8 IDLE <length>, 0xF9 FREQ <byte>               (ignored)
 //	0xF4 SLOT_INFO <length> x3                         (Redis 7.4 cluster, ignored)
-//	0xF7 MODULE_AUX, 0xF5 FUNCTION2                    (unsupported, or skipped)
+//	0xF5 FUNCTION2 <string code>                       (a function library: OnFunction)
+//	0xF6 FUNCTION  (Redis 7.0 release candidates)      (read as FUNCTION2: functions.go)
+//	0xF7 MODULE_AUX                                    (unsupported, or skipped)
 //	<type byte> <string key> <value>
 //
 // A length is 1, 2, 5 or 9 bytes: 00xxxxxx (6 bits), 01xxxxxx xxxxxxxx (14
@@ -41,10 +43,13 @@
 // kind, 1 PLAIN or 2 PACKED, and a string: one element, or a listpack of
 // elements), 14 list as a quicklist of ziplists (Redis 3.2-6.2), 10 list
 // as one ziplist and 1 list of old files (a count and that many strings).
-// With DecoderOptions.SkipUnsupported, module values of the
-// self-describing v2 format (7), module AUX data and function libraries
-// are parsed past and reported through OnSkip; streams (15, 19, 21), hashes
-// with field expiry (22-25, Redis 7.4) and pre-release formats always fail.
+// Function libraries go to DecoderOptions.OnFunction; without it they are
+// unsupported like module values. With DecoderOptions.SkipUnsupported,
+// module values of the self-describing v2 format (7), module AUX data and
+// (without OnFunction) function libraries are parsed past and reported
+// through OnSkip; streams (15, 19, 21), hashes with field expiry (22-25,
+// Redis 7.4) and pre-release formats always fail. The Encoder writes
+// libraries with WriteFunction, before the databases, as Redis does.
 //
 // The Encoder writes version 10 (what Redis 7.0 writes; loaded by every Redis
 // since): AUX fields in a fixed order, SELECTDB and RESIZEDB per database,

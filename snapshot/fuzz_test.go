@@ -3,6 +3,7 @@ package snapshot
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -66,6 +67,10 @@ func FuzzDecoder(f *testing.F) {
 		setObj(typeListZiplist, "x", ziplist(2, false, zlStr("a"), zlImm(3))),
 		cat([]byte{typeList}, rawStr("x"), []byte{3}, rawStr("a"), []byte{0xC0, 7}, rawStr("a")),
 		cat([]byte{typeModule2}, rawStr("x"), []byte{1, moduleOpString}, rawStr("b"), []byte{moduleOpEOF}),
+		cat([]byte{opFunction2}, rawStr(testLib1), []byte{opFunction2}, rawStr(testLib2), strKey("k", rawStr("v"))),
+		cat([]byte{opFunction2}, []byte{0xC3, 5, 36, 0x00, 'a', 0xE0, 26, 0x00}),
+		cat([]byte{opFunctionPreGA}, rawStr("old"), rawStr("LUA"), []byte{1}, rawStr("desc"), rawStr("\nreturn 1")),
+		cat([]byte{opFunctionPreGA}, rawStr("old"), rawStr("LUA"), []byte{0}, rawStr("\nreturn 1")),
 	} {
 		f.Add(rdbFile(10, body))
 	}
@@ -73,6 +78,14 @@ func FuzzDecoder(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		opts := DecoderOptions{SkipUnsupported: len(data)%2 == 0}
+		if len(data)%3 == 0 { // libraries read (functions.go), and refused now and then
+			opts.OnFunction = func(code []byte) error {
+				if len(code) == 7 {
+					return errors.New("refused")
+				}
+				return nil
+			}
+		}
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		got, _, err := decodeAll(data, opts)

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"sessiond/internal/testserver"
+	"sessiond/snapshot"
 )
 
 // conn is a minimal RESP2 client for these tests.
@@ -360,4 +361,54 @@ func TestRunExpiresKeysNobodyTouches(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("run did not return after cancel")
 	}
+}
+
+// TestFunctionsPersist: function libraries are in every snapshot (a
+// periodic one after FUNCTION LOAD, which counts as a change, and the one
+// at shutdown), a restarted server runs them, and a file whose library
+// cannot load refuses to start.
+func TestFunctionsPersist(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	cmd, addr, logs := startBinary(t, bin, dir, "--save-interval", "1s")
+	c := dial(t, addr)
+	require.Equal(t, "saved", c.do(t, "FUNCTION", "LOAD", "#!lua name=saved\nredis.register_function('sf', function(keys, args) return 'from ' .. args[1] end)"))
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "snapshot written") }, 10*time.Second, 50*time.Millisecond)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+	cmd.Wait()
+
+	cmd, addr, logs = startBinary(t, bin, dir, "--save-interval", "1h")
+	c = dial(t, addr)
+	assert.Equal(t, "from disk", c.do(t, "FCALL", "sf", "0", "disk"))
+	require.Equal(t, "+OK", c.do(t, "FUNCTION", "DELETE", "saved"))
+	require.Equal(t, "later", c.do(t, "FUNCTION", "LOAD", "#!lua name=later\nredis.register_function('lf', function() return 'later' end)"))
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, waitExit(t, cmd, logs))
+
+	cmd, addr, _ = startBinary(t, bin, dir)
+	c = dial(t, addr)
+	assert.Equal(t, "later", c.do(t, "FCALL", "lf", "0"))
+	assert.Equal(t, "-ERR Function not found", c.do(t, "FCALL", "sf", "0"))
+	cmd.Process.Kill()
+	cmd.Wait()
+
+	// Two libraries registering one function: the second cannot load.
+	lib := func(name string) []byte {
+		return []byte("#!lua name=" + name + "\nredis.register_function('same', function() return 1 end)")
+	}
+	var buf bytes.Buffer
+	enc := snapshot.NewEncoder(&buf)
+	require.NoError(t, enc.WriteHeader(nil))
+	require.NoError(t, enc.WriteFunction(lib("a")))
+	require.NoError(t, enc.WriteFunction(lib("b")))
+	require.NoError(t, enc.Close())
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "dump.rdb"), buf.Bytes(), 0o644))
+	bad := exec.Command(bin, "--addr", fmt.Sprintf("127.0.0.1:%d", testserver.FreePort(t)), "--dir", dir)
+	out := &syncBuffer{}
+	bad.Stdout, bad.Stderr = out, out
+	require.NoError(t, bad.Start())
+	var ee *exec.ExitError
+	require.ErrorAs(t, waitExit(t, bad, out), &ee, "output: %s", out.String())
+	assert.Contains(t, out.String(), "refusing to start")
+	assert.Contains(t, out.String(), "Function same already exists")
 }
