@@ -325,3 +325,57 @@ redis.register_function{function_name='ok', callback=function() return redis.cal
 		p.same(t, args...)
 	}
 }
+
+// TestTrackingFunctions: what a function reads is tracked for its caller
+// and what it writes invalidates, as for scripts; its writes touch WATCHed
+// keys.
+func TestTrackingFunctions(t *testing.T) {
+	trkScenario(t, func(e *trkEnv) {
+		b := e.dial("B", 2)
+		b.doArgs("FUNCTION LOAD trk", "FUNCTION", "LOAD", lib("trk",
+			"redis.register_function{function_name='rd', callback=function(keys) return redis.call('get', keys[1]) end, flags={'no-writes'}}\n"+
+				"redis.register_function('wr', function(keys, args) return redis.call('set', keys[1], args[1]) end)"))
+		a, to := e.trackingClient(3, "")
+		a.do("FCALL_RO rd 1 f1")
+		a.do("FCALL rd 1 f2")
+		b.do("FCALL wr 1 f1 x")
+		require.Equal(e.t, []string{"f1"}, to.sync())
+		b.do("SET f2 y")
+		require.Equal(e.t, []string{"f2"}, to.sync())
+		a.do("FCALL wr 1 f3 own")
+		b.do("SET f3 other")
+		require.Empty(e.t, to.sync(), "a function's write does not make its caller track the key")
+
+		w := e.dial("W", 2)
+		w.do("WATCH wk")
+		b.do("FCALL wr 1 wk v")
+		w.do("MULTI")
+		w.do("GET wk")
+		w.do("EXEC")
+		b.doArgs("FUNCTION FLUSH", "FUNCTION", "FLUSH")
+	})
+}
+
+// TestFunctionPauseWrite: CLIENT PAUSE WRITE holds a function that may
+// write and lets one declaring no-writes run, as Redis does.
+func TestFunctionPauseWrite(t *testing.T) {
+	for _, addr := range []string{testserver.StartRedis(t).Addr, testserver.Start(t).Addr} {
+		a, b := dialRaw(t, addr), dialRaw(t, addr)
+		v, err := a.do("FUNCTION", "LOAD", lib("pause", "redis.register_function{function_name='ro', callback=function() return 'ro' end, flags={'no-writes'}}\n"+
+			"redis.register_function('rw', function() return 'rw' end)"))
+		require.NoError(t, err)
+		require.Equal(t, "pause", v.str)
+		v, err = a.do("CLIENT", "PAUSE", "400", "WRITE")
+		require.NoError(t, err)
+		require.Equal(t, okR, string(v.raw))
+		start := time.Now()
+		v, err = b.do("FCALL", "ro", "0")
+		require.NoError(t, err)
+		require.Equal(t, "ro", v.str)
+		require.Less(t, time.Since(start), 200*time.Millisecond, addr)
+		v, err = b.do("FCALL", "rw", "0")
+		require.NoError(t, err)
+		require.Equal(t, "rw", v.str)
+		require.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond, addr)
+	}
+}

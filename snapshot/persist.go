@@ -256,7 +256,9 @@ type LoadStats struct {
 	Keys    int64 // keys restored
 	Expired int64 // keys skipped because their deadline had passed
 	Skipped int64 // values of unsupported types skipped (with SkipUnsupported)
-	Bytes   int64
+	// Functions is the number of function libraries given to OnFunction.
+	Functions int64
+	Bytes     int64
 }
 
 // LoadOptions configures Load.
@@ -286,10 +288,17 @@ func Load(r io.Reader, ks Keyspace, o LoadOptions) (LoadStats, error) {
 	}
 	var dec *Decoder
 	reserve, _ := ks.(reserver)
+	var onFunction func([]byte) error
+	if o.OnFunction != nil {
+		onFunction = func(code []byte) error {
+			st.Functions++
+			return o.OnFunction(code)
+		}
+	}
 	dec, err := NewDecoder(r, DecoderOptions{
 		SkipUnsupported: o.SkipUnsupported,
 		ConcurrentCRC:   true,
-		OnFunction:      o.OnFunction,
+		OnFunction:      onFunction,
 		OnResizeDB: func(db int, keys, _ uint64) {
 			// RESIZEDB is unchecked: believe it only as far as the rest of
 			// the file could back it (see presizeBytes).

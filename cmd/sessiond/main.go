@@ -228,8 +228,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		<-errc
 		return fmt.Errorf("refusing to start: %w", err)
 	}
-	if st.Keys+st.Expired+st.Skipped > 0 {
-		log.Info("snapshot loaded", "path", snaps.Path(), "keys", st.Keys, "expired_skipped", st.Expired,
+	if st.Keys+st.Expired+st.Skipped+st.Functions > 0 {
+		log.Info("snapshot loaded", "path", snaps.Path(), "keys", st.Keys, "functions", st.Functions, "expired_skipped", st.Expired,
 			"unsupported_skipped", st.Skipped, "bytes", st.Bytes, "duration", time.Since(start).Round(time.Millisecond))
 	}
 	srv.SetLoading(false)
