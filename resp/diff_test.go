@@ -717,6 +717,7 @@ func diffGenerators() []cmdGen {
 		{1, simpleGen(kExact, func(g *gen) []string { return argv(g.cs("unwatch")) })},
 		// scripting
 		{4, (*gen).genEval},
+		{3, (*gen).genFcall},
 	}, slices.Concat(hashGenerators(), zsetGenerators(), listGenerators(), bitmapGenerators())...)
 }
 
@@ -1351,6 +1352,9 @@ func (d *diffRun) sequence(r *rand.Rand, n int) (failed bool) {
 	for _, c := range []*rconn{d.inspS, d.inspR} {
 		if v, err := c.do("flushall"); err != nil || v.str != "OK" {
 			d.fail("FLUSHALL: %v %s", err, v)
+		}
+		if v, err := c.do("function", "load", "replace", diffLibrary()); err != nil || v.str != "diff" {
+			d.fail("FUNCTION LOAD: %v %s", err, v)
 		}
 		if len(d.setup) > 0 {
 			c.do("select", "0")

@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -247,6 +248,45 @@ func (g *gen) genEval(_ bool) op {
 	}
 	if g.chance(0.2) {
 		args[0], args[1] = g.cs("evalsha"), luascriptSHA(s.body)
+	}
+	return op{args: args}
+}
+
+// diffLibrary registers every diffScripts body as a function, d0, d1...:
+// its parameters are named KEYS and ARGV, so the body runs unchanged.
+// Those that only read declare no-writes.
+func diffLibrary() string {
+	var b strings.Builder
+	b.WriteString("#!lua name=diff\n")
+	for i, s := range diffScripts {
+		flags := ""
+		if !strings.Contains(s.body, "set") && !strings.Contains(s.body, "incr") && !strings.Contains(s.body, "sadd") {
+			flags = "'no-writes'"
+		}
+		fmt.Fprintf(&b, "redis.register_function{function_name='d%d', flags={%s}, callback=function(KEYS, ARGV)\n%s\nend}\n", i, flags, s.body)
+	}
+	return b.String()
+}
+
+// genFcall calls one of diffLibrary's functions, now and then with FCALL_RO
+// or a bad numkeys.
+func (g *gen) genFcall(_ bool) op {
+	i := g.n(len(diffScripts))
+	s := diffScripts[i]
+	nk := fmt.Sprint(s.nkeys)
+	if g.chance(0.05) {
+		nk = g.pick([]string{"-1", "9", "x"})
+	}
+	cmd := "fcall"
+	if g.chance(0.3) {
+		cmd = "fcall_ro"
+	}
+	args := []string{g.cs(cmd), fmt.Sprintf("d%d", i), nk}
+	for range s.nkeys {
+		args = append(args, g.key())
+	}
+	for range s.arg {
+		args = append(args, g.value())
 	}
 	return op{args: args}
 }
