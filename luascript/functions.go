@@ -22,8 +22,12 @@ import (
 // __index during FUNCTION LOAD; the functions it registers later run with
 // the full sandbox, their keys and arguments as their two parameters.
 //
-// The libraries' code is the truth: a state whose function was killed (or
-// whose load timed out) is dropped, and the next use rebuilds one by
+// A function killed by FUNCTION KILL, or a library's code stopped by the
+// load timeout, is stopped by a Lua error raised between two instructions
+// (gopher-lua checks the context there), which unwinds the stack as any
+// error does: the state goes on, the libraries' upvalues with it, as in
+// Redis. The libraries' code is the truth all the same: after FLUSH, or
+// a failure the state may not survive, the next use builds a state by
 // loading every library again.
 
 // FuncFlags are a function's flags (register_function's flags table).
@@ -532,12 +536,8 @@ func (fs *Functions) runLibrary(l *Library, code string, timeout time.Duration) 
 	L.SetContext(ctx)
 	L.Push(fn)
 	err = L.PCall(0, 0, nil)
+	L.RemoveContext()
 	timedOut := ctx.Err() != nil
-	if timedOut {
-		fs.drop() // a state stopped mid-instruction is not reused
-	} else {
-		L.RemoveContext()
-	}
 	if err != nil {
 		msg := "ERR " + errLoadTimeout.Error()
 		if !timedOut {
@@ -595,7 +595,7 @@ func (fs *Functions) Call(ctx context.Context, f *Function, keys, args [][]byte,
 	}
 	st := fs.st
 	v, reuse := st.invoke(ctx, lf, []lua.LValue{st.array(keys), st.array(args)}, f.Name, host)
-	if !reuse {
+	if !reuse && ctx.Err() == nil {
 		fs.drop()
 	}
 	return v

@@ -588,6 +588,7 @@ func (st *state) invoke(ctx context.Context, fn *lua.LFunction, args []lua.LValu
 		L.Push(a)
 	}
 	err := L.PCall(len(args), 1, st.handler)
+	L.RemoveContext()
 	if ctx.Err() != nil {
 		// Killed: whatever the script was doing, the reply is Redis's.
 		pos := ""
@@ -598,7 +599,6 @@ func (st *state) invoke(ctx context.Context, fn *lua.LFunction, args []lua.LValu
 		}
 		return ErrorValue("ERR Script killed by user with SCRIPT KILL..." + pos), false
 	}
-	L.RemoveContext()
 	if err != nil {
 		ae, ok := err.(*lua.ApiError)
 		if !ok {

@@ -51,6 +51,10 @@ var functionCases = []scriptCase{
 		fload(lib("a", "redis.register_function{[1]='f'}")),
 		fload(lib("a", "local i = 0 while true do i = i + 1 end")),
 		[]string{"FUNCTION", "LIST"}),
+	sc("after a load timeout", fload(lib("kept", "local calls = 0\nredis.register_function('kf', function(keys, args) calls = calls + 1 return {calls, args[1]} end)")),
+		[]string{"FCALL", "kf", "0", "a"}, fload(lib("slow", "while true do end")),
+		[]string{"FCALL", "kf", "0", "b"}, fload(lib("fast", "redis.register_function('ff', function() return 'ff' end)")),
+		[]string{"FCALL", "ff", "0"}, []string{"FUNCTION", "LIST", "LIBRARYNAME", "slow"}),
 	sc("load log and version", fload(lib("lv", "redis.log(redis.LOG_NOTICE, 'loading')\nlocal n = redis.REDIS_VERSION_NUM\nredis.register_function('lv', function() return type(n) end)")),
 		[]string{"FCALL", "lv", "0"}),
 	sc("replace and collisions", fload(lib("one", "redis.register_function('f1', function() return 'one' end)")),
@@ -259,10 +263,13 @@ func functionKillFlow(t *testing.T, addr string) []string {
 	rec(b.do("CONFIG", "SET", "busy-reply-threshold", "100"))
 	rec(b.do("FUNCTION", "FLUSH"))
 	rec(b.do("FUNCTION", "LOAD", lib("busy", `
+local n = 0
+redis.register_function('count', function() n = n + 1 return n end)
 redis.register_function{function_name='spin', callback=function() local i = 0 while true do i = i + 1 end end, flags={'no-writes'}}
 redis.register_function('spinw', function() redis.call('set', 'w', '1')
 `+busyScript(1500)+`
 return redis.call('get', 'w') end)`)))
+	rec(b.do("FCALL", "count", "0"))
 	_, err := a.c.Write(encodeCommand([]string{"FCALL", "spin", "0"}))
 	require.NoError(t, err)
 	out = append(out, waitBusy(t, b))
@@ -280,6 +287,7 @@ return redis.call('get', 'w') end)`)))
 	rec(readReply(a.br))
 	rec(b.do("FUNCTION", "KILL"))
 	rec(b.do("FUNCTION", "STATS"))
+	rec(b.do("FCALL", "count", "0")) // the library's state survives the kill
 
 	// An EVAL that is busy is SCRIPT KILL's, not FUNCTION KILL's.
 	_, err = a.c.Write(encodeCommand(ev(`local n = 0 while true do n = n + 1 end`, "0")))
