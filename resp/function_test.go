@@ -1,11 +1,14 @@
 package resp_test
 
 import (
+	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"sessiond/internal/testserver"
@@ -385,5 +388,53 @@ func TestFunctionPauseWrite(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "rw", v.str)
 		require.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond, addr)
+	}
+}
+
+// TestFunctionsGoRedis drives functions through go-redis's typed API, in
+// RESP2 and RESP3, and requires what it parses to be what it parses from
+// redis-server.
+func TestFunctionsGoRedis(t *testing.T) {
+	ctx := context.Background()
+	code := lib("gr", "redis.register_function{function_name='grw', callback=function(keys, args) return redis.call('set', keys[1], args[1]) end, description='writes'}\n"+
+		"redis.register_function{function_name='grr', callback=function(keys) return redis.call('get', keys[1]) end, flags={'no-writes', 'allow-stale'}}")
+	run := func(addr string, proto int) []any {
+		rdb := redis.NewClient(&redis.Options{Addr: addr, Protocol: proto})
+		defer rdb.Close()
+		require.NoError(t, rdb.FunctionFlush(ctx).Err())
+		var out []any
+		name, err := rdb.FunctionLoad(ctx, code).Result()
+		out = append(out, name, fmt.Sprint(err))
+		_, err = rdb.FunctionLoad(ctx, code).Result()
+		out = append(out, fmt.Sprint(err))
+		name, err = rdb.FunctionLoadReplace(ctx, code).Result()
+		out = append(out, name, fmt.Sprint(err))
+		v, err := rdb.FCall(ctx, "grw", []string{"k"}, "v1").Result()
+		out = append(out, v, fmt.Sprint(err))
+		v, err = rdb.FCallRo(ctx, "grr", []string{"k"}).Result()
+		out = append(out, v, fmt.Sprint(err))
+		_, err = rdb.FCallRo(ctx, "grw", []string{"k"}, "v").Result()
+		out = append(out, fmt.Sprint(err))
+		libs, err := rdb.FunctionList(ctx, redis.FunctionListQuery{LibraryNamePattern: "g*", WithCode: true}).Result()
+		require.NoError(t, err)
+		for i := range libs {
+			slices.SortFunc(libs[i].Functions, func(a, b redis.Function) int { return strings.Compare(a.Name, b.Name) })
+		}
+		out = append(out, libs)
+		stats, err := rdb.FunctionStats(ctx).Result()
+		require.NoError(t, err)
+		out = append(out, stats.Engines, stats.Running())
+		dump, err := rdb.FunctionDump(ctx).Result()
+		require.NoError(t, err)
+		require.NoError(t, rdb.FunctionFlush(ctx).Err())
+		out = append(out, rdb.FunctionRestore(ctx, dump).Val())
+		v, err = rdb.FCall(ctx, "grr", []string{"k"}).Result()
+		out = append(out, v, fmt.Sprint(err))
+		out = append(out, rdb.FunctionDelete(ctx, "gr").Val(), fmt.Sprint(rdb.FunctionDelete(ctx, "gr").Err()))
+		return out
+	}
+	r, s := testserver.StartRedis(t), testserver.Start(t)
+	for _, proto := range []int{2, 3} {
+		require.Equal(t, run(r.Addr, proto), run(s.Addr, proto), "RESP%d", proto)
 	}
 }
