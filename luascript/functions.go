@@ -206,7 +206,7 @@ func parseMetadata(code string) (metadata, error) {
 	if end < 0 {
 		return md, errors.New("ERR Invalid library metadata")
 	}
-	parts, ok := splitArgs(code[:end])
+	parts, ok := splitArgs(cstr(code[:end])) // a C string: up to a NUL
 	if !ok || len(parts) == 0 {
 		return md, errors.New("ERR Invalid library metadata")
 	}
@@ -266,7 +266,10 @@ func splitArgs(line string) ([]string, bool) {
 			c := line[i]
 			switch {
 			case inq:
-				if c == '\\' && i+1 < len(line) {
+				if c == '\\' && i+3 < len(line) && line[i+1] == 'x' && isHex(line[i+2]) && isHex(line[i+3]) {
+					b.WriteByte(unhex(line[i+2])<<4 | unhex(line[i+3]))
+					i += 3
+				} else if c == '\\' && i+1 < len(line) {
 					i++
 					switch line[i] {
 					case 'n':
@@ -320,8 +323,22 @@ func splitArgs(line string) ([]string, bool) {
 	}
 }
 
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
+}
+
 func isSpace(c byte) bool {
-	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f' || c == 0
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f'
 }
 
 // validName is functionsVerifyName: letters, digits and underscores, at
