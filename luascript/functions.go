@@ -15,7 +15,7 @@ import (
 // Redis 7.0 functions (FUNCTION LOAD, FCALL): libraries of Lua code that
 // register named functions with redis.register_function when loaded.
 //
-// Every library runs in one Lua state of its own, apart from the scripts'.
+// The libraries share one Lua state, apart from the scripts'.
 // Loading a library runs its code with only the load-time API visible (the
 // globals resolve to a table holding just "redis", with register_function,
 // log, the LOG_ levels and the version), as Redis swaps its globals'
@@ -100,7 +100,7 @@ type Functions struct {
 	refs map[*Function]*lua.LFunction // the callbacks in st
 }
 
-// ErrLoadTimeout is FUNCTION LOAD's error for a library that ran too long.
+// errLoadTimeout is FUNCTION LOAD's error for a library that ran too long.
 var errLoadTimeout = errors.New("FUNCTION LOAD timeout")
 
 // Lookup returns the function named name (any case), or nil.
@@ -364,16 +364,17 @@ const msgBadName = "ERR Library names can only contain letters, numbers, or unde
 func (fs *Functions) Load(code []byte, replace bool, timeout time.Duration) (string, error) {
 	fs.run.Lock()
 	defer fs.run.Unlock()
-	l, refs, err := fs.create(string(code), timeout)
+	l, refs, err := fs.create(string(code), timeout, func(name string) bool {
+		fs.mu.Lock()
+		defer fs.mu.Unlock()
+		return fs.libs[name] != nil && !replace
+	})
 	if err != nil {
 		return "", err
 	}
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	old := fs.libs[l.Name]
-	if old != nil && !replace {
-		return "", errors.New("ERR Library '" + l.Name + "' already exists")
-	}
 	for _, f := range l.Functions {
 		if g := fs.funcs[strings.ToLower(f.Name)]; g != nil && g.Lib != old {
 			return "", errors.New("ERR Function " + f.Name + " already exists")
@@ -405,12 +406,9 @@ func (fs *Functions) Restore(codes []string, policy RestorePolicy) error {
 	funcs := map[string]bool{}
 	refs := map[*Function]*lua.LFunction{}
 	for _, code := range codes {
-		l, r, err := fs.create(code, 0)
+		l, r, err := fs.create(code, 0, func(name string) bool { return libs[name] != nil })
 		if err != nil {
 			return err
-		}
-		if libs[l.Name] != nil {
-			return errors.New("ERR Library '" + l.Name + "' already exists")
 		}
 		for _, f := range l.Functions {
 			if funcs[strings.ToLower(f.Name)] {
@@ -463,8 +461,10 @@ func (fs *Functions) Restore(codes []string, policy RestorePolicy) error {
 }
 
 // create runs a library's code and returns what it registered, with the
-// callbacks in the current state (fs.run held).
-func (fs *Functions) create(code string, timeout time.Duration) (*Library, map[*Function]*lua.LFunction, error) {
+// callbacks in the current state (fs.run held). taken reports whether a
+// library of that name is in the way, which Redis checks before it
+// compiles.
+func (fs *Functions) create(code string, timeout time.Duration, taken func(name string) bool) (*Library, map[*Function]*lua.LFunction, error) {
 	md, err := parseMetadata(code)
 	if err != nil {
 		return nil, nil, err
@@ -474,6 +474,9 @@ func (fs *Functions) create(code string, timeout time.Duration) (*Library, map[*
 	}
 	if !strings.EqualFold(md.engine, "lua") {
 		return nil, nil, errors.New("ERR Engine '" + md.engine + "' not found")
+	}
+	if taken(md.name) {
+		return nil, nil, errors.New("ERR Library '" + md.name + "' already exists")
 	}
 	if err := fs.ensureState(); err != nil {
 		return nil, nil, err

@@ -15,7 +15,8 @@ import (
 	"sessiond/luascript"
 )
 
-// Scripting (EVAL and friends).
+// Scripting (EVAL and friends; FCALL runs its functions the same way,
+// through runScript: cmd_function.go).
 //
 // Atomicity: a script runs with the gate held exclusively, as EXEC does, so
 // no other command interleaves with it; the commands it calls run directly,

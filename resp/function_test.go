@@ -61,7 +61,7 @@ var functionCases = []scriptCase{
 	sc("load log and version", fload(lib("lv", "redis.log(redis.LOG_NOTICE, 'loading')\nlocal n = redis.REDIS_VERSION_NUM\nredis.register_function('lv', function() return type(n) end)")),
 		[]string{"FCALL", "lv", "0"}),
 	sc("replace and collisions", fload(lib("one", "redis.register_function('f1', function() return 'one' end)")),
-		fload(lib("one", "redis.register_function('f2', function() end)")),
+		fload(lib("one", "redis.register_function('f2', function() end)")), fload(lib("one", "return +")),
 		fload(lib("two", "redis.register_function('f1', function() return 'two' end)")),
 		[]string{"FUNCTION", "LOAD", "REPLACE", lib("two", "redis.register_function('f1', function() return 'two' end)")},
 		[]string{"FUNCTION", "LOAD", "REPLACE", lib("one", "redis.register_function('g1', function() return 'g1' end)")},
