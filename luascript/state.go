@@ -172,7 +172,15 @@ func luaError(L *lua.LState) int {
 	if n, ok := obj.(lua.LNumber); ok {
 		obj = lua.LString(n.String())
 	}
-	L.Error(obj, L.OptInt(2, 1))
+	level := L.OptInt(2, 1)
+	if dbg, ok := L.GetStack(level); ok && level > 0 {
+		// luaL_where names no position when the function at that level
+		// is not Lua's (error called straight by pcall).
+		if _, err := L.GetInfo("S", dbg, nil); err == nil && dbg.What == "G" {
+			level = 0
+		}
+	}
+	L.Error(obj, level)
 	return 0
 }
 
