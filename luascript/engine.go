@@ -33,8 +33,9 @@ type Script struct {
 	// Shebang is set when the body starts with a "#!lua" line: the script
 	// declared its flags and is not run in EVAL compatibility mode.
 	Shebang bool
-	// NoWrites is the shebang flag no-writes.
+	// NoWrites and AllowOOM are the shebang flags no-writes and allow-oom.
 	NoWrites bool
+	AllowOOM bool
 	proto    *lua.FunctionProto
 }
 
@@ -183,25 +184,31 @@ func (s *Script) parseShebang() (int, error) {
 			if !shebangFlags[f] {
 				return 0, errors.New("ERR Unexpected flag in script shebang: " + f)
 			}
-			if f == "no-writes" {
+			switch f {
+			case "no-writes":
 				s.NoWrites = true
+			case "allow-oom":
+				s.AllowOOM = true
 			}
 		}
 	}
 	return end, nil
 }
 
-// DeclaresNoWrites reports whether body starts with a valid "#!lua" line
-// carrying the no-writes flag, without compiling it: CLIENT PAUSE WRITE
-// lets such a script run, as Redis does (its flags drop may-replicate).
-func DeclaresNoWrites(body []byte) bool {
+// Declared reads the flags of body's "#!lua" line without compiling the
+// script: ok is false for a script without a valid one (EVAL
+// compatibility mode). CLIENT PAUSE WRITE and maxmemory judge an EVAL by
+// its declared flags, as Redis's evalGetCommandFlags does.
+func Declared(body []byte) (s *Script, ok bool) {
 	if !bytes.HasPrefix(body, []byte("#!")) {
-		return false
+		return nil, false
 	}
 	line, _, _ := bytes.Cut(body, []byte("\n"))
-	s := &Script{Body: string(line) + "\n"}
-	_, err := s.parseShebang()
-	return err == nil && s.NoWrites
+	s = &Script{Body: string(line) + "\n"}
+	if _, err := s.parseShebang(); err != nil {
+		return nil, false
+	}
+	return s, true
 }
 
 // Run runs s with KEYS and ARGV and returns its reply. Cancelling ctx

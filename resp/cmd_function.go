@@ -74,24 +74,6 @@ func (s *Server) fcall(x *call, ro bool) {
 	})
 }
 
-// functionDeniedOOM reports whether FCALL or FCALL_RO with args must be
-// refused over maxmemory: the function does not declare allow-oom or
-// no-writes (Redis's scriptFlagsToCmdFlags makes it denyoom).
-func (s *Server) functionDeniedOOM(args [][]byte) bool {
-	if len(args) < 2 {
-		return false
-	}
-	fn := s.functions().Lookup(string(args[1]))
-	return fn != nil && fn.Flags&(luascript.FlagAllowOOM|luascript.FlagNoWrites) == 0
-}
-
-// functionMayWrite is CLIENT PAUSE WRITE's view of FCALL: a function not
-// declaring no-writes (or not loaded) may write.
-func (s *Server) functionMayWrite(args [][]byte) bool {
-	fn := s.functions().Lookup(string(args[1]))
-	return fn == nil || fn.Flags&luascript.FlagNoWrites == 0
-}
-
 func cmdFunctionLoad(x *call) {
 	replace := false
 	i := 2

@@ -76,14 +76,15 @@ func (s *Server) initMemory() {
 // and refuse a command that may grow memory when nothing can be evicted.
 // Inside MULTI every command but EXEC, DISCARD, QUIT and RESET is refused,
 // as in Redis, since queuing itself takes memory. It returns the error to
-// reply with, or "", and whether it evicted (which may have waited for
-// other clients' evictions). Without maxmemory it costs one atomic load.
-func (s *Server) memoryCheck(c *client, cmd *command, args [][]byte) (msg string, evicted bool) {
+// reply with, or "", whether it evicted (which may have waited for other
+// clients' evictions), and whether memory stayed full (Redis's
+// pre_command_oom_state, which a script's first write is judged by). Without maxmemory it costs one atomic load.
+func (s *Server) memoryCheck(c *client, cmd *command, args [][]byte) (msg string, evicted, full bool) {
 	if !s.ks.OverLimit() {
-		return "", false
+		return "", false, false
 	}
 	if s.ks.Evict(evictBatch) != keyspace.EvictFail {
-		return "", true
+		return "", true, false
 	}
 	reject := cmd.flags&flagDenyOOM != 0
 	switch cmd.name {
@@ -93,16 +94,21 @@ func (s *Server) memoryCheck(c *client, cmd *command, args [][]byte) (msg string
 				reject = true
 			}
 		}
-	case "fcall", "fcall_ro": // the function's flags decide (functionDeniedOOM)
-		reject = s.functionDeniedOOM(args) || c.inMulti
+	case "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro":
+		// Declared flags decide (scriptFlagsToCmdFlags): denyoom unless
+		// allow-oom or no-writes.
+		if noWrites, allowOOM, ok := s.declaredFlags(cmd, args); ok {
+			reject = !noWrites && !allowOOM
+		}
+		reject = reject || c.inMulti
 	case "discard", "quit", "reset":
 	default:
 		reject = reject || c.inMulti
 	}
 	if !reject {
-		return "", true
+		return "", true, true
 	}
-	return msgOOM, true
+	return msgOOM, true, true
 }
 
 // rejectOOM replies to a command memoryCheck refused. EXEC discards the

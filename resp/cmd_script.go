@@ -201,6 +201,33 @@ func (s *Server) eval(x *call, bySHA, ro bool) {
 	})
 }
 
+// declaredFlags is what an EVAL, EVALSHA or FCALL (or its _RO form) with
+// args declares, as Redis's evalGetCommandFlags and fcallGetCommandFlags
+// read it: ok is false for a script without a "#!lua" line, an EVALSHA of
+// a script not cached and an FCALL of a function not loaded, which keep
+// the command's own flags. CLIENT PAUSE WRITE and maxmemory judge the
+// command by these flags.
+func (s *Server) declaredFlags(cmd *command, args [][]byte) (noWrites, allowOOM, ok bool) {
+	if len(args) < 2 {
+		return false, false, false
+	}
+	switch cmd.name {
+	case "eval", "eval_ro":
+		if sc, ok := luascript.Declared(args[1]); ok {
+			return sc.NoWrites, sc.AllowOOM, true
+		}
+	case "evalsha", "evalsha_ro":
+		if sc := s.engine().Lookup(string(args[1])); sc != nil && sc.Shebang { // any case
+			return sc.NoWrites, sc.AllowOOM, true
+		}
+	case "fcall", "fcall_ro":
+		if fn := s.functions().Lookup(string(args[1])); fn != nil {
+			return fn.Flags&luascript.FlagNoWrites != 0, fn.Flags&luascript.FlagAllowOOM != 0, true
+		}
+	}
+	return false, false, false
+}
+
 // runScript runs a script or function (fn) for x, atomically, with the
 // busy and kill machinery; function is the function's name ("" for a
 // script), readOnly refuses writes from it.
@@ -227,7 +254,8 @@ func (s *Server) runScript(x *call, readOnly bool, function string, fn func(cont
 	}
 	s.scripts.mu.Unlock()
 
-	host := &scriptHost{s: s, run: run, readOnly: readOnly, caller: x.c,
+	_, allowOOM, _ := s.declaredFlags(x.cmd, x.args)
+	host := &scriptHost{s: s, run: run, readOnly: readOnly, denyOOM: x.oom && !allowOOM, caller: x.c,
 		c: &client{id: x.c.id, db: x.c.db, authed: true, user: x.c.user, aclUser: x.c.aclUser, addr: x.c.addr, laddr: x.c.laddr, created: x.c.created}}
 	v := fn(ctx, host)
 	if !x.inExec {
@@ -366,7 +394,11 @@ type scriptHost struct {
 	c        *client
 	caller   *client // the client that ran the script
 	readOnly bool
-	out      captureWriter
+	// denyOOM: memory was full as the script's command began, so its first
+	// write of a command that may grow memory is refused (script.c's
+	// scriptVerifyOOM); after a write it cannot stop halfway.
+	denyOOM bool
+	out     captureWriter
 }
 
 func (h *scriptHost) Call(args [][]byte, resp3 bool) luascript.Value {
@@ -394,6 +426,9 @@ func (h *scriptHost) Call(args [][]byte, resp3 bool) luascript.Value {
 		case acl.DeniedChannel:
 			return luascript.ErrorValue("ERR The user executing the script can't publish to the channel mentioned in the command")
 		}
+	}
+	if h.denyOOM && cmd.flags&flagDenyOOM != 0 && !h.run.wrote.Load() {
+		return luascript.ErrorValue(msgOOM)
 	}
 	if cmd.flags&flagWrite != 0 {
 		h.run.wrote.Store(true)

@@ -83,7 +83,7 @@ func cmdExec(x *call) {
 		}
 		r := reply{w: x.r.w, resp3: c.resp3}
 		start := time.Now()
-		x.s.runTracked(c, &call{s: x.s, c: c, r: &r, cmd: cmd, args: args, inExec: true})
+		x.s.runTracked(c, &call{s: x.s, c: c, r: &r, cmd: cmd, args: args, inExec: true, oom: x.oom})
 		x.s.afterCall(c, cmd, args, &r, time.Since(start))
 		x.r.w, x.r.resp3 = r.w, c.resp3 // a SUBSCRIBE may have moved the output to its queue
 	}

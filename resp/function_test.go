@@ -337,6 +337,40 @@ redis.register_function{function_name='ok', callback=function() return redis.cal
 	}
 }
 
+// TestScriptOOM: over maxmemory a script without a shebang runs, but its
+// first write of a command that may grow memory fails (a write after
+// another write does not: the script cannot stop halfway); a script with
+// a shebang is refused unless it declares allow-oom or no-writes, as an
+// EVALSHA of it is; inside MULTI every script is refused. As in Redis.
+func TestScriptOOM(t *testing.T) {
+	r := testserver.StartRedis(t)
+	s := testserver.Start(t)
+	p := newPair(t, s.Addr, r.Addr)
+	shebang := "#!lua\nreturn redis.call('set', 'k', 'v')"
+	p.same(t, "SET", "pad", strings.Repeat("x", 1000))
+	p.same(t, "SCRIPT", "LOAD", shebang)
+	p.same(t, "CONFIG", "SET", "maxmemory", "1")
+	defer p.same(t, "CONFIG", "SET", "maxmemory", "0")
+	for _, args := range [][]string{
+		{"EVAL", "return redis.call('set', 'k', 'v')", "0"},
+		{"EVAL", "return redis.pcall('set', 'k', 'v')", "0"},
+		{"EVAL", "return redis.pcall('get', 'pad') ~= nil", "0"},
+		{"EVAL", "redis.call('del', 'nosuch'); return redis.call('set', 'k', 'v')", "0"},
+		{"EVAL", "redis.call('set', 'k', 'v'); return redis.call('set', 'k', 'w')", "0"},
+		{"EVAL", shebang, "0"},
+		{"EVALSHA", luascriptSHA(shebang), "0"},
+		{"EVAL_RO", "#!lua\nreturn 1", "0"},
+		{"EVAL", "#!lua flags=allow-oom\nreturn redis.call('set', 'k2', 'v')", "0"},
+		{"EVAL", "#!lua flags=no-writes\nreturn redis.call('get', 'k2')", "0"},
+		{"EVAL", "#!lua flags=no-writes\nreturn redis.call('set', 'k2', 'w')", "0"},
+	} {
+		p.same(t, args...)
+	}
+	p.same(t, "MULTI")
+	p.same(t, "EVAL", "return 1", "0")
+	p.same(t, "EXEC")
+}
+
 // TestTrackingFunctions: what a function reads is tracked for its caller
 // and what it writes invalidates, as for scripts; its writes touch WATCHed
 // keys.

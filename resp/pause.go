@@ -5,8 +5,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"sessiond/luascript"
 )
 
 // CLIENT PAUSE: until the deadline, commands from clients wait before they
@@ -127,13 +125,9 @@ func (s *Server) mayWrite(cmd *command, args [][]byte) bool {
 		return true
 	case cmd.flags&flagMayReplicate == 0:
 		return false
-	case cmd.name == "eval":
-		return !luascript.DeclaresNoWrites(args[1])
-	case cmd.name == "evalsha":
-		sc := s.engine().Lookup(string(args[1])) // any case
-		return sc == nil || !(sc.Shebang && sc.NoWrites)
-	case cmd.name == "fcall":
-		return s.functionMayWrite(args)
+	case cmd.name == "eval", cmd.name == "evalsha", cmd.name == "fcall":
+		noWrites, _, ok := s.declaredFlags(cmd, args)
+		return !(ok && noWrites)
 	}
 	return true
 }

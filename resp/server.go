@@ -283,6 +283,9 @@ type call struct {
 	waited time.Duration
 	// nowMs is the command's time (Unix ms), read once: see now.
 	nowMs int64
+	// oom: memory was full (nothing left to evict) as the command, or the
+	// EXEC running it, began (scriptHost.denyOOM).
+	oom bool
 }
 
 // now is the command's time in Unix ms, by which its arguments' relative
@@ -399,7 +402,7 @@ func (s *Server) dispatchCmd(c *client, r *reply, args [][]byte) {
 	if !run {
 		return // deferred, as above
 	}
-	msg, evicted := s.memoryCheck(c, cmd, args) // maxmemory: cmd_memory.go
+	msg, evicted, full := s.memoryCheck(c, cmd, args) // maxmemory: cmd_memory.go
 	if msg != "" {
 		s.rejectOOM(c, cmd, r, msg)
 		return
@@ -417,7 +420,7 @@ func (s *Server) dispatchCmd(c *client, r *reply, args [][]byte) {
 		return
 	}
 	x := &c.cur
-	*x = call{s: s, c: c, r: r, cmd: cmd, args: args}
+	*x = call{s: s, c: c, r: r, cmd: cmd, args: args, oom: full}
 	tracking := s.tracker.active.Load()
 	if tracking {
 		s.trackBefore(c, cmd, args)
