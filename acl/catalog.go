@@ -117,6 +117,8 @@ type KeySpec struct {
 	Limit     int
 	KeyNumIdx int
 	FirstKey  int
+	// Notes is Redis's remark on the spec, which COMMAND INFO shows.
+	Notes string
 }
 
 // Command is a command as the ACL system knows it.

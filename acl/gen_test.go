@@ -20,8 +20,8 @@ import (
 var update = flag.Bool("update", false, "regenerate commands_redis.go from redis-server's COMMAND output")
 
 // TestRedisCommandData checks that commands_redis.go is exactly what
-// redis-server's COMMAND reports (categories, no_auth, key specs); with
-// -update it rewrites the file.
+// redis-server's COMMAND reports (categories, no_auth, key specs and their
+// notes); with -update it rewrites the file.
 func TestRedisCommandData(t *testing.T) {
 	r := testserver.StartRedis(t)
 	rdb := redis.NewClient(&redis.Options{Addr: r.Addr, Protocol: 2})
@@ -140,6 +140,9 @@ func keySpec(t *testing.T, m map[string]any) string {
 		fields = append(fields, fmt.Sprintf("KeyNum: true, KeyNumIdx: %d, FirstKey: %d, Step: %d", s["keynumidx"], s["firstkey"], s["keystep"]))
 	default:
 		fields = append(fields, "Step: -1") // unknown
+	}
+	if n, ok := m["notes"]; ok {
+		fields = append(fields, fmt.Sprintf("Notes: %q", n))
 	}
 	return "{" + strings.Join(fields, ", ") + "}"
 }
