@@ -168,10 +168,11 @@ type CommandDef struct {
 }
 
 // extraCommands are those Redis 7.2 added that sessiond implements
-// (categories from Redis 7.2's commands/*.json).
+// (categories from Redis 7.2's commands/*.json, plus the @slow that
+// server.c setImplicitACLCategories gives a command without the FAST flag).
 var extraCommands = []CommandDef{
 	{Name: "client|setinfo", Cats: ParseCategories("@slow @connection")},
-	{Name: "client|no-touch", Cats: ParseCategories("@fast @connection")},
+	{Name: "client|no-touch", Cats: ParseCategories("@slow @connection")},
 }
 
 // Register adds a command to the catalog (idempotent: a known name returns
