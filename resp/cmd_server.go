@@ -620,8 +620,12 @@ var runID = func() string {
 	return fmt.Sprintf("%040x", time.Now().UnixNano())[:40]
 }()
 
-// commandInfo writes one COMMAND INFO entry in Redis 7's ten-element shape.
-func (x *call) commandInfo(c *command) {
+// commandInfo writes one COMMAND INFO entry in Redis 7's ten-element shape
+// (server.c addReplyCommandInfo): the table's name, arity, flags and key
+// positions, the ACL catalog's categories and key specs (COMMAND GETKEYS's
+// and the ACL checks'), docs's tips, and the subcommands' entries. docs
+// is commandDocs's (nil: no tips).
+func (x *call) commandInfo(c *command, docs map[string]*cmdDoc) {
 	x.r.array(10)
 	x.r.bulkString(c.name)
 	x.r.int(int64(c.arity))
@@ -644,13 +648,105 @@ func (x *call) commandInfo(c *command) {
 	for _, cat := range cats {
 		x.r.status(cat)
 	}
-	x.r.setLen(0) // tips
-	x.r.array(0)  // key specs
+	var tips []string
+	if d := docs[c.name]; d != nil {
+		tips = d.tips
+	}
+	x.r.setLen(len(tips))
+	for _, tip := range tips {
+		x.r.bulkString(tip)
+	}
+	x.r.setLen(len(c.acl.Keys))
+	for i := range c.acl.Keys {
+		x.r.keySpec(&c.acl.Keys[i])
+	}
+	if c.subs == nil {
+		x.r.setLen(0) // as Redis, for a command that is no container
+		return
+	}
 	subs := c.sortedSubs()
 	x.r.array(len(subs))
 	for _, s := range subs {
-		x.commandInfo(s)
+		x.commandInfo(s, docs)
 	}
+}
+
+// keySpec writes one key spec of COMMAND INFO (server.c
+// addReplyCommandKeySpecs): an Index below 1 without a Keyword is an
+// unknown begin search, a negative Step an unknown find keys (acl.KeySpec).
+func (r *reply) keySpec(k *acl.KeySpec) {
+	if k.Notes != "" {
+		r.mapLen(4)
+		r.bulkString("notes")
+		r.bulkString(k.Notes)
+	} else {
+		r.mapLen(3)
+	}
+	r.bulkString("flags")
+	flags := k.Flags.Names()
+	r.setLen(len(flags))
+	for _, f := range flags {
+		r.status(f)
+	}
+	r.bulkString("begin_search")
+	r.mapLen(2)
+	r.bulkString("type")
+	switch {
+	case k.Keyword != "":
+		r.bulkString("keyword")
+		r.bulkString("spec")
+		r.mapLen(2)
+		r.bulkString("keyword")
+		r.bulkString(k.Keyword)
+		r.bulkString("startfrom")
+		r.int(int64(k.StartFrom))
+	case k.Index > 0:
+		r.bulkString("index")
+		r.bulkString("spec")
+		r.mapLen(1)
+		r.bulkString("index")
+		r.int(int64(k.Index))
+	default:
+		r.bulkString("unknown")
+		r.bulkString("spec")
+		r.mapLen(0)
+	}
+	r.bulkString("find_keys")
+	r.mapLen(2)
+	r.bulkString("type")
+	switch {
+	case k.KeyNum:
+		r.bulkString("keynum")
+		r.bulkString("spec")
+		r.mapLen(3)
+		r.bulkString("keynumidx")
+		r.int(int64(k.KeyNumIdx))
+		r.bulkString("firstkey")
+		r.int(int64(k.FirstKey))
+		r.bulkString("keystep")
+		r.int(int64(k.Step))
+	case k.Step >= 0:
+		r.bulkString("range")
+		r.bulkString("spec")
+		r.mapLen(3)
+		r.bulkString("lastkey")
+		r.int(int64(k.LastKey))
+		r.bulkString("keystep")
+		r.int(int64(k.Step))
+		r.bulkString("limit")
+		r.int(int64(k.Limit))
+	default:
+		r.bulkString("unknown")
+		r.bulkString("spec")
+		r.mapLen(0)
+	}
+}
+
+// infoDocs is commandDocs's map for commandInfo's tips; nil, and so no
+// tips, only if the embedded files are broken (TestCommandDocsData).
+func infoDocs() map[string]*cmdDoc {
+	docs, _ := commandDocs()
+	return docs
 }
 
 func aclCategories(c *command) []string {
@@ -698,9 +794,10 @@ func (c *command) sortedSubs() []*command {
 
 func cmdCommand(x *call) {
 	names := x.s.table.sortedNames()
+	docs := infoDocs()
 	x.r.array(len(names))
 	for _, n := range names {
-		x.commandInfo(x.s.table[n])
+		x.commandInfo(x.s.table[n], docs)
 	}
 }
 
@@ -769,10 +866,11 @@ func cmdCommandInfo(x *call) {
 		cmdCommand(x)
 		return
 	}
+	docs := infoDocs()
 	x.r.array(len(x.args) - 2)
 	for _, a := range x.args[2:] {
 		if c := x.s.table.lookupName(string(a)); c != nil {
-			x.commandInfo(c)
+			x.commandInfo(c, docs)
 		} else {
 			x.r.null()
 		}

@@ -2,10 +2,14 @@ package resp
 
 // COMMAND DOCS beyond the table's summary, since and group: complexity,
 // deprecation, history and arguments, which redis-cli turns into its
-// argument hints and `help <command>` lines.
+// argument hints and `help <command>` lines; and COMMAND INFO's tips
+// (nondeterministic_output, request_policy:all_shards...), which cluster
+// clients and proxies read. COMMAND INFO's key specs are the ACL catalog's
+// (acl/commands_redis.go), those COMMAND GETKEYS and the ACL checks use.
 //
 // The text is Redis's, as redis-server 7.0.15 gives it on the wire (the
-// version the tests compare against), kept in two embedded files:
+// version the tests compare against; tips from its COMMAND INFO), kept in
+// two embedded files:
 //
 //   - commanddocs.txt, written by `go generate ./resp` (internal/gendocs)
 //     from a redis-server 7.0.15 for the commands in sessiond's table;
@@ -15,14 +19,15 @@ package resp
 //     them, in 7.0.15's reply format (7.2 adds display_text to most
 //     arguments). Its entries replace the generated ones.
 //
-// Both are parsed on the first COMMAND DOCS, not at startup: most servers
-// never see one (redis-cli sends it when it starts), and parsing takes
-// about a millisecond and keeps some 80 KB in 2,000 allocations.
+// Both are parsed on the first COMMAND DOCS, COMMAND INFO or COMMAND, not
+// at startup: most servers never see one (redis-cli sends COMMAND DOCS when
+// it starts, cluster clients COMMAND), and parsing takes about a
+// millisecond and keeps some 80 KB in 2,000 allocations.
 //
 // The format, one command per line (blank lines and # comments aside):
 //
 //	NAME [complexity=S] [doc_flags=W,W] [deprecated_since=S] [replaced_by=S]
-//	     [history=(SINCE CHANGES ...)] [args=(ARG ...)]
+//	     [history=(SINCE CHANGES ...)] [args=(ARG ...)] [tips=(S ...)]
 //	ARG: NAME:TYPE[?][*][+] [@N] [token=S] [summary=S] [since=S]
 //	     [deprecated_since=S] [(ARG ...)]
 //
@@ -32,7 +37,7 @@ package resp
 // parentheses. S is a bare word (no space, parenthesis or double quote) or
 // a Go-quoted string. The reply's keys follow Redis's order
 // (server.c addReplyCommandDocs, addReplyCommandArgList), whatever the
-// order in the file.
+// order in the file; tips keep the file's order, which is Redis's.
 
 import (
 	_ "embed"
@@ -52,8 +57,9 @@ var docsGenerated string
 var docsByHand string
 
 // cmdDoc is a command's COMMAND DOCS entry beyond summary, since and
-// group (the table's) and subcommands (the table's containers). Empty
-// strings and nil slices are fields Redis leaves out.
+// group (the table's) and subcommands (the table's containers), and its
+// COMMAND INFO tips. Empty strings and nil slices are fields Redis leaves
+// out.
 type cmdDoc struct {
 	complexity      string
 	docFlags        []string
@@ -61,6 +67,7 @@ type cmdDoc struct {
 	replacedBy      string
 	history         []string // since, changes, since, changes...
 	args            []docArg
+	tips            []string
 }
 
 // docArg is one argument of a command, or of a oneof or block argument.
@@ -362,24 +369,31 @@ func parseDocLine(line string) (string, *cmdDoc, error) {
 			case "doc_flags":
 				d.docFlags = strings.Split(v, ",")
 			}
-		case "history":
+		case "history", "tips":
 			if v != "" {
-				return "", nil, fmt.Errorf("%s: history: want (", name)
+				return "", nil, fmt.Errorf("%s: %s: want (", name, key)
 			}
 			if err := p.open(); err != nil {
-				return "", nil, fmt.Errorf("%s: history: %w", name, err)
+				return "", nil, fmt.Errorf("%s: %s: %w", name, key, err)
 			}
-			d.history = []string{}
+			list := []string{}
 			for !p.peek().is(")") {
 				t, err := p.next()
 				if err != nil || t.s == "(" && !t.quoted {
-					return "", nil, fmt.Errorf("%s: history: want strings", name)
+					return "", nil, fmt.Errorf("%s: %s: want strings", name, key)
 				}
-				d.history = append(d.history, t.s)
+				list = append(list, t.s)
 			}
 			p.next()
-			if len(d.history) == 0 || len(d.history)%2 != 0 {
+			switch {
+			case len(list) == 0:
+				return "", nil, fmt.Errorf("%s: %s: empty", name, key)
+			case key == "tips":
+				d.tips = list
+			case len(list)%2 != 0:
 				return "", nil, fmt.Errorf("%s: history: want since, changes pairs", name)
+			default:
+				d.history = list
 			}
 		case "args":
 			if v != "" {

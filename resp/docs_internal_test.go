@@ -46,13 +46,14 @@ func TestCommandDocsData(t *testing.T) {
 // TestParseDocsRejects: lines the format cannot mean fail to parse rather
 // than give a wrong reply.
 func TestParseDocsRejects(t *testing.T) {
-	_, err := parseDocs(`get complexity="O(1)" history=(1.0.0 "x") args=(k:key?* @0 token=K since=1.0 a:block (b:string c:pure-token token=""))`)
+	docs, err := parseDocs(`get complexity="O(1)" history=(1.0.0 "x") args=(k:key?* @0 token=K since=1.0 a:block (b:string c:pure-token token="")) tips=(b a "c d")`)
 	require.NoError(t, err)
+	assert.Equal(t, []string{"b", "a", "c d"}, docs["get"].tips, "tips in the file's order")
 	for _, line := range []string{
 		`get args=(k:key (a:string))`, // only oneof and block have arguments
 		`get args=(key:key @x)`, `get args=(key:nosuch)`, `get args=(k:oneof?)`, `get args=()`,
 		`get args=(k:key??)`, `get args=(k:key*?)`, `get args=(k:block (b:string)`, `get args=(k:key token=)`,
-		`get history=(1.0.0)`, `get history=()`, `get complexity=`, `get complexity=(`, `get bogus=1`, `get "x"`,
+		`get history=(1.0.0)`, `get history=()`, `get tips=()`, `get tips=x`, `get tips=(a (b))`, `get complexity=`, `get complexity=(`, `get bogus=1`, `get "x"`,
 		`get complexity="unterminated`, `get get`, `get complexity=1 ` + "\nget complexity=2",
 	} {
 		_, err := parseDocs(line)

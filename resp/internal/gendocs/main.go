@@ -1,16 +1,21 @@
 // Command gendocs writes resp/commanddocs.txt: what a redis-server 7.0.15
-// answers to COMMAND DOCS, for the commands and subcommands sessiond has,
-// in the compact format resp/docs.go describes. Run it from resp:
+// answers to COMMAND DOCS, and the tips of its COMMAND INFO, for the
+// commands and subcommands sessiond has, in the compact format
+// resp/docs.go describes. Run it from resp:
 //
 //	go generate ./resp                   # starts redis-server from PATH
 //	go run ./internal/gendocs -redis 127.0.0.1:6379   # a running one
 //
 // It asks an in-process sessiond (COMMAND LIST) which commands to keep, and
 // skips those commanddocs72.txt documents by hand. It exits with an error,
-// listing each, where the table's summary, since or group disagree with
-// Redis's (those are not in the file: COMMAND DOCS takes them from the
-// table), and where Redis answers something the format cannot hold. It is
-// a separate program so that none of it is in the server.
+// listing each, where the table has a command Redis does not know and
+// commanddocs72.txt does not document; where the table's summary, since or
+// group disagree with Redis's (those are not in the file: COMMAND DOCS
+// takes them from the table); where sessiond's COMMAND INFO disagrees with
+// Redis's beyond the tips (arity, flags and key positions are the table's,
+// categories and key specs the ACL catalog's, acl/commands_redis.go); and
+// where Redis answers something the format cannot hold. It is a separate
+// program so that none of it is in the server.
 package main
 
 import (
@@ -72,6 +77,11 @@ func run(redisAddr, dir string) error {
 	if err != nil {
 		return err
 	}
+	redisCmds, err := red.do("COMMAND")
+	if err != nil {
+		return err
+	}
+	redisInfo := infoByName(redisCmds)
 
 	sd, err := startSessiond()
 	if err != nil {
@@ -89,6 +99,11 @@ func run(redisAddr, dir string) error {
 	if err != nil {
 		return err
 	}
+	sdCmds, err := sd.do("COMMAND")
+	if err != nil {
+		return err
+	}
+	sdInfo := infoByName(sdCmds)
 	table := map[string]value{} // sessiond's summary, since and group
 	walk(sdDocs, func(name string, d value) { table[name] = d })
 
@@ -103,7 +118,7 @@ func run(redisAddr, dir string) error {
 		if !ours[name] || byHand[name] {
 			return
 		}
-		line, err := encodeCommand(name, d)
+		line, err := encodeCommand(name, d, redisInfo[name])
 		if err != nil {
 			problems = append(problems, err.Error())
 			return
@@ -114,15 +129,16 @@ func run(redisAddr, dir string) error {
 				problems = append(problems, fmt.Sprintf("%s: the table's %s is %q, Redis's %q", name, f, s, r))
 			}
 		}
+		problems = append(problems, compareInfo(name, sdInfo[name], redisInfo[name])...)
 	})
 	for name := range ours {
 		if lines[name] == "" && !byHand[name] {
-			log.Printf("%s: not in Redis %s nor in commanddocs72.txt: COMMAND DOCS gives only summary, since and group", name, wantVersion)
+			problems = append(problems, fmt.Sprintf("%s: not in Redis %s nor in commanddocs72.txt (its docs and tips, by hand)", name, wantVersion))
 		}
 	}
 
 	var b strings.Builder
-	b.WriteString("# COMMAND DOCS of redis-server " + wantVersion + " for the commands sessiond has.\n")
+	b.WriteString("# COMMAND DOCS and COMMAND INFO's tips of redis-server " + wantVersion + " for the commands sessiond has.\n")
 	b.WriteString("# Written by `go generate ./resp` (internal/gendocs): do not edit. The format: docs.go.\n")
 	for _, name := range slices.Sorted(maps.Keys(lines)) {
 		b.WriteString(lines[name])
@@ -148,6 +164,46 @@ func walk(docs value, f func(name string, d value)) {
 		f(name, d)
 		walk(d.get("subcommands"), f)
 	}
+}
+
+// infoByName maps each command and subcommand of a COMMAND reply to its
+// entry.
+func infoByName(cmds value) map[string]value {
+	m := map[string]value{}
+	var walk func(list value)
+	walk = func(list value) {
+		for _, e := range list.elems {
+			if len(e.elems) == 10 {
+				m[e.elems[0].s] = e
+				walk(e.elems[9])
+			}
+		}
+	}
+	walk(cmds)
+	return m
+}
+
+// infoFields names COMMAND INFO's fields, those compareInfo compares; the
+// tips (8) come from the file being written and the subcommands (10) are
+// compared one by one.
+var infoFields = []string{"name", "arity", "flags", "first key", "last key", "step", "ACL categories", "", "key specs"}
+
+// compareInfo reports where sessiond's COMMAND INFO entry for a command
+// differs from Redis's.
+func compareInfo(name string, sd, red value) []string {
+	if len(sd.elems) != 10 || len(red.elems) != 10 {
+		return []string{fmt.Sprintf("%s: COMMAND INFO has no ten-field entry (sessiond %d, Redis %d fields)", name, len(sd.elems), len(red.elems))}
+	}
+	var out []string
+	for i, f := range infoFields {
+		if f == "" {
+			continue
+		}
+		if s, r := fmt.Sprint(sd.elems[i]), fmt.Sprint(red.elems[i]); s != r {
+			out = append(out, fmt.Sprintf("%s: COMMAND INFO's %s is %s, Redis's %s", name, f, s, r))
+		}
+	}
+	return out
 }
 
 // handNames are the commands commanddocs72.txt documents.
@@ -195,7 +251,9 @@ func checkKeys(what string, m value, want []string, required ...string) error {
 	return nil
 }
 
-func encodeCommand(name string, d value) (string, error) {
+// encodeCommand writes one line of the file from a command's COMMAND DOCS
+// entry and its COMMAND INFO entry (for the tips).
+func encodeCommand(name string, d, info value) (string, error) {
 	if err := checkKeys(name, d, commandKeys, "summary", "since", "group"); err != nil {
 		return "", err
 	}
@@ -246,6 +304,24 @@ func encodeCommand(name string, d value) (string, error) {
 			return "", err
 		}
 		b = append(b, "args="+a)
+	}
+	if len(info.elems) != 10 {
+		return "", fmt.Errorf("%s: not in COMMAND", name)
+	}
+	if v := info.elems[7]; v.kind != '~' {
+		return "", fmt.Errorf("%s: tips: not a set", name)
+	} else if len(v.elems) > 0 {
+		t := "tips=("
+		for i, e := range v.elems {
+			if e.kind != '$' || e.s == "" {
+				return "", fmt.Errorf("%s: tip %d: not a non-empty string", name, i)
+			}
+			if i > 0 {
+				t += " "
+			}
+			t += str(e.s)
+		}
+		b = append(b, t+")")
 	}
 	return strings.Join(b, " "), nil
 }
