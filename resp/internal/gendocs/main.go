@@ -199,7 +199,7 @@ func compareInfo(name string, sd, red value) []string {
 		if f == "" {
 			continue
 		}
-		if s, r := fmt.Sprint(sd.elems[i]), fmt.Sprint(red.elems[i]); s != r {
+		if s, r := sd.elems[i].String(), red.elems[i].String(); s != r {
 			out = append(out, fmt.Sprintf("%s: COMMAND INFO's %s is %s, Redis's %s", name, f, s, r))
 		}
 	}
@@ -426,6 +426,44 @@ type value struct {
 	s     string
 	n     int64
 	elems []value
+}
+
+// String writes v for gendocs's messages (and compareInfo's comparisons):
+// a simple string as +s, a bulk string quoted, an integer as is, an array
+// as [a b], a set as ~[a b], a map as {k: v, k: v}.
+func (v value) String() string {
+	switch v.kind {
+	case '+', '-':
+		return string(v.kind) + v.s
+	case '$':
+		return strconv.Quote(v.s)
+	case ':':
+		return strconv.FormatInt(v.n, 10)
+	case '*', '~', '%':
+		var b strings.Builder
+		open, end := "[", "]"
+		if v.kind == '~' {
+			open = "~["
+		} else if v.kind == '%' {
+			open, end = "{", "}"
+		}
+		b.WriteString(open)
+		for i, e := range v.elems {
+			switch {
+			case i == 0:
+			case v.kind == '%' && i%2 == 1:
+				b.WriteString(": ")
+			case v.kind == '%':
+				b.WriteString(", ")
+			default:
+				b.WriteString(" ")
+			}
+			b.WriteString(e.String())
+		}
+		b.WriteString(end)
+		return b.String()
+	}
+	return "(none)"
 }
 
 func (v value) get(key string) value {
