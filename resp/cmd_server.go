@@ -264,8 +264,7 @@ func cmdConfigHelp(x *call) {
 	)
 }
 
-// cmdCommandHelp is Redis's COMMAND HELP without GETKEYS and
-// GETKEYSANDFLAGS, which sessiond does not have.
+// cmdCommandHelp is Redis's COMMAND HELP.
 func cmdCommandHelp(x *call) {
 	x.help("COMMAND",
 		"(no subcommand)",
