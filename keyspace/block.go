@@ -135,6 +135,10 @@ func (r *blockRegistry) fireLocked(db int, key string) {
 			lists = true
 		case b.kind == KindZSet && !zsets:
 			zsets = true
+		case b.kind == KindStream:
+			// Redis serves every client blocked on a stream
+			// (serveClientsBlockedOnStreamKey); one that finds nothing
+			// new blocks on.
 		default:
 			continue
 		}
@@ -149,9 +153,6 @@ func (r *blockRegistry) fireLocked(db int, key string) {
 			b.queued = true
 			r.ready = append(r.ready, b)
 			r.nready.Add(1)
-		}
-		if lists && zsets {
-			return
 		}
 	}
 }

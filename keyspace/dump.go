@@ -52,6 +52,7 @@ type Value struct {
 	// field, value, field, value... with distinct fields.
 	Elems  [][]byte
 	Scores []float64
+	Stream *StreamData // KindStream (ValidateStream must accept it)
 }
 
 // entry is v as a new entry with deadline, or false if v is empty.
@@ -74,6 +75,12 @@ func (v *Value) entry(deadline int64) (entry, bool) {
 	case KindList:
 		if len(v.Elems) > 0 {
 			return listEntry(newListOf(v.Elems), deadline), true
+		}
+	case KindStream:
+		if v.Stream != nil {
+			if st, err := newStreamOf(v.Stream); err == nil {
+				return streamEntry(st, deadline), true
+			}
 		}
 	}
 	return entry{}, false
@@ -183,6 +190,9 @@ func itemOf(k string, e entry) Item {
 			it.scored = append(it.scored, e)
 			return true
 		})
+	}
+	if st := e.streamPtr(); st != nil {
+		it.stream = snapStream(st)
 	}
 	if l := e.listPtr(); l != nil {
 		it.chunks, it.elems = make([][]byte, len(l.chunks)), l.len()

@@ -274,6 +274,11 @@ func cloneEntry(e entry) entry {
 		c.setSlot(e.slot())
 		return c
 	}
+	if e.kind() == KindStream {
+		c := streamEntry(e.streamPtr().clone(), e.deadline)
+		c.setSlot(e.slot())
+		return c
+	}
 	return e
 }
 

@@ -51,9 +51,10 @@ const (
 	KindNone Kind = iota // the key does not exist
 	KindString
 	KindSet
-	KindHash // hash.go
-	KindZSet // a sorted set, zset.go
-	KindList // list.go
+	KindHash   // hash.go
+	KindZSet   // a sorted set, zset.go
+	KindList   // list.go
+	KindStream // stream.go
 )
 
 // String returns the name TYPE replies with.
@@ -69,6 +70,8 @@ func (k Kind) String() string {
 		return "zset"
 	case KindList:
 		return "list"
+	case KindStream:
+		return "stream"
 	}
 	return "none"
 }
@@ -137,6 +140,19 @@ func zsetEntry(z *zset, deadline int64) entry {
 // listEntry is a list entry holding l.
 func listEntry(l *list, deadline int64) entry {
 	return entry{ptr: unsafe.Pointer(l), tag: uint32(KindList) | objFlag, deadline: deadline}
+}
+
+// streamEntry is a stream entry holding st.
+func streamEntry(st *stream, deadline int64) entry {
+	return entry{ptr: unsafe.Pointer(st), tag: uint32(KindStream) | objFlag, deadline: deadline}
+}
+
+// streamPtr is the stream; nil for any other entry.
+func (e entry) streamPtr() *stream {
+	if e.tag&(objFlag|kindMask) != objFlag|uint32(KindStream) {
+		return nil
+	}
+	return (*stream)(e.ptr)
 }
 
 func (e entry) kind() Kind { return Kind(e.tag & kindMask) }

@@ -49,6 +49,9 @@ func valueInfo(e *entry, wantEnc bool) ValueInfo {
 		l := e.listPtr()
 		v.Bytes = l.bytes()
 		v.Encoding = l.encoding()
+	case KindStream:
+		v.Bytes = e.streamPtr().bytes()
+		v.Encoding = "stream"
 	}
 	return v
 }

@@ -21,6 +21,8 @@ type Item struct {
 	// bytes of a chunk are never written again once stored.
 	chunks [][]byte
 	elems  int
+	// A KindStream value (streamdata.go).
+	stream *streamSnap
 }
 
 // EachElem calls fn with every element of a KindList item, in order. The

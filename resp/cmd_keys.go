@@ -176,6 +176,8 @@ func (x *call) scanArgs(args [][]byte, allowType bool) (keyspace.ScanArgs, bool)
 				a.Type = keyspace.KindZSet
 			case "list":
 				a.Type = keyspace.KindList
+			case "stream":
+				a.Type = keyspace.KindStream
 			default:
 				a.Type = keyspace.KindNone // matches nothing, as Redis 7.0 does
 			}

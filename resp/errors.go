@@ -45,6 +45,8 @@ func (x *call) ksError(err error) {
 		x.r.error(err.Error())
 	case errors.Is(err, keyspace.ErrNotHLL):
 		x.r.error("WRONGTYPE Key is not a valid HyperLogLog string value.")
+	case errors.As(err, new(keyspace.StreamError)):
+		x.r.error(err.Error())
 	case errors.Is(err, keyspace.ErrHLLCorrupt):
 		x.r.error("INVALIDOBJ Corrupted HLL object detected")
 	default:
