@@ -17,7 +17,7 @@ const (
 	EventZSet                           // z
 	EventExpired                        // x
 	EventEvicted                        // e
-	EventStream                         // t (no streams here)
+	EventStream                         // t
 	EventKeyMiss                        // m
 	EventNew                            // n
 )

@@ -515,7 +515,9 @@ func (s *stream) scan(start, end StreamID, rev bool, fn func(c *schunk, e sentry
 			c := s.chunks[i]
 			stop := false
 			c.each(func(e sentry) bool {
-				if e.id.Cmp(start) < 0 || e.flags&sflagDeleted != 0 {
+				// Only live IDs are ordered: XSETID may lower the last ID
+				// below a tombstone's, and a later entry follows it.
+				if e.flags&sflagDeleted != 0 || e.id.Cmp(start) < 0 {
 					return true
 				}
 				if e.id.Cmp(end) > 0 || !fn(c, e) {
@@ -536,12 +538,13 @@ func (s *stream) scan(start, end StreamID, rev bool, fn func(c *schunk, e sentry
 		c := s.chunks[i]
 		es = es[:0]
 		c.each(func(e sentry) bool {
+			if e.flags&sflagDeleted != 0 {
+				return true
+			}
 			if e.id.Cmp(end) > 0 {
 				return false
 			}
-			if e.flags&sflagDeleted == 0 {
-				es = append(es, e)
-			}
+			es = append(es, e)
 			return true
 		})
 		for j := len(es) - 1; j >= 0; j-- {
@@ -601,11 +604,12 @@ func (s *stream) delete(id StreamID) bool {
 	c := s.chunks[i]
 	idx := -1
 	c.each(func(e sentry) bool {
+		if e.flags&sflagDeleted != 0 {
+			return true
+		}
 		switch e.id.Cmp(id) {
 		case 0:
-			if e.flags&sflagDeleted == 0 {
-				idx = e.i
-			}
+			idx = e.i
 			return false
 		case 1:
 			return false

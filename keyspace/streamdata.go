@@ -137,22 +137,26 @@ func (it *Item) Stream() *StreamData {
 // length that is not the count of live entries, a last ID below an
 // entry's, pending entries that are duplicated, unowned or owned twice.
 func ValidateStream(sd *StreamData) error {
-	var prev StreamID
+	// Live entries are in ID order, and each node's master ID is above
+	// the live entries before it; a tombstone may be out of order (XSETID
+	// may lower the last ID below it, and XADD then adds below it).
+	var prev, prevMaster StreamID
 	var live uint64
 	have := false
 	for i, n := range sd.Nodes {
 		if len(n.Entries) == 0 {
 			return fmt.Errorf("stream node %d has no entries", i)
 		}
+		if i > 0 && n.Master.Cmp(prevMaster) <= 0 {
+			return fmt.Errorf("stream node %d: master ID %v not above %v", i, n.Master, prevMaster)
+		}
 		if have && n.Master.Cmp(prev) <= 0 {
-			return fmt.Errorf("stream node %d: master ID %v not above %v", i, n.Master, prev)
+			return fmt.Errorf("stream node %d: master ID %v not above entry %v", i, n.Master, prev)
 		}
-		if n.Entries[0].ID.Cmp(n.Master) < 0 {
-			return fmt.Errorf("stream node %d: entry %v below its master ID %v", i, n.Entries[0].ID, n.Master)
-		}
+		prevMaster = n.Master
 		for _, e := range n.Entries {
-			if have && e.ID.Cmp(prev) <= 0 {
-				return fmt.Errorf("stream node %d: entry %v not above %v", i, e.ID, prev)
+			if e.ID.Cmp(n.Master) < 0 {
+				return fmt.Errorf("stream node %d: entry %v below its master ID %v", i, e.ID, n.Master)
 			}
 			if len(e.Fields)%2 != 0 || e.Flags&^(sflagDeleted|sflagSame) != 0 {
 				return fmt.Errorf("stream node %d: malformed entry %v", i, e.ID)
@@ -160,10 +164,14 @@ func ValidateStream(sd *StreamData) error {
 			if e.Flags&sflagSame != 0 && len(e.Fields) != 2*len(n.MasterFields) {
 				return fmt.Errorf("stream node %d: entry %v: master fields do not match", i, e.ID)
 			}
-			prev, have = e.ID, true
-			if e.Flags&sflagDeleted == 0 {
-				live++
+			if e.Flags&sflagDeleted != 0 {
+				continue
 			}
+			if have && e.ID.Cmp(prev) <= 0 {
+				return fmt.Errorf("stream node %d: entry %v not above %v", i, e.ID, prev)
+			}
+			prev, have = e.ID, true
+			live++
 		}
 	}
 	if live != sd.Length {
@@ -209,6 +217,14 @@ func ValidateStream(sd *StreamData) error {
 		}
 	}
 	return nil
+}
+
+// EstimateEntriesRead is streamEstimateDistanceFromFirstEverEntry on sd
+// (a group's entries_read, when a Redis 5 or 6 file has none); -1:
+// unknown.
+func (sd *StreamData) EstimateEntriesRead(id StreamID) int64 {
+	s := stream{length: sd.Length, lastID: sd.LastID, firstID: sd.FirstID, maxDeleted: sd.MaxDeleted, entriesAdded: sd.EntriesAdded}
+	return s.estimateDistance(id)
 }
 
 var errStreamInvalid = errors.New("keyspace: invalid stream")

@@ -116,6 +116,8 @@ func cmdRestore(x *call) {
 		v.Kind = keyspace.KindZSet
 	case snapshot.KindList:
 		v.Kind = keyspace.KindList
+	case snapshot.KindStream:
+		v.Kind, v.Stream = keyspace.KindStream, rec.Stream
 	}
 	if err := x.s.ks.Restore(x.c.db, key, v, a); err != nil {
 		x.ksError(err)

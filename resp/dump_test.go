@@ -1222,10 +1222,11 @@ func TestRestoreDiffersFromRedis(t *testing.T) {
 		require.Equal(t, dmpChecksumR, r.raw("RESTORE", "k", "0", p))
 		s.ok("RESTORE", "k", "0", p, "REPLACE")
 	}
-	// A stream: Redis has it; sessiond does not hold streams and says so.
+	// A stream moves like any value (stream_persist_test.go).
 	r.raw("XADD", "st", "1-1", "f", "v")
 	stream := r.dump("st")
-	require.Equal(t, "-ERR Bad data format: sessiond does not support a stream value\r\n", s.raw("RESTORE", "st", "0", stream))
+	require.Equal(t, okR, s.raw("RESTORE", "st", "0", stream))
+	require.Equal(t, r.raw("XRANGE", "st", "-", "+"), s.raw("XRANGE", "st", "-", "+"))
 	// Redis reads the value out of the whole payload, footer included: a
 	// value cut short by up to 10 bytes takes the footer's bytes as its
 	// own (here, 10 zero bytes are an empty string of version 0 whose

@@ -26,9 +26,8 @@ type DecoderOptions struct {
 	// SkipUnsupported makes the Decoder skip values sessiond cannot hold
 	// (module values with the v2 format, module AUX data and function
 	// libraries) instead of failing with ErrUnsupportedType.
-	// Streams, pre-release module and function formats, and Redis 7.4
-	// hashes with field expiry cannot be skipped and remain
-	// ErrUnsupportedType.
+	// Pre-release module and function formats, and Redis 7.4 hashes with
+	// field expiry cannot be skipped and remain ErrUnsupportedType.
 	SkipUnsupported bool
 	// OnSkip, if non-nil, is called for every skipped value: typ is
 	// "module", "module-aux" or "function" when SkipUnsupported is set, and
@@ -72,9 +71,13 @@ type Decoder struct {
 	scores  []float64 // backing of rec.Scores, reused per record
 	scratch []byte    // LZF input, reused
 	blob    []byte    // a list node's listpack or ziplist, reused (readBlob)
-	dupIdx  map[uint64]int32
-	seed    maphash.Seed
-	err     error // sticky: io.EOF after a verified end, or the failure
+	lpvals  []lpVal   // a stream node's listpack elements, reused
+	// streamElems counts a stream's decoded entries and fields, against
+	// maxElems.
+	streamElems int
+	dupIdx      map[uint64]int32
+	seed        maphash.Seed
+	err         error // sticky: io.EOF after a verified end, or the failure
 
 	// Per-key attributes set by opcodes before the key.
 	expireMs int64
@@ -380,6 +383,8 @@ func (d *Decoder) readValue(off int64, t byte, rec *Record) (*Record, error) {
 		return d.readZSet(rec, t)
 	case typeList, typeListZiplist, typeListQuicklist, typeListQuicklist2:
 		return d.readList(rec, t)
+	case typeStreamListpacks, typeStream2, typeStream3:
+		return d.readStream(rec, t)
 	}
 	name := typeName(t)
 	if !d.opts.SkipUnsupported {

@@ -43,13 +43,14 @@
 // kind, 1 PLAIN or 2 PACKED, and a string: one element, or a listpack of
 // elements), 14 list as a quicklist of ziplists (Redis 3.2-6.2), 10 list
 // as one ziplist and 1 list of old files (a count and that many strings).
-// Function libraries go to DecoderOptions.OnFunction; without it they are
-// unsupported like module values. With DecoderOptions.SkipUnsupported,
-// module values of the self-describing v2 format (7), module AUX data and
-// (without OnFunction) function libraries are parsed past and reported
-// through OnSkip; streams (15, 19, 21), hashes with field expiry (22-25,
-// Redis 7.4) and pre-release formats always fail. The Encoder writes
-// libraries with WriteFunction, before the databases, as Redis does.
+// Streams: 19 (Redis 7.0 and 7.2), 15 (Redis 5 and 6) and 21 (Redis 7.4),
+// stream.go. Function libraries go to DecoderOptions.OnFunction; without it
+// they are unsupported like module values. With
+// DecoderOptions.SkipUnsupported, module values of the self-describing v2
+// format (7), module AUX data and (without OnFunction) function libraries
+// are parsed past and reported through OnSkip; hashes with field expiry
+// (22-25, Redis 7.4) and pre-release formats always fail. The Encoder
+// writes libraries with WriteFunction, before the databases, as Redis does.
 //
 // The Encoder writes version 10 (what Redis 7.0 writes; loaded by every Redis
 // since): AUX fields in a fixed order, SELECTDB and RESIZEDB per database,
@@ -59,7 +60,7 @@
 // members go in the Record's order (Save gives them in descending order,
 // as Redis writes its skiplists, so that Redis inserts each at the head
 // when it loads them), and type 18 lists (version 10 is the first to have
-// it). A list's nodes are the ones Redis 7.0 builds by RPUSHing the
+// it), and type 19 streams (stream.go). A list's nodes are the ones Redis 7.0 builds by RPUSHing the
 // elements under its defaults (list-max-listpack-size -2): listpacks of up
 // to 8 KiB, a longer element alone in its node, an element of 1 GiB or more
 // in a PLAIN node; elements that are canonical int64 decimals are listpack
@@ -128,8 +129,9 @@
 // intset, listpack, ziplist, zipmap or LZF stream, a bad quicklist node
 // (unknown container, empty node string), a duplicate set member,
 // hash field or sorted set member, a NaN or non-numeric score, a database
-// out of range), ErrChecksum or ErrUnsupportedType (naming the key and its
-// type: "stream", "module", "hash" with field expiry). An I/O
+// out of range, a stream whose listpacks, IDs, counts or pending entries do
+// not agree), ErrChecksum or ErrUnsupportedType (naming the key and its
+// type: "module", "hash" with field expiry). An I/O
 // error from the underlying reader is wrapped instead of a sentinel.
 // Errors are sticky.
 //

@@ -70,8 +70,8 @@ func Dump(r *Record) ([]byte, error) {
 // and decodes its value, as RESTORE does. The Record has no key, DB 0 and
 // no expiry; its slices point into memory the caller owns from then on.
 // A value that is not well formed, or is empty (Redis drops empty values,
-// and RESTORE refuses them), is an error wrapping ErrCorrupt; a stream or
-// module value a *DecodeError wrapping ErrUnsupportedType, whose Reason
+// and RESTORE refuses them), is an error wrapping ErrCorrupt; a module
+// value a *DecodeError wrapping ErrUnsupportedType, whose Reason
 // names the type. Bytes after the value, before
 // the footer, are ignored, as Redis ignores them.
 func ParseDump(payload []byte) (*Record, error) {

@@ -259,8 +259,8 @@ func TestParseDumpRefuses(t *testing.T) {
 		{"truncated string", cat([]byte{typeString, 5}, []byte("abc")), ErrCorrupt},
 		{"truncated set", cat([]byte{typeSet, 3}, rawStr("a")), ErrCorrupt},
 		{"length where a string belongs", []byte{typeSet, 0xC0, 1}, ErrCorrupt},
-		{"stream", []byte{typeStreamListpacks, 0}, ErrUnsupportedType},
-		{"stream v3", []byte{typeStream3, 0}, ErrUnsupportedType},
+		{"truncated stream", []byte{typeStreamListpacks, 0}, ErrCorrupt},
+		{"truncated stream v3", []byte{typeStream3, 0}, ErrCorrupt},
 		{"module", cat([]byte{typeModule2, 1, moduleOpString}, rawStr("b"), []byte{moduleOpEOF}), ErrUnsupportedType},
 		{"hash with field expiry", []byte{typeHashMeta, 0}, ErrUnsupportedType},
 	}
@@ -551,6 +551,9 @@ func FuzzParseDump(f *testing.F) {
 	}
 	f.Add(payload(WriteVersion, cat([]byte{typeSetListpack}, rawStr(string(listpack(3, lpUint7(5), lpStr("hello"), lpInt13(-100)))))))
 	f.Add(payload(MaxVersion, cat([]byte{typeModule2, 1, moduleOpString}, rawStr("b"), []byte{moduleOpEOF})))
+	for _, s := range streamSeeds(f) {
+		f.Add(payload(MaxVersion, s[:1], s[1+len(rawStr("s")):]))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > dumpFooter && data[len(data)-1]%3 == 0 {
 			data = payload(uint16(data[len(data)-2])%(MaxVersion+2), data[:len(data)-dumpFooter])

@@ -7,6 +7,8 @@ import (
 	"io"
 	"slices"
 	"strconv"
+
+	"sessiond/keyspace"
 )
 
 // Kind of a record's value.
@@ -25,6 +27,8 @@ const (
 	// KindList is a Redis list; Record.Members holds its elements in order,
 	// duplicates allowed (list.go).
 	KindList
+	// KindStream is a Redis stream; Record.Stream holds it (stream.go).
+	KindStream
 )
 
 func (k Kind) String() string {
@@ -39,20 +43,23 @@ func (k Kind) String() string {
 		return "zset"
 	case KindList:
 		return "list"
+	case KindStream:
+		return "stream"
 	}
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
 
 // Record is one key as stored in an RDB file.
 type Record struct {
-	DB       int       // 0..15
-	Key      []byte    // any bytes, may be empty
-	Kind     Kind      // KindString, KindSet, KindHash, KindZSet or KindList
-	Str      []byte    // KindString
-	Members  [][]byte  // KindSet, KindZSet: at least one, all distinct; KindList: at least one, in order
-	Scores   []float64 // KindZSet: Scores[i] is Members[i]'s score; never NaN
-	Fields   [][]byte  // KindHash: field, value, field, value...; at least one pair, fields distinct
-	ExpireMs int64     // absolute Unix ms; 0 = no expiry
+	DB       int                  // 0..15
+	Key      []byte               // any bytes, may be empty
+	Kind     Kind                 // KindString, KindSet, KindHash, KindZSet or KindList
+	Str      []byte               // KindString
+	Members  [][]byte             // KindSet, KindZSet: at least one, all distinct; KindList: at least one, in order
+	Scores   []float64            // KindZSet: Scores[i] is Members[i]'s score; never NaN
+	Fields   [][]byte             // KindHash: field, value, field, value...; at least one pair, fields distinct
+	Stream   *keyspace.StreamData // KindStream (keyspace.ValidateStream accepts it)
+	ExpireMs int64                // absolute Unix ms; 0 = no expiry
 }
 
 // encBufSize is the Encoder's buffer. Writes reach the destination in chunks
@@ -82,6 +89,7 @@ type Encoder struct {
 	db      int    // currently selected database, -1 before any
 	state   encState
 	nodes   []listNode // writeList's layout, reused per list
+	lp      []byte     // writeStream's listpack, reused per node
 	err     error
 }
 
@@ -210,7 +218,9 @@ func checkRecord(r *Record) error {
 		return fmt.Errorf("snapshot: key %s: empty list", quoteKey(r.Key))
 	case r.Kind == KindZSet:
 		return checkZSet(r)
-	case r.Kind != KindString && r.Kind != KindSet && r.Kind != KindHash && r.Kind != KindList:
+	case r.Kind == KindStream && r.Stream == nil:
+		return fmt.Errorf("snapshot: key %s: stream without a value", quoteKey(r.Key))
+	case r.Kind != KindString && r.Kind != KindSet && r.Kind != KindHash && r.Kind != KindList && r.Kind != KindStream:
 		return fmt.Errorf("snapshot: key %s: unknown kind %d", quoteKey(r.Key), r.Kind)
 	}
 	return nil
@@ -227,6 +237,8 @@ func valueType(k Kind) byte {
 		return typeZset2
 	case KindList:
 		return typeListQuicklist2
+	case KindStream:
+		return typeStream2
 	}
 	return typeString
 }
@@ -244,6 +256,8 @@ func (e *Encoder) writeValue(r *Record) {
 		e.writeZSet(r)
 	case KindList:
 		e.writeList(r)
+	case KindStream:
+		e.writeStream(r)
 	default:
 		e.buf = appendLen(e.buf, uint64(len(r.Members)))
 		for _, m := range r.Members {

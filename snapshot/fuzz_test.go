@@ -75,6 +75,9 @@ func FuzzDecoder(f *testing.F) {
 		f.Add(rdbFile(10, body))
 	}
 	f.Add(rdbFile(3, strKey("k", rawStr("v"))))
+	for _, s := range streamSeeds(f) {
+		f.Add(rdbFile(12, s))
+	}
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		opts := DecoderOptions{SkipUnsupported: len(data)%2 == 0}

@@ -210,7 +210,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"LZF bad data", rdbFile(10, strKey("k", []byte{0xC3, 2, 10, 0x20, 0x00})), ErrCorrupt, "LZF"},
 		{"LZF short output", rdbFile(10, strKey("k", []byte{0xC3, 2, 3, 0x00, 'a'})), ErrCorrupt, "1 bytes decoded, 3 announced"},
 		{"LZF impossible ratio", rdbFile(10, strKey("k", []byte{0xC3, 1, 0x80, 0x10, 0, 0, 0, 0x00})), ErrCorrupt, "impossible LZF"},
-		{"stream", rdbFile(10, []byte{typeStream3}, rawStr("st")), ErrUnsupportedType, "type stream"},
+		{"stream cut short", rdbFile(10, []byte{typeStream3}, rawStr("st")), ErrCorrupt, "stream node count"},
 		{"module aux", rdbFile(10, []byte{opModuleAux}), ErrUnsupportedType, "module AUX"},
 		{"function", rdbFile(10, []byte{opFunction2}, rawStr("code")), ErrUnsupportedType, "function"},
 	}
@@ -320,8 +320,8 @@ func TestSkipUnsupported(t *testing.T) {
 			require.ErrorIs(t, err, ErrUnsupportedType)
 		})
 	}
-	// Streams stay an error even when skipping.
-	_, _, err := decodeAll(rdbFile(10, []byte{typeStream2}, rawStr("st"), next), DecoderOptions{SkipUnsupported: true})
+	// Hashes with field expiry stay an error even when skipping.
+	_, _, err := decodeAll(rdbFile(12, []byte{typeHashMeta}, rawStr("st"), next), DecoderOptions{SkipUnsupported: true})
 	require.ErrorIs(t, err, ErrUnsupportedType)
 	assert.Contains(t, err.Error(), "cannot be skipped")
 }

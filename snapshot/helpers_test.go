@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"sessiond/keyspace"
 )
 
 // onlyReader hides every method but Read, so the Decoder cannot learn the
@@ -30,6 +32,7 @@ type rec struct {
 	Scores   []float64 // KindZSet: Members[i]'s score
 	Fields   []string  // KindHash: field, value, ...
 	ExpireMs int64
+	Stream   *keyspace.StreamData // KindStream: a deep copy
 }
 
 func toRec(r *Record) rec {
@@ -41,7 +44,48 @@ func toRec(r *Record) rec {
 	for _, f := range r.Fields {
 		out.Fields = append(out.Fields, string(f))
 	}
+	out.Stream = cloneStreamData(r.Stream)
 	return out
+}
+
+// cloneStreamData copies sd and its bytes (the Decoder reuses its buffers).
+func cloneStreamData(sd *keyspace.StreamData) *keyspace.StreamData {
+	if sd == nil {
+		return nil
+	}
+	cb := func(b []byte) []byte { return append([]byte{}, b...) }
+	c := *sd
+	c.Nodes = nil
+	for _, n := range sd.Nodes {
+		nn := keyspace.StreamNode{Master: n.Master}
+		for _, f := range n.MasterFields {
+			nn.MasterFields = append(nn.MasterFields, cb(f))
+		}
+		for _, e := range n.Entries {
+			ne := keyspace.StreamNodeEntry{ID: e.ID, Flags: e.Flags}
+			for _, f := range e.Fields {
+				ne.Fields = append(ne.Fields, cb(f))
+			}
+			nn.Entries = append(nn.Entries, ne)
+		}
+		c.Nodes = append(c.Nodes, nn)
+	}
+	c.Groups = nil
+	for _, g := range sd.Groups {
+		ng := keyspace.StreamGroup{Name: cb(g.Name), LastID: g.LastID, EntriesRead: g.EntriesRead}
+		if len(g.PEL) > 0 {
+			ng.PEL = slices.Clone(g.PEL)
+		}
+		for _, cs := range g.Consumers {
+			nc := keyspace.StreamConsumer{Name: cb(cs.Name), SeenTime: cs.SeenTime}
+			if len(cs.PEL) > 0 {
+				nc.PEL = slices.Clone(cs.PEL)
+			}
+			ng.Consumers = append(ng.Consumers, nc)
+		}
+		c.Groups = append(c.Groups, ng)
+	}
+	return &c
 }
 
 func toRecord(r rec) *Record {
@@ -53,6 +97,7 @@ func toRecord(r rec) *Record {
 	for _, f := range r.Fields {
 		out.Fields = append(out.Fields, []byte(f))
 	}
+	out.Stream = cloneStreamData(r.Stream)
 	return out
 }
 

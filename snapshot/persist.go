@@ -29,6 +29,7 @@ type Keyspace interface {
 	RestoreHash(db int, key []byte, pairs [][]byte, deadline int64)
 	RestoreZSet(db int, key []byte, members [][]byte, scores []float64, deadline int64)
 	RestoreList(db int, key []byte, elems [][]byte, deadline int64)
+	RestoreStream(db int, key []byte, s *keyspace.StreamData, deadline int64) error
 	Dirty() int64
 	NowMs() int64
 }
@@ -168,6 +169,9 @@ func (b *recordBuf) record(db int, it *keyspace.Item, rec *Record) error {
 		rec.Kind = KindList
 		buf, members, ends = listRecord(it, buf, members, ends)
 		rec.Members = members
+	case keyspace.KindStream:
+		rec.Kind = KindStream
+		rec.Stream = it.Stream()
 	case keyspace.KindSet:
 		rec.Kind = KindSet
 		members = members[:0]
@@ -344,6 +348,10 @@ func Load(r io.Reader, ks Keyspace, o LoadOptions) (LoadStats, error) {
 			ks.RestoreZSet(rec.DB, rec.Key, rec.Members, rec.Scores, rec.ExpireMs)
 		case KindList:
 			ks.RestoreList(rec.DB, rec.Key, rec.Members, rec.ExpireMs)
+		case KindStream:
+			if err := ks.RestoreStream(rec.DB, rec.Key, rec.Stream, rec.ExpireMs); err != nil {
+				return st, err // the decoder checked it: not expected
+			}
 		}
 		st.Keys++
 		if st.Keys%4096 == 0 && time.Since(last) >= every {
