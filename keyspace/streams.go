@@ -278,18 +278,31 @@ func (ks *Keyspace) XRead(dbi int, a XReadArgs) (out []XReadStream, ids []Stream
 	streams := make([]*stream, len(a.Keys))
 	groups := make([]*cgroup, len(a.Keys))
 	ids = make([]StreamID, len(a.Keys))
+	// Redis looks each key up (a keymiss if absent) in its first loop,
+	// and again in its second, unless a check in the first one fails.
+	var misses [][]byte
+	fail := func(err error) ([]XReadStream, []StreamID, error) {
+		lk.unlock()
+		if !a.Woken {
+			for _, k := range misses {
+				ks.notifyMiss(dbi, k)
+			}
+		}
+		return nil, nil, err
+	}
 	for i, key := range a.Keys {
 		e, ok := ks.getLocked(db.stripeFor(key), key, now, true)
+		if !ok {
+			misses = append(misses, key)
+		}
 		if ok && e.kind() != KindStream {
 			if a.Woken {
-				lk.unlock()
 				if group {
-					return nil, nil, StreamError("UNBLOCKED the stream key no longer exists")
+					return fail(StreamError("UNBLOCKED the stream key no longer exists"))
 				}
-				return nil, nil, nil
+				return fail(nil)
 			}
-			lk.unlock()
-			return nil, nil, ErrWrongType
+			return fail(ErrWrongType)
 		}
 		st := e.streamPtr()
 		streams[i] = st
@@ -299,14 +312,13 @@ func (ks *Keyspace) XRead(dbi int, a XReadArgs) (out []XReadStream, ids []Stream
 				g = st.group(a.Group)
 			}
 			if g == nil {
-				lk.unlock()
 				switch {
 				case a.Woken && st == nil:
-					return nil, nil, StreamError("UNBLOCKED the stream key no longer exists")
+					return fail(StreamError("UNBLOCKED the stream key no longer exists"))
 				case a.Woken:
-					return nil, nil, StreamError("NOGROUP the consumer group this client was blocked on no longer exists")
+					return fail(StreamError("NOGROUP the consumer group this client was blocked on no longer exists"))
 				}
-				return nil, nil, noGroupErr(key, a.Group, " in XREADGROUP with GROUP option")
+				return fail(noGroupErr(key, a.Group, " in XREADGROUP with GROUP option"))
 			}
 			groups[i] = g
 		}
@@ -318,8 +330,7 @@ func (ks *Keyspace) XRead(dbi int, a XReadArgs) (out []XReadStream, ids []Stream
 		switch {
 		case string(arg) == "$":
 			if group {
-				lk.unlock()
-				return nil, nil, ErrXReadDollar
+				return fail(ErrXReadDollar)
 			}
 			if st != nil {
 				ids[i] = st.lastID
@@ -327,16 +338,14 @@ func (ks *Keyspace) XRead(dbi int, a XReadArgs) (out []XReadStream, ids []Stream
 			continue
 		case string(arg) == ">":
 			if !group {
-				lk.unlock()
-				return nil, nil, ErrXReadGreater
+				return fail(ErrXReadGreater)
 			}
 			ids[i] = MaxStreamID
 			continue
 		}
 		id, _, ok := ParseStreamID(arg, 0, true, false)
 		if !ok {
-			lk.unlock()
-			return nil, nil, ErrStreamBadID
+			return fail(ErrStreamBadID)
 		}
 		ids[i] = id
 	}
@@ -398,6 +407,13 @@ func (ks *Keyspace) XRead(dbi int, a XReadArgs) (out []XReadStream, ids []Stream
 		out = append(out, r)
 	}
 	lk.unlock()
+	if !a.Woken {
+		for range 2 {
+			for _, k := range misses {
+				ks.notifyMiss(dbi, k)
+			}
+		}
+	}
 	for _, c := range changes {
 		ks.streamNotify(dbi, c.key, false, c.w)
 	}

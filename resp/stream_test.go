@@ -444,3 +444,178 @@ func slicesCompact(a []string) []string {
 	}
 	return out
 }
+
+// streamNotifyCommands exercise every stream event, in Redis's order.
+var streamNotifyCommands = [][]string{
+	sp("XADD s 1 f v"), sp("XADD s 2 f v"), sp("XADD s MAXLEN 1 3 f v"), sp("XADD s NOMKSTREAM 4 f v"), sp("XADD nokey NOMKSTREAM 1 f v"),
+	sp("XDEL s 3"), sp("XDEL s 99"), sp("XTRIM s MAXLEN 0"), sp("XTRIM s MAXLEN 0"), sp("XADD s 5 f v"),
+	sp("XGROUP CREATE s g 0"), sp("XGROUP CREATE s g 0"), sp("XGROUP CREATE m g $ MKSTREAM"), sp("XGROUP SETID s g 0"),
+	sp("XGROUP CREATECONSUMER s g c"), sp("XGROUP CREATECONSUMER s g c"), sp("XREADGROUP GROUP g c2 STREAMS s >"),
+	sp("XREADGROUP GROUP g c3 STREAMS s >"), sp("XACK s g 5"), sp("XCLAIM s g c4 0 5 FORCE"), sp("XAUTOCLAIM s g c5 0 0"),
+	sp("XGROUP DELCONSUMER s g c"), sp("XGROUP DELCONSUMER s g nobody"), sp("XGROUP DESTROY s g"), sp("XGROUP DESTROY s g"),
+	sp("XSETID s 10"), sp("XRANGE s - +"), sp("XRANGE nokey - +"), sp("XLEN nokey"), sp("XREAD STREAMS nokey 0"),
+	sp("XINFO STREAM s"), sp("DEL s"), sp("XADD e 1 f v"), sp("EXPIRE e 100"), sp("RENAME e e2"), sp("XADD s 1-1 f v"),
+}
+
+func TestStreamNotificationsMatchRedis(t *testing.T) {
+	red := testserver.StartRedis(t)
+	sd := testserver.Start(t)
+	for _, events := range []string{"KEA", "Et", "Eg", "Em", "En"} {
+		t.Run(events, func(t *testing.T) {
+			stream := func(addr string) []string {
+				c, sub := dialRaw(t, addr), dialRaw(t, addr)
+				for _, args := range [][]string{{"FLUSHALL"}, {"CONFIG", "SET", "notify-keyspace-events", events}} {
+					v, err := c.do(args...)
+					require.NoError(t, err)
+					require.Equal(t, okR, string(v.raw))
+				}
+				_, err := sub.do("PSUBSCRIBE", "__key*__:*")
+				require.NoError(t, err)
+				for _, args := range streamNotifyCommands {
+					_, err := c.do(args...)
+					require.NoError(t, err)
+				}
+				_, err = c.do("PUBLISH", "__keymarker__:end", "done")
+				require.NoError(t, err)
+				return collect(t, sub)
+			}
+			want := stream(red.Addr)
+			require.Equal(t, strings.Join(want, "\n"), strings.Join(stream(sd.Addr), "\n"))
+		})
+	}
+}
+
+// TestStreamWatchMatchesRedis compares which stream commands abort a
+// transaction that watched the stream.
+func TestStreamWatchMatchesRedis(t *testing.T) {
+	red := testserver.StartRedis(t)
+	sd := testserver.Start(t)
+	cmds := []string{"XADD s 9 f v", "XADD s 1 f v", "XDEL s 2", "XDEL s 99", "XTRIM s MAXLEN 1", "XTRIM s MAXLEN 100",
+		"XGROUP CREATE s g2 0", "XGROUP SETID s g 0", "XGROUP DESTROY s g", "XGROUP CREATECONSUMER s g c9",
+		"XGROUP DELCONSUMER s g c", "XREADGROUP GROUP g c STREAMS s >", "XACK s g 1", "XCLAIM s g c2 0 1",
+		"XAUTOCLAIM s g c2 0 0", "XSETID s 100", "XRANGE s - +", "XREAD STREAMS s 0", "XGROUP CREATE n g $ MKSTREAM", "XADD n 1 f v"}
+	run := func(addr string) []string {
+		var out []string
+		for _, cmd := range cmds {
+			c1, c2 := dialRaw(t, addr), dialRaw(t, addr)
+			for _, args := range [][]string{{"FLUSHALL"}, sp("XADD s 1 f v"), sp("XADD s 2 f v"), sp("XGROUP CREATE s g 0"),
+				sp("XREADGROUP GROUP g c COUNT 1 STREAMS s >"), {"WATCH", "s", "n"}} {
+				_, err := c1.do(args...)
+				require.NoError(t, err)
+			}
+			v, err := c2.do(sp(cmd)...)
+			require.NoError(t, err)
+			for _, args := range [][]string{{"MULTI"}, {"PING"}} {
+				_, err = c1.do(args...)
+				require.NoError(t, err)
+			}
+			e, err := c1.do("EXEC")
+			require.NoError(t, err)
+			out = append(out, fmt.Sprintf("%s -> %q; EXEC %q", cmd, normStream(v, sp(cmd)), e.raw))
+			c1.close()
+			c2.close()
+		}
+		return out
+	}
+	want := run(red.Addr)
+	require.Equal(t, strings.Join(want, "\n"), strings.Join(run(sd.Addr), "\n"))
+}
+
+// blockedRun blocks a client with cmd after setup, runs then on another
+// connection once it is blocked, and returns the blocked client's reply
+// (and the other replies); a reply of the blocked client that has not
+// come within wait is "(blocked)".
+func blockedRun(t *testing.T, addr string, setup []string, cmd string, then []string, wait time.Duration) []string {
+	c, b := dialRaw(t, addr), dialRaw(t, addr)
+	for _, s := range append([]string{"FLUSHALL"}, setup...) {
+		_, err := b.do(sp(s)...)
+		require.NoError(t, err)
+	}
+	_, err := c.c.Write(encodeCommand(sp(cmd)))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		v, err := b.do("INFO", "clients")
+		return err == nil && strings.Contains(v.str, "blocked_clients:1")
+	}, 5*time.Second, time.Millisecond)
+	var out []string
+	for _, s := range then {
+		v, err := b.do(sp(s)...)
+		require.NoError(t, err)
+		out = append(out, normStream(v, sp(s)))
+	}
+	c.c.SetReadDeadline(time.Now().Add(wait))
+	v, err := readReply(c.br)
+	if err != nil {
+		return append(out, "(blocked)")
+	}
+	out = append(out, string(v.raw))
+	if strings.HasPrefix(cmd, "XREADGROUP") {
+		v, err := b.do("XPENDING", "s", "g")
+		require.NoError(t, err)
+		out = append(out, string(v.raw))
+	}
+	return out
+}
+
+func TestStreamBlockingMatchesRedis(t *testing.T) {
+	red := testserver.StartRedis(t)
+	sd := testserver.Start(t)
+	cases := []struct {
+		setup []string
+		cmd   string
+		then  []string
+	}{
+		{nil, "XREAD BLOCK 0 STREAMS s $", []string{"XADD s 5 f v"}},
+		{[]string{"XADD s 1 f v"}, "XREAD BLOCK 0 STREAMS s $", []string{"XADD s 2 f v g w"}},
+		{[]string{"XADD s 1 f v"}, "XREAD BLOCK 0 STREAMS t s $ 1", []string{"XADD other 1 f v", "XADD s 2 f v"}},
+		{[]string{"XADD s 1 f v"}, "XREAD BLOCK 0 STREAMS s 5", []string{"XADD s 3 f v", "XADD s 6 f v"}},
+		{nil, "XREAD BLOCK 0 STREAMS s 0", []string{"SET s str", "DEL s", "XADD s 7 f v"}},
+		{nil, "XREAD BLOCK 50 STREAMS s $", nil},
+		{nil, "XREAD COUNT 1 BLOCK 0 STREAMS s $", []string{"MULTI", "XADD s 1 f v", "XADD s 2 f v", "EXEC"}},
+		{[]string{"XADD s 1 f v"}, "XREAD BLOCK 0 STREAMS s $", []string{"XADD s 2 f v", "XDEL s 2"}},
+		{[]string{"XGROUP CREATE s g $ MKSTREAM"}, "XREADGROUP GROUP g c BLOCK 0 STREAMS s >", []string{"XADD s 1 f v"}},
+		{[]string{"XGROUP CREATE s g $ MKSTREAM"}, "XREADGROUP GROUP g c BLOCK 0 NOACK STREAMS s >", []string{"XADD s 1 f v"}},
+		{[]string{"XGROUP CREATE s g $ MKSTREAM"}, "XREADGROUP GROUP g c BLOCK 0 STREAMS s >", []string{"XGROUP DESTROY s g"}},
+		{[]string{"XGROUP CREATE s g $ MKSTREAM"}, "XREADGROUP GROUP g c BLOCK 0 STREAMS s >", []string{"DEL s"}},
+		{[]string{"XGROUP CREATE s g $ MKSTREAM"}, "XREADGROUP GROUP g c BLOCK 0 STREAMS s >", []string{"SET s x"}},
+		{[]string{"XGROUP CREATE s g $ MKSTREAM"}, "XREADGROUP GROUP g c BLOCK 0 STREAMS s >", []string{"XGROUP SETID s g 0", "XADD s 1 f v"}},
+		{[]string{"XGROUP CREATE s g $ MKSTREAM"}, "XREADGROUP GROUP g c BLOCK 50 STREAMS s >", nil},
+		{[]string{"XGROUP CREATE s g $ MKSTREAM"}, "XREADGROUP GROUP g c BLOCK 0 STREAMS s >", []string{"XGROUP CREATE s g2 0", "XGROUP DESTROY s g2", "XADD s 1 f v"}},
+	}
+	for i, c := range cases {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			want := blockedRun(t, red.Addr, c.setup, c.cmd, c.then, 500*time.Millisecond)
+			got := blockedRun(t, sd.Addr, c.setup, c.cmd, c.then, 500*time.Millisecond)
+			require.Equal(t, want, got, "%s", c.cmd)
+		})
+	}
+}
+
+// TestStreamBlockedAllServed: every client blocked on a stream is served
+// by one XADD, as in Redis.
+func TestStreamBlockedAllServed(t *testing.T) {
+	for _, addr := range []string{testserver.StartRedis(t).Addr, testserver.Start(t).Addr} {
+		b := dialRaw(t, addr)
+		_, err := b.do("XADD", "s", "1", "f", "v")
+		require.NoError(t, err)
+		var cs []*rconn
+		for range 3 {
+			c := dialRaw(t, addr)
+			_, err := c.c.Write(encodeCommand(sp("XREAD BLOCK 0 STREAMS s $")))
+			require.NoError(t, err)
+			cs = append(cs, c)
+		}
+		require.Eventually(t, func() bool {
+			v, err := b.do("INFO", "clients")
+			return err == nil && strings.Contains(v.str, "blocked_clients:3")
+		}, 5*time.Second, time.Millisecond)
+		_, err = b.do("XADD", "s", "2", "f", "v")
+		require.NoError(t, err)
+		for _, c := range cs {
+			c.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			v, err := readReply(c.br)
+			require.NoError(t, err)
+			require.Equal(t, "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n2-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n", string(v.raw))
+		}
+	}
+}
