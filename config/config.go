@@ -99,6 +99,8 @@ func buildParams() []Param {
 		{Name: "io-threads", Default: "1", Usage: "accepted for compatibility (sessiond uses all cores)", Check: checkIntRange(1, 128), Inert: true},
 		{Name: "tracking-table-max-keys", Default: "1000000", Usage: "keys remembered for client-side caching (CLIENT TRACKING); past it the clients caching some are told to drop them (0: no limit)", Mutable: true, Check: checkIntRange(0, 1<<62)},
 		{Name: "hll-sparse-max-bytes", Default: "3000", Usage: "largest sparse HyperLogLog, in bytes; an update that would make one longer converts it to the dense encoding (12304 bytes)", Mutable: true, Check: checkSize},
+		{Name: "stream-node-max-bytes", Default: "4096", Usage: "a stream node (XINFO's radix-tree-keys) takes entries until its listpack, as Redis encodes it, would reach this size (0: 1 GiB)", Mutable: true, Check: checkSize},
+		{Name: "stream-node-max-entries", Default: "100", Usage: "and until it holds this many entries, deleted ones included (0: no limit); '~' trims remove whole nodes", Mutable: true, Check: checkIntRange(0, 1<<63-1)},
 		{Name: "latency-tracking", Default: "yes", Usage: "keep per-command latency histograms (INFO latencystats)", Mutable: true, Check: checkBool},
 		{Name: "daemonize", Default: "no", Usage: "accepted for compatibility (run sessiond under a supervisor)", Check: checkEnum("no"), Inert: true},
 	}

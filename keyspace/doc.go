@@ -1,7 +1,8 @@
 // Package keyspace is the in-memory store behind sessiond: 16 databases of
 // binary-safe keys, each holding a string, a set of strings, a hash (see
-// hash.go for its two forms), a sorted set (zset.go) or a list (list.go),
-// with an optional absolute deadline in Unix milliseconds.
+// hash.go for its two forms), a sorted set (zset.go), a list (list.go) or
+// a stream (stream.go), with an optional absolute deadline in Unix
+// milliseconds.
 //
 // # Concurrency
 //
@@ -56,7 +57,11 @@
 // lock and are copied out (sets also read in place, under the read lock,
 // by ViewMembers). A list is modified in place too, but the bytes of its
 // chunks never are (list.go): elements returned by LRANGE or a pop, and
-// the chunks a snapshot takes, are shared like strings.
+// the chunks a snapshot takes, are shared like strings. A stream is
+// modified in place too; its chunks' entry bytes are only appended to,
+// and their flags replaced rather than modified (stream.go), so a
+// snapshot copies the chunk headers and the consumer groups under the
+// lock and reads the entries after it.
 //
 // # Blocked clients
 //
@@ -120,7 +125,8 @@
 //
 //   - a key lives in the stripe its hash selects;
 //   - no set, hash, sorted set or list is stored empty: removing the last
-//     member, field or element removes the key;
+//     member, field or element removes the key (a stream may be empty, as
+//     in Redis);
 //   - a zero deadline means the key never expires;
 //   - stripe.expires counts the entries of its map that have a deadline,
 //     and stripe.deadlines sums those deadlines (each capped, for avg_ttl);

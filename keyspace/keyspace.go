@@ -253,7 +253,9 @@ type Keyspace struct {
 	frozen atomic.Int64
 	sched  Scheduler
 	nextID atomic.Uint64
-	watch  watchRegistry
+	// stream-node-max-bytes and -entries (stream.go).
+	streamNodeBytes, streamNodeEntries atomic.Int64
+	watch                              watchRegistry
 	// blocked holds the clients blocked on keys (block.go).
 	blocked blockRegistry
 	// notifier receives keyspace events (notify.go); nil pointer: none.
@@ -276,6 +278,7 @@ func New(opts Options) (*Keyspace, error) {
 		return nil, errors.New("keyspace: stripes must be a power of two")
 	}
 	ks := &Keyspace{nstripe: n, clock: opts.Clock, sched: opts.Scheduler}
+	ks.SetStreamNodeLimits(4096, 100) // Redis's defaults
 	for i := range ks.dbs {
 		ks.dbs[i].Store(ks.newDB())
 	}

@@ -143,12 +143,33 @@ const (
 	sflagSame    = 2
 )
 
-// Redis's node limits: stream-node-max-bytes and stream-node-max-entries
-// at their defaults.
-const (
-	streamNodeMaxBytes   = 4096
-	streamNodeMaxEntries = 100
-)
+// streamListpackMax is STREAM_LISTPACK_MAX_SIZE: stream-node-max-bytes
+// 0, or above it, means this.
+const streamListpackMax = 1 << 30
+
+// SetStreamNodeLimits sets stream-node-max-bytes and
+// stream-node-max-entries (0: no limit on entries), for streams' next
+// appends.
+func (ks *Keyspace) SetStreamNodeLimits(maxBytes, maxEntries int64) {
+	ks.streamNodeBytes.Store(maxBytes)
+	ks.streamNodeEntries.Store(maxEntries)
+}
+
+// StreamNodeLimits returns stream-node-max-bytes and -entries.
+func (ks *Keyspace) StreamNodeLimits() (maxBytes, maxEntries int64) {
+	return ks.streamNodeBytes.Load(), ks.streamNodeEntries.Load()
+}
+
+// nodeLimits are the limits an append is judged by.
+type nodeLimits struct{ bytes, entries int64 }
+
+func (ks *Keyspace) nodeLimits() nodeLimits {
+	l := nodeLimits{ks.streamNodeBytes.Load(), ks.streamNodeEntries.Load()}
+	if l.bytes <= 0 || l.bytes > streamListpackMax {
+		l.bytes = streamListpackMax
+	}
+	return l
+}
 
 // schunk is one node. data holds the entries, flags one byte per entry,
 // mfields the master fields (each a uvarint length and the bytes).
@@ -448,7 +469,7 @@ func (s *stream) chunkFor(id StreamID) int {
 }
 
 // append adds an entry (id above lastID, checked by the caller).
-func (s *stream) append(id StreamID, fv [][]byte) {
+func (s *stream) append(id StreamID, fv [][]byte, lim nodeLimits) {
 	var c *schunk
 	if n := len(s.chunks); n > 0 {
 		c = s.chunks[n-1]
@@ -456,7 +477,7 @@ func (s *stream) append(id StreamID, fv [][]byte) {
 		for _, b := range fv {
 			tot += len(b)
 		}
-		if c.lpBytes()+tot >= streamNodeMaxBytes || c.live+c.dead >= streamNodeMaxEntries {
+		if int64(c.lpBytes()+tot) >= lim.bytes || lim.entries > 0 && int64(c.live+c.dead) >= lim.entries {
 			s.cmem -= c.mem()
 			c.seal()
 			s.cmem += c.mem()

@@ -51,14 +51,14 @@ func TestParseStreamID(t *testing.T) {
 func TestStreamChunkLayout(t *testing.T) {
 	s := &stream{}
 	for i := uint64(1); i <= 250; i++ {
-		s.append(sid(i), [][]byte{[]byte("f"), []byte("v")})
+		s.append(sid(i), [][]byte{[]byte("f"), []byte("v")}, defLimits)
 	}
 	require.Len(t, s.chunks, 3)
 	require.Equal(t, 100, s.chunks[0].entries())
 	s = &stream{}
 	big := make([]byte, 1000)
 	for i := uint64(1); i <= 10; i++ {
-		s.append(sid(i), [][]byte{[]byte("f"), big})
+		s.append(sid(i), [][]byte{[]byte("f"), big}, defLimits)
 	}
 	// Each entry is 1012 bytes of listpack: a fifth would reach 4096.
 	require.Equal(t, 4, s.chunks[0].entries())
@@ -124,14 +124,14 @@ func TestStreamSnapshotWhileWriting(t *testing.T) {
 func TestStreamCloneIndependent(t *testing.T) {
 	s := &stream{}
 	for i := uint64(1); i <= 150; i++ {
-		s.append(sid(i), [][]byte{[]byte("f"), []byte("v")})
+		s.append(sid(i), [][]byte{[]byte("f"), []byte("v")}, defLimits)
 	}
 	g := s.addGroup([]byte("g"), StreamID{}, -1)
 	c := g.addConsumer([]byte("c"), 5)
 	s.deliver(g, c, StreamID{}, 10, false, 5)
 	cl := s.clone()
-	s.append(sid(151), [][]byte{[]byte("f"), []byte("x")})
-	cl.append(sid(151), [][]byte{[]byte("f"), []byte("y")})
+	s.append(sid(151), [][]byte{[]byte("f"), []byte("x")}, defLimits)
+	cl.append(sid(151), [][]byte{[]byte("f"), []byte("y")}, defLimits)
 	require.True(t, s.delete(sid(3)))
 	e, ok := cl.lookup(sid(3))
 	require.True(t, ok)
@@ -145,3 +145,5 @@ func TestStreamCloneIndependent(t *testing.T) {
 	require.Len(t, cl.groups[0].conss[0].pel, 10)
 	require.Same(t, cl.groups[0].conss[0], cl.groups[0].pel[0].cons)
 }
+
+var defLimits = nodeLimits{4096, 100}

@@ -167,7 +167,7 @@ func (ks *Keyspace) XAdd(dbi int, key []byte, a XAddArgs) (StreamID, error) {
 		}
 		fv := make([][]byte, len(a.Fields))
 		copy(fv, a.Fields)
-		s.append(id, fv)
+		s.append(id, fv, ks.nodeLimits())
 		w = streamWrite{touched: true, ready: true, dirty: 1, events: []string{"xadd"}}
 		if s.trim(a.Trim) > 0 {
 			w.event("xtrim")

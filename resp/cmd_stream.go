@@ -53,6 +53,16 @@ func streamCommands() []*command {
 	}
 }
 
+// initStreams keeps stream-node-max-bytes and -entries in the keyspace.
+func (s *Server) initStreams() {
+	load := func(string) {
+		s.ks.SetStreamNodeLimits(s.cfg.Int("stream-node-max-bytes"), s.cfg.Int("stream-node-max-entries"))
+	}
+	s.cfg.OnSet("stream-node-max-bytes", load)
+	s.cfg.OnSet("stream-node-max-entries", load)
+	load("")
+}
+
 const msgInvalidStreamID = "ERR Invalid stream ID specified as stream command argument"
 
 // streamID parses an ID (keyspace.ParseStreamID), replying with Redis's
@@ -224,7 +234,14 @@ func (x *call) trimFinish(xadd bool, t *keyspace.TrimArgs, limitGiven bool) bool
 		x.r.error("ERR syntax error, LIMIT cannot be used without the special ~ option")
 		return false
 	case !limitGiven && t.Approx:
-		t.Limit = 100 * 100 // 100 * stream-node-max-entries
+		// 100 nodes' worth, capped on both sides, as Redis does.
+		_, entries := x.s.ks.StreamNodeLimits()
+		t.Limit = 10000
+		if entries > 0 && entries <= 1000000/100 {
+			t.Limit = 100 * entries
+		} else if entries > 0 {
+			t.Limit = 1000000
+		}
 	case !limitGiven:
 		t.Limit = 0
 	}

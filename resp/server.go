@@ -130,6 +130,7 @@ func NewServer(o Options) *Server {
 	s.cfg.OnSet("tracking-table-max-keys", func(v string) { s.tracker.maxKeys.Store(s.cfg.Int("tracking-table-max-keys")) })
 	s.tracker.maxKeys.Store(s.cfg.Int("tracking-table-max-keys"))
 	s.initHLL()
+	s.initStreams()
 	return s
 }
 

@@ -192,6 +192,15 @@ var streamCases = [][]string{
 	// Nodes: entries past stream-node-max-entries and -bytes, "~" trims,
 	// the same and other fields, numbers.
 	{"XADD big 1 f 1", "XADD big 2 f 2", "XADD big 3 g 3", "XADD big 4 f 123456789012", "XADD big 5 f -7 g 8"},
+	// The node limits.
+	{"CONFIG GET stream-node-max-*", "CONFIG SET stream-node-max-entries 5", "CONFIG SET stream-node-max-bytes 200",
+		"XADD s 1 f v", "XADD s 2 f v", "XADD s 3 f v", "XADD s 4 f v", "XADD s 5 f v", "XADD s 6 f v", "XADD s 7 f 012345678901234567890123456789",
+		"XADD s 8 f 012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789",
+		"XADD s 9 f v", "XADD s 10 f 0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789",
+		"XINFO STREAM s", "XTRIM s MAXLEN ~ 3", "XINFO STREAM s", "CONFIG SET stream-node-max-entries 0", "CONFIG SET stream-node-max-bytes 0",
+		"XADD s 11 f v", "XADD s 12 f v", "XTRIM s MINID ~ 12", "XINFO STREAM s", "CONFIG SET stream-node-max-entries 1", "XADD s 13 f v",
+		"XADD s 14 f v", "XINFO STREAM s", "CONFIG SET stream-node-max-entries -1", "CONFIG SET stream-node-max-bytes 1kb", "CONFIG GET stream-node-max-*",
+		"CONFIG SET stream-node-max-entries 100", "CONFIG SET stream-node-max-bytes 4096", "CONFIG GET stream-node-max-*"},
 	// Other commands on streams.
 	{"XADD s 1 f v", "XGROUP CREATE s g 0", "XREADGROUP GROUP g c STREAMS s >", "COPY s d", "XINFO STREAM d FULL", "RENAME s r",
 		"XINFO STREAM r FULL", "EXISTS s", "MOVE r 1", "SELECT 1", "XINFO STREAM r FULL", "DEL r", "SELECT 0", "SCAN 0 TYPE stream",
@@ -236,7 +245,7 @@ func TestStreamRedis(t *testing.T) {
 					for _, line := range c {
 						steps = append(steps, sp(line))
 					}
-					if i == 9 {
+					if i == 9 { // the nodes case
 						steps = append(steps, streamBigSteps()...)
 					}
 					for _, args := range steps {
