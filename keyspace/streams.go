@@ -162,7 +162,7 @@ func (ks *Keyspace) XAdd(dbi int, key []byte, a XAddArgs) (StreamID, error) {
 		for _, f := range a.Fields {
 			tot += len(f)
 		}
-		if tot > 1<<32-1 {
+		if tot > streamListpackMax {
 			return w, ErrStreamTooLarge
 		}
 		fv := make([][]byte, len(a.Fields))

@@ -193,14 +193,14 @@ var streamCases = [][]string{
 	// the same and other fields, numbers.
 	{"XADD big 1 f 1", "XADD big 2 f 2", "XADD big 3 g 3", "XADD big 4 f 123456789012", "XADD big 5 f -7 g 8"},
 	// The node limits.
-	{"CONFIG GET stream-node-max-*", "CONFIG SET stream-node-max-entries 5", "CONFIG SET stream-node-max-bytes 200",
+	{"CONFIG GET stream-node-max-bytes", "CONFIG GET stream-node-max-entries", "CONFIG SET stream-node-max-entries 5", "CONFIG SET stream-node-max-bytes 200",
 		"XADD s 1 f v", "XADD s 2 f v", "XADD s 3 f v", "XADD s 4 f v", "XADD s 5 f v", "XADD s 6 f v", "XADD s 7 f 012345678901234567890123456789",
 		"XADD s 8 f 012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789",
 		"XADD s 9 f v", "XADD s 10 f 0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789",
 		"XINFO STREAM s", "XTRIM s MAXLEN ~ 3", "XINFO STREAM s", "CONFIG SET stream-node-max-entries 0", "CONFIG SET stream-node-max-bytes 0",
 		"XADD s 11 f v", "XADD s 12 f v", "XTRIM s MINID ~ 12", "XINFO STREAM s", "CONFIG SET stream-node-max-entries 1", "XADD s 13 f v",
-		"XADD s 14 f v", "XINFO STREAM s", "CONFIG SET stream-node-max-entries -1", "CONFIG SET stream-node-max-bytes 1kb", "CONFIG GET stream-node-max-*",
-		"CONFIG SET stream-node-max-entries 100", "CONFIG SET stream-node-max-bytes 4096", "CONFIG GET stream-node-max-*"},
+		"XADD s 14 f v", "XINFO STREAM s", "CONFIG SET stream-node-max-entries -1", "CONFIG SET stream-node-max-bytes 1kb", "CONFIG GET stream-node-max-bytes", "CONFIG GET stream-node-max-entries",
+		"CONFIG SET stream-node-max-entries 100", "CONFIG SET stream-node-max-bytes 4096", "CONFIG GET stream-node-max-bytes", "CONFIG GET stream-node-max-entries"},
 	// Other commands on streams.
 	{"XADD s 1 f v", "XGROUP CREATE s g 0", "XREADGROUP GROUP g c STREAMS s >", "COPY s d", "XINFO STREAM d FULL", "RENAME s r",
 		"XINFO STREAM r FULL", "EXISTS s", "MOVE r 1", "SELECT 1", "XINFO STREAM r FULL", "DEL r", "SELECT 0", "SCAN 0 TYPE stream",
@@ -589,6 +589,10 @@ func TestStreamBlockingMatchesRedis(t *testing.T) {
 		{[]string{"XGROUP CREATE s g $ MKSTREAM"}, "XREADGROUP GROUP g c BLOCK 0 STREAMS s >", []string{"SET s x"}},
 		{[]string{"XGROUP CREATE s g $ MKSTREAM"}, "XREADGROUP GROUP g c BLOCK 0 STREAMS s >", []string{"XGROUP SETID s g 0", "XADD s 1 f v"}},
 		{[]string{"XGROUP CREATE s g $ MKSTREAM"}, "XREADGROUP GROUP g c BLOCK 50 STREAMS s >", nil},
+		{[]string{"XGROUP CREATE s g $ MKSTREAM"}, "XREADGROUP GROUP g c BLOCK 0 STREAMS s >", []string{"FLUSHALL"}},
+		{[]string{"XGROUP CREATE s g $ MKSTREAM"}, "XREADGROUP GROUP g c BLOCK 0 STREAMS s >", []string{"SWAPDB 0 1"}},
+		{[]string{"XGROUP CREATE s g $ MKSTREAM"}, "XREADGROUP GROUP g c BLOCK 0 STREAMS s >", []string{"MULTI", "DEL s", "XGROUP CREATE s g $ MKSTREAM", "EXEC", "XADD s 1 f v"}},
+		{nil, "XREAD BLOCK 0 STREAMS s $", []string{"RENAME x s", "XADD o 1 f v", "RENAME o s"}},
 		{[]string{"XGROUP CREATE s g $ MKSTREAM"}, "XREADGROUP GROUP g c BLOCK 0 STREAMS s >", []string{"XGROUP CREATE s g2 0", "XGROUP DESTROY s g2", "XADD s 1 f v"}},
 	}
 	for i, c := range cases {
