@@ -21,6 +21,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"sessiond/internal/clocktest"
 	"sessiond/internal/testserver"
 )
 
@@ -297,8 +298,20 @@ func TestStreamDiffRedis(t *testing.T) {
 		r := rand.New(rand.NewPCG(uint64(seed), uint64(seq)))
 		h.both(t, "FLUSHALL")
 		g := &streamGen{r: r, last: map[string]uint64{}}
+		kinds := map[string]int{}
 		for range cmds {
-			h.both(t, g.next()...)
+			args := g.next()
+			v := h.both(t, args...)
+			kind := "ok"
+			if v.isErr() {
+				kind = "error"
+			} else if v.null || v.isAgg() && len(v.elems) == 0 {
+				kind = "empty"
+			}
+			kinds[strings.ToLower(args[0])+" "+kind]++
+		}
+		if seq == 0 {
+			t.Logf("replies: %v", kinds)
 		}
 		for _, k := range []string{"s0", "s1", "s2"} {
 			h.both(t, "XINFO", "STREAM", k, "FULL", "COUNT", "0")
@@ -344,6 +357,9 @@ func (g *streamGen) newID(k string) string {
 
 func (g *streamGen) fields() []string {
 	n := 1 + g.r.IntN(3)
+	if g.r.IntN(30) == 0 { // large entries close nodes by bytes
+		return []string{"big", strings.Repeat("b", 200+g.r.IntN(2000))}
+	}
 	if g.r.IntN(3) > 0 {
 		return []string{"f", strconv.Itoa(g.r.IntN(1000))}
 	}
@@ -438,8 +454,22 @@ func (g *streamGen) next() []string {
 		return []string{"XINFO", "GROUPS", k}
 	case n < 96:
 		return []string{"XINFO", "STREAM", k}
-	case n < 98:
+	case n < 97:
 		return []string{"XREAD", "COUNT", strconv.Itoa(1 + g.r.IntN(5)), "STREAMS", k, g.existingID(k)}
+	case n < 98:
+		switch g.r.IntN(6) {
+		case 0:
+			return []string{"XSETID", k, strconv.FormatUint(g.last[k]+uint64(g.r.IntN(3)), 10)}
+		case 1:
+			return []string{"XINFO", "STREAM", k, "FULL", "COUNT", strconv.Itoa(g.r.IntN(4))}
+		case 2:
+			return []string{"XINFO", "CONSUMERS", k, g.grp()}
+		case 3:
+			return []string{"XGROUP", "CREATECONSUMER", k, g.grp(), g.cons()}
+		case 4:
+			return []string{"XTRIM", k, "MAXLEN", "~", strconv.Itoa(g.r.IntN(50)), "LIMIT", strconv.Itoa(g.r.IntN(300))}
+		}
+		return []string{"XPENDING", k, g.grp(), "IDLE", "0", "-", "+", "5", g.cons()}
 	}
 	return []string{"XLEN", k}
 }
@@ -631,4 +661,43 @@ func TestStreamBlockedAllServed(t *testing.T) {
 			require.Equal(t, "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n2-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n", string(v.raw))
 		}
 	}
+}
+
+// TestStreamTimesWithFakeClock pins the values the comparisons with
+// Redis mask: IDs from the clock, delivery and seen times, idle times.
+func TestStreamTimesWithFakeClock(t *testing.T) {
+	clk := clocktest.NewFake(time.UnixMilli(1_700_000_000_000))
+	srv := testserver.Start(t, testserver.WithClock(clk))
+	c := dialRaw(t, srv.Addr)
+	do := func(want string, args ...string) {
+		t.Helper()
+		v, err := c.do(args...)
+		require.NoError(t, err)
+		require.Equal(t, want, string(v.raw), "%q", args)
+	}
+	do(rbulk("1700000000000-0"), "XADD", "s", "*", "f", "v")
+	do(rbulk("1700000000000-1"), "XADD", "s", "*", "f", "v")
+	do(rbulk("1700000000000-2"), "XADD", "s", "1700000000000-*", "f", "v")
+	do(rbulk("1700000000005-0"), "XADD", "s", "1700000000005-*", "f", "v")
+	do(okR, "XGROUP", "CREATE", "s", "g", "0")
+	clk.Advance(10 * time.Millisecond)
+	do("*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$15\r\n1700000000000-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n", "XREADGROUP", "GROUP", "g", "alice", "COUNT", "1", "STREAMS", "s", ">")
+	do(rbulk("1700000000010-0"), "XADD", "s", "*", "f", "v")
+	clk.Advance(250 * time.Millisecond)
+	do("*1\r\n*4\r\n$15\r\n1700000000000-0\r\n$5\r\nalice\r\n:250\r\n:1\r\n", "XPENDING", "s", "g", "-", "+", "10")
+	do("*0\r\n", "XPENDING", "s", "g", "IDLE", "251", "-", "+", "10")
+	do("*1\r\n*6\r\n$4\r\nname\r\n$5\r\nalice\r\n$7\r\npending\r\n:1\r\n$4\r\nidle\r\n:250\r\n", "XINFO", "CONSUMERS", "s", "g")
+	// XCLAIM IDLE sets the delivery time that far back; TIME sets it.
+	do("*1\r\n$15\r\n1700000000000-0\r\n", "XCLAIM", "s", "g", "bob", "100", "1700000000000-0", "IDLE", "40", "JUSTID")
+	do("*1\r\n*4\r\n$15\r\n1700000000000-0\r\n$3\r\nbob\r\n:40\r\n:1\r\n", "XPENDING", "s", "g", "-", "+", "10")
+	do("*1\r\n$15\r\n1700000000000-0\r\n", "XCLAIM", "s", "g", "bob", "0", "1700000000000-0", "TIME", "1699999999000", "RETRYCOUNT", "7", "JUSTID")
+	do("*1\r\n*4\r\n$15\r\n1700000000000-0\r\n$3\r\nbob\r\n:1260\r\n:7\r\n", "XPENDING", "s", "g", "-", "+", "10")
+	v, err := c.do("XINFO", "STREAM", "s", "FULL")
+	require.NoError(t, err)
+	require.Contains(t, string(v.raw), "$3\r\nbob\r\n:1699999999000\r\n:7\r\n") // the group's PEL
+	require.Contains(t, string(v.raw), "$9\r\nseen-time\r\n:1700000000260\r\n") // bob, seen by XCLAIM
+	require.Contains(t, string(v.raw), "$9\r\nseen-time\r\n:1700000000010\r\n") // alice, by XREADGROUP
+	// XAUTOCLAIM takes entries idle at least min-idle-time.
+	clk.Advance(time.Second)
+	do("*3\r\n$3\r\n0-0\r\n*1\r\n$15\r\n1700000000000-0\r\n*0\r\n", "XAUTOCLAIM", "s", "g", "carol", "2000", "0", "JUSTID")
 }
