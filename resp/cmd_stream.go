@@ -409,8 +409,13 @@ func cmdXread(x *call) {
 	n := (len(x.args) - streamsArg) / 2
 	a.Keys, a.IDs = x.args[streamsArg:streamsArg+n], x.args[streamsArg+n:]
 	if timeout < 0 {
-		out, _, err := x.s.ks.XRead(x.c.db, a)
-		x.xreadReply(out, err)
+		// The command takes the gate itself (flagOwnGate, for BLOCK):
+		// without BLOCK it runs once under it, as dispatch would run it.
+		x.tryOnce(func() bool {
+			out, _, err := x.s.ks.XRead(x.c.db, a)
+			x.xreadReply(out, err)
+			return true
+		}, false)
 		return
 	}
 	count := a.Count
