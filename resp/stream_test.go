@@ -205,7 +205,9 @@ var streamCases = [][]string{
 	// Other commands on streams.
 	{"XADD s 1 f v", "XGROUP CREATE s g 0", "XREADGROUP GROUP g c STREAMS s >", "COPY s d", "XINFO STREAM d FULL", "RENAME s r",
 		"XINFO STREAM r FULL", "EXISTS s", "MOVE r 1", "SELECT 1", "XINFO STREAM r FULL", "DEL r", "SELECT 0", "SCAN 0 TYPE stream",
-		"SORT d", "LPUSH d x", "GET d", "EXPIRE d 100", "TTL d", "XADD d 2 f v", "TTL d", "DUMP nokey"},
+		"SORT d", "LPUSH d x", "GET d", "EXPIRE d 100", "TTL d", "XADD d 2 f v", "TTL d", "DUMP nokey",
+		"COMMAND GETKEYS XREAD COUNT 1 STREAMS a b 0 0", "COMMAND GETKEYS XREADGROUP GROUP g c BLOCK 5 STREAMS a >",
+		"COMMAND GETKEYS XINFO STREAM k", "COMMAND GETKEYS XGROUP CREATE k g $", "COMMAND GETKEYS XADD k * f v"},
 }
 
 func streamBigSteps() [][]string {
