@@ -369,6 +369,29 @@ func (c *schunk) skip(off int, flags byte) int {
 	return off
 }
 
+// appendFields appends the entry's field, value, ... pairs to dst.
+func (c *schunk) appendFields(dst [][]byte, e sentry) [][]byte {
+	off := e.off
+	if e.flags&sflagSame != 0 {
+		moff := 0
+		for range c.nmf {
+			var f, v []byte
+			f, moff = readStr(c.mfields, moff)
+			v, off = readStr(c.data, off)
+			dst = append(dst, f, v)
+		}
+		return dst
+	}
+	nf, k := binary.Uvarint(c.data[off:])
+	off += k
+	for range 2 * nf {
+		var v []byte
+		v, off = readStr(c.data, off)
+		dst = append(dst, v)
+	}
+	return dst
+}
+
 // fields returns the entry's field, value, ... pairs (slices of immutable
 // bytes).
 func (c *schunk) fields(e sentry) [][]byte {

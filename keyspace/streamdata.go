@@ -11,13 +11,44 @@ import (
 // (Redis's RDB_TYPE_STREAM_LISTPACKS*): its nodes as Redis lays them out,
 // its metadata and its consumer groups.
 type StreamData struct {
+	// Nodes are the nodes in order; or, when Nodes is nil and NumNodes is
+	// not 0, EachNode produces them one at a time (a snapshot's stream:
+	// Item.Stream), each valid only during its call. Each reads either.
 	Nodes        []StreamNode
+	NumNodes     int
+	EachNode     func(fn func(n *StreamNode) bool)
 	Length       uint64
 	LastID       StreamID
 	FirstID      StreamID
 	MaxDeleted   StreamID
 	EntriesAdded uint64
 	Groups       []StreamGroup
+}
+
+// NodeCount is the number of nodes.
+func (sd *StreamData) NodeCount() int {
+	if sd.Nodes == nil {
+		return sd.NumNodes
+	}
+	return len(sd.Nodes)
+}
+
+// Each calls fn with the nodes in order until it returns false.
+func (sd *StreamData) Each(fn func(i int, n *StreamNode) bool) {
+	if sd.Nodes == nil && sd.EachNode != nil {
+		i := 0
+		sd.EachNode(func(n *StreamNode) bool {
+			ok := fn(i, n)
+			i++
+			return ok
+		})
+		return
+	}
+	for i := range sd.Nodes {
+		if !fn(i, &sd.Nodes[i]) {
+			return
+		}
+	}
 }
 
 // StreamNode is one node: its master ID and fields, and its entries.
@@ -105,30 +136,38 @@ func (s *stream) exportGroups() []StreamGroup {
 	return out
 }
 
-// Stream is a KindStream item's value, built from what the snapshot took
-// (no lock held). Its byte slices are shared and must not be modified.
+// Stream is a KindStream item's value, from what the snapshot took (no
+// lock held). Its nodes are produced one at a time (EachNode), in one
+// reused buffer, so a save does not hold a large stream twice; their byte
+// slices are shared with the keyspace and must not be modified.
 func (it *Item) Stream() *StreamData {
 	sn := it.stream
 	if sn == nil {
 		return nil
 	}
 	sd := &StreamData{Length: sn.length, LastID: sn.lastID, FirstID: sn.firstID, MaxDeleted: sn.maxDeleted,
-		EntriesAdded: sn.entriesAdded, Groups: sn.groups}
-	sd.Nodes = make([]StreamNode, len(sn.chunks))
-	for i := range sn.chunks {
-		c := &sn.chunks[i]
-		n := StreamNode{Master: c.master}
-		for off := 0; off < len(c.mfields); {
-			var f []byte
-			f, off = readStr(c.mfields, off)
-			n.MasterFields = append(n.MasterFields, f)
+		EntriesAdded: sn.entriesAdded, Groups: sn.groups, NumNodes: len(sn.chunks)}
+	sd.EachNode = func(fn func(n *StreamNode) bool) {
+		var n StreamNode
+		var fields [][]byte
+		for i := range sn.chunks {
+			c := &sn.chunks[i]
+			n.Master, n.MasterFields, n.Entries, fields = c.master, n.MasterFields[:0], n.Entries[:0], fields[:0]
+			for off := 0; off < len(c.mfields); {
+				var f []byte
+				f, off = readStr(c.mfields, off)
+				n.MasterFields = append(n.MasterFields, f)
+			}
+			c.each(func(e sentry) bool {
+				start := len(fields)
+				fields = c.appendFields(fields, e)
+				n.Entries = append(n.Entries, StreamNodeEntry{ID: e.id, Flags: e.flags, Fields: fields[start:len(fields):len(fields)]})
+				return true
+			})
+			if !fn(&n) {
+				return
+			}
 		}
-		n.Entries = make([]StreamNodeEntry, 0, c.entries())
-		c.each(func(e sentry) bool {
-			n.Entries = append(n.Entries, StreamNodeEntry{ID: e.id, Flags: e.flags, Fields: c.fields(e)})
-			return true
-		})
-		sd.Nodes[i] = n
 	}
 	return sd
 }
@@ -143,36 +182,13 @@ func ValidateStream(sd *StreamData) error {
 	var prev, prevMaster StreamID
 	var live uint64
 	have := false
-	for i, n := range sd.Nodes {
-		if len(n.Entries) == 0 {
-			return fmt.Errorf("stream node %d has no entries", i)
-		}
-		if i > 0 && n.Master.Cmp(prevMaster) <= 0 {
-			return fmt.Errorf("stream node %d: master ID %v not above %v", i, n.Master, prevMaster)
-		}
-		if have && n.Master.Cmp(prev) <= 0 {
-			return fmt.Errorf("stream node %d: master ID %v not above entry %v", i, n.Master, prev)
-		}
-		prevMaster = n.Master
-		for _, e := range n.Entries {
-			if e.ID.Cmp(n.Master) < 0 {
-				return fmt.Errorf("stream node %d: entry %v below its master ID %v", i, e.ID, n.Master)
-			}
-			if len(e.Fields)%2 != 0 || e.Flags&^(sflagDeleted|sflagSame) != 0 {
-				return fmt.Errorf("stream node %d: malformed entry %v", i, e.ID)
-			}
-			if e.Flags&sflagSame != 0 && len(e.Fields) != 2*len(n.MasterFields) {
-				return fmt.Errorf("stream node %d: entry %v: master fields do not match", i, e.ID)
-			}
-			if e.Flags&sflagDeleted != 0 {
-				continue
-			}
-			if have && e.ID.Cmp(prev) <= 0 {
-				return fmt.Errorf("stream node %d: entry %v not above %v", i, e.ID, prev)
-			}
-			prev, have = e.ID, true
-			live++
-		}
+	var err error
+	sd.Each(func(i int, n *StreamNode) bool {
+		err = validateNode(i, n, &prev, &prevMaster, &live, &have)
+		return err == nil
+	})
+	if err != nil {
+		return err
 	}
 	if live != sd.Length {
 		return fmt.Errorf("stream length %d, but %d live entries", sd.Length, live)
@@ -227,6 +243,41 @@ func (sd *StreamData) EstimateEntriesRead(id StreamID) int64 {
 	return s.estimateDistance(id)
 }
 
+// validateNode is ValidateStream's check of node i, given what the nodes
+// before it left in prev (the last live ID), prevMaster, live and have.
+func validateNode(i int, n *StreamNode, prev, prevMaster *StreamID, live *uint64, have *bool) error {
+	if len(n.Entries) == 0 {
+		return fmt.Errorf("stream node %d has no entries", i)
+	}
+	if i > 0 && n.Master.Cmp(*prevMaster) <= 0 {
+		return fmt.Errorf("stream node %d: master ID %v not above %v", i, n.Master, *prevMaster)
+	}
+	if *have && n.Master.Cmp(*prev) <= 0 {
+		return fmt.Errorf("stream node %d: master ID %v not above entry %v", i, n.Master, *prev)
+	}
+	*prevMaster = n.Master
+	for _, e := range n.Entries {
+		if e.ID.Cmp(n.Master) < 0 {
+			return fmt.Errorf("stream node %d: entry %v below its master ID %v", i, e.ID, n.Master)
+		}
+		if len(e.Fields)%2 != 0 || e.Flags&^(sflagDeleted|sflagSame) != 0 {
+			return fmt.Errorf("stream node %d: malformed entry %v", i, e.ID)
+		}
+		if e.Flags&sflagSame != 0 && len(e.Fields) != 2*len(n.MasterFields) {
+			return fmt.Errorf("stream node %d: entry %v: master fields do not match", i, e.ID)
+		}
+		if e.Flags&sflagDeleted != 0 {
+			continue
+		}
+		if *have && e.ID.Cmp(*prev) <= 0 {
+			return fmt.Errorf("stream node %d: entry %v not above %v", i, e.ID, *prev)
+		}
+		*prev, *have = e.ID, true
+		*live++
+	}
+	return nil
+}
+
 var errStreamInvalid = errors.New("keyspace: invalid stream")
 
 // newStreamOf builds a stream of sd (checked by ValidateStream), copying
@@ -236,7 +287,7 @@ func newStreamOf(sd *StreamData) (*stream, error) {
 		return nil, fmt.Errorf("%w: %v", errStreamInvalid, err)
 	}
 	s := &stream{length: sd.Length, lastID: sd.LastID, firstID: sd.FirstID, maxDeleted: sd.MaxDeleted, entriesAdded: sd.EntriesAdded}
-	for _, n := range sd.Nodes {
+	sd.Each(func(_ int, n *StreamNode) bool {
 		fv := make([][]byte, 0, 2*len(n.MasterFields))
 		for _, f := range n.MasterFields {
 			fv = append(fv, f, nil)
@@ -252,7 +303,8 @@ func newStreamOf(sd *StreamData) (*stream, error) {
 		c.seal()
 		s.chunks = append(s.chunks, c)
 		s.cmem += c.mem()
-	}
+		return true
+	})
 	for _, sg := range sd.Groups {
 		g := &cgroup{name: string(sg.Name), last: sg.LastID, read: sg.EntriesRead}
 		byID := make(map[StreamID]*nack, len(sg.PEL))

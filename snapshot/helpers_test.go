@@ -55,8 +55,8 @@ func cloneStreamData(sd *keyspace.StreamData) *keyspace.StreamData {
 	}
 	cb := func(b []byte) []byte { return append([]byte{}, b...) }
 	c := *sd
-	c.Nodes = nil
-	for _, n := range sd.Nodes {
+	c.Nodes, c.NumNodes, c.EachNode = nil, 0, nil
+	sd.Each(func(_ int, n *keyspace.StreamNode) bool {
 		nn := keyspace.StreamNode{Master: n.Master}
 		for _, f := range n.MasterFields {
 			nn.MasterFields = append(nn.MasterFields, cb(f))
@@ -69,7 +69,8 @@ func cloneStreamData(sd *keyspace.StreamData) *keyspace.StreamData {
 			nn.Entries = append(nn.Entries, ne)
 		}
 		c.Nodes = append(c.Nodes, nn)
-	}
+		return true
+	})
 	c.Groups = nil
 	for _, g := range sd.Groups {
 		ng := keyspace.StreamGroup{Name: cb(g.Name), LastID: g.LastID, EntriesRead: g.EntriesRead}

@@ -131,17 +131,17 @@ func streamListpack(b []byte, n *keyspace.StreamNode) []byte {
 // writeStream writes r's stream as RDB_TYPE_STREAM_LISTPACKS_2.
 func (e *Encoder) writeStream(r *Record) {
 	s := r.Stream
-	e.buf = appendLen(e.buf, uint64(len(s.Nodes)))
+	e.buf = appendLen(e.buf, uint64(s.NodeCount()))
 	var key [streamIDLen]byte
-	for i := range s.Nodes {
-		n := &s.Nodes[i]
+	s.Each(func(_ int, n *keyspace.StreamNode) bool {
 		e.writeString(appendStreamID(key[:0], n.Master))
 		e.lp = streamListpack(e.lp, n)
 		e.writeString(e.lp)
 		if cap(e.lp) > 1<<20 {
 			e.lp = nil
 		}
-	}
+		return e.err == nil
+	})
 	for _, v := range []uint64{s.Length, s.LastID.Ms, s.LastID.Seq, s.FirstID.Ms, s.FirstID.Seq, s.MaxDeleted.Ms, s.MaxDeleted.Seq, s.EntriesAdded} {
 		e.buf = appendLen(e.buf, v)
 	}
