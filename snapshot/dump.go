@@ -66,6 +66,29 @@ func Dump(r *Record) ([]byte, error) {
 	return binary.LittleEndian.AppendUint64(out.Bytes(), e.crc), nil
 }
 
+// dumpBody checks a DUMP or FUNCTION DUMP payload's footer, the RDB
+// version and CRC64 after the body (ErrDumpPayload), and returns the body
+// and that version.
+func dumpBody(payload []byte) (body []byte, version uint16, err error) {
+	if len(payload) < dumpFooter {
+		return nil, 0, ErrDumpPayload
+	}
+	body = payload[:len(payload)-dumpFooter]
+	footer := payload[len(body):]
+	version = binary.LittleEndian.Uint16(footer)
+	if version > MaxVersion || crc64Update(0, payload[:len(payload)-8]) != binary.LittleEndian.Uint64(footer[2:]) {
+		return nil, 0, ErrDumpPayload
+	}
+	return body, version, nil
+}
+
+// dumpDecoder reads body, a payload's value(s) at version; the element
+// budget is by the whole payload's size (dumpElemsPerByte).
+func dumpDecoder(body []byte, version uint16, payloadLen int) *Decoder {
+	return &Decoder{rd: newReader(bytes.NewReader(body)), version: int(max(version, 1)),
+		maxElems: dumpElemsBase + dumpElemsPerByte*payloadLen}
+}
+
 // ParseDump checks a DUMP payload's version and checksum (ErrDumpPayload)
 // and decodes its value, as RESTORE does. The Record has no key, DB 0 and
 // no expiry; its slices point into memory the caller owns from then on.
@@ -75,14 +98,9 @@ func Dump(r *Record) ([]byte, error) {
 // names the type. Bytes after the value, before
 // the footer, are ignored, as Redis ignores them.
 func ParseDump(payload []byte) (*Record, error) {
-	if len(payload) < dumpFooter {
-		return nil, ErrDumpPayload
-	}
-	body := payload[:len(payload)-dumpFooter]
-	footer := payload[len(body):]
-	version := binary.LittleEndian.Uint16(footer)
-	if version > MaxVersion || crc64Update(0, payload[:len(payload)-8]) != binary.LittleEndian.Uint64(footer[2:]) {
-		return nil, ErrDumpPayload
+	body, version, err := dumpBody(payload)
+	if err != nil {
+		return nil, err
 	}
 	if len(body) == 0 {
 		return nil, &DecodeError{Offset: 0, Reason: "no value type", Err: ErrCorrupt}
@@ -91,8 +109,7 @@ func ParseDump(payload []byte) (*Record, error) {
 	if !isObjectType(t) {
 		return nil, &DecodeError{Offset: 0, Reason: fmt.Sprintf("unknown value type 0x%02x", t), Err: ErrCorrupt}
 	}
-	d := &Decoder{rd: newReader(bytes.NewReader(body[1:])), version: int(max(version, 1)),
-		maxElems: dumpElemsBase + dumpElemsPerByte*len(payload)}
+	d := dumpDecoder(body[1:], version, len(payload))
 	d.rec = Record{Key: []byte{}}
 	rec, err := d.readValue(1, t, &d.rec)
 	if d.overBudget {

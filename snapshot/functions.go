@@ -53,17 +53,11 @@ func DumpFunctions(codes [][]byte) []byte {
 // (ErrDumpPayload) and returns the libraries' code it holds. Any other
 // error's text is Redis's reply to FUNCTION RESTORE, without its "ERR ".
 func ParseFunctionDump(payload []byte) ([][]byte, error) {
-	if len(payload) < dumpFooter {
-		return nil, ErrDumpPayload
+	body, version, err := dumpBody(payload)
+	if err != nil {
+		return nil, err
 	}
-	body := payload[:len(payload)-dumpFooter]
-	footer := payload[len(body):]
-	version := binary.LittleEndian.Uint16(footer)
-	if version > MaxVersion || crc64Update(0, payload[:len(payload)-8]) != binary.LittleEndian.Uint64(footer[2:]) {
-		return nil, ErrDumpPayload
-	}
-	d := &Decoder{rd: newReader(bytes.NewReader(body)), version: int(max(version, 1)),
-		maxElems: dumpElemsBase + dumpElemsPerByte*len(payload)}
+	d := dumpDecoder(body, version, len(payload))
 	var codes [][]byte
 	for d.rd.offset() < int64(len(body)) {
 		t, err := d.rd.readByte()
