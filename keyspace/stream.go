@@ -395,27 +395,12 @@ func (c *schunk) appendFields(dst [][]byte, e sentry) [][]byte {
 // fields returns the entry's field, value, ... pairs (slices of immutable
 // bytes).
 func (c *schunk) fields(e sentry) [][]byte {
-	off := e.off
-	if e.flags&sflagSame != 0 {
-		out := make([][]byte, 0, 2*c.nmf)
-		moff := 0
-		for range c.nmf {
-			var f, v []byte
-			f, moff = readStr(c.mfields, moff)
-			v, off = readStr(c.data, off)
-			out = append(out, f, v)
-		}
-		return out
+	n := c.nmf
+	if e.flags&sflagSame == 0 {
+		nf, _ := binary.Uvarint(c.data[e.off:])
+		n = int(nf)
 	}
-	nf, k := binary.Uvarint(c.data[off:])
-	off += k
-	out := make([][]byte, 0, 2*nf)
-	for range 2 * nf {
-		var v []byte
-		v, off = readStr(c.data, off)
-		out = append(out, v)
-	}
-	return out
+	return c.appendFields(make([][]byte, 0, 2*n), e)
 }
 
 // markDeleted marks entry i deleted, replacing flags (a snapshot may hold
