@@ -113,10 +113,10 @@ func (ks *Keyspace) Unblock(b *Blocked, pass [][]byte) {
 		}
 	}
 	for _, k := range pass {
-		r.fireLocked(b.db, string(k))
+		r.fireLocked(b.db, string(k), true)
 	}
 	for _, k := range b.fired {
-		r.fireLocked(b.db, k)
+		r.fireLocked(b.db, k, true)
 	}
 	r.n.Add(-1)
 	r.mu.Unlock()
@@ -126,8 +126,9 @@ func (ks *Keyspace) Unblock(b *Blocked, pass [][]byte) {
 func (ks *Keyspace) BlockedClients() int { return int(ks.blocked.n.Load()) }
 
 // fireLocked tells the first client of each kind blocked on key in db
-// that key was written. r.mu must be held.
-func (r *blockRegistry) fireLocked(db int, key string) {
+// that key was written, and if queue is set puts it in the ready queue for
+// the writer to serve (PeekReady). r.mu must be held.
+func (r *blockRegistry) fireLocked(db int, key string, queue bool) {
 	var lists, zsets bool
 	for _, b := range r.keys[watchKey{db, key}] {
 		switch {
@@ -149,7 +150,7 @@ func (r *blockRegistry) fireLocked(db int, key string) {
 		case b.ready <- struct{}{}:
 		default: // already signalled
 		}
-		if !b.queued {
+		if queue && !b.queued {
 			b.queued = true
 			r.ready = append(r.ready, b)
 			r.nready.Add(1)
@@ -158,13 +159,13 @@ func (r *blockRegistry) fireLocked(db int, key string) {
 }
 
 // wakeKey tells the first client blocked on key in db, if any, that key
-// was written.
-func (r *blockRegistry) wakeKey(db int, key string) {
+// was written; queue as for fireLocked.
+func (r *blockRegistry) wakeKey(db int, key string, queue bool) {
 	if r.n.Load() == 0 {
 		return
 	}
 	r.mu.Lock()
-	r.fireLocked(db, key)
+	r.fireLocked(db, key, queue)
 	r.mu.Unlock()
 }
 
@@ -177,7 +178,7 @@ func (r *blockRegistry) wakeDB(db int) {
 	r.mu.Lock()
 	for k := range r.keys {
 		if k.db == db {
-			r.fireLocked(db, k.key)
+			r.fireLocked(db, k.key, true)
 		}
 	}
 	r.mu.Unlock()

@@ -497,7 +497,7 @@ func (ks *Keyspace) ExpireIfDue(dbi int, key string, nowMs int64) (deleted bool,
 	s.mu.Unlock()
 	if deleted {
 		ks.expiredKeys.Add(1)
-		ks.modified(dbi, key)
+		ks.expired(dbi, key)
 		ks.notify(dbi, EventExpired, evExpired, []byte(key))
 	}
 	return deleted, next

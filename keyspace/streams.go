@@ -94,7 +94,7 @@ func (ks *Keyspace) streamNotify(dbi int, key []byte, created bool, w streamWrit
 		ks.watch.touch(dbi, k)
 	}
 	if w.ready || created {
-		ks.blocked.wakeKey(dbi, k)
+		ks.blocked.wakeKey(dbi, k, true)
 	}
 }
 

@@ -143,14 +143,25 @@ func (r *watchRegistry) touchDB(db int, exists func(key string) bool) {
 func (ks *Keyspace) modified(db int, key string) {
 	ks.dirty.Add(1)
 	ks.watch.touch(db, key)
-	ks.blocked.wakeKey(db, key)
+	ks.blocked.wakeKey(db, key, true)
+}
+
+// expired is modified for a key the expiry wheel deleted. No command runs
+// after the deletion to serve the clients it woke (the front end's
+// serveBlocked), so they are not queued and serve themselves: a client
+// blocked in XREADGROUP on a stream that expired gets its error at once,
+// as in Redis, instead of waiting for some other client's next command.
+func (ks *Keyspace) expired(db int, key string) {
+	ks.dirty.Add(1)
+	ks.watch.touch(db, key)
+	ks.blocked.wakeKey(db, key, false)
 }
 
 func (ks *Keyspace) modifiedKeys(db int, keys [][]byte) {
 	ks.dirty.Add(int64(len(keys)))
 	ks.watch.touchKeys(db, keys)
 	for _, k := range keys {
-		ks.blocked.wakeKey(db, string(k))
+		ks.blocked.wakeKey(db, string(k), true)
 	}
 }
 

@@ -626,6 +626,9 @@ func TestStreamBlockingMatchesRedis(t *testing.T) {
 		{[]string{"XGROUP CREATE s g $ MKSTREAM"}, "XREADGROUP GROUP g c BLOCK 0 STREAMS s >", []string{"MULTI", "DEL s", "XGROUP CREATE s g $ MKSTREAM", "EXEC", "XADD s 1 f v"}},
 		{nil, "XREAD BLOCK 0 STREAMS s $", []string{"RENAME x s", "XADD o 1 f v", "RENAME o s"}},
 		{[]string{"XGROUP CREATE s g $ MKSTREAM"}, "XREADGROUP GROUP g c BLOCK 0 STREAMS s >", []string{"XGROUP CREATE s g2 0", "XGROUP DESTROY s g2", "XADD s 1 f v"}},
+		// The stream expires while no other command runs: the expiry
+		// itself unblocks the client with its error.
+		{[]string{"XGROUP CREATE s g $ MKSTREAM", "PEXPIRE s 150"}, "XREADGROUP GROUP g c BLOCK 0 STREAMS s >", nil},
 	}
 	for i, c := range cases {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
