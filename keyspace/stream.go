@@ -479,6 +479,14 @@ func (s *stream) chunkFor(id StreamID) int {
 // append adds an entry (id above lastID, checked by the caller).
 func (s *stream) append(id StreamID, fv [][]byte, lim nodeLimits) {
 	var c *schunk
+	if n := len(s.chunks); n > 0 && s.length == 0 && id.Cmp(s.chunks[n-1].master) < 0 {
+		// Only tombstones are left (a MINID trim can leave a node so) and
+		// XSETID took the last ID below them: drop them, so that chunks
+		// stay ordered by master ID and entries stay above their master.
+		for len(s.chunks) > 0 {
+			s.removeChunk(0)
+		}
+	}
 	if n := len(s.chunks); n > 0 {
 		c = s.chunks[n-1]
 		tot := 0
@@ -562,6 +570,9 @@ func (s *stream) scan(start, end StreamID, rev bool, fn func(c *schunk, e sentry
 		return
 	}
 	i := s.chunkFor(end)
+	if i < 0 {
+		i = len(s.chunks) - 1 // Redis: raxSeek "$" when no node is <= end
+	}
 	var es []sentry
 	for ; i >= 0; i-- {
 		c := s.chunks[i]
@@ -626,28 +637,16 @@ func (s *stream) edge(first bool) StreamID {
 // delete marks id deleted (streamDeleteItem): a chunk left without live
 // entries is dropped.
 func (s *stream) delete(id StreamID) bool {
-	i := s.chunkFor(id)
-	if i < 0 {
-		return false
-	}
-	c := s.chunks[i]
+	var c *schunk
 	idx := -1
-	c.each(func(e sentry) bool {
-		if e.flags&sflagDeleted != 0 {
-			return true
-		}
-		switch e.id.Cmp(id) {
-		case 0:
-			idx = e.i
-			return false
-		case 1:
-			return false
-		}
-		return true
+	s.scan(id, id, false, func(fc *schunk, e sentry) bool {
+		c, idx = fc, e.i
+		return false
 	})
 	if idx < 0 {
 		return false
 	}
+	i := s.chunkFor(c.master) // c itself: masters are in order
 	if c.live == 1 {
 		s.removeChunk(i)
 	} else {
@@ -872,6 +871,10 @@ func pelInsert(pel []*nack, n *nack) []*nack {
 
 func pelRemove(pel []*nack, id StreamID) []*nack {
 	if i, ok := pelSearch(pel, id); ok {
+		if i == 0 { // the usual XACK: oldest first
+			pel[0] = nil
+			return pel[1:]
+		}
 		return slices.Delete(pel, i, i+1)
 	}
 	return pel

@@ -192,3 +192,49 @@ func TestStreamDumpRestoreCrossServer(t *testing.T) {
 		requireSameState(t, streamState(t, on(sc), []string{k}), streamState(t, on(rc), []string{"from-sd:" + k}), k)
 	}
 }
+
+// TestStreamAppendBelowTombstones: a MINID trim can leave a node of
+// tombstones, XSETID then lowers the last ID below it and XADD appends
+// there. Redis takes it; sessiond once put the entry below its node's
+// master ID, lost it for XREVRANGE and XDEL, and wrote a snapshot and a
+// DUMP it then refused to load (helper-65's review).
+func TestStreamAppendBelowTombstones(t *testing.T) {
+	red := testserver.StartRedis(t)
+	srv := testserver.Start(t)
+	p := newPair(t, srv.Addr, red.Addr)
+	for _, c := range []string{"XADD s 5-1 a 1", "XADD s 5-2 a 1", "XDEL s 5-2", "XTRIM s MINID 5-2", "XSETID s 0-1",
+		"XADD s 0-2 a 1", "XLEN s", "XRANGE s - +", "XREVRANGE s 0-2 0-2", "XREVRANGE s + -", "XADD s 0-3 b 2"} {
+		p.same(t, sp(c)...)
+	}
+	// Each server's DUMP restores in itself, and Redis's in sessiond (its
+	// node keeps the tombstones, with the entries below its master).
+	sd, rd := p.do(t, "DUMP", "s")
+	v, err := p.r.do("RESTORE", "copy", "0", rd.str)
+	require.NoError(t, err)
+	require.Equal(t, "+OK\r\n", string(v.raw))
+	for _, payload := range []string{sd.str, rd.str} {
+		v, err := p.s.do("RESTORE", "copy", "0", payload, "REPLACE")
+		require.NoError(t, err)
+		require.Equal(t, "+OK\r\n", string(v.raw))
+		p.same(t, "XRANGE", "copy", "-", "+")
+		p.same(t, "XREVRANGE", "copy", "+", "-")
+	}
+	p.same(t, "XDEL", "s", "0-2")
+	p.same(t, "XRANGE", "s", "-", "+")
+
+	// A snapshot of it loads.
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "dump.rdb"))
+	require.NoError(t, err)
+	_, err = snapshot.Save(f, srv.Keyspace, nil)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	srv2 := testserver.Start(t)
+	_, err = snapshot.LoadFile(filepath.Join(dir, "dump.rdb"), srv2.Keyspace, snapshot.LoadOptions{})
+	require.NoError(t, err)
+	v, err = dialRaw(t, srv2.Addr).do("XRANGE", "copy", "-", "+")
+	require.NoError(t, err)
+	w, err := p.r.do("XRANGE", "copy", "-", "+")
+	require.NoError(t, err)
+	require.Equal(t, string(w.raw), string(v.raw))
+}
