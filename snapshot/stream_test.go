@@ -203,7 +203,7 @@ func TestStreamValidateRefuses(t *testing.T) {
 		"consumer pel": func(sd *keyspace.StreamData) {
 			sd.Groups[1].Consumers[0].PEL = append(sd.Groups[1].Consumers[0].PEL, keyspace.StreamID{Ms: 1})
 		},
-		"empty node":   func(sd *keyspace.StreamData) { sd.Nodes[0].Entries = nil },
+		"empty node": func(sd *keyspace.StreamData) { sd.Nodes[0].Entries = nil },
 		"below master": func(sd *keyspace.StreamData) { // in a node but the last
 			first := sd.Nodes[0].Entries[0].ID
 			sd.Nodes[0].Master = keyspace.StreamID{Ms: first.Ms, Seq: first.Seq + 1}
