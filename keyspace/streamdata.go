@@ -331,9 +331,11 @@ func newStreamOf(sd *StreamData) (*stream, error) {
 			g.conss = append(g.conss, c)
 		}
 		slices.SortFunc(g.conss, func(a, b *consumer) int { return bytes.Compare([]byte(a.name), []byte(b.name)) })
+		g.countConsumers()
 		s.groups = append(s.groups, g)
 	}
 	slices.SortFunc(s.groups, func(a, b *cgroup) int { return bytes.Compare([]byte(a.name), []byte(b.name)) })
+	s.countGroups()
 	return s, nil
 }
 

@@ -40,6 +40,9 @@ type streamWrite struct {
 	ready   bool // signalKeyAsReady: wakes blocked readers
 	dirty   int64
 	events  []string
+	// entriesOnly: the groups are as they were (XADD, XDEL, XTRIM,
+	// XSETID), so their bytes need not be counted again.
+	entriesOnly bool
 }
 
 func (w *streamWrite) event(ev string) { w.events = append(w.events, ev) }
@@ -67,6 +70,9 @@ func (ks *Keyspace) updateStream(dbi int, key []byte, create bool, fn func(s *st
 		st, created = &stream{}, true
 	}
 	w, err := fn(st, now)
+	if st != nil && err == nil && !w.entriesOnly {
+		st.countGroups()
+	}
 	switch {
 	case created && err == nil:
 		s.putLocked(k, e, false, streamEntry(st, 0))
@@ -168,7 +174,7 @@ func (ks *Keyspace) XAdd(dbi int, key []byte, a XAddArgs) (StreamID, error) {
 		fv := make([][]byte, len(a.Fields))
 		copy(fv, a.Fields)
 		s.append(id, fv, ks.nodeLimits())
-		w = streamWrite{touched: true, ready: true, dirty: 1, events: []string{"xadd"}}
+		w = streamWrite{touched: true, ready: true, dirty: 1, events: []string{"xadd"}, entriesOnly: true}
 		if s.trim(a.Trim) > 0 {
 			w.event("xtrim")
 		}
@@ -225,7 +231,7 @@ func (ks *Keyspace) XDel(dbi int, key []byte, ids []StreamID) (int, error) {
 			} else if first {
 				s.firstID = s.edge(true)
 			}
-			w = streamWrite{touched: true, dirty: int64(n), events: []string{"xdel"}}
+			w = streamWrite{touched: true, dirty: int64(n), events: []string{"xdel"}, entriesOnly: true}
 		}
 		return w, nil
 	})
@@ -240,7 +246,7 @@ func (ks *Keyspace) XTrim(dbi int, key []byte, a TrimArgs) (int64, error) {
 			return w, nil
 		}
 		if n = s.trim(a); n > 0 {
-			w = streamWrite{touched: true, dirty: n, events: []string{"xtrim"}}
+			w = streamWrite{touched: true, dirty: n, events: []string{"xtrim"}, entriesOnly: true}
 		}
 		return w, nil
 	})
@@ -399,6 +405,7 @@ func (ks *Keyspace) XRead(dbi int, a XReadArgs) (out []XReadStream, ids []Stream
 				r.Entries = st.deliver(g, c, start, a.Count, a.NoAck, now)
 			}
 			w.dirty++
+			st.countGroups()
 			db.stripeFor(key).resizedLocked(string(key), db.stripeFor(key).m[string(key)])
 		} else {
 			r.Entries = st.rangeEntries(start, MaxStreamID, a.Count, false)
@@ -580,7 +587,7 @@ func (ks *Keyspace) XSetID(dbi int, key []byte, a XSetIDArgs) error {
 		if !a.MaxDeleted.IsZero() {
 			s.maxDeleted = a.MaxDeleted
 		}
-		return streamWrite{dirty: 1, events: []string{"xsetid"}}, nil
+		return streamWrite{dirty: 1, events: []string{"xsetid"}, entriesOnly: true}, nil
 	})
 }
 
