@@ -126,14 +126,28 @@ func ParseStreamID(b []byte, missingSeq uint64, strict, seqStar bool) (id Stream
 	return StreamID{ms, seq}, seqGiven, true
 }
 
-// parseUint64 is Redis's string2ull: strtoull's digits, no sign, no
-// spaces, no overflow (a leading '-' Redis's strtoull would accept is
-// refused by string2ull's check for it).
+// parseUint64 is Redis's string2ull: string2ll's plain digits, or else
+// strtoull's, which also takes leading C white space, a '+' and leading
+// zeros; digits must run to the end, without overflow. (A '-' never gets
+// here: an ID is split at its first.)
 func parseUint64(b []byte) (uint64, bool) {
-	if len(b) == 0 || len(b) > 20 {
+	i := 0
+	for i < len(b) && strings.IndexByte(" \t\n\v\f\r", b[i]) >= 0 {
+		i++
+	}
+	if i < len(b) && b[i] == '+' {
+		i++
+	}
+	d := b[i:]
+	if len(d) == 0 {
 		return 0, false
 	}
-	u, err := strconv.ParseUint(string(b), 10, 64)
+	for _, c := range d {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	u, err := strconv.ParseUint(string(d), 10, 64)
 	return u, err == nil
 }
 

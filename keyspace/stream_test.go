@@ -34,8 +34,11 @@ func TestParseStreamID(t *testing.T) {
 		{"-1", 0, false, false, StreamID{}, false, false},
 		{"1-", 0, false, false, StreamID{}, false, false},
 		{"", 0, false, false, StreamID{}, false, false},
-		{"+1", 0, false, false, StreamID{}, false, false},
-		{" 1", 0, false, false, StreamID{}, false, false},
+		{"+1", 0, false, false, StreamID{1, 0}, true, true}, // strtoull's, as Redis's string2ull falls back to
+		{" 1-+2", 0, false, false, StreamID{1, 2}, true, true},
+		{"007", 0, false, false, StreamID{7, 0}, true, true},
+		{"1 ", 0, false, false, StreamID{}, false, false},
+		{"++1", 0, false, false, StreamID{}, false, false},
 	} {
 		id, sg, ok := ParseStreamID([]byte(c.in), c.miss, c.strict, c.star)
 		require.Equal(t, c.ok, ok, c.in)

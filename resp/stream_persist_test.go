@@ -238,3 +238,19 @@ func TestStreamAppendBelowTombstones(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, string(w.raw), string(v.raw))
 }
+
+// TestStreamIDSyntaxMatchesRedis: an ID's numbers are read as Redis's
+// string2ull reads them, strtoull's leading white space, '+' and zeros
+// included.
+func TestStreamIDSyntaxMatchesRedis(t *testing.T) {
+	p := newPair(t, testserver.Start(t).Addr, testserver.StartRedis(t).Addr)
+	for _, c := range [][]string{
+		{"XADD", "s", "+2-+1", "a", "1"}, {"XADD", "s", " 3-1", "a", "1"}, {"XADD", "s", "0004-01", "a", "1"},
+		{"XADD", "s", "5 -1", "a", "1"}, {"XADD", "s", "++6-1", "a", "1"}, {"XADD", "s", "\t+6", "a", "1"},
+		{"XADD", "s", "000000000000000000000007-1", "a", "1"}, {"XADD", "s", "18446744073709551616-1", "a", "1"},
+		{"XRANGE", "s", "+1", "+"}, {"XRANGE", "s", "  1-1", "+"}, {"XRANGE", "s", "1-+1", "+"}, {"XRANGE", "s", "+", "\v4"},
+		{"XRANGE", "s", "-", "+"}, {"XGROUP", "CREATE", "s", "g", "+1"}, {"XDEL", "s", "+2-1"}, {"XRANGE", "s", "-", "+"},
+	} {
+		p.same(t, c...)
+	}
+}
