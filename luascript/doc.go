@@ -5,8 +5,10 @@
 //
 // Invariants:
 //   - A script sees Redis 5.1+'s sandbox: base (without dofile, loadfile,
-//     print, require, module), table, string, math, coroutine and bit. The
-//     globals table and the library tables are read-only; reading a global
+//     print, require, module, getfenv, setfenv, newproxy), table, string,
+//     math, coroutine and bit. The globals table, the library tables and
+//     the strings' metatable are read-only (rawset, table.insert and
+//     setmetatable refuse them too); reading a global
 //     that does not exist and assigning any global are errors worded as
 //     Redis words them. KEYS and ARGV are fresh tables for every run.
 //   - Compiled scripts are kept until Flush, as Redis keeps them until

@@ -30,13 +30,16 @@ type state struct {
 	pending []registered // what the library being loaded registered
 }
 
-// builtins are the base library functions Redis keeps (its
-// lua_builtins_allow_list); dofile, loadfile, print, require, module and
-// gopher-lua's extras are dropped.
+// builtins are the base library functions Redis 7.0 keeps (its
+// lua_builtins_allow_list less what luaRemoveUnsupportedFunctions and
+// the sandbox take away); dofile, loadfile, print, require, module,
+// getfenv, setfenv, newproxy and gopher-lua's extras are dropped. With
+// getfenv and setfenv one script or library could swap another's
+// environment and intercept its redis.call.
 var builtins = []string{
-	"xpcall", "tostring", "getfenv", "setmetatable", "next", "assert", "tonumber", "rawequal",
+	"xpcall", "tostring", "setmetatable", "next", "assert", "tonumber", "rawequal",
 	"collectgarbage", "getmetatable", "rawset", "pcall", "type", "select", "unpack",
-	"pairs", "rawget", "loadstring", "ipairs", "_VERSION", "setfenv", "load", "error", "newproxy",
+	"pairs", "rawget", "loadstring", "ipairs", "_VERSION", "load", "error",
 }
 
 func (e *Engine) newState() *state {
@@ -75,9 +78,31 @@ func (e *Engine) newState() *state {
 		L.Call(L.GetTop()-1, 1)
 		return 1
 	}))
+	baseSetMetatable := store.RawGetString("setmetatable").(*lua.LFunction)
+	store.RawSetString("setmetatable", L.NewFunction(func(L *lua.LState) int {
+		if t, ok := L.Get(1).(*lua.LTable); ok && st.ro[t] {
+			refuseReadOnly(L)
+		}
+		L.Insert(baseSetMetatable, 1)
+		L.Call(L.GetTop()-1, 1)
+		return 1
+	}))
+	tablib := opened.RawGetString("table").(*lua.LTable)
+	// table.insert writes raw, past the views' __newindex. (remove and
+	// sort find a view empty and write nothing, as Redis's do.)
+	insert := tablib.RawGetString("insert").(*lua.LFunction)
+	tablib.RawSetString("insert", L.NewFunction(func(L *lua.LState) int {
+		if t, ok := L.Get(1).(*lua.LTable); ok && st.ro[t] {
+			refuseReadOnly(L)
+		}
+		L.Insert(insert, 1)
+		L.Call(L.GetTop()-1, 0)
+		return 0
+	}))
 	for _, name := range []string{"string", "table", "math", "coroutine"} {
 		store.RawSetString(name, st.readOnly(opened.RawGetString(name).(*lua.LTable)))
 	}
+	st.protectStringMeta(store.RawGetString("string").(*lua.LTable))
 	store.RawSetString("bit", st.readOnly(st.bitLib()))
 	store.RawSetString("redis", st.readOnly(st.redisLib(e.version())))
 
@@ -110,6 +135,21 @@ func (e *Engine) newState() *state {
 	return st
 }
 
+// protectStringMeta gives strings a metatable whose __index is the
+// read-only string library view strlib; getmetatable of a string returns
+// a read-only view of it. gopher-lua's own is the string library itself,
+// so that one script could replace string.format for every later script
+// and library; Redis refuses both writes.
+func (st *state) protectStringMeta(strlib *lua.LTable) {
+	L := st.L
+	shown := L.NewTable()
+	shown.RawSetString("__index", strlib)
+	mt := L.NewTable()
+	mt.RawSetString("__index", strlib)
+	mt.RawSetString("__metatable", st.readOnly(shown))
+	L.SetMetatable(lua.LString(""), mt)
+}
+
 func (e *Engine) version() string {
 	if e.Version == "" {
 		return "7.2.4"
@@ -117,9 +157,17 @@ func (e *Engine) version() string {
 	return e.Version
 }
 
+const msgReadOnly = "Attempt to modify a readonly table"
+
 func readOnlyError(L *lua.LState) int {
-	L.RaiseError("Attempt to modify a readonly table")
+	L.RaiseError(msgReadOnly)
 	return 0
+}
+
+// refuseReadOnly is the error of rawset, table.insert and setmetatable on
+// a read-only table: Redis raises it from C, so without a position.
+func refuseReadOnly(L *lua.LState) {
+	L.Error(lua.LString(msgReadOnly), 0)
 }
 
 // readOnly returns a view of t that scripts cannot modify.
@@ -188,7 +236,7 @@ func luaError(L *lua.LState) int {
 func (st *state) rawset(L *lua.LState) int {
 	t := L.CheckTable(1)
 	if st.ro[t] {
-		readOnlyError(L)
+		refuseReadOnly(L)
 	}
 	L.RawSet(t, L.CheckAny(2), L.CheckAny(3))
 	L.SetTop(1)

@@ -1,0 +1,95 @@
+package resp_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"sessiond/internal/testserver"
+)
+
+// The sandbox's edges, compared with redis-server 7.0.15: what one script
+// or library can reach must not change what another sees.
+
+const (
+	victimLib = "redis.register_function('victim', function(k, a) local s = string.format('%s', 'x') return redis.call('get', k[1]) end)"
+	evilLib   = `redis.register_function('evil', function(k, a)
+ local mt = getmetatable('') local realfmt = mt.__index.format
+ mt.__index.format = function(...) local env = getfenv(2) setfenv(2, setmetatable({redis={call=function(c, k) return 'intercepted '..c..' '..k end}}, {__index=env})) return realfmt(...) end
+ return 'armed' end)`
+)
+
+var sandboxCases = []scriptCase{
+	sc("string metatable across libraries", []string{"SET", "secret", "s3cr3t"},
+		fload(lib("victim", victimLib)), fload(lib("evil", evilLib)),
+		[]string{"FCALL", "evil", "0"}, []string{"FCALL", "victim", "1", "secret"},
+		[]string{"FUNCTION", "DELETE", "evil"}, []string{"FCALL", "victim", "1", "secret"}),
+	sc("string metatable across scripts",
+		ev("getmetatable('').__index = {} return 1", "0"),
+		ev("getmetatable('').__index.upper = nil return 1", "0"),
+		ev("getmetatable('').__index.upper = function() return 'evil' end return 1", "0"),
+		ev("getmetatable('').x = 1 return 1", "0"),
+		ev("rawset(getmetatable(''), '__index', {}) return 1", "0"),
+		ev("return ('a'):upper()", "0"), ev("return string.upper('b')", "0"),
+		ev("return type(getmetatable(''))", "0"), ev("return type(getmetatable('').__index)", "0"),
+		ev("return tostring(getmetatable('').__index == string)", "0"),
+		ev("return tostring(getmetatable('') == getmetatable('a'))", "0"),
+		ev("return type(getmetatable('').__metatable)", "0")),
+	sc("no environment functions", ev("return type(getfenv)", "0"), ev("return type(setfenv)", "0"),
+		ev("return type(newproxy)", "0"), ev("return type(loadstring)", "0"), ev("return type(rawset)", "0")),
+	sc("table functions on read-only tables",
+		ev("table.insert(_G, 1) return 1", "0"), ev("table.insert(redis, 1) return 1", "0"),
+		ev("table.insert(string, 1) return 1", "0"), ev("table.insert(table, 1, 2) return 1", "0"),
+		ev("return redis[1]", "0"), ev("return #string", "0"),
+		ev("table.remove(redis) return 1", "0"), ev("table.sort(redis) return 1", "0"),
+		ev("setmetatable(redis, {}) return 1", "0"), ev("setmetatable(_G, {}) return 1", "0"),
+		ev("local t = {} table.insert(t, 'a') table.insert(t, 1, 'b') return t", "0")),
+	sc("functions get the same sandbox", fload(lib("sb", `
+redis.register_function('fenv', function() return type(getfenv) end)
+redis.register_function('ins', function() table.insert(redis, 1) return 1 end)
+redis.register_function('meta', function() getmetatable('').__index.upper = nil return 1 end)
+redis.register_function('up', function() return ('a'):upper() end)`)),
+		[]string{"FCALL", "fenv", "0"}, []string{"FCALL", "ins", "0"}, []string{"FCALL", "meta", "0"},
+		[]string{"FCALL", "up", "0"}),
+}
+
+func runCases(t *testing.T, addr string, cases []scriptCase) map[string][]string {
+	out := map[string][]string{}
+	for _, tc := range cases {
+		c := dialRaw(t, addr)
+		for _, args := range [][]string{{"FLUSHALL"}, {"FUNCTION", "FLUSH"}, {"SCRIPT", "FLUSH"}} {
+			_, err := c.do(args...)
+			require.NoError(t, err)
+		}
+		if tc.resp3 {
+			_, err := c.do("HELLO", "3")
+			require.NoError(t, err)
+		}
+		for _, args := range tc.cmds {
+			v, err := c.do(args...)
+			require.NoError(t, err, "%s: %q", tc.name, args)
+			out[tc.name] = append(out[tc.name], string(v.raw))
+		}
+		c.close()
+	}
+	return out
+}
+
+func compareCases(t *testing.T, cases []scriptCase) {
+	r := testserver.StartRedis(t)
+	s := testserver.Start(t)
+	want := runCases(t, r.Addr, cases)
+	got := runCases(t, s.Addr, cases)
+	for _, tc := range cases {
+		for i, args := range tc.cmds {
+			if want[tc.name][i] != got[tc.name][i] {
+				t.Errorf("%s: %q\n redis:    %q\n sessiond: %q", tc.name, args, want[tc.name][i], got[tc.name][i])
+			}
+		}
+	}
+}
+
+// TestScriptSandboxMatchesRedis: no script or library can reach into
+// another's environment or the shared string metatable, and the read-only
+// tables stay read-only whatever writes to them.
+func TestScriptSandboxMatchesRedis(t *testing.T) { compareCases(t, sandboxCases) }
