@@ -3,6 +3,7 @@ package luascript
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -555,8 +556,12 @@ func (fs *Functions) runLibrary(l *Library, code string, timeout time.Duration) 
 	defer cancel()
 	L.SetContext(ctx)
 	L.Push(fn)
-	err = L.PCall(0, 0, nil)
+	err, panicked := protectedCall(L, 0, 0, nil)
 	L.RemoveContext()
+	if panicked != nil {
+		fs.drop() // the state is not to be trusted; the libraries are loaded again
+		return nil, errors.New("ERR Error registering functions: ERR " + fmt.Sprint(panicked))
+	}
 	timedOut := ctx.Err() != nil
 	if err != nil {
 		msg := "ERR " + errLoadTimeout.Error()

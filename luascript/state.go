@@ -3,7 +3,9 @@ package luascript
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -30,6 +32,55 @@ type state struct {
 	pending []registered // what the library being loaded registered
 }
 
+// The Lua stack (gopher-lua's registry) grows in registryStep steps up to
+// registryMax values, past what Lua 5.1 lets a C function push
+// (LUAI_MAXCSTACK, unpack's bound): a script that needs more gets an
+// error, not the server a panic.
+const (
+	maxCStack    = 8000
+	registryMax  = 256 * 1024
+	registryStep = 4096
+)
+
+// maxString bounds string.rep's result (proto-max-bulk-len's default):
+// Redis's Lua would try to allocate whatever it is asked for.
+const maxString = 512 << 20
+
+// unpack is Lua 5.1's, which refuses more results than a C function may
+// push ("too many results to unpack"); gopher-lua's pushes them all.
+func unpack(L *lua.LState) int {
+	t := L.CheckTable(1)
+	i := L.OptInt(2, 1)
+	e := L.OptInt(3, t.Len())
+	if i > e {
+		return 0
+	}
+	n := e - i + 1
+	if n <= 0 || n+L.GetTop() > maxCStack {
+		errorAt(L, lua.LString("too many results to unpack"), 1)
+	}
+	for ; i <= e; i++ {
+		L.Push(t.RawGetInt(i))
+	}
+	return n
+}
+
+// strRep is string.rep, bounded by maxString ("not enough memory", Lua's
+// allocation error).
+func strRep(L *lua.LState) int {
+	s := L.CheckString(1)
+	n := L.CheckInt(2)
+	if n <= 0 || s == "" {
+		L.Push(lua.LString(""))
+		return 1
+	}
+	if n > maxString/len(s) {
+		errorAt(L, lua.LString("not enough memory"), 1)
+	}
+	L.Push(lua.LString(strings.Repeat(s, n)))
+	return 1
+}
+
 // builtins are the base library functions Redis 7.0 keeps (its
 // lua_builtins_allow_list less what luaRemoveUnsupportedFunctions and
 // the sandbox take away); dofile, loadfile, print, require, module,
@@ -43,7 +94,7 @@ var builtins = []string{
 }
 
 func (e *Engine) newState() *state {
-	L := lua.NewState(lua.Options{SkipOpenLibs: true})
+	L := lua.NewState(lua.Options{SkipOpenLibs: true, RegistryMaxSize: registryMax, RegistryGrowStep: registryStep})
 	for _, lib := range []struct {
 		name string
 		fn   lua.LGFunction
@@ -64,6 +115,7 @@ func (e *Engine) newState() *state {
 	store.RawSetString("pcall", L.NewFunction(st.pcall))
 	store.RawSetString("rawset", L.NewFunction(st.rawset))
 	store.RawSetString("error", L.NewFunction(luaError))
+	store.RawSetString("unpack", L.NewFunction(unpack))
 	baseToNumber := store.RawGetString("tonumber").(*lua.LFunction)
 	store.RawSetString("tonumber", L.NewFunction(func(L *lua.LState) int {
 		if s, ok := L.Get(1).(lua.LString); ok && L.GetTop() == 1 {
@@ -87,6 +139,8 @@ func (e *Engine) newState() *state {
 		L.Call(L.GetTop()-1, 1)
 		return 1
 	}))
+	strlib := opened.RawGetString("string").(*lua.LTable)
+	strlib.RawSetString("rep", L.NewFunction(strRep))
 	tablib := opened.RawGetString("table").(*lua.LTable)
 	// table.insert writes raw, past the views' __newindex. (remove and
 	// sort find a view empty and write nothing, as Redis's do.)
@@ -220,7 +274,13 @@ func luaError(L *lua.LState) int {
 	if n, ok := obj.(lua.LNumber); ok {
 		obj = lua.LString(n.String())
 	}
-	level := L.OptInt(2, 1)
+	errorAt(L, obj, L.OptInt(2, 1))
+	return 0
+}
+
+// errorAt raises obj with the position of the function level levels up,
+// as luaL_error and error do: none when that function is not Lua's.
+func errorAt(L *lua.LState, obj lua.LValue, level int) {
 	if dbg, ok := L.GetStack(level); ok && level > 0 {
 		// luaL_where names no position when the function at that level
 		// is not Lua's (error called straight by pcall).
@@ -229,7 +289,6 @@ func luaError(L *lua.LState) int {
 		}
 	}
 	L.Error(obj, level)
-	return 0
 }
 
 // rawset refuses the protected tables, which a plain rawset would bypass.
@@ -643,8 +702,20 @@ func (st *state) invoke(ctx context.Context, fn *lua.LFunction, args []lua.LValu
 	for _, a := range args {
 		L.Push(a)
 	}
-	err := L.PCall(len(args), 1, st.handler)
+	err, panicked := protectedCall(L, len(args), 1, st.handler)
 	L.RemoveContext()
+	if panicked != nil {
+		// gopher-lua failed where its PCall does not catch it (a stack
+		// overflow leaves no room for the error handler): the state is not
+		// to be trusted, the server goes on. A Lua error keeps its text and
+		// position, as Redis's handler would have given it.
+		if ae, ok := panicked.(*lua.ApiError); ok {
+			if msg, ok := ae.Object.(lua.LString); ok && rePosition.MatchString(string(msg)) {
+				return unhandledError(name, string(msg)), false
+			}
+		}
+		return ErrorValue("ERR Error running script " + name + ", " + truncate(fmt.Sprint(panicked), 100)), false
+	}
 	if ctx.Err() != nil {
 		// Killed: whatever the script was doing, the reply is Redis's.
 		pos := ""
@@ -661,6 +732,11 @@ func (st *state) invoke(ctx context.Context, fn *lua.LFunction, args []lua.LValu
 			return ErrorValue("ERR Error running script " + name + ", " + truncate(err.Error(), 100)), false
 		}
 		t, ok := ae.Object.(*lua.LTable)
+		if msg, isStr := ae.Object.(lua.LString); isStr && rePosition.MatchString(string(msg)) {
+			// The handler could not run (a stack overflow leaves it no
+			// room): the text and position are the message's.
+			return unhandledError(name, string(msg)), false
+		}
 		if !ok {
 			msg, _ := luaString(ae.Object)
 			if msg == "" {
@@ -674,6 +750,26 @@ func (st *state) invoke(ctx context.Context, fn *lua.LFunction, args []lua.LValu
 	ret := L.Get(-1)
 	L.Pop(1)
 	return st.fromLua(ret, 0), true
+}
+
+// rePosition is the "<chunk>:<line>:" a Lua error message starts with.
+var rePosition = regexp.MustCompile(`^(user_script|user_function):(\d+):`)
+
+// unhandledError is the reply to an error the handler did not see,
+// msg starting with its position: what the handler would have made of it.
+func unhandledError(name, msg string) Value {
+	m := rePosition.FindStringSubmatch(msg)
+	return ErrorValue("ERR " + lua51Message(msg) + " script: " + name + ", on @" + m[1] + ":" + m[2] + ".")
+}
+
+// protectedCall is L.PCall, with any panic that escapes it returned.
+func protectedCall(L *lua.LState, nargs, nret int, handler *lua.LFunction) (err error, panicked any) {
+	defer func() {
+		if r := recover(); r != nil {
+			panicked = r
+		}
+	}()
+	return L.PCall(nargs, nret, handler), nil
 }
 
 // position is the " script: <name>, on @user_script:<line>." suffix.

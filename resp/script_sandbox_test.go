@@ -93,3 +93,41 @@ func compareCases(t *testing.T, cases []scriptCase) {
 // another's environment or the shared string metatable, and the read-only
 // tables stay read-only whatever writes to them.
 func TestScriptSandboxMatchesRedis(t *testing.T) { compareCases(t, sandboxCases) }
+
+// limitCases are scripts and functions that reach gopher-lua's limits;
+// each must end in Redis's error, and the server go on.
+var limitCases = []scriptCase{
+	sc("unpack", ev("return {unpack({}, 1, 1e7)}", "0"), ev("return #{unpack({}, 1, 7990)}", "0"),
+		ev("return select('#', unpack({}, 1, 7997))", "0"), ev("return select('#', unpack({}, 1, 7998))", "0"),
+		ev("return {pcall(unpack, {}, 1, 1e7)}", "0"), ev("return {unpack({1, 2, 3}, 2)}", "0"),
+		ev("return {unpack({1, 2}, 3, 1)}", "0"),
+		ev("return 'still here'", "0")),
+	sc("unpack in a function", fload(lib("unp", "redis.register_function('unp', function() return {unpack({}, 1, 1e7)} end)\n"+
+		"local n = 0\nredis.register_function('cnt', function() n = n + 1 return n end)")),
+		[]string{"FCALL", "cnt", "0"}, []string{"FCALL", "unp", "0"}, []string{"FCALL", "cnt", "0"},
+		fload(lib("unpload", "local t = {unpack({}, 1, 1e7)}")), []string{"FCALL", "cnt", "0"}),
+	sc("stack overflow", ev("local function f() f() end f()", "0"),
+		ev("local function f(n) if n == 0 then return 0 end return 1 + f(n - 1) end return f(100)", "0"),
+		ev("return 'still here'", "0")),
+	sc("big strings", ev("return #string.rep('x', 1e6)", "0"), ev("return string.rep('x', -1)", "0"),
+		ev("return string.rep('', 1e9)", "0"),
+		ev("local t = {} for i = 1, 100 do t[i] = string.rep('x', 1000) end return #table.concat(t, ',')", "0")),
+}
+
+// TestScriptLimitsMatchRedis: unpack of more values than Lua 5.1 allows
+// panicked the process ("registry overflow") instead of failing the script.
+func TestScriptLimitsMatchRedis(t *testing.T) { compareCases(t, limitCases) }
+
+// TestScriptHugeStringRefused: string.rep past proto-max-bulk-len fails the
+// script instead of allocating it (Redis's Lua tries, and may take the
+// machine's memory); the server goes on.
+func TestScriptHugeStringRefused(t *testing.T) {
+	s := testserver.Start(t)
+	c := dialRaw(t, s.Addr)
+	v, err := c.do("EVAL", "return #string.rep('x', 1e10)", "0")
+	require.NoError(t, err)
+	require.Contains(t, v.str, "not enough memory")
+	v, err = c.do("EVAL", "return 1", "0")
+	require.NoError(t, err)
+	require.Equal(t, ":1\r\n", string(v.raw))
+}
