@@ -44,33 +44,39 @@ func (s *Server) fcall(x *call, ro bool) {
 	if s.monitors.Load() > 0 { // before the commands it runs, as EVAL
 		s.feedMonitors(x.c.db, x.c.addr, x.cmd, x.args)
 	}
-	fn := s.functions().Lookup(string(x.args[1]))
-	if fn == nil {
-		x.r.error("ERR Function not found")
-		return
-	}
-	numkeys, ok := keyspace.ParseInt(x.args[2])
-	switch {
-	case !ok:
-		x.r.error("ERR Bad number of keys provided")
-		return
-	case numkeys > int64(len(x.args)-3):
-		x.r.error("ERR Number of keys can't be greater than number of args")
-		return
-	case numkeys < 0:
-		x.r.error("ERR Number of keys can't be negative")
-		return
-	}
-	noWrites := fn.Flags&luascript.FlagNoWrites != 0
-	if ro && !noWrites {
-		x.r.error("ERR Can not execute a script with write flag using *_ro command.")
-		return
-	}
-	keys := x.args[3 : 3+numkeys]
-	argv := x.args[3+numkeys:]
 	fs := s.functions()
-	s.runScript(x, ro || noWrites, fn.Name, func(ctx context.Context, host luascript.Host) luascript.Value {
-		return fs.Call(ctx, fn, keys, argv, host)
+	// The function is looked up with the gate held: a FUNCTION LOAD
+	// REPLACE, RESTORE or FLUSH that ran while this call waited for it
+	// has replaced it by then.
+	s.runScript(x, func() (scriptJob, bool) {
+		fn := fs.Lookup(string(x.args[1]))
+		if fn == nil {
+			x.r.error("ERR Function not found")
+			return scriptJob{}, false
+		}
+		numkeys, ok := keyspace.ParseInt(x.args[2])
+		switch {
+		case !ok:
+			x.r.error("ERR Bad number of keys provided")
+			return scriptJob{}, false
+		case numkeys > int64(len(x.args)-3):
+			x.r.error("ERR Number of keys can't be greater than number of args")
+			return scriptJob{}, false
+		case numkeys < 0:
+			x.r.error("ERR Number of keys can't be negative")
+			return scriptJob{}, false
+		}
+		noWrites := fn.Flags&luascript.FlagNoWrites != 0
+		if ro && !noWrites {
+			x.r.error("ERR Can not execute a script with write flag using *_ro command.")
+			return scriptJob{}, false
+		}
+		keys := x.args[3 : 3+numkeys]
+		argv := x.args[3+numkeys:]
+		return scriptJob{readOnly: ro || noWrites, allowOOM: fn.Flags&luascript.FlagAllowOOM != 0, function: fn.Name,
+			run: func(ctx context.Context, host luascript.Host) luascript.Value {
+				return fs.Call(ctx, fn, keys, argv, host)
+			}}, true
 	})
 }
 

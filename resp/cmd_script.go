@@ -196,8 +196,11 @@ func (s *Server) eval(x *call, bySHA, ro bool) {
 	}
 	keys := x.args[3 : 3+numkeys]
 	argv := x.args[3+numkeys:]
-	s.runScript(x, ro || sc.NoWrites, "", func(ctx context.Context, host luascript.Host) luascript.Value {
-		return eng.Run(ctx, sc, keys, argv, host)
+	_, allowOOM, _ := s.declaredFlags(x.cmd, x.args)
+	s.runScript(x, func() (scriptJob, bool) {
+		return scriptJob{readOnly: ro || sc.NoWrites, allowOOM: allowOOM, run: func(ctx context.Context, host luascript.Host) luascript.Value {
+			return eng.Run(ctx, sc, keys, argv, host)
+		}}, true
 	})
 }
 
@@ -228,10 +231,21 @@ func (s *Server) declaredFlags(cmd *command, args [][]byte) (noWrites, allowOOM,
 	return false, false, false
 }
 
-// runScript runs a script or function (fn) for x, atomically, with the
-// busy and kill machinery; function is the function's name ("" for a
-// script), readOnly refuses writes from it.
-func (s *Server) runScript(x *call, readOnly bool, function string, fn func(context.Context, luascript.Host) luascript.Value) {
+// scriptJob is what runScript runs: run, refusing writes from it if
+// readOnly; function is the function's name ("" for a script), allowOOM
+// its allow-oom flag.
+type scriptJob struct {
+	readOnly bool
+	allowOOM bool
+	function string
+	run      func(context.Context, luascript.Host) luascript.Value
+}
+
+// runScript runs a script or function for x, atomically, with the busy
+// and kill machinery. prepare makes the job once the gate is held, so what
+// it looks up (FCALL's function) cannot change before it runs; it replies
+// and returns false when there is nothing to run.
+func (s *Server) runScript(x *call, prepare func() (scriptJob, bool)) {
 	// Inside EXEC the gate is already held, and stays held until EXEC ends:
 	// such a script never goes busy, and the time is already frozen at the
 	// EXEC's start, as in Redis 7.2. Otherwise the script's keys expire as
@@ -240,6 +254,16 @@ func (s *Server) runScript(x *call, readOnly bool, function string, fn func(cont
 		if !s.lockExclusive(x) {
 			return
 		}
+	}
+	job, ok := prepare()
+	if !ok {
+		if !x.inExec {
+			s.gate.unlock()
+		}
+		return
+	}
+	readOnly, function, fn := job.readOnly, job.function, job.run
+	if !x.inExec {
 		s.ks.Freeze(x.now())
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -254,8 +278,7 @@ func (s *Server) runScript(x *call, readOnly bool, function string, fn func(cont
 	}
 	s.scripts.mu.Unlock()
 
-	_, allowOOM, _ := s.declaredFlags(x.cmd, x.args)
-	host := &scriptHost{s: s, run: run, readOnly: readOnly, denyOOM: x.oom && !allowOOM, caller: x.c,
+	host := &scriptHost{s: s, run: run, readOnly: readOnly, denyOOM: x.oom && !job.allowOOM, caller: x.c,
 		c: &client{id: x.c.id, db: x.c.db, authed: true, user: x.c.user, aclUser: x.c.aclUser, addr: x.c.addr, laddr: x.c.laddr, created: x.c.created}}
 	v := fn(ctx, host)
 	if !x.inExec {

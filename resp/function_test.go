@@ -472,3 +472,41 @@ func TestFunctionsGoRedis(t *testing.T) {
 		require.Equal(t, run(r.Addr, proto), run(s.Addr, proto), "RESP%d", proto)
 	}
 }
+
+// fcallAfterReplaceFlow: while a slow function runs, another client's
+// FUNCTION LOAD REPLACE of library L and then an FCALL of L's function
+// wait for the gate; the FCALL runs the new function.
+func fcallAfterReplaceFlow(t *testing.T, addr string) []string {
+	a, b, c := dialRaw(t, addr), dialRaw(t, addr), dialRaw(t, addr)
+	var out []string
+	rec := func(v rv, err error) {
+		require.NoError(t, err)
+		out = append(out, string(v.raw))
+	}
+	rec(a.do("CONFIG", "SET", "busy-reply-threshold", "60000"))
+	rec(a.do("FUNCTION", "FLUSH"))
+	rec(a.do("FUNCTION", "LOAD", lib("slow", "redis.register_function{function_name='spin', callback=function(k, a) local i = 0 while i < tonumber(a[1]) do i = i + 1 end return i end, flags={'no-writes'}}")))
+	rec(a.do("FUNCTION", "LOAD", lib("L", "redis.register_function('f', function() return 'old' end)")))
+	send := func(c *rconn, args ...string) {
+		_, err := c.c.Write(encodeCommand(args))
+		require.NoError(t, err)
+	}
+	send(a, "FCALL", "spin", "0", "5000000") // long enough for the other two to queue behind it
+	time.Sleep(100 * time.Millisecond)
+	send(b, "FUNCTION", "LOAD", "REPLACE", lib("L", "redis.register_function('f', function() return 'ok' end)"))
+	time.Sleep(100 * time.Millisecond)
+	send(c, "FCALL", "f", "0")
+	for _, x := range []*rconn{a, b, c} {
+		x.c.SetDeadline(time.Now().Add(60 * time.Second))
+		rec(readReply(x.br))
+	}
+	return out
+}
+
+// TestFcallAfterReplaceMatchesRedis: FCALL looked its function up before
+// it waited for the gate, and ran the replaced one: "Function not found".
+func TestFcallAfterReplaceMatchesRedis(t *testing.T) {
+	r := testserver.StartRedis(t)
+	s := testserver.Start(t)
+	require.Equal(t, fcallAfterReplaceFlow(t, r.Addr), fcallAfterReplaceFlow(t, s.Addr))
+}
