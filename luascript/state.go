@@ -153,6 +153,7 @@ func (e *Engine) newState() *state {
 		L.Call(L.GetTop()-1, 0)
 		return 0
 	}))
+	wrapCoroutines(L, opened.RawGetString("coroutine").(*lua.LTable))
 	for _, name := range []string{"string", "table", "math", "coroutine"} {
 		store.RawSetString(name, st.readOnly(opened.RawGetString(name).(*lua.LTable)))
 	}
@@ -187,6 +188,61 @@ func (e *Engine) newState() *state {
 	L.Env = env
 	st.handler = L.NewFunction(st.errorHandler)
 	return st
+}
+
+// wrapCoroutines makes a coroutine run under the context of the call
+// that resumes it. gopher-lua gives a coroutine a child of its creator's
+// context, which ends with the script or function that created it: a
+// coroutine kept in a library's upvalue died on the next FCALL ("context
+// canceled"), where Redis resumes it. Under the resumer's context
+// FUNCTION KILL still stops a loop inside it.
+func wrapCoroutines(L *lua.LState, co *lua.LTable) {
+	create := co.RawGetString("create").(*lua.LFunction)
+	resume := co.RawGetString("resume").(*lua.LFunction)
+	resumeIn := func(L *lua.LState) int {
+		if th, ok := L.Get(1).(*lua.LState); ok {
+			if th.Dead || L.G.CurrentThread == th { // Lua 5.1's words
+				L.Push(lua.LFalse)
+				if th.Dead {
+					L.Push(lua.LString("cannot resume dead coroutine"))
+				} else {
+					L.Push(lua.LString("cannot resume running coroutine"))
+				}
+				return 2
+			}
+			if ctx := L.Context(); ctx != nil {
+				th.SetContext(ctx)
+			}
+		}
+		top := L.GetTop()
+		L.Insert(resume, 1)
+		L.Call(top, lua.MultRet)
+		return L.GetTop()
+	}
+	co.RawSetString("resume", L.NewFunction(resumeIn))
+	// wrap is Lua 5.1's auxwrap on that resume: an error is raised again,
+	// a string one with the caller's position in front.
+	co.RawSetString("wrap", L.NewFunction(func(L *lua.LState) int {
+		L.CheckFunction(1)
+		L.Push(create)
+		L.Push(L.Get(1))
+		L.Call(1, 1)
+		th := L.Get(-1)
+		L.Push(L.NewFunction(func(L *lua.LState) int {
+			L.Insert(th, 1)
+			n := resumeIn(L)
+			base := L.GetTop() - n
+			if L.Get(base+1) == lua.LFalse {
+				msg := L.Get(base + 2)
+				if _, ok := msg.(lua.LString); ok {
+					errorAt(L, msg, 1)
+				}
+				L.Error(msg, 0)
+			}
+			return n - 1
+		}))
+		return 1
+	}))
 }
 
 // protectStringMeta gives strings a metatable whose __index is the

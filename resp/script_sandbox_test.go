@@ -2,6 +2,7 @@ package resp_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -130,4 +131,53 @@ func TestScriptHugeStringRefused(t *testing.T) {
 	v, err = c.do("EVAL", "return 1", "0")
 	require.NoError(t, err)
 	require.Equal(t, ":1\r\n", string(v.raw))
+}
+
+var coroutineCases = []scriptCase{
+	sc("coroutine kept across calls", fload(lib("CO", `local co
+redis.register_function{function_name='gen', callback=function(k, a)
+ if co == nil or coroutine.status(co) == 'dead' then co = coroutine.create(function() local i = 0 while true do i = i + 1 coroutine.yield(i) end end) end
+ return {coroutine.resume(co)} end, flags={'no-writes'}}
+local w
+redis.register_function{function_name='wgen', callback=function(k, a)
+ if w == nil then w = coroutine.wrap(function() local i = 0 while true do i = i + 10 coroutine.yield(i) end end) end
+ return w() end, flags={'no-writes'}}`)),
+		[]string{"FCALL", "gen", "0"}, []string{"FCALL", "gen", "0"}, []string{"FCALL", "gen", "0"},
+		[]string{"FCALL", "wgen", "0"}, []string{"FCALL", "wgen", "0"}),
+	sc("coroutine.wrap errors", ev("return coroutine.wrap(function() return {unpack({}, 1, 1e7)} end)()", "0"),
+		ev("return coroutine.wrap(function() error({err='X y'}) end)()", "0"),
+		ev("local f = coroutine.wrap(function() return 1 end) f() return f()", "0"),
+		ev("local co co = coroutine.create(function() return {coroutine.resume(co)} end) return {coroutine.resume(co)}", "0"),
+		ev("return {coroutine.wrap(function(a, b) local c = coroutine.yield(a + b) return c end)(1, 2)}", "0")),
+}
+
+// TestCoroutinesMatchRedis: a coroutine created by one FCALL resumes in
+// the next; it died with "context canceled".
+func TestCoroutinesMatchRedis(t *testing.T) { compareCases(t, coroutineCases) }
+
+// TestKillInsideResumedCoroutine: FUNCTION KILL stops a loop inside a
+// coroutine that an earlier call created.
+func TestKillInsideResumedCoroutine(t *testing.T) {
+	s := testserver.Start(t)
+	a, b := dialRaw(t, s.Addr), dialRaw(t, s.Addr)
+	for _, args := range [][]string{{"CONFIG", "SET", "busy-reply-threshold", "100"},
+		{"FUNCTION", "LOAD", lib("spinco", `local co
+redis.register_function{function_name='step', callback=function()
+ co = co or coroutine.create(function() coroutine.yield(1) local i = 0 while true do i = i + 1 end end)
+ return {coroutine.resume(co)} end, flags={'no-writes'}}`)},
+		{"FCALL", "step", "0"}} {
+		v, err := a.do(args...)
+		require.NoError(t, err)
+		require.False(t, v.isErr(), v.String())
+	}
+	_, err := a.c.Write(encodeCommand([]string{"FCALL", "step", "0"}))
+	require.NoError(t, err)
+	waitBusy(t, b)
+	v, err := b.do("FUNCTION", "KILL")
+	require.NoError(t, err)
+	require.Equal(t, okR, string(v.raw))
+	a.c.SetDeadline(time.Now().Add(5 * time.Second))
+	v, err = readReply(a.br)
+	require.NoError(t, err)
+	require.Contains(t, v.String(), "Script killed by user")
 }
