@@ -204,10 +204,10 @@ func parseMetadata(code string) (metadata, error) {
 		return md, errors.New("ERR Missing library metadata")
 	}
 	end := strings.IndexByte(code, '\n')
-	if end < 0 {
+	if end < 0 || strings.IndexByte(code[:end], 0) >= 0 { // strchr stops at a NUL
 		return md, errors.New("ERR Invalid library metadata")
 	}
-	parts, ok := splitArgs(cstr(code[:end])) // a C string: up to a NUL
+	parts, ok := splitArgs(code[:end])
 	if !ok || len(parts) == 0 {
 		return md, errors.New("ERR Invalid library metadata")
 	}
@@ -242,7 +242,8 @@ func cstr(s string) string {
 }
 
 // splitArgs splits a line into words as Redis's sdssplitargs does:
-// white space separates them, and "..." (with backslash escapes) and '...'
+// white space separates them (only space, \n, \r, \t and NUL end an
+// unquoted word, though isspace's \v and \f are skipped before one), and "..." (with backslash escapes) and '...'
 // quote them; an unbalanced quote, or a closing quote not followed by
 // white space, fails.
 func splitArgs(line string) ([]string, bool) {
@@ -308,7 +309,7 @@ func splitArgs(line string) ([]string, bool) {
 				}
 			default:
 				switch {
-				case isSpace(c):
+				case c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == 0: // not \v or \f
 					done = true
 				case c == '"':
 					inq = true
@@ -502,6 +503,14 @@ func (fs *Functions) ensureState() error {
 	e := &Engine{Version: fs.Version}
 	st := e.newState()
 	st.loadAPI = st.loadLib(e.version())
+	// Functions have no debugger and always replicate commands: Redis
+	// 7.0's function API has no redis.breakpoint, redis.debug or
+	// redis.replicate_commands.
+	api := st.redisLib(e.version())
+	for _, name := range []string{"breakpoint", "debug", "replicate_commands"} {
+		api.RawSetString(name, lua.LNil)
+	}
+	st.store.RawSetString("redis", st.readOnly(api))
 	fs.st, fs.refs = st, map[*Function]*lua.LFunction{}
 	fs.mu.Lock()
 	libs := make([]*Library, 0, len(fs.libs))

@@ -181,3 +181,23 @@ redis.register_function{function_name='step', callback=function()
 	require.NoError(t, err)
 	require.Contains(t, v.String(), "Script killed by user")
 }
+
+var metadataCases = []scriptCase{
+	sc("shebang NUL and white space", fload("#!lua name=a22\v\nredis.register_function('x', function() return 1 end)"),
+		fload("#!lua\x00 name=a\nredis.register_function('y', function() return 1 end)"),
+		fload("#!lua name=a\x00\nredis.register_function('y', function() return 1 end)"),
+		fload("#!lua\vname=vt\nredis.register_function('z', function() return 1 end)"),
+		fload("#!lua \vname=vt\nredis.register_function('z', function() return 1 end)"),
+		fload("#!lua name=tab\t\nredis.register_function('t', function() return 1 end)"),
+		[]string{"FUNCTION", "LIST"}),
+	sc("function redis API", fload(lib("chk", "redis.register_function('chk', function() return {type(redis.breakpoint), "+
+		"type(redis.debug), type(redis.replicate_commands), type(redis.set_repl), type(redis.setresp), type(redis.sha1hex), "+
+		"type(redis.log), type(redis.error_reply), type(redis.status_reply), type(redis.pcall), type(redis.REPL_ALL), "+
+		"type(redis.register_function)} end)")), []string{"FCALL", "chk", "0"},
+		ev("return {type(redis.breakpoint), type(redis.debug), type(redis.replicate_commands)}", "0")),
+}
+
+// TestFunctionMetadataMatchesRedis: a library's first line ends at a NUL
+// as Redis's strchr does, only space, \n, \r, \t end an unquoted word, and
+// functions lack the debugger's and EVAL's compatibility API.
+func TestFunctionMetadataMatchesRedis(t *testing.T) { compareCases(t, metadataCases) }
