@@ -189,7 +189,9 @@ var metadataCases = []scriptCase{
 		fload("#!lua\vname=vt\nredis.register_function('z', function() return 1 end)"),
 		fload("#!lua \vname=vt\nredis.register_function('z', function() return 1 end)"),
 		fload("#!lua name=tab\t\nredis.register_function('t', function() return 1 end)"),
-		[]string{"FUNCTION", "LIST"}),
+		// One library a list: Redis lists them in a random hash order.
+		[]string{"FUNCTION", "LIST", "LIBRARYNAME", "vt"}, []string{"FUNCTION", "LIST", "LIBRARYNAME", "tab"},
+		[]string{"FUNCTION", "LIST", "LIBRARYNAME", "a*"}),
 	sc("function redis API", fload(lib("chk", "redis.register_function('chk', function() return {type(redis.breakpoint), "+
 		"type(redis.debug), type(redis.replicate_commands), type(redis.set_repl), type(redis.setresp), type(redis.sha1hex), "+
 		"type(redis.log), type(redis.error_reply), type(redis.status_reply), type(redis.pcall), type(redis.REPL_ALL), "+
