@@ -54,42 +54,6 @@ redis.register_function('up', function() return ('a'):upper() end)`)),
 		[]string{"FCALL", "up", "0"}),
 }
 
-func runCases(t *testing.T, addr string, cases []scriptCase) map[string][]string {
-	out := map[string][]string{}
-	for _, tc := range cases {
-		c := dialRaw(t, addr)
-		for _, args := range [][]string{{"FLUSHALL"}, {"FUNCTION", "FLUSH"}, {"SCRIPT", "FLUSH"}} {
-			_, err := c.do(args...)
-			require.NoError(t, err)
-		}
-		if tc.resp3 {
-			_, err := c.do("HELLO", "3")
-			require.NoError(t, err)
-		}
-		for _, args := range tc.cmds {
-			v, err := c.do(args...)
-			require.NoError(t, err, "%s: %q", tc.name, args)
-			out[tc.name] = append(out[tc.name], string(v.raw))
-		}
-		c.close()
-	}
-	return out
-}
-
-func compareCases(t *testing.T, cases []scriptCase) {
-	r := testserver.StartRedis(t)
-	s := testserver.Start(t)
-	want := runCases(t, r.Addr, cases)
-	got := runCases(t, s.Addr, cases)
-	for _, tc := range cases {
-		for i, args := range tc.cmds {
-			if want[tc.name][i] != got[tc.name][i] {
-				t.Errorf("%s: %q\n redis:    %q\n sessiond: %q", tc.name, args, want[tc.name][i], got[tc.name][i])
-			}
-		}
-	}
-}
-
 // TestScriptSandboxMatchesRedis: no script or library can reach into
 // another's environment or the shared string metatable, and the read-only
 // tables stay read-only whatever writes to them.

@@ -175,15 +175,17 @@ func slices3(script string, n int) [][]string {
 	return out
 }
 
-func runScriptCases(t *testing.T, addr string) map[string][]string {
+// runCases runs each case on a fresh connection to addr, after resetting
+// the data, the scripts, the functions and the test user, and returns the
+// raw replies by case name.
+func runCases(t *testing.T, addr string, cases []scriptCase) map[string][]string {
 	out := map[string][]string{}
-	for _, tc := range scriptCases {
+	for _, tc := range cases {
 		c := dialRaw(t, addr)
-		v, err := c.do("FLUSHALL")
-		require.NoError(t, err)
-		require.Equal(t, okR, string(v.raw))
-		_, err = c.do("SCRIPT", "FLUSH")
-		require.NoError(t, err)
+		for _, args := range [][]string{{"FLUSHALL"}, {"SCRIPT", "FLUSH"}, {"FUNCTION", "FLUSH"}, {"ACL", "DELUSER", "fuser"}} {
+			_, err := c.do(args...)
+			require.NoError(t, err)
+		}
 		if tc.resp3 {
 			_, err := c.do("HELLO", "3")
 			require.NoError(t, err)
@@ -198,14 +200,14 @@ func runScriptCases(t *testing.T, addr string) map[string][]string {
 	return out
 }
 
-// TestScriptRepliesMatchRedis runs every case on both servers and compares
-// the raw replies byte for byte.
-func TestScriptRepliesMatchRedis(t *testing.T) {
+// compareCases runs cases on both servers and compares the raw replies
+// byte for byte.
+func compareCases(t *testing.T, cases []scriptCase) {
 	r := testserver.StartRedis(t)
 	s := testserver.Start(t)
-	want := runScriptCases(t, r.Addr)
-	got := runScriptCases(t, s.Addr)
-	for _, tc := range scriptCases {
+	want := runCases(t, r.Addr, cases)
+	got := runCases(t, s.Addr, cases)
+	for _, tc := range cases {
 		for i, args := range tc.cmds {
 			if want[tc.name][i] != got[tc.name][i] {
 				t.Errorf("%s: %q\n redis:    %q\n sessiond: %q", tc.name, args, want[tc.name][i], got[tc.name][i])
@@ -213,6 +215,9 @@ func TestScriptRepliesMatchRedis(t *testing.T) {
 		}
 	}
 }
+
+// TestScriptRepliesMatchRedis runs every case on both servers.
+func TestScriptRepliesMatchRedis(t *testing.T) { compareCases(t, scriptCases) }
 
 // diffScripts are the scripts the differential test sends, with their
 // numkeys and argument count: read-modify-write on generated keys, typed
