@@ -652,21 +652,7 @@ func (st *state) loadLib(version string) *lua.LTable {
 		r.RawSetString(k, full.RawGetString(k))
 	}
 	r.RawSetString("register_function", L.NewFunction(st.registerFunction))
-	view := L.NewTable()
-	mt := L.NewTable()
-	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
-		k := L.Get(2)
-		v := r.RawGet(k)
-		if v == lua.LNil {
-			L.RaiseError("Script attempted to access nonexistent global variable '%s'", lua.LVAsString(k))
-		}
-		L.Push(v)
-		return 1
-	}))
-	mt.RawSetString("__newindex", L.NewFunction(readOnlyError))
-	mt.RawSetString("__metatable", lua.LFalse)
-	L.SetMetatable(view, mt)
-	st.ro[view] = true
+	view := st.globalsView(func() *lua.LTable { return r })
 	api := L.NewTable()
 	api.RawSetString("redis", view)
 	return api

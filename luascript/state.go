@@ -163,15 +163,31 @@ func (e *Engine) newState() *state {
 
 	// The globals: reading a missing one and creating one are errors, as
 	// with Redis's scriptingEnableGlobalsProtection and read-only tables.
-	env := L.NewTable()
+	env := st.globalsView(func() *lua.LTable {
+		if st.loading {
+			return st.loadAPI
+		}
+		return store
+	})
+	store.RawSetString("_G", env)
+	st.store, st.env = store, env
+	L.G.Global = env
+	L.Env = env
+	st.handler = L.NewFunction(st.errorHandler)
+	return st
+}
+
+// globalsView is a read-only table whose reads go to the table src
+// returns, where a missing name is an error ("nonexistent global
+// variable"), as Redis's globals protection has it: the globals of
+// scripts and functions, and the load-time API of libraries.
+func (st *state) globalsView(src func() *lua.LTable) *lua.LTable {
+	L := st.L
+	view := L.NewTable()
 	mt := L.NewTable()
 	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
 		k := L.Get(2)
-		src := store
-		if st.loading {
-			src = st.loadAPI
-		}
-		v := src.RawGet(k)
+		v := src().RawGet(k)
 		if v == lua.LNil {
 			L.RaiseError("Script attempted to access nonexistent global variable '%s'", lua.LVAsString(k))
 		}
@@ -180,14 +196,9 @@ func (e *Engine) newState() *state {
 	}))
 	mt.RawSetString("__newindex", L.NewFunction(readOnlyError))
 	mt.RawSetString("__metatable", lua.LFalse)
-	L.SetMetatable(env, mt)
-	store.RawSetString("_G", env)
-	st.ro[env] = true
-	st.store, st.env = store, env
-	L.G.Global = env
-	L.Env = env
-	st.handler = L.NewFunction(st.errorHandler)
-	return st
+	L.SetMetatable(view, mt)
+	st.ro[view] = true
+	return view
 }
 
 // wrapCoroutines makes a coroutine run under the context of the call
