@@ -78,7 +78,8 @@ func (s *Server) initMemory() {
 // as in Redis, since queuing itself takes memory. It returns the error to
 // reply with, or "", whether it evicted (which may have waited for other
 // clients' evictions), and whether memory stayed full (Redis's
-// pre_command_oom_state, which a script's first write is judged by). Without maxmemory it costs one atomic load.
+// pre_command_oom_state, by which a script's first write is judged).
+// Without maxmemory it costs one atomic load.
 func (s *Server) memoryCheck(c *client, cmd *command, args [][]byte) (msg string, evicted, full bool) {
 	if !s.ks.OverLimit() {
 		return "", false, false
