@@ -196,9 +196,8 @@ func (s *Server) eval(x *call, bySHA, ro bool) {
 	}
 	keys := x.args[3 : 3+numkeys]
 	argv := x.args[3+numkeys:]
-	_, allowOOM, _ := s.declaredFlags(x.cmd, x.args)
 	s.runScript(x, func() (scriptJob, bool) {
-		return scriptJob{readOnly: ro || sc.NoWrites, allowOOM: allowOOM, run: func(ctx context.Context, host luascript.Host) luascript.Value {
+		return scriptJob{readOnly: ro || sc.NoWrites, allowOOM: sc.Shebang && sc.AllowOOM, run: func(ctx context.Context, host luascript.Host) luascript.Value {
 			return eng.Run(ctx, sc, keys, argv, host)
 		}}, true
 	})
