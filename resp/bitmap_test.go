@@ -143,41 +143,7 @@ var bitCases = []struct {
 }
 
 func runBitCases(t *testing.T, addr, other string, resp3 bool) {
-	for _, tc := range bitCases {
-		t.Run(tc.name, func(t *testing.T) {
-			conns := []*rconn{dialRaw(t, addr)}
-			if other != "" {
-				conns = append(conns, dialRaw(t, other))
-			}
-			for _, c := range conns {
-				v, err := c.do("FLUSHALL")
-				require.NoError(t, err)
-				require.Equal(t, okR, string(v.raw))
-				if resp3 {
-					v, err := c.do("HELLO", "3")
-					require.NoError(t, err)
-					require.Equal(t, byte('%'), v.typ)
-				}
-			}
-			for i, st := range tc.steps {
-				args := bitArgv(st)
-				v, err := conns[0].do(args...)
-				require.NoError(t, err, "step %d %q", i, args)
-				want := st.r2
-				if resp3 && st.r3 != "" {
-					want = st.r3
-				}
-				if want != "" {
-					require.Equal(t, want, string(v.raw), "step %d %s", i, op{args: args})
-				}
-				if other != "" {
-					o, err := conns[1].do(args...)
-					require.NoError(t, err, "step %d %q", i, args)
-					require.Equal(t, string(v.raw), string(o.raw), "step %d %s: sessiond differs", i, op{args: args})
-				}
-			}
-		})
-	}
+	runStepCases(t, bitCases, bitArgv, addr, other, "sessiond", resp3)
 }
 
 // bitArgv splits a step's line on spaces; a double-quoted word may hold

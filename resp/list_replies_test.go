@@ -355,7 +355,20 @@ var listCases = []struct {
 // other is set, it runs them there too and requires other's replies,
 // pinned or not, to be byte for byte addr's.
 func runListCases(t *testing.T, addr, other, otherName string, resp3 bool) {
-	for _, tc := range listCases {
+	runStepCases(t, listCases, hstep.argv, addr, other, otherName, resp3)
+}
+
+// stepCase is a named sequence of commands with pinned replies.
+type stepCase = struct {
+	name  string
+	steps []hstep
+}
+
+// runStepCases runs cases on addr, each from a FLUSHALL, checking every
+// pinned reply (argv splits a step's line); with other set it runs them
+// there too and requires the same bytes.
+func runStepCases(t *testing.T, cases []stepCase, argv func(hstep) []string, addr, other, otherName string, resp3 bool) {
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			conns := []*rconn{dialRaw(t, addr)}
 			if other != "" {
@@ -372,19 +385,19 @@ func runListCases(t *testing.T, addr, other, otherName string, resp3 bool) {
 				}
 			}
 			for i, st := range tc.steps {
-				v, err := conns[0].do(st.argv()...)
-				require.NoError(t, err, "step %d %q", i, st.argv())
+				v, err := conns[0].do(argv(st)...)
+				require.NoError(t, err, "step %d %q", i, argv(st))
 				want := st.r2
 				if resp3 && st.r3 != "" {
 					want = st.r3
 				}
 				if want != "" {
-					require.Equal(t, want, string(v.raw), "step %d %s", i, op{args: st.argv()})
+					require.Equal(t, want, string(v.raw), "step %d %s", i, op{args: argv(st)})
 				}
 				if other != "" {
-					o, err := conns[1].do(st.argv()...)
-					require.NoError(t, err, "%s step %d %q", otherName, i, st.argv())
-					require.Equal(t, string(v.raw), string(o.raw), "step %d %s: %s differs", i, op{args: st.argv()}, otherName)
+					o, err := conns[1].do(argv(st)...)
+					require.NoError(t, err, "%s step %d %q", otherName, i, argv(st))
+					require.Equal(t, string(v.raw), string(o.raw), "step %d %s: %s differs", i, op{args: argv(st)}, otherName)
 				}
 			}
 		})

@@ -457,41 +457,7 @@ func sortBulk(key string, n int) hstep {
 // runSortCases runs sortCases on addr, checking the pinned replies; with
 // other set, it runs them there too and requires the same bytes.
 func runSortCases(t *testing.T, addr, other, otherName string, resp3 bool) {
-	for _, tc := range sortCases {
-		t.Run(tc.name, func(t *testing.T) {
-			conns := []*rconn{dialRaw(t, addr)}
-			if other != "" {
-				conns = append(conns, dialRaw(t, other))
-			}
-			for _, c := range conns {
-				v, err := c.do("FLUSHALL")
-				require.NoError(t, err)
-				require.Equal(t, okR, string(v.raw))
-				if resp3 {
-					v, err := c.do("HELLO", "3")
-					require.NoError(t, err)
-					require.Equal(t, byte('%'), v.typ)
-				}
-			}
-			for i, st := range tc.steps {
-				argv := sortArgv(st)
-				v, err := conns[0].do(argv...)
-				require.NoError(t, err, "step %d %q", i, argv)
-				want := st.r2
-				if resp3 && st.r3 != "" {
-					want = st.r3
-				}
-				if want != "" {
-					require.Equal(t, want, string(v.raw), "step %d %s", i, op{args: argv})
-				}
-				if other != "" {
-					o, err := conns[1].do(argv...)
-					require.NoError(t, err, "%s step %d %q", otherName, i, argv)
-					require.Equal(t, string(v.raw), string(o.raw), "step %d %s: %s differs", i, op{args: argv}, otherName)
-				}
-			}
-		})
-	}
+	runStepCases(t, sortCases, sortArgv, addr, other, otherName, resp3)
 }
 
 // sortArgv splits a step's line as the shell would for double quotes (the

@@ -485,40 +485,7 @@ var zsetCases = []struct {
 // other is set, it runs them there too and requires other's replies,
 // pinned or not, to be byte for byte addr's.
 func runZsetCases(t *testing.T, addr, other, otherName string, resp3 bool) {
-	for _, tc := range zsetCases {
-		t.Run(tc.name, func(t *testing.T) {
-			conns := []*rconn{dialRaw(t, addr)}
-			if other != "" {
-				conns = append(conns, dialRaw(t, other))
-			}
-			for _, c := range conns {
-				v, err := c.do("FLUSHALL")
-				require.NoError(t, err)
-				require.Equal(t, okR, string(v.raw))
-				if resp3 {
-					v, err := c.do("HELLO", "3")
-					require.NoError(t, err)
-					require.Equal(t, byte('%'), v.typ)
-				}
-			}
-			for i, st := range tc.steps {
-				v, err := conns[0].do(st.argv()...)
-				require.NoError(t, err, "step %d %q", i, st.argv())
-				want := st.r2
-				if resp3 && st.r3 != "" {
-					want = st.r3
-				}
-				if want != "" {
-					require.Equal(t, want, string(v.raw), "step %d %s", i, op{args: st.argv()})
-				}
-				if other != "" {
-					o, err := conns[1].do(st.argv()...)
-					require.NoError(t, err, "%s step %d %q", otherName, i, st.argv())
-					require.Equal(t, string(v.raw), string(o.raw), "step %d %s: %s differs", i, op{args: st.argv()}, otherName)
-				}
-			}
-		})
-	}
+	runStepCases(t, zsetCases, hstep.argv, addr, other, otherName, resp3)
 }
 
 func TestZsetRepliesSessiond(t *testing.T) {
