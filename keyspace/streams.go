@@ -406,7 +406,8 @@ func (ks *Keyspace) XRead(dbi int, a XReadArgs) (out []XReadStream, ids []Stream
 			}
 			w.dirty++
 			st.countGroups()
-			db.stripeFor(key).resizedLocked(string(key), db.stripeFor(key).m[string(key)])
+			ss, k := db.stripeFor(key), string(key)
+			ss.resizedLocked(k, ss.m[k])
 		} else {
 			r.Entries = st.rangeEntries(start, MaxStreamID, a.Count, false)
 		}
