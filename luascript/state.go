@@ -21,8 +21,9 @@ type state struct {
 	ro      map[*lua.LTable]bool // tables scripts may not modify
 
 	// Per run.
-	host  Host
-	resp3 bool
+	host   Host
+	resp3  bool
+	nested int // pcall and xpcall calls under way (maxNestedCalls)
 
 	// Function states only (functions.go): while loading is set, globals
 	// resolve in loadAPI (the load-time API, only "redis") instead of
@@ -36,10 +37,22 @@ type state struct {
 // registryMax values, past what Lua 5.1 lets a C function push
 // (LUAI_MAXCSTACK, unpack's bound): a script that needs more gets an
 // error, not the server a panic.
+//
+// callStackMax is Lua 5.1's LUAI_MAXCALLS: Redis runs a recursion some
+// 20,000 calls deep before "stack overflow" (gopher-lua's default is 256).
+// The frames are one array per state (1.6 MB), allocated when the first
+// script runs; only the part a deep recursion reaches is ever touched.
+// (gopher-lua's growing stack, MinimizeStackMemory, panics at its limit
+// instead of raising the Lua error.) maxNestedCalls is what is left of
+// LUAI_MAXCCALLS (200) for pcall and xpcall, the script's own call
+// taking one: the 199th nested pcall fails with "C stack overflow", as
+// in Redis, and the Go stack under nested pcalls stays bounded.
 const (
-	maxCStack    = 8000
-	registryMax  = 256 * 1024
-	registryStep = 4096
+	maxCStack      = 8000
+	registryMax    = 256 * 1024
+	callStackMax   = 20000
+	maxNestedCalls = 198
+	registryStep   = 4096
 )
 
 // maxString bounds string.rep's result (proto-max-bulk-len's default):
@@ -94,7 +107,7 @@ var builtins = []string{
 }
 
 func (e *Engine) newState() *state {
-	L := lua.NewState(lua.Options{SkipOpenLibs: true, RegistryMaxSize: registryMax, RegistryGrowStep: registryStep})
+	L := lua.NewState(lua.Options{SkipOpenLibs: true, RegistryMaxSize: registryMax, RegistryGrowStep: registryStep, CallStackSize: callStackMax})
 	for _, lib := range []struct {
 		name string
 		fn   lua.LGFunction
@@ -113,6 +126,7 @@ func (e *Engine) newState() *state {
 		}
 	}
 	store.RawSetString("pcall", L.NewFunction(st.pcall))
+	store.RawSetString("xpcall", L.NewFunction(st.xpcall(store.RawGetString("xpcall").(*lua.LFunction))))
 	store.RawSetString("rawset", L.NewFunction(st.rawset))
 	store.RawSetString("error", L.NewFunction(luaError))
 	store.RawSetString("unpack", L.NewFunction(unpack))
@@ -373,6 +387,13 @@ func (st *state) rawset(L *lua.LState) int {
 // redis.call raises) is returned as that string.
 func (st *state) pcall(L *lua.LState) int {
 	L.CheckAny(1)
+	if st.nested >= maxNestedCalls {
+		L.Push(lua.LFalse)
+		L.Push(lua.LString(msgCStack))
+		return 2
+	}
+	st.nested++
+	defer func() { st.nested-- }()
 	nargs := L.GetTop() - 1
 	if err := L.PCall(nargs, lua.MultRet, nil); err != nil {
 		obj := lua.LValue(lua.LString(err.Error()))
@@ -390,6 +411,33 @@ func (st *state) pcall(L *lua.LState) int {
 	}
 	L.Insert(lua.LTrue, 1)
 	return L.GetTop()
+}
+
+// msgCStack is Lua 5.1's error for a call past LUAI_MAXCCALLS. It has no
+// position: the call that fails is made from C (pcall's).
+const msgCStack = "C stack overflow"
+
+// xpcall is base's xpcall counted with pcall (maxNestedCalls). Past the
+// limit the handler gets "C stack overflow", as Lua 5.1's does.
+func (st *state) xpcall(base *lua.LFunction) lua.LGFunction {
+	return func(L *lua.LState) int {
+		if st.nested >= maxNestedCalls {
+			if err := L.CallByParam(lua.P{Fn: L.Get(2), NRet: 1, Protect: true}, lua.LString(msgCStack)); err != nil {
+				L.Push(lua.LFalse)
+				L.Push(lua.LString(err.Error()))
+				return 2
+			}
+			v := L.Get(-1)
+			L.Push(lua.LFalse)
+			L.Push(v)
+			return 2
+		}
+		st.nested++
+		defer func() { st.nested-- }()
+		L.Insert(base, 1)
+		L.Call(L.GetTop()-1, lua.MultRet)
+		return L.GetTop()
+	}
 }
 
 // errorTable is luaPushError: "-CODE msg" or "msg" (code ERR) as {err="CODE msg"}.

@@ -74,10 +74,28 @@ var limitCases = []scriptCase{
 	sc("stack overflow", ev("local function f() f() end f()", "0"),
 		ev("local function f(n) if n == 0 then return 0 end return 1 + f(n - 1) end return f(100)", "0"),
 		ev("return 'still here'", "0")),
+	// Lua 5.1 allows 20,000 nested calls (gopher-lua 256 by default).
+	sc("deep recursion", ev("local function f(n) if n == 0 then return 0 end return 1 + f(n - 1) end return f(tonumber(ARGV[1]))", "0", "1000"),
+		ev("local function f(n) if n == 0 then return 0 end return 1 + f(n - 1) end return f(tonumber(ARGV[1]))", "0", "15000"),
+		ev("return {pcall(function() local function f() f() end f() end)}", "0"),
+		ev("local ok, e = pcall(function() local function f() f() end f() end) return e", "0")),
+	// The 199th nested pcall or xpcall fails: LUAI_MAXCCALLS.
+	sc("nested pcall", ev(nestedPcall, "0", "198"), ev(nestedPcall, "0", "199"), ev(nestedPcall, "0", "250"),
+		ev(nestedXpcall, "0", "198"), ev(nestedXpcall, "0", "199"),
+		ev("return {xpcall(function() error('x') end, function(e) return 'h:'..e end)}", "0"),
+		fload(lib("nest", "local function f(n) if n == 0 then return 'ok' end local ok, v = pcall(f, n-1) return v end\n"+
+			"redis.register_function('nest', function(k, a) return f(tonumber(a[1])) end)")),
+		[]string{"FCALL", "nest", "0", "198"}, []string{"FCALL", "nest", "0", "199"},
+		ev("return 'still here'", "0")),
 	sc("big strings", ev("return #string.rep('x', 1e6)", "0"), ev("return string.rep('x', -1)", "0"),
 		ev("return string.rep('', 1e9)", "0"),
 		ev("local t = {} for i = 1, 100 do t[i] = string.rep('x', 1000) end return #table.concat(t, ',')", "0")),
 }
+
+const (
+	nestedPcall  = "local function f(n) if n == 0 then return 'ok' end local ok, v = pcall(f, n-1) return v end return f(tonumber(ARGV[1]))"
+	nestedXpcall = "local function f(n) if n == 0 then return 'ok' end local ok, v = xpcall(function() return f(n-1) end, function(e) return 'H:'..tostring(e) end) return v end return f(tonumber(ARGV[1]))"
+)
 
 // TestScriptLimitsMatchRedis: unpack of more values than Lua 5.1 allows
 // panicked the process ("registry overflow") instead of failing the script.
