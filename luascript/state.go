@@ -53,6 +53,7 @@ const (
 	callStackMax   = 20000
 	maxNestedCalls = 198
 	registryStep   = 4096
+	coRegistry     = 1024
 )
 
 // maxString bounds string.rep's result (proto-max-bulk-len's default):
@@ -222,7 +223,21 @@ func (st *state) globalsView(src func() *lua.LTable) *lua.LTable {
 // canceled"), where Redis resumes it. Under the resumer's context
 // FUNCTION KILL still stops a loop inside it.
 func wrapCoroutines(L *lua.LState, co *lua.LTable) {
-	create := co.RawGetString("create").(*lua.LFunction)
+	// A coroutine is a gopher-lua state made with its creator's options:
+	// it would get callStackMax frames (1.6 MB) and 5,120 registry slots,
+	// all counted in used_memory. It gets gopher-lua's default 256 frames
+	// and a registry that starts at coRegistry slots and grows on demand,
+	// about 45 KB of used_memory (Redis's: about 22 KB).
+	baseCreate := co.RawGetString("create").(*lua.LFunction)
+	create := L.NewFunction(func(L *lua.LState) int {
+		saved := L.Options
+		defer func() { L.Options = saved }()
+		L.Options.CallStackSize, L.Options.RegistrySize = lua.CallStackSize, coRegistry
+		L.Insert(baseCreate, 1)
+		L.Call(L.GetTop()-1, 1)
+		return 1
+	})
+	co.RawSetString("create", create)
 	resume := co.RawGetString("resume").(*lua.LFunction)
 	resumeIn := func(L *lua.LState) int {
 		if th, ok := L.Get(1).(*lua.LState); ok {
