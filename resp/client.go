@@ -30,7 +30,7 @@ type client struct {
 	lastCmd  atomic.Int64            // Unix ms of the last command, or of a read of part of one (idle.go)
 	lastCmdP atomic.Pointer[command] // the last command, for CLIENT LIST (a pointer: storing a string would allocate per command)
 
-	mu       sync.Mutex // guards db, resp3, user, aclUser, name, libName, libVer, noEvict, noTouch, inMulti, queue
+	mu       sync.Mutex // guards db, resp3, user, aclUser, name, libName, libVer, noEvict, noTouch, inMulti, queue, execLen
 	db       int
 	resp3    bool
 	authed   bool
@@ -43,6 +43,7 @@ type client struct {
 	inMulti  bool
 	multiErr bool       // a command failed to queue: EXEC aborts
 	queue    [][][]byte // queued commands' arguments (copies)
+	execLen  int        // while EXEC runs: 1 + the commands it took from queue (CLIENT LIST shows the client in MULTI, as Redis)
 	watch    keyspace.Watch
 	closing  atomic.Bool
 	blocked  atomic.Pointer[waiter] // in a blocking command, waiting (cmd_block.go)
@@ -112,6 +113,9 @@ func (c *client) info(now time.Time, tm trackMode) string {
 	c.mu.Lock()
 	name, lib, ver := c.name, c.libName, c.libVer
 	inMulti, queued, resp3, user, db := c.inMulti, len(c.queue), c.resp3, c.user, c.db
+	if c.execLen > 0 {
+		inMulti, queued = true, c.execLen-1
+	}
 	noEvict, noTouch := c.noEvict, c.noTouch
 	c.mu.Unlock()
 	last := "NULL"

@@ -1,10 +1,12 @@
 package resp_test
 
 import (
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"sessiond/internal/testserver"
@@ -146,4 +148,69 @@ func TestClientFlagsMatchRedis(t *testing.T) {
 		require.NoError(t, err)
 	}
 	require.Equal(t, "eT", flags(c))
+}
+
+// clientInfoVolatile are the CLIENT LIST fields the two servers give
+// differently for the same client: addresses, times and memory.
+var clientInfoVolatile = map[string]bool{
+	"addr": true, "laddr": true, "fd": true, "age": true, "idle": true,
+	"qbuf": true, "qbuf-free": true, "argv-mem": true, "multi-mem": true, "rbs": true, "rbp": true,
+	"obl": true, "oll": true, "omem": true, "tot-mem": true, "events": true,
+}
+
+// maskClientLine masks a CLIENT LIST line's volatile fields and names its
+// id by the connection it belongs to (ids: CLIENT ID replies to their
+// connection's number). sessiond's line ends with lib-name and lib-ver
+// (CLIENT SETINFO, Redis 7.2's), which Redis 7.0.15 does not have: they
+// are dropped.
+func maskClientLine(line string, ids map[string]int) string {
+	var b strings.Builder
+	for _, kv := range strings.Fields(line) {
+		name, value, _ := strings.Cut(kv, "=")
+		switch {
+		case name == "lib-name" || name == "lib-ver":
+			continue
+		case name == "id":
+			if c, ok := ids[value]; ok {
+				value = "conn" + strconv.Itoa(c)
+			} else {
+				value = "unknown " + value
+			}
+		case clientInfoVolatile[name]:
+			value = "*"
+		}
+		b.WriteString(name + "=" + value + " ")
+	}
+	return b.String()
+}
+
+// TestClientInfoInExecMatchesRedis: while EXEC runs its commands the
+// client is still in MULTI for CLIENT INFO and CLIENT LIST (flags x, multi
+// the number of commands), as in Redis.
+func TestClientInfoInExecMatchesRedis(t *testing.T) {
+	red := testserver.StartRedis(t)
+	sess := testserver.Start(t)
+	lines := func(addr string) []string {
+		c := dialRaw(t, addr)
+		id, err := c.do("CLIENT", "ID")
+		require.NoError(t, err)
+		ids := map[string]int{id.str: 1}
+		var out []string
+		for _, args := range [][]string{{"MULTI"}, {"CLIENT", "INFO"}, {"SET", "k", "v"}, {"CLIENT", "LIST", "ID", id.str}} {
+			_, err := c.do(args...)
+			require.NoError(t, err)
+		}
+		v, err := c.do("EXEC")
+		require.NoError(t, err)
+		require.Len(t, v.elems, 3, "%s", v)
+		for _, e := range []rv{v.elems[0], v.elems[2]} {
+			out = append(out, maskClientLine(e.str, ids))
+		}
+		v, err = c.do("CLIENT", "INFO")
+		require.NoError(t, err)
+		return append(out, maskClientLine(v.str, ids))
+	}
+	want := lines(red.Addr)
+	require.Contains(t, want[0], " flags=x ")
+	assert.Equal(t, want, lines(sess.Addr))
 }

@@ -70,6 +70,14 @@ func cmdExec(x *call) {
 		return
 	}
 	x.s.ks.Unwatch(&c.watch)
+	c.mu.Lock()
+	c.execLen = len(queue) + 1
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.execLen = 0
+		c.mu.Unlock()
+	}()
 	x.r.array(len(queue))
 	for _, args := range queue {
 		cmd, msg := x.s.resolve(args) // validated when queued; resolve again for the subcommand
