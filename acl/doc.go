@@ -51,9 +51,9 @@
 //
 //   - Selectors: "(rules)" and "clearselectors" other than as a no-op; ACL
 //     GETUSER always reports an empty "selectors" list.
-//   - ACL LOG (denials are not recorded), acllog-max-len, and the
-//     acl-pubsub-default parameter (new users start with resetchannels, the
-//     Redis 7 default).
+//   - The acl-pubsub-default parameter (new users start with
+//     resetchannels, the Redis 7 default). ACL LOG is the resp package's
+//     (resp/acllog.go).
 //   - Users in the main config file ("user ..." lines): use aclfile.
 //   - sanitize-payload and skip-sanitize-payload are accepted and listed
 //     but change nothing (sessiond has no RESTORE).

@@ -84,6 +84,7 @@ func buildParams() []Param {
 		{Name: "client-query-buffer-limit", Default: "1073741824", Usage: "maximum size of one request (its arguments, plus 40 bytes each); a client over it is closed", Mutable: true, Check: checkSizeMin(1 << 20)},
 		{Name: "client-output-buffer-limit", Default: defaultOutputBufferLimits, Usage: "<class> <hard> <soft> <seconds>...: disconnect a client whose pending replies reach hard, or stay over soft for seconds (normal applies to every client; pubsub to subscribers)", Mutable: true, Check: checkOutputBufferLimits},
 		{Name: "protected-mode", Default: "yes", Usage: "refuse clients not on the loopback interface while the default user has no password", Mutable: true, Check: checkBool},
+		{Name: "acllog-max-len", Default: "128", Usage: "number of entries ACL LOG keeps", Mutable: true, Check: checkIntRange(0, 1<<63-1)},
 		{Name: "aclfile", Default: "", Usage: "ACL file of users (Redis's format: one \"user NAME rules...\" per line)", Check: checkAny},
 		{Name: "tls-port", Default: "0", Usage: "also serve TLS on this port, on addr's host (0: no TLS)", Check: checkIntRange(0, 65535)},
 		{Name: "tls-cert-file", Default: "", Usage: "TLS server certificate (PEM)", Check: checkAny},

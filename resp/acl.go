@@ -56,21 +56,29 @@ func (s *Server) login(c *client, user, pass []byte) bool {
 	return true
 }
 
-// aclDenied returns the NOPERM error for u running cmd with args, or "".
-// Worded as redis-server 7.0 words them (server.c processCommand).
-func (s *Server) aclDenied(u *acl.User, cmd *command, args [][]byte) string {
-	if u == nil || cmd.acl == nil {
-		return "NOPERM this user has no permissions to run the '" + cmd.name + "' command"
+// aclDenied returns the NOPERM error for u, c's user, running cmd with
+// args, or "", and logs a denial in the ACL log. Worded as redis-server
+// 7.0 words them (server.c processCommand).
+func (s *Server) aclDenied(c *client, u *acl.User, cmd *command, args [][]byte) string {
+	d, pos := acl.DeniedCommand, 0
+	if u != nil && cmd.acl != nil {
+		d, pos = u.Check(cmd.acl, args)
 	}
-	switch d, _ := u.Check(cmd.acl, args); d {
-	case acl.DeniedCommand:
-		return "NOPERM this user has no permissions to run the '" + cmd.name + "' command"
+	if d == acl.Allowed {
+		return ""
+	}
+	ctx := logTopLevel
+	if c.inMulti {
+		ctx = logMulti
+	}
+	s.logACLDenial(c, u, ctx, d, pos, cmd, args)
+	switch d {
 	case acl.DeniedKey:
 		return "NOPERM this user has no permissions to access one of the keys used as arguments"
 	case acl.DeniedChannel:
 		return "NOPERM this user has no permissions to access one of the channels used as arguments"
 	}
-	return ""
+	return "NOPERM this user has no permissions to run the '" + cmd.name + "' command"
 }
 
 // rejectText is msg, or for EXEC the abort that carries it (server.c
@@ -82,23 +90,27 @@ func rejectText(cmd *command, msg string) string {
 	return msg
 }
 
-// aclDeniedAtExec re-checks a queued command at EXEC: the rules may have
-// changed since it was queued (multi.c execCommand).
-func (s *Server) aclDeniedAtExec(u *acl.User, cmd *command, args [][]byte) string {
+// aclDeniedAtExec re-checks a queued command of c's at EXEC: the rules
+// may have changed since it was queued (multi.c execCommand). A denial is
+// logged in the ACL log.
+func (s *Server) aclDeniedAtExec(c *client, u *acl.User, cmd *command, args [][]byte) string {
 	if u != nil && u.Unrestricted() {
 		return ""
 	}
-	reason := "no permission to execute the command or subcommand"
+	d, pos := acl.DeniedCommand, 0
 	if u != nil && cmd.acl != nil {
-		switch d, _ := u.Check(cmd.acl, args); d {
-		case acl.Allowed:
-			return ""
-		case acl.DeniedKey:
-			reason = "no permission to touch the specified keys"
-		case acl.DeniedChannel:
-			reason = "no permission to access one of the channels used as arguments"
-		}
+		d, pos = u.Check(cmd.acl, args)
 	}
+	reason := "no permission to execute the command or subcommand"
+	switch d {
+	case acl.Allowed:
+		return ""
+	case acl.DeniedKey:
+		reason = "no permission to touch the specified keys"
+	case acl.DeniedChannel:
+		reason = "no permission to access one of the channels used as arguments"
+	}
+	s.logACLDenial(c, u, logMulti, d, pos, cmd, args)
 	return "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: " + reason
 }
 
@@ -207,6 +219,7 @@ func aclCommands() []*command {
 		{name: "acl|genpass", arity: -2, flags: f, group: g, since: "6.0.0", summary: "Generate a pseudorandom secure password to use for ACL users", run: cmdACLGenpass},
 		{name: "acl|getuser", arity: 3, flags: flagAdmin | f, group: g, since: "6.0.0", summary: "Get the rules for a specific ACL user", run: cmdACLGetuser},
 		{name: "acl|list", arity: 2, flags: flagAdmin | f, group: g, since: "6.0.0", summary: "List the current ACL rules in ACL config file format", run: cmdACLList},
+		{name: "acl|log", arity: -2, flags: flagAdmin | f, group: g, since: "6.0.0", summary: "List latest events denied because of ACLs in place", run: cmdACLLog},
 		{name: "acl|load", arity: 2, flags: flagAdmin | f, group: g, since: "6.0.0", summary: "Reload the ACLs from the configured ACL file", run: cmdACLLoad},
 		{name: "acl|save", arity: 2, flags: flagAdmin | f, group: g, since: "6.0.0", summary: "Save the current ACL rules in the configured ACL file", run: cmdACLSave},
 		{name: "acl|setuser", arity: -3, flags: flagAdmin | f, group: g, since: "6.0.0", summary: "Modify or create the rules for a specific ACL user", run: cmdACLSetuser},
@@ -443,6 +456,8 @@ func cmdACLHelp(x *call) {
 		"    Show users details in config file format.",
 		"LOAD",
 		"    Reload users from the ACL file.",
+		"LOG [<count> | RESET]",
+		"    Show the ACL log entries.",
 		"SAVE",
 		"    Save the current config to the ACL file.",
 		"SETUSER <username> <attribute> [<attribute> ...]",

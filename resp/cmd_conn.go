@@ -70,6 +70,7 @@ func cmdAuth(x *call) {
 		return
 	}
 	if !x.s.login(x.c, user, pass) {
+		x.s.logAuthFailure(x.c, x.inExec, x.args, user)
 		x.r.error(msgWrongPass)
 		return
 	}
@@ -127,6 +128,7 @@ func cmdHello(x *call) {
 	}
 	if user != nil {
 		if !x.s.login(x.c, user, pass) {
+			x.s.logAuthFailure(x.c, x.inExec, x.args, user)
 			x.r.error(msgWrongPass)
 			return
 		}

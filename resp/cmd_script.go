@@ -440,7 +440,11 @@ func (h *scriptHost) Call(args [][]byte, resp3 bool) luascript.Value {
 		return luascript.ErrorValue("ERR Write commands are not allowed from read-only scripts.")
 	}
 	if u := h.c.aclUser; u != nil && !u.Unrestricted() { // as the caller (script.c scriptVerifyACL)
-		switch d, _ := u.Check(cmd.acl, args); d {
+		d, pos := u.Check(cmd.acl, args)
+		if d != acl.Allowed {
+			s.logACLDenial(h.caller, u, logLua, d, pos, cmd, args)
+		}
+		switch d {
 		case acl.DeniedCommand:
 			return luascript.ErrorValue("ERR The user executing the script can't run this command or subcommand")
 		case acl.DeniedKey:

@@ -85,7 +85,7 @@ func cmdExec(x *call) {
 			x.r.error(msg)
 			continue
 		}
-		if msg := x.s.aclDeniedAtExec(c.aclUser, cmd, args); msg != "" {
+		if msg := x.s.aclDeniedAtExec(c, c.aclUser, cmd, args); msg != "" {
 			x.r.error(msg)
 			continue
 		}

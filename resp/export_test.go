@@ -8,14 +8,15 @@ import (
 )
 
 // CheckForTest runs u's ACL check for args as dispatch does, for tests
-// that measure it.
+// that measure it. args must be allowed: this server has no ACL log (nor
+// client) to record a denial in.
 func CheckForTest(u *acl.User, args [][]byte) string {
 	s := testCheckServer()
 	cmd, msg := s.resolve(args)
 	if msg != "" {
 		return msg
 	}
-	return s.aclDenied(u, cmd, args)
+	return s.aclDenied(nil, u, cmd, args)
 }
 
 var testCheckServer = sync.OnceValue(func() *Server { return &Server{table: buildTable()} })

@@ -101,6 +101,7 @@ type Server struct {
 	errorReplies  atomic.Int64
 
 	opsState        // slow log, latency monitor, MONITOR, CLIENT PAUSE, error stats: slowlog.go
+	acllog   aclLog // ACL LOG: acllog.go
 	lim      limits // request and output limits (conn.go)
 
 	syncs   syncState // SYNC/PSYNC RDB transfers: cmd_sync.go
@@ -126,6 +127,7 @@ func NewServer(o Options) *Server {
 	s.initIdle()
 	s.initPubsub()
 	s.initACL()
+	s.initACLLog()
 	s.initMemory() // maxmemory and eviction: cmd_memory.go
 	s.cfg.OnSet("tracking-table-max-keys", func(v string) { s.tracker.maxKeys.Store(s.cfg.Int("tracking-table-max-keys")) })
 	s.tracker.maxKeys.Store(s.cfg.Int("tracking-table-max-keys"))
@@ -383,7 +385,7 @@ func (s *Server) dispatchCmd(c *client, r *reply, args [][]byte) {
 		return
 	}
 	if u := c.aclUser; u == nil || !u.Unrestricted() { // the default user without ACLs: one branch
-		if msg := s.aclDenied(u, cmd, args); msg != "" {
+		if msg := s.aclDenied(c, u, cmd, args); msg != "" {
 			if c.inMulti {
 				c.multiErr = true
 			}
