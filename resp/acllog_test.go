@@ -136,7 +136,12 @@ func TestACLLogMatchesRedis(t *testing.T) {
 				s(0, "ACL", "LOG", "reset"),
 				s(0, "ACL", "LOG"),
 				s(3, "AUTH", "nobody", "x"),
+				s(3, "AUTH", "u", "p"),
+				s(3, "SUBSCRIBE", "ch1"),
 			})
+			// A subscribed RESP2 client is refused by the ACLs before
+			// the subscriber context is checked.
+			ar.run([]aclStep{s(3, "GET", "x")})
 			same("ACL", "LOG")
 			ar.run([]aclStep{s(0, "ACL", "LOG", "RESET")})
 			same("ACL", "LOG")

@@ -381,9 +381,6 @@ func (s *Server) dispatchCmd(c *client, r *reply, args [][]byte) {
 		s.fail(r, "ERR Command not allowed inside a transaction")
 		return
 	}
-	if !s.pubsubAllowed(c, r, cmd) {
-		return
-	}
 	if u := c.aclUser; u == nil || !u.Unrestricted() { // the default user without ACLs: one branch
 		if msg := s.aclDenied(c, u, cmd, args); msg != "" {
 			if c.inMulti {
@@ -392,6 +389,9 @@ func (s *Server) dispatchCmd(c *client, r *reply, args [][]byte) {
 			s.fail(r, rejectText(cmd, msg))
 			return
 		}
+	}
+	if !s.pubsubAllowed(c, r, cmd) { // after the ACLs, as Redis's processCommand
+		return
 	}
 	if s.loading.Load() && cmd.flags&flagLoading == 0 {
 		s.fail(r, "LOADING Redis is loading the dataset in memory")
