@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -271,4 +272,56 @@ func TestACLLogConfigMatchesRedis(t *testing.T) {
 	require.Equal(t, "+    Prints this help.", want[len(want)-1])
 	want[len(want)-1] = "+    Print this help."
 	assert.Equal(t, want, got)
+}
+
+// TestACLLogConcurrent: clients on event loops and on goroutines add to
+// the log while others read it, reset it and change acllog-max-len.
+// Under -race this fails if the log is touched outside its lock.
+func TestACLLogConcurrent(t *testing.T) {
+	for _, loops := range []string{"2", "-1"} {
+		t.Run("event-loops="+loops, func(t *testing.T) {
+			sess := testserver.Start(t, testserver.WithConfig("event-loops", loops))
+			admin := dialRaw(t, sess.Addr)
+			_, err := admin.do("ACL", "SETUSER", "u", "on", "nopass", "~k*", "+get", "+multi", "+exec", "+eval")
+			require.NoError(t, err)
+			var wg sync.WaitGroup
+			for w := range 4 {
+				c := dialRaw(t, sess.Addr)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range 100 {
+						for _, args := range [][]string{
+							{"AUTH", "u", "x"}, {"GET", "x" + strconv.Itoa(i%12)}, {"SET", "k", "v"},
+							{"MULTI"}, {"GET", "y"}, {"DISCARD"}, {"EVAL", "return redis.pcall('get', 'z')", "0"},
+							{"AUTH", "nobody" + strconv.Itoa(w), "x"},
+						} {
+							if _, err := c.do(args...); err != nil {
+								t.Errorf("%v: %v", args, err)
+								return
+							}
+						}
+					}
+				}()
+			}
+			for i := range 200 {
+				args := []string{"ACL", "LOG"}
+				switch i % 20 {
+				case 5:
+					args = []string{"ACL", "LOG", "RESET"}
+				case 10:
+					args = []string{"CONFIG", "SET", "acllog-max-len", strconv.Itoa(i % 7)}
+				case 15:
+					args = []string{"CONFIG", "SET", "acllog-max-len", "128"}
+				}
+				v, err := admin.do(args...)
+				require.NoError(t, err)
+				require.False(t, v.isErr(), "%q: %s", args, v)
+			}
+			wg.Wait()
+			v, err := admin.do("ACL", "LOG", "1000")
+			require.NoError(t, err)
+			assert.LessOrEqual(t, len(v.elems), 128)
+		})
+	}
 }
