@@ -111,7 +111,7 @@ func (m metricsCollector) Collect(ch chan<- prometheus.Metric) {
 		var cum uint64
 		i := 0
 		for e := latencyBucketsMinExp; e <= latencyBucketsMaxExp; e++ {
-			for ; i < (e-histMinExp)*histSub; i++ {
+			for end := histIndex(1 << e); i < end; i++ {
 				cum += uint64(counts[i])
 			}
 			buckets[float64(int64(1)<<e)/1e9] = cum

@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"math"
 	"math/bits"
 	"slices"
 	"strconv"
@@ -27,6 +28,12 @@ type cmdStats struct {
 // every power of two from 2^histMinExp ns (about 0.5 µs) to 2^histMaxExp ns
 // (about 2 s) is split into histSub equal buckets, so a bucket is at most
 // 12.5% wide. Like Redis's HdrHistogram, values below 1 µs count as 1 µs.
+//
+// One bucket of each power of two from 2^10 to 2^29 ns is cut in two again
+// at the edge of LATENCY HISTOGRAM's bucket in that power of two
+// (latencyCDFKeys), so that its cumulative counts are exact: recording
+// stays one atomic add, and the powers of two the Prometheus histogram
+// exports stay bucket edges.
 type latencyHist struct {
 	b [histBuckets]atomic.Int64
 }
@@ -36,9 +43,63 @@ const (
 	histSub     = 1 << histSubBits
 	histMinExp  = 9
 	histMaxExp  = 30
-	histBuckets = (histMaxExp - histMinExp + 1) * histSub
+	histBuckets = (histMaxExp-histMinExp+1)*histSub + len(latencyCDFKeys) - 1
 	histMinNs   = 1000 // Redis's LATENCY_HISTOGRAM_MIN_VALUE
 )
+
+// latencyCDFKeys are the buckets of LATENCY HISTOGRAM's histogram_usec, in
+// µs: Redis walks its HdrHistogram (1 ns to 1 s, 2 significant digits) in
+// steps of powers of two from 1024 ns and prints, for each step v, the
+// highest value of v's HdrHistogram bucket in whole µs,
+// (v + v/128 - 1)/1000. As Redis records whole µs (times 1000), a command
+// counts in key k when its µs are at most k. The walk ends at the end of
+// the HdrHistogram's buckets, 2^30-1 ns, before reaching 2^30: the last
+// key, 1073741, holds everything above 541065 µs.
+var latencyCDFKeys = [...]int64{1, 2, 4, 8, 16, 33, 66, 132, 264, 528, 1056, 2113, 4227, 8454, 16908,
+	33816, 67633, 135266, 270532, 541065, 1073741}
+
+// histOctave is where a power of two of histLayout starts in the buckets,
+// and where its cut is.
+type histOctave struct {
+	base int   // index of its first bucket
+	cut  int64 // ns: its bucket holding cut is split there; MaxInt64: none
+}
+
+var histLayout, histUppers = buildHistLayout()
+
+// buildHistLayout places the cuts: latencyCDFKeys[k]+1 µs, the first
+// duration past key k, falls inside a bucket of the power of two 2^(10+k).
+func buildHistLayout() (oct [histMaxExp - histMinExp + 1]histOctave, uppers [histBuckets]int64) {
+	for j := range oct {
+		oct[j].cut = math.MaxInt64
+	}
+	for _, k := range latencyCDFKeys[:len(latencyCDFKeys)-1] {
+		cut := (k + 1) * 1000
+		j := bits.Len64(uint64(cut)) - 1 - histMinExp
+		if oct[j].cut != math.MaxInt64 || cut&(1<<(j+histMinExp-histSubBits)-1) == 0 {
+			panic("resp: latency histogram cut on an edge or twice in a power of two")
+		}
+		oct[j].cut = cut
+	}
+	i := 0
+	for j := range oct {
+		oct[j].base = i
+		e := j + histMinExp
+		for sub := range int64(histSub) {
+			lo, hi := (histSub+sub)<<(e-histSubBits), (histSub+sub+1)<<(e-histSubBits)
+			if lo < oct[j].cut && oct[j].cut < hi {
+				uppers[i] = oct[j].cut - 1
+				i++
+			}
+			uppers[i] = hi - 1
+			i++
+		}
+	}
+	if i != histBuckets {
+		panic("resp: latency histogram layout")
+	}
+	return oct, uppers
+}
 
 func histIndex(ns int64) int {
 	if ns < histMinNs {
@@ -48,17 +109,17 @@ func histIndex(ns int64) int {
 		return histBuckets - 1
 	}
 	e := bits.Len64(uint64(ns)) - 1
-	sub := int(ns>>(e-histSubBits)) & (histSub - 1)
-	return (e-histMinExp)*histSub + sub
+	o := &histLayout[e-histMinExp]
+	i := o.base + int(ns>>(e-histSubBits))&(histSub-1)
+	if ns >= o.cut {
+		i++
+	}
+	return i
 }
 
 // histUpper is the highest value bucket i holds, as HdrHistogram reports
 // a percentile (its "highest equivalent value").
-func histUpper(i int) int64 {
-	e := i/histSub + histMinExp
-	sub := int64(i % histSub)
-	return ((histSub+sub+1)<<(e-histSubBits) - 1)
-}
+func histUpper(i int) int64 { return histUppers[i] }
 
 func (h *latencyHist) record(ns int64) { h.b[histIndex(ns)].Add(1) }
 
@@ -89,6 +150,28 @@ func percentile(c *[histBuckets]int64, total int64, p float64) int64 {
 		}
 	}
 	return histUpper(histBuckets - 1)
+}
+
+// latencyCDF is LATENCY HISTOGRAM's histogram_usec for counts: each key
+// of latencyCDFKeys whose cumulative count grew, with that count.
+func latencyCDF(c *[histBuckets]int64) [][2]int64 {
+	var out [][2]int64
+	var n, prev int64
+	i := 0
+	for k, key := range latencyCDFKeys {
+		end := histBuckets
+		if k < len(latencyCDFKeys)-1 {
+			end = histIndex((key + 1) * 1000)
+		}
+		for ; i < end; i++ {
+			n += c[i]
+		}
+		if n > prev {
+			out = append(out, [2]int64{key, n})
+		}
+		prev = n
+	}
+	return out
 }
 
 func (st *cmdStats) reset() {
