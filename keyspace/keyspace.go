@@ -354,6 +354,16 @@ func (ks *Keyspace) Freeze(nowMs int64) { ks.frozen.Store(^nowMs) }
 // Thaw lets the keyspace's time run again after Freeze.
 func (ks *Keyspace) Thaw() { ks.frozen.Store(0) }
 
+// ClockNow is the clock's time, which Freeze does not stop: time.Now, or
+// the injected clock's. The server stamps with it what Redis stamps with
+// time(NULL), such as the latency monitor's samples.
+func (ks *Keyspace) ClockNow() time.Time {
+	if ks.clock == nil {
+		return time.Now()
+	}
+	return ks.clock.Now()
+}
+
 // Now is NowMs as a time.Time. It is the expiry wheel's clock, so that the
 // wheel stands still while the time is frozen rather than proposing, tick
 // after tick, keys that are live at the frozen time.

@@ -12,7 +12,9 @@ import (
 // every command that takes at least that many milliseconds adds a sample
 // to the "command" event ("fast-command" for commands flagged fast). As in
 // Redis, an event keeps its latest latencyTSLen samples, one per second
-// (the highest of that second), and its all-time maximum.
+// (the highest of that second), and its all-time maximum. Samples are
+// stamped, and LATENCY DOCTOR and GRAPH measure their age, by the
+// keyspace's clock (ClockNow: the wall clock, or a test's).
 
 const latencyTSLen = 160 // Redis's LATENCY_TS_LEN
 
@@ -28,7 +30,7 @@ type latencySeries struct {
 }
 
 func (s *Server) addLatencySample(event string, ms int64) {
-	now := time.Now().Unix()
+	now := s.ks.ClockNow().Unix()
 	s.latMu.Lock()
 	defer s.latMu.Unlock()
 	if s.latEvents == nil {
@@ -173,7 +175,7 @@ func (s *Server) latencyReport() string {
 	var b strings.Builder
 	var slowEnable, slowTune, slowInspect, scheduler, largeObjects bool
 	advices := 0
-	now := time.Now().Unix()
+	now := s.ks.ClockNow().Unix()
 	for i, name := range s.latencyEventNames() {
 		ts := s.latEvents[name]
 		if i == 0 {
