@@ -38,3 +38,10 @@ func SetSyncWriteTimeout(d time.Duration) (restore func()) {
 
 // ActiveTransfers counts the RDB transfers in progress (cmd_sync.go).
 func ActiveTransfers(s *Server) int { return int(s.syncs.active.Load()) }
+
+// AddLatencySampleForTest records a latency monitor sample of ms for event
+// at the keyspace clock's time, whatever the threshold.
+func AddLatencySampleForTest(s *Server, event string, ms int64) { s.addLatencySample(event, ms) }
+
+// LatencyCDFKeys are LATENCY HISTOGRAM's bucket keys (stats.go).
+var LatencyCDFKeys = latencyCDFKeys[:]

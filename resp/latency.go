@@ -69,6 +69,8 @@ func latencyCommands() []*command {
 	return []*command{
 		{name: "latency", arity: -2, group: g, since: "2.8.13", summary: "A container for latency diagnostics commands"},
 		{name: "latency|latest", arity: 2, flags: f, group: g, since: "2.8.13", summary: "Return the latest latency samples for all events.", run: cmdLatencyLatest},
+		{name: "latency|graph", arity: 3, flags: f, group: g, since: "2.8.13", summary: "Return a latency graph for the event.", run: cmdLatencyGraph},
+		{name: "latency|histogram", arity: -2, flags: f, group: g, since: "7.0.0", summary: "Return the cumulative distribution of latencies of a subset of commands or all.", run: cmdLatencyHistogram},
 		{name: "latency|history", arity: 3, flags: f, group: g, since: "2.8.13", summary: "Return timestamp-latency samples for the event.", run: cmdLatencyHistory},
 		{name: "latency|reset", arity: -2, flags: f, group: g, since: "2.8.13", summary: "Reset latency data for one or more events.", run: cmdLatencyReset},
 		{name: "latency|doctor", arity: 2, flags: f, group: g, since: "2.8.13", summary: "Return a human readable latency analysis report.", run: cmdLatencyDoctor},
@@ -149,6 +151,8 @@ func cmdLatencyHelp(x *call) {
 	x.help("LATENCY",
 		"DOCTOR",
 		"    Return a human readable latency analysis report.",
+		"GRAPH <event>",
+		"    Return an ASCII latency graph for the <event> class.",
 		"HISTORY <event>",
 		"    Return time-latency samples for the <event> class.",
 		"LATEST",
@@ -156,7 +160,158 @@ func cmdLatencyHelp(x *call) {
 		"RESET [<event> ...]",
 		"    Reset latency data of one or more <event> classes.",
 		"    (default: reset all data for all event classes)",
+		"HISTOGRAM [COMMAND ...]",
+		"    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
+		"    If no commands are specified then all histograms are replied.",
 	)
+}
+
+// cmdLatencyHistogram is LATENCY HISTOGRAM [command ...]: for each command
+// with recorded latencies, every one or those named (a container names its
+// subcommands; unknown names are skipped, a name given twice is listed
+// twice), its calls and its cumulative histogram_usec (latencyCDF). Redis
+// lists every command in its table's hash order, sessiond by name.
+func cmdLatencyHistogram(x *call) {
+	var cmds []*command
+	if len(x.args) == 2 {
+		cmds = x.s.table.allCommands()
+	} else {
+		for _, a := range x.args[2:] {
+			if c := x.s.table.lookupName(string(a)); c != nil {
+				cmds = append(cmds, c)
+				cmds = append(cmds, c.sortedSubs()...)
+			}
+		}
+	}
+	type entry struct {
+		name  string
+		calls int64
+		cdf   [][2]int64
+	}
+	var out []entry
+	for _, c := range cmds {
+		counts, total := c.stats.hist.counts()
+		if total > 0 {
+			out = append(out, entry{c.name, total, latencyCDF(&counts)})
+		}
+	}
+	x.r.mapLen(len(out))
+	for _, e := range out {
+		x.r.bulkString(e.name)
+		x.r.mapLen(2)
+		x.r.bulkString("calls")
+		x.r.int(e.calls)
+		x.r.bulkString("histogram_usec")
+		x.r.mapLen(len(e.cdf))
+		for _, kv := range e.cdf {
+			x.r.int(kv[0])
+			x.r.int(kv[1])
+		}
+	}
+}
+
+func cmdLatencyGraph(x *call) {
+	s := x.s
+	event := string(x.args[2])
+	s.latMu.Lock()
+	ts := s.latEvents[event]
+	var graph string
+	if ts != nil {
+		graph = latencyGraph(event, ts, s.ks.ClockNow().Unix())
+	}
+	s.latMu.Unlock()
+	if ts == nil {
+		x.r.error("ERR No samples available for event '" + sanitize(cstr(x.args[2])) + "'")
+		return
+	}
+	x.r.verbatim(graph)
+}
+
+const (
+	latencyGraphCols = 80 // Redis's LATENCY_GRAPH_COLS
+	sparkRows        = 4
+	sparkFill        = "_o#" // a row's levels, low to high; '|' fills below
+)
+
+// latencyGraph is LATENCY GRAPH's text as Redis draws it
+// (latencyCommandGenSparkeline and sparkline.c): a line naming the event,
+// its samples' highest and lowest latency and its all-time highest, 80
+// dashes, then the samples oldest first in blocks of 80 columns (a blank
+// line between blocks). A block is four rows of a filled sparkline of 12
+// levels between the lowest and highest sample, a row of spaces, and each
+// sample's age at now written downwards below it ("7s", "12m", "3h", "2d").
+func latencyGraph(event string, ts *latencySeries, now int64) string {
+	var vals []int64
+	var ages []string
+	for j := range latencyTSLen {
+		sm := ts.samples[(ts.idx+j)%latencyTSLen]
+		if sm.time == 0 {
+			continue
+		}
+		vals = append(vals, sm.latency)
+		switch age := now - sm.time; {
+		case age < 60:
+			ages = append(ages, strconv.FormatInt(age, 10)+"s")
+		case age < 3600:
+			ages = append(ages, strconv.FormatInt(age/60, 10)+"m")
+		case age < 3600*24:
+			ages = append(ages, strconv.FormatInt(age/3600, 10)+"h")
+		default:
+			ages = append(ages, strconv.FormatInt(age/(3600*24), 10)+"d")
+		}
+	}
+	var lo, hi int64
+	if len(vals) > 0 {
+		lo, hi = slices.Min(vals), slices.Max(vals)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s - high %d ms, low %d ms (all time high %d ms)\n", event, hi, lo, ts.max)
+	b.WriteString(strings.Repeat("-", latencyGraphCols) + "\n")
+	// A sample's level: sparkline.c's (int)(relval*steps)/relmax, both
+	// truncations included.
+	levels := len(sparkFill) * sparkRows
+	span := float64(hi - lo)
+	if span == 0 {
+		span = 1
+	}
+	for off := 0; off < len(vals); off += latencyGraphCols {
+		if off > 0 {
+			b.WriteByte('\n')
+		}
+		end := min(off+latencyGraphCols, len(vals))
+		line := make([]byte, end-off)
+		for row := range sparkRows {
+			for j, v := range vals[off:end] {
+				level := min(max(int(float64(int(float64(v-lo)*float64(levels)))/span), 0), levels-1)
+				switch c := level - (sparkRows-row-1)*len(sparkFill); {
+				case c >= len(sparkFill):
+					line[j] = '|'
+				case c >= 0:
+					line[j] = sparkFill[c]
+				default:
+					line[j] = ' '
+				}
+			}
+			b.Write(line)
+			b.WriteByte('\n')
+		}
+		for r := -1; ; r++ { // r -1: the row between the graph and the ages
+			more := r < 0
+			for j, a := range ages[off:end] {
+				line[j] = ' '
+				if r >= 0 && r < len(a) {
+					line[j] = a[r]
+					more = true
+				}
+			}
+			if !more {
+				break
+			}
+			b.Write(line)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
 }
 
 // cmdLatencyDoctor writes Redis's report (createLatencyReport) for the

@@ -1,9 +1,12 @@
 package resp
 
 import (
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestLatencyHistogramBuckets: LATENCY HISTOGRAM's cumulative counts for
@@ -44,6 +47,51 @@ func TestLatencyCDFKeys(t *testing.T) {
 	}
 	want = append(want, (1<<30-1)/1000)
 	assert.Equal(t, want, latencyCDFKeys[:])
+}
+
+// TestLatencyGraphText: LATENCY GRAPH's text for samples over two blocks
+// of 80 columns, ages in seconds to days, repeated values, and a single
+// sample. testdata/latency_graph.golden is what Redis 7.0.15's
+// latencyCommandGenSparkeline and sparkline.c render for the same samples
+// and times (built out of tree from its sources).
+func TestLatencyGraphText(t *testing.T) {
+	var got strings.Builder
+	for _, c := range latencyGraphCases() {
+		ts := &latencySeries{max: c.max}
+		for _, sm := range c.samples {
+			ts.samples[ts.idx] = sm
+			ts.idx = (ts.idx + 1) % latencyTSLen
+		}
+		got.WriteString(latencyGraph(c.event, ts, c.now))
+		got.WriteString("====\n")
+	}
+	want, err := os.ReadFile("testdata/latency_graph.golden")
+	require.NoError(t, err)
+	assert.Equal(t, string(want), got.String())
+}
+
+type latencyGraphCase struct {
+	event    string
+	max, now int64
+	samples  []latencySample
+}
+
+func latencyGraphCases() []latencyGraphCase {
+	many := latencyGraphCase{event: "command", max: 50}
+	t := int64(1_700_000_000)
+	for j := range int64(200) { // the latest 160 stay, and wrap the ring
+		t += 1 + j*j*97%86400
+		many.samples = append(many.samples, latencySample{t, j*37%50 + 1})
+	}
+	many.now = t + 30
+	return []latencyGraphCase{
+		{event: "command", max: 30, now: 1_700_000_010, samples: []latencySample{
+			{1_700_000_000, 10}, {1_700_000_005, 30}, {1_700_000_009, 17}}},
+		{event: "fast-command", max: 9, now: 1_700_000_000, samples: []latencySample{{1_700_000_000, 5}}},
+		{event: "snapshot", max: 7, now: 1_700_000_100, samples: []latencySample{
+			{1_700_000_001, 7}, {1_700_000_002, 7}, {1_700_000_003, 7}}},
+		many,
+	}
 }
 
 // BenchmarkLatencyRecord is latency-tracking's cost on the request path:
