@@ -8,6 +8,7 @@ import (
 	"math/bits"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -127,6 +128,9 @@ type Wheel struct {
 	adv     sync.Mutex
 	scratch []entry  // current batch, guarded by adv
 	res     []result // Store's answers for scratch, guarded by adv
+
+	// paused stops Run from advancing the wheel (SetActive).
+	paused atomic.Bool
 
 	mu     sync.Mutex // protects everything below
 	cur    uint64     // last tick processed: every entry with tick <= cur has been moved to pend
@@ -484,7 +488,7 @@ func (w *Wheel) Advance(nowMs int64) int {
 }
 
 // Run calls Advance with Clock's time at every tick boundary until ctx is
-// done. It is the wheel's only goroutine.
+// done, unless SetActive turned it off. It is the wheel's only goroutine.
 func (w *Wheel) Run(ctx context.Context) {
 	t := time.NewTimer(w.untilNextTick())
 	defer t.Stop()
@@ -494,10 +498,20 @@ func (w *Wheel) Run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		w.Advance(w.clock.Now().UnixMilli())
+		if !w.paused.Load() {
+			w.Advance(w.clock.Now().UnixMilli())
+		}
 		t.Reset(w.untilNextTick())
 	}
 }
+
+// SetActive turns Run's expiring of keys on or off, as Redis's DEBUG
+// SET-ACTIVE-EXPIRE turns its active expire cycle: while off, Run does
+// not advance the wheel, so an expired key keeps its memory until it is
+// read (the keyspace expires keys lazily) or expiring is turned back on.
+// Entries are kept, and the first tick after that fires the ones due
+// meanwhile. Advance itself is not affected.
+func (w *Wheel) SetActive(on bool) { w.paused.Store(!on) }
 
 // untilNextTick returns the time from now to the next tick boundary by
 // Clock, so that Run fires just after each boundary rather than up to a

@@ -475,6 +475,39 @@ func TestRun(t *testing.T) {
 	})
 }
 
+// TestRunInactive: SetActive(false) stops Run from reclaiming anything
+// (DEBUG SET-ACTIVE-EXPIRE 0); turned back on, the first tick reclaims
+// what fell due meanwhile.
+func TestRunInactive(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := newFakeStore()
+		w, err := expiry.New(expiry.Options{Store: s})
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() { defer close(done); w.Run(ctx) }()
+
+		w.SetActive(false)
+		now := time.Now().UnixMilli()
+		setex(w, s, 0, "a", now+1_000)
+		setex(w, s, 3, "b", now+5_000)
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		assert.True(t, s.has(0, "a"))
+		assert.True(t, s.has(3, "b"))
+		assert.Zero(t, s.totalCalls())
+
+		w.SetActive(true)
+		time.Sleep(10 * time.Millisecond)
+		synctest.Wait()
+		assert.False(t, s.has(0, "a"))
+		assert.False(t, s.has(3, "b"))
+
+		cancel()
+		<-done
+	})
+}
+
 // TestRunStormLateness runs a storm through the real loop in a synctest
 // bubble. Work takes no simulated time there, so this pins the design's
 // share of the lateness: the tick bucketing and Run waking on tick
