@@ -59,6 +59,78 @@ func syncCommands() []*command {
 	}
 }
 
+// replicationCommands are REPLICAOF (and SLAVEOF, its old name) and
+// FAILOVER as a Redis master without replicas answers them, since
+// sessiond is always one: REPLICAOF NO ONE is +OK (the server is a master
+// already), FAILOVER finds no replica to fail over to, FAILOVER ABORT no
+// failover in progress, each after Redis's argument checks, with Redis's
+// errors. REPLICAOF <host> <port>, which would make the server a replica,
+// answers msgNoReplicaof: sessiond cannot be one.
+func replicationCommands() []*command {
+	const g = "server"
+	const fl = flagNoAsyncLoading | flagAdmin | flagNoScript | flagStale
+	return []*command{
+		{name: "replicaof", arity: 3, flags: fl, group: g, since: "5.0.0", summary: "Make the server a replica of another instance, or promote it as master.", run: cmdReplicaof},
+		{name: "slaveof", arity: 3, flags: fl, group: g, since: "1.0.0", summary: "Make the server a replica of another instance, or promote it as master.", run: cmdReplicaof},
+		{name: "failover", arity: -1, flags: flagAdmin | flagNoScript | flagStale, group: g, since: "6.2.0", summary: "Start a coordinated failover between this server and one of its replicas.", run: cmdFailover},
+	}
+}
+
+// msgNoReplicaof answers REPLICAOF <host> <port>.
+const msgNoReplicaof = "ERR sessiond does not support replication: it cannot become a replica (REPLICAOF NO ONE is accepted, as on a master)"
+
+// cmdReplicaof is REPLICAOF (SLAVEOF) <host> <port> | NO ONE.
+func cmdReplicaof(x *call) {
+	if strings.EqualFold(cstr(x.args[1]), "no") && strings.EqualFold(cstr(x.args[2]), "one") {
+		x.r.ok() // a master already
+		return
+	}
+	if port, ok := keyspace.ParseInt(x.args[2]); !ok || port < 0 || port > 65535 {
+		x.r.error("ERR Invalid master port")
+		return
+	}
+	x.r.error(msgNoReplicaof)
+}
+
+// cmdFailover is FAILOVER [TO <host> <port> [FORCE]] [ABORT] [TIMEOUT
+// <milliseconds>], parsed as Redis parses it, on a master with no
+// replicas and no failover in progress.
+func cmdFailover(x *call) {
+	if len(x.args) == 2 && strings.EqualFold(cstr(x.args[1]), "abort") {
+		x.r.error("ERR No failover in progress.")
+		return
+	}
+	var timeout int64
+	to, force := false, false
+	for j := 1; j < len(x.args); j++ {
+		switch opt := strings.ToLower(cstr(x.args[j])); {
+		case opt == "timeout" && j+1 < len(x.args) && timeout == 0:
+			n, ok := x.intArg(j + 1)
+			if !ok {
+				return
+			}
+			if n <= 0 {
+				x.r.error("ERR FAILOVER timeout must be greater than 0")
+				return
+			}
+			timeout = n
+			j++
+		case opt == "to" && j+2 < len(x.args) && !to:
+			if _, ok := x.intArg(j + 2); !ok {
+				return
+			}
+			to = true
+			j += 2
+		case opt == "force" && !force:
+			force = true
+		default:
+			x.r.error(msgSyntax)
+			return
+		}
+	}
+	x.r.error("ERR FAILOVER requires connected replicas.")
+}
+
 // msgNoReplication answers SYNC and PSYNC without REPLCONF rdb-only 1.
 const msgNoReplication = "ERR sessiond does not support replication: only REPLCONF rdb-only 1 transfers (redis-cli --rdb) are served"
 
