@@ -148,6 +148,20 @@ func linkACLCommand(c *command) {
 	c.acl = acl.Register(c.name, acl.ParseCategories(strings.Join(aclCategories(c), " ")), keys, c.flags&flagNoAuth != 0)
 }
 
+// protectedCommandAllowed reports whether c may run cmd, a protected
+// command (MODULE LOAD, LOADEX and UNLOAD).
+func (s *Server) protectedCommandAllowed(c *client, cmd *command) bool {
+	return s.allowProtected("enable-module-command", c)
+}
+
+// protectedCommandRefused is Redis's reply to a protected command that
+// its parameter does not allow.
+func protectedCommandRefused(cmd *command) string {
+	return "ERR MODULE command not allowed. If the enable-module-command option is set to \"local\", " +
+		"you can run it from a local connection, otherwise you need to set this option " +
+		"in the configuration file, and then restart the server."
+}
+
 // msgProtectedMode is Redis's reply to a non-loopback client in protected
 // mode (networking.c clientAcceptHandler), sent before closing.
 const msgProtectedMode = "DENIED Redis is running in protected mode because protected " +

@@ -239,14 +239,21 @@ func cmdConfigSet(x *call) {
 }
 
 // protectedAllowed reports whether this client may set a protected
-// parameter (enable-protected-configs: yes, or local and the client
-// connects from 127.0.0.1 or ::1, as Redis's islocalClient).
+// parameter (enable-protected-configs).
 func (x *call) protectedAllowed() bool {
-	switch x.s.cfg.Get("enable-protected-configs") {
+	return x.s.allowProtected("enable-protected-configs", x.c)
+}
+
+// allowProtected is Redis's allowProtectedAction: whether c may do what
+// the parameter param (enable-protected-configs, enable-debug-command or
+// enable-module-command) guards: yes, or local and c connects from
+// 127.0.0.1, ::1 or a Unix socket, as Redis's islocalClient.
+func (s *Server) allowProtected(param string, c *client) bool {
+	switch s.cfg.Get(param) {
 	case "yes":
 		return true
 	case "local":
-		return isLocalClient(x.c.netConn.RemoteAddr())
+		return isLocalClient(c.netConn.RemoteAddr())
 	}
 	return false
 }

@@ -372,6 +372,13 @@ func (s *Server) dispatchCmd(c *client, r *reply, args [][]byte) {
 		s.fail(r, errMsg)
 		return
 	}
+	if cmd.flags&flagProtected != 0 && !s.protectedCommandAllowed(c, cmd) {
+		if c.inMulti {
+			c.multiErr = true
+		}
+		s.fail(r, protectedCommandRefused(cmd))
+		return
+	}
 	if !c.authed && cmd.flags&flagNoAuth == 0 {
 		s.fail(r, rejectText(cmd, "NOAUTH Authentication required."))
 		return
