@@ -126,11 +126,16 @@ func packedSetEncoding(s *set) string {
 	return enc
 }
 
-// ObjectInfo is what OBJECT and MEMORY USAGE report about a key.
+// ObjectInfo is what OBJECT, MEMORY USAGE and DEBUG OBJECT report about a
+// key.
 type ObjectInfo struct {
 	Kind     Kind
 	Encoding string
-	// IdleMs is the LRU idle time (meaningful when the policy is not LFU).
+	// LRU is the key's access clock as Redis's robj.lru holds it (24
+	// bits): LRU seconds, or under an LFU policy the minutes and counter.
+	LRU uint32
+	// IdleMs is the LRU idle time, as Redis's estimateObjectIdleTime reads
+	// LRU whatever the policy (meaningful when the policy is not LFU).
 	IdleMs int64
 	// Freq is the decayed LFU counter (meaningful when the policy is LFU).
 	Freq int
@@ -153,23 +158,54 @@ func (ks *Keyspace) Object(dbi int, key []byte) (ObjectInfo, bool) {
 		s.mu.RUnlock()
 		return ObjectInfo{}, false
 	}
-	meta := s.metaLoad(e.slot())
-	vi := valueInfo(&e, true)
-	bytes := mapSlotBytes + metaSlotBytes + allocSize(len(key)) + vi.Bytes // entrySize, without a second valueInfo
+	oi := objectInfoLocked(s, key, &e)
 	s.mu.RUnlock()
-	p := ks.EvictParams()
-	clock := uint32(meta & clockMask)
-	oi := ObjectInfo{Kind: e.kind(), Encoding: vi.Encoding, Bytes: bytes}
-	if p.Policy.LFU() {
-		oi.Freq = int(p.lfuDecr(clock, now))
-	} else {
-		oi.IdleMs = lruIdleMs(clock, now)
+	ks.finishObjectInfo(&oi, &e, now)
+	return oi, true
+}
+
+// Inspect returns key's value, as Dump does, and what Object says of it,
+// finding the key as Redis's DEBUG OBJECT and DEBUG DIGEST-VALUE do:
+// straight in the dictionary, so a key past its deadline that is not
+// reclaimed yet is found. It counts no hit or miss, notifies nothing and
+// does not touch the access clock.
+func (ks *Keyspace) Inspect(dbi int, key []byte) (Item, ObjectInfo, bool) {
+	s := ks.db(dbi).stripeFor(key)
+	now := ks.NowMs()
+	s.mu.RLock()
+	e, ok := s.m[string(key)]
+	if !ok {
+		s.mu.RUnlock()
+		return Item{}, ObjectInfo{}, false
 	}
-	if vi.Encoding == "int" && (p.MaxMemory == 0 || !(p.Policy.LRU() || p.Policy.LFU())) {
+	it := itemOf(string(key), e)
+	oi := objectInfoLocked(s, key, &e)
+	s.mu.RUnlock()
+	ks.finishObjectInfo(&oi, &e, now)
+	return it, oi, true
+}
+
+// objectInfoLocked is the part of e's ObjectInfo read under s's lock,
+// held for reading.
+func objectInfoLocked(s *stripe, key []byte, e *entry) ObjectInfo {
+	meta := s.metaLoad(e.slot())
+	vi := valueInfo(e, true)
+	bytes := mapSlotBytes + metaSlotBytes + allocSize(len(key)) + vi.Bytes // entrySize, without a second valueInfo
+	return ObjectInfo{Kind: e.kind(), Encoding: vi.Encoding, Bytes: bytes, LRU: uint32(meta & clockMask)}
+}
+
+// finishObjectInfo fills in the rest of oi, with no lock held (a stored
+// value is never written in place).
+func (ks *Keyspace) finishObjectInfo(oi *ObjectInfo, e *entry, now int64) {
+	p := ks.EvictParams()
+	oi.IdleMs = lruIdleMs(oi.LRU, now)
+	if p.Policy.LFU() {
+		oi.Freq = int(p.lfuDecr(oi.LRU, now))
+	}
+	if oi.Encoding == "int" && (p.MaxMemory == 0 || !(p.Policy.LRU() || p.Policy.LFU())) {
 		n, _ := ParseInt(e.bytes())
 		oi.Shared = n >= 0 && n < 10000
 	}
-	return oi, true
 }
 
 // MemoryStats are the keyspace's figures for MEMORY STATS.

@@ -78,6 +78,17 @@ func (it *Item) HashLen() int {
 // The result is consistent per key, not across keys: a write that lands
 // after its stripe was visited is not seen. items is reused between calls.
 func (ks *Keyspace) Walk(dbi int, fn func(items []Item) error) error {
+	return ks.walk(dbi, false, fn)
+}
+
+// WalkAll is Walk over every key of db, those past their deadline that
+// are not reclaimed yet included, as Redis's DEBUG DIGEST iterates its
+// dictionary.
+func (ks *Keyspace) WalkAll(dbi int, fn func(items []Item) error) error {
+	return ks.walk(dbi, true, fn)
+}
+
+func (ks *Keyspace) walk(dbi int, expired bool, fn func(items []Item) error) error {
 	db := ks.db(dbi)
 	now := ks.NowMs()
 	var items []Item
@@ -86,7 +97,7 @@ func (ks *Keyspace) Walk(dbi int, fn func(items []Item) error) error {
 		items = items[:0]
 		s.mu.RLock()
 		for k, e := range s.m {
-			if e.expiredAt(now) {
+			if !expired && e.expiredAt(now) {
 				continue
 			}
 			it := itemOf(k, e)

@@ -52,35 +52,76 @@ type listNode struct {
 	end, size int
 }
 
+// listLayout lays a list out in quicklist nodes, one element at a time
+// (add), as quicklistPushTail fills them.
+type listLayout struct {
+	nodes []listNode
+	i     int // elements added
+	size  int // of the open PACKED node's listpack; 0: none open
+}
+
+func (l *listLayout) add(v []byte) {
+	i := l.i
+	l.i++
+	if len(v) >= packedThreshold {
+		if l.size > 0 {
+			l.nodes = append(l.nodes, listNode{end: i, size: l.size})
+			l.size = 0
+		}
+		l.nodes = append(l.nodes, listNode{end: i + 1})
+		return
+	}
+	if l.size > 0 && l.size+len(v)+listNodeOverhead > listNodeLimit {
+		l.nodes = append(l.nodes, listNode{end: i, size: l.size})
+		l.size = 0
+	}
+	if l.size == 0 {
+		l.size = lpHeaderSize + 1
+	}
+	n, _, _ := lpEntryLen(v)
+	l.size += n + backlenSize(uint64(n))
+}
+
+// done closes the open node and returns the nodes.
+func (l *listLayout) done() []listNode {
+	if l.size > 0 {
+		l.nodes = append(l.nodes, listNode{end: l.i, size: l.size})
+		l.size = 0
+	}
+	return l.nodes
+}
+
+// ListNodes describes the quicklist Redis would hold for it (a KindList
+// item) had RPUSH built the list: the nodes the Encoder writes, how many
+// and their total size (a PACKED node's listpack bytes, a PLAIN node's
+// element bytes), which are DEBUG OBJECT's ql_nodes and
+// ql_uncompressed_size. Redis's own nodes differ for a list that LPUSH,
+// LINSERT or deletions shaped.
+func ListNodes(it *keyspace.Item) (nodes int, size int64) {
+	var l listLayout
+	var plain int64
+	it.EachElem(func(v []byte) {
+		l.add(v)
+		if len(v) >= packedThreshold {
+			plain += int64(len(v))
+		}
+	})
+	for _, n := range l.done() {
+		size += int64(n.size)
+	}
+	return len(l.nodes), size + plain
+}
+
 // writeList writes the value of r, a non-empty KindList record, as
 // RDB_TYPE_LIST_QUICKLIST_2.
 func (e *Encoder) writeList(r *Record) {
 	// The node count comes first, so the nodes are laid out before any is
 	// written.
-	nodes := e.nodes[:0]
-	size := 0 // of the open PACKED node's listpack; 0: none open
-	for i, v := range r.Members {
-		if len(v) >= packedThreshold {
-			if size > 0 {
-				nodes = append(nodes, listNode{end: i, size: size})
-				size = 0
-			}
-			nodes = append(nodes, listNode{end: i + 1})
-			continue
-		}
-		if size > 0 && size+len(v)+listNodeOverhead > listNodeLimit {
-			nodes = append(nodes, listNode{end: i, size: size})
-			size = 0
-		}
-		if size == 0 {
-			size = lpHeaderSize + 1
-		}
-		n, _, _ := lpEntryLen(v)
-		size += n + backlenSize(uint64(n))
+	l := listLayout{nodes: e.nodes[:0]}
+	for _, v := range r.Members {
+		l.add(v)
 	}
-	if size > 0 {
-		nodes = append(nodes, listNode{end: len(r.Members), size: size})
-	}
+	nodes := l.done()
 	e.nodes = nodes
 
 	e.buf = appendLen(e.buf, uint64(len(nodes)))
