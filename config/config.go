@@ -55,6 +55,7 @@ func buildParams() []Param {
 		{Name: "dir", Default: "./data", Usage: "directory for the snapshot file", Mutable: true, Protected: true, Check: checkNonEmpty},
 		{Name: "dbfilename", Default: "dump.rdb", Usage: "snapshot file name inside dir", Mutable: true, Protected: true, Check: checkFileName},
 		{Name: "enable-protected-configs", Default: "no", Usage: "whether CONFIG SET may change dir and dbfilename: no, yes, or local (loopback clients only)", Check: checkEnum("no", "yes", "local")},
+		{Name: "enable-debug-command", Default: "no", Usage: "whether DEBUG may run: no, yes, or local (loopback and Unix-socket clients only); sessiond has a subset of Redis's DEBUG subcommands (DEBUG HELP lists them)", Check: checkEnum("no", "yes", "local")},
 		{Name: "enable-module-command", Default: "no", Usage: "whether MODULE LOAD, LOADEX and UNLOAD may run: no, yes, or local (loopback and Unix-socket clients only); sessiond cannot load modules, so an allowed MODULE LOAD fails", Check: checkEnum("no", "yes", "local")},
 		{Name: "save-interval", Default: "1m0s", Usage: "time between periodic snapshots (0 disables)", Mutable: true, Check: checkDuration},
 		{Name: "rdb-skip-unsupported", Default: "no", Usage: "skip keys of types sessiond does not hold when loading a snapshot", Mutable: true, Check: checkBool},

@@ -149,15 +149,22 @@ func linkACLCommand(c *command) {
 }
 
 // protectedCommandAllowed reports whether c may run cmd, a protected
-// command (MODULE LOAD, LOADEX and UNLOAD).
+// command (DEBUG, MODULE LOAD, LOADEX and UNLOAD).
 func (s *Server) protectedCommandAllowed(c *client, cmd *command) bool {
+	if cmd.name == "debug" {
+		return s.allowProtected("enable-debug-command", c)
+	}
 	return s.allowProtected("enable-module-command", c)
 }
 
 // protectedCommandRefused is Redis's reply to a protected command that
 // its parameter does not allow.
 func protectedCommandRefused(cmd *command) string {
-	return "ERR MODULE command not allowed. If the enable-module-command option is set to \"local\", " +
+	name, param := "MODULE", "enable-module-command"
+	if cmd.name == "debug" {
+		name, param = "DEBUG", "enable-debug-command"
+	}
+	return "ERR " + name + " command not allowed. If the " + param + " option is set to \"local\", " +
 		"you can run it from a local connection, otherwise you need to set this option " +
 		"in the configuration file, and then restart the server."
 }

@@ -103,7 +103,7 @@
 // A loop must never wait, so a connection leaves it, for good, for a
 // goroutine of its own before anything that can: a script (SCRIPT KILL
 // must be able to reach it), MONITOR and subscriptions (they own the
-// socket's writes), SAVE and SHUTDOWN, a command that must wait for
+// socket's writes), SAVE, SHUTDOWN and DEBUG, a command that must wait for
 // CLIENT PAUSE, a blocking command (BLPOP...) that finds nothing to pop,
 // an RDB transfer (SYNC or PSYNC after REPLCONF rdb-only 1: cmd_sync.go),
 // a reply the socket does not take at once (the rest is
@@ -127,6 +127,8 @@
 //
 // # Commands that hold others off, or talk to other servers
 //
+// DEBUG (cmd_debug.go) takes the whole gate, as EXEC does, so that DEBUG
+// SLEEP stops every other command as Redis's stops its one thread.
 // MIGRATE (cmd_migrate.go) takes the whole gate, as EXEC does, while it
 // sends keys to its target and reads the replies: as in Redis, no key can
 // change between being sent and being deleted, and everything else waits

@@ -310,7 +310,7 @@ func (s *Server) leavesLoop(c *client, cmd *command) bool {
 func markOffLoop(t commandTable) {
 	for _, name := range []string{"eval", "eval_ro", "evalsha", "evalsha_ro", "fcall", "fcall_ro", "monitor",
 		"subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe",
-		"save", "shutdown"} {
+		"save", "shutdown", "debug"} {
 		t[name].flags |= flagOffLoop
 	}
 }

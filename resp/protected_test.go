@@ -12,12 +12,13 @@ import (
 	"sessiond/internal/testserver"
 )
 
-// TestProtectedCommandsMatchRedis: with Redis's default
-// (enable-module-command no) MODULE LOAD, LOADEX and UNLOAD are refused
-// with Redis's error, after the arity and unknown-subcommand checks and
-// before authentication and the ACL check, and refused inside MULTI (EXEC
-// then aborts); MODULE LIST is empty and MODULE HELP is Redis's; the
-// parameter is set at start only. RESP2 and RESP3.
+// TestProtectedCommandsMatchRedis: with Redis's defaults
+// (enable-debug-command and enable-module-command no) every DEBUG and
+// MODULE LOAD, LOADEX and UNLOAD is refused with Redis's error, after the
+// arity and unknown-subcommand checks and before authentication and the
+// ACL check, and refused inside MULTI (EXEC then aborts); MODULE LIST is
+// empty and MODULE HELP is Redis's; both parameters are set at start only.
+// RESP2 and RESP3.
 func TestProtectedCommandsMatchRedis(t *testing.T) {
 	sd, red := testserver.Start(t).Addr, testserver.StartRedis(t).Addr
 	p := newPair(t, sd, red)
@@ -30,15 +31,17 @@ func TestProtectedCommandsMatchRedis(t *testing.T) {
 		a, b := p.do(t, "MODULE", "HELP")
 		require.Equal(t, strings.Replace(string(b.raw), "+    Prints this help.\r\n", "+    Print this help.\r\n", 1), string(a.raw))
 		for _, args := range []string{
+			"DEBUG", "DEBUG SLEEP 0", "debug help", "DEBUG nosuch", "DEBUG OBJECT k", "DEBUG JMAP",
 			"MODULE", "module help x", "MODULE LIST", "MODULE LIST x", "MODULE nosuch",
 			"MODULE LOAD", "MODULE LOAD /nosuch/x.so", "MODULE LOAD /nosuch/x.so a b", "MODULE LOADEX /nosuch/x.so CONFIG a b ARGS c",
 			"MODULE UNLOAD", "MODULE UNLOAD x", "MODULE UNLOAD x y",
-			"CONFIG GET enable-module-command", "CONFIG SET enable-module-command local",
+			"CONFIG GET enable-debug-command", "CONFIG GET enable-module-command",
+			"CONFIG SET enable-debug-command yes", "CONFIG SET enable-module-command local",
 		} {
 			p.same(t, strings.Fields(args)...)
 		}
-		v := p.same(t, "MODULE", "LOAD", "x")
-		require.Equal(t, "-ERR MODULE command not allowed. If the enable-module-command option is set to \"local\", "+
+		v := p.same(t, "DEBUG", "SLEEP", "0")
+		require.Equal(t, "-ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", "+
 			"you can run it from a local connection, otherwise you need to set this option in the configuration file, "+
 			"and then restart the server.\r\n", string(v.raw))
 		v = p.same(t, "MODULE", "LIST")
@@ -46,6 +49,7 @@ func TestProtectedCommandsMatchRedis(t *testing.T) {
 
 		// Refused when queued: the transaction is aborted.
 		p.same(t, "MULTI")
+		p.same(t, "DEBUG", "SLEEP", "0")
 		p.same(t, "MODULE", "LOAD", "x")
 		p.same(t, "MODULE", "LIST")
 		p.same(t, "EXEC")
@@ -56,18 +60,18 @@ func TestProtectedCommandsMatchRedis(t *testing.T) {
 	p.same(t, "ACL", "SETUSER", "u", "on", "nopass", "~*", "+@all", "-@dangerous")
 	u := newPair(t, sd, red)
 	u.same(t, "AUTH", "u", "x")
-	for _, args := range []string{"MODULE LOAD x", "MODULE LIST", "MODULE LOAD"} {
+	for _, args := range []string{"DEBUG SLEEP 0", "MODULE LOAD x", "MODULE LIST", "DEBUG"} {
 		u.same(t, strings.Fields(args)...)
 	}
 	// And before authentication.
 	p.same(t, "CONFIG", "SET", "requirepass", "pw")
 	n := newPair(t, sd, red)
-	for _, args := range []string{"MODULE UNLOAD x", "MODULE LIST", "MODULE LOAD"} {
+	for _, args := range []string{"DEBUG SLEEP 0", "MODULE UNLOAD x", "MODULE LIST", "DEBUG", "MODULE LOAD"} {
 		n.same(t, strings.Fields(args)...)
 	}
 	p.same(t, "AUTH", "pw")
 	// Each refusal counts as a rejected call of the command.
-	for _, name := range []string{"module|load", "module|list"} {
+	for _, name := range []string{"debug", "module|load", "module|list"} {
 		a, b := p.do(t, "INFO", "commandstats")
 		assert.Equal(t, cmdstatCounts(b.str, name), cmdstatCounts(a.str, name), name)
 	}
@@ -83,16 +87,18 @@ func cmdstatCounts(info, name string) string {
 	return strings.Join(m[1:], ",")
 }
 
-// TestProtectedCommandsEnabled: enable-module-command yes or local (the
-// test's clients are on the loopback) lets MODULE LOAD run; modules never
-// load.
+// TestProtectedCommandsEnabled: enable-debug-command and
+// enable-module-command yes or local (the test's clients are on the
+// loopback) let DEBUG and MODULE LOAD run; modules never load.
 func TestProtectedCommandsEnabled(t *testing.T) {
 	for _, mode := range []string{"yes", "local"} {
-		s := dialRaw(t, testserver.Start(t, testserver.WithConfig("enable-module-command", mode)).Addr)
+		s := dialRaw(t, testserver.Start(t, testserver.WithConfig("enable-debug-command", mode),
+			testserver.WithConfig("enable-module-command", mode)).Addr)
 		for args, want := range map[string]string{
-			"MODULE LOAD x.so":                 "-ERR Error loading the extension. Please check the server logs.\r\n",
-			"MODULE UNLOAD x":                  "-ERR Error unloading module: no such module with that name\r\n",
-			"CONFIG GET enable-module-command": "*2\r\n$21\r\nenable-module-command\r\n$" + strconv.Itoa(len(mode)) + "\r\n" + mode + "\r\n",
+			"DEBUG SLEEP 0":                   "+OK\r\n",
+			"MODULE LOAD x.so":                "-ERR Error loading the extension. Please check the server logs.\r\n",
+			"MODULE UNLOAD x":                 "-ERR Error unloading module: no such module with that name\r\n",
+			"CONFIG GET enable-debug-command": "*2\r\n$20\r\nenable-debug-command\r\n$" + strconv.Itoa(len(mode)) + "\r\n" + mode + "\r\n",
 		} {
 			v, err := s.do(strings.Fields(args)...)
 			require.NoError(t, err)

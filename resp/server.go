@@ -52,13 +52,20 @@ type ExpiryStats interface {
 	ExpiryInfo() (staleRatio float64, timeCapReached int64)
 }
 
+// ActiveExpiry is the switch of the expirer that reclaims keys on their
+// deadline (*expiry.Wheel), which DEBUG SET-ACTIVE-EXPIRE turns.
+type ActiveExpiry interface {
+	SetActive(on bool)
+}
+
 // Options configures a Server.
 type Options struct {
-	Keyspace    *keyspace.Keyspace
-	Config      *config.Config
-	Logger      *slog.Logger
-	Persistence Persistence // nil: SAVE and BGSAVE reply with an error
-	Expiry      ExpiryStats // nil: zero stats
+	Keyspace     *keyspace.Keyspace
+	Config       *config.Config
+	Logger       *slog.Logger
+	Persistence  Persistence  // nil: SAVE and BGSAVE reply with an error
+	Expiry       ExpiryStats  // nil: zero stats
+	ActiveExpiry ActiveExpiry // nil: DEBUG SET-ACTIVE-EXPIRE changes nothing
 	// Shutdown is called by the SHUTDOWN command with the save mode
 	// ("", "save" or "nosave"). It returns an error to refuse.
 	Shutdown func(mode string) error
@@ -71,6 +78,7 @@ type Server struct {
 	log     *slog.Logger
 	persist Persistence
 	expiry  ExpiryStats
+	active  ActiveExpiry
 	onShut  func(mode string) error
 	gate    gate
 	table   commandTable
@@ -87,8 +95,9 @@ type Server struct {
 	conns   map[*loopConn]struct{} // open connections, closed by Close (loop.go)
 	ln      net.Listener
 	closed  bool
-	idle    atomic.Int64 // client idle timeout ("timeout"), ns; 0: none
-	sweep   idleSweep    // closes idle clients: idle.go
+	done    chan struct{} // closed by Close: a DEBUG SLEEP ends early
+	idle    atomic.Int64  // client idle timeout ("timeout"), ns; 0: none
+	sweep   idleSweep     // closes idle clients: idle.go
 	wg      sync.WaitGroup
 
 	loops    []*eventLoop // eventloop_linux.go; set by Serve under mu
@@ -119,9 +128,9 @@ func NewServer(o Options) *Server {
 		o.Config = config.New()
 	}
 	s := &Server{
-		ks: o.Keyspace, cfg: o.Config, log: o.Logger, persist: o.Persistence, expiry: o.Expiry,
+		ks: o.Keyspace, cfg: o.Config, log: o.Logger, persist: o.Persistence, expiry: o.Expiry, active: o.ActiveExpiry,
 		onShut: o.Shutdown, started: time.Now(), clients: map[uint64]*client{}, table: buildTable(),
-		conns: map[*loopConn]struct{}{},
+		conns: map[*loopConn]struct{}{}, done: make(chan struct{}),
 	}
 	s.initOps()
 	s.initIdle()
@@ -184,6 +193,9 @@ func (s *Server) applyTimeout(string) {
 // commands already running and the event loops have finished.
 func (s *Server) Close() error {
 	s.mu.Lock()
+	if !s.closed {
+		close(s.done)
+	}
 	s.closed = true
 	s.stopIdleSweep()
 	ln, loops := s.ln, s.loops

@@ -35,7 +35,7 @@ const (
 	flagSkipSlowlog     // not logged in SLOWLOG (EXEC: its commands are)
 	flagNoAsyncLoading  // (reported only)
 	flagAsking          // (reported only)
-	flagProtected       // refused unless enable-module-command allows it (MODULE LOAD, LOADEX, UNLOAD); not reported
+	flagProtected       // refused unless enable-debug-command or enable-module-command allows it (DEBUG, MODULE LOAD...); not reported
 )
 
 var flagNames = []struct {
@@ -72,7 +72,7 @@ type commandTable map[string]*command
 
 func buildTable() commandTable {
 	t := commandTable{}
-	for _, family := range [][]*command{connectionCommands(), stringCommands(), bitmapCommands(), hllCommands(), keyCommands(), sortCommands(), setCommands(), hashCommands(), zsetCommands(), geoCommands(), listCommands(), blockingCommands(), streamCommands(), dumpCommands(), txCommands(), serverCommands(), opsCommands(), pubsubCommands(), aclCommands(), memoryCommands(), scriptCommands(), functionCommands(), syncCommands(), replicationCommands(), migrateCommands(), clusterCommands(), moduleCommands()} {
+	for _, family := range [][]*command{connectionCommands(), stringCommands(), bitmapCommands(), hllCommands(), keyCommands(), sortCommands(), setCommands(), hashCommands(), zsetCommands(), geoCommands(), listCommands(), blockingCommands(), streamCommands(), dumpCommands(), txCommands(), serverCommands(), opsCommands(), pubsubCommands(), aclCommands(), memoryCommands(), scriptCommands(), functionCommands(), syncCommands(), replicationCommands(), migrateCommands(), clusterCommands(), debugCommands(), moduleCommands()} {
 		for _, c := range family {
 			if i := strings.IndexByte(c.name, '|'); i >= 0 {
 				parent := t[c.name[:i]]

@@ -157,7 +157,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	go wheel.Run(wheelCtx)
 	shutdown := make(chan string, 1)
 	srv := resp.NewServer(resp.Options{
-		Keyspace: ks, Config: cfg, Logger: log, Expiry: wheelStats{wheel},
+		Keyspace: ks, Config: cfg, Logger: log, Expiry: wheelStats{wheel}, ActiveExpiry: wheel,
 		Shutdown: func(mode string) error {
 			select {
 			case shutdown <- mode:

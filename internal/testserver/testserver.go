@@ -72,7 +72,7 @@ func Start(t testing.TB, opts ...Option) *Sessiond {
 		defer close(wheelDone)
 		wheel.Run(ctx)
 	}()
-	srv := resp.NewServer(resp.Options{Keyspace: ks, Config: cfg})
+	srv := resp.NewServer(resp.Options{Keyspace: ks, Config: cfg, ActiveExpiry: wheel})
 	require.NoError(t, srv.LoadACLFile())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
