@@ -72,7 +72,7 @@ type commandTable map[string]*command
 
 func buildTable() commandTable {
 	t := commandTable{}
-	for _, family := range [][]*command{connectionCommands(), stringCommands(), bitmapCommands(), hllCommands(), keyCommands(), sortCommands(), setCommands(), hashCommands(), zsetCommands(), geoCommands(), listCommands(), blockingCommands(), streamCommands(), dumpCommands(), txCommands(), serverCommands(), opsCommands(), pubsubCommands(), aclCommands(), memoryCommands(), scriptCommands(), functionCommands(), syncCommands(), replicationCommands(), migrateCommands(), clusterCommands(), debugCommands(), moduleCommands()} {
+	for _, family := range [][]*command{connectionCommands(), stringCommands(), bitmapCommands(), hllCommands(), keyCommands(), sortCommands(), setCommands(), hashCommands(), zsetCommands(), geoCommands(), listCommands(), blockingCommands(), streamCommands(), dumpCommands(), txCommands(), serverCommands(), opsCommands(), pubsubCommands(), aclCommands(), memoryCommands(), scriptCommands(), functionCommands(), syncCommands(), replicationCommands(), migrateCommands(), clusterCommands(), debugCommands(), moduleCommands(), lolwutCommands()} {
 		for _, c := range family {
 			if i := strings.IndexByte(c.name, '|'); i >= 0 {
 				parent := t[c.name[:i]]
