@@ -335,8 +335,11 @@ func (st *state) readOnly(t *lua.LTable) *lua.LTable {
 
 // str2number is Lua 5.1's luaO_str2d: strtod (exponents, inf, nan), or a
 // hexadecimal integer, with white space around. gopher-lua's tonumber
-// rejects exponents.
+// rejects exponents. Lua reads the string as C does, up to a NUL.
 func str2number(s string) (float64, bool) {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		s = s[:i]
+	}
 	t := strings.Trim(s, " \t\n\v\f\r")
 	if t == "" {
 		return 0, false

@@ -128,6 +128,8 @@ var scriptCases = []scriptCase{
 		ev(`local out = {} for i, s in ipairs(ARGV) do out[i] = tostring(tonumber(s) ~= nil) end return out`, "0",
 			"1e3", "0x10", " 5 ", "5.", ".5", "1e", "inf", "nan", "1E2", "0X1f", "1 2", "12abc", "0x", "1_0", "-0x10"),
 		ev(`return {tonumber("1e3"), tonumber("ff", 16), tonumber(12), tonumber("z", 36), tonumber("-0x10")}`, "0"), ev(`local ok, err = pcall(function() error({err="T"}) end); return err`, "0")),
+	// Lua reads a string as a number up to a NUL, as C does.
+	sc("tonumber ends at a NUL", ev(`return {tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])}`, "0", "6\x00x", " 0x10\x00", "\x007")),
 
 	// SCRIPT.
 	sc("script subcommands", []string{"SCRIPT", "LOAD", "return 1"},
