@@ -108,6 +108,11 @@ var builtins = []string{
 }
 
 func (e *Engine) newState() *state {
+	return newState(e.version())
+}
+
+// newState makes a Lua state with Redis's libraries and sandbox.
+func newState(version string) *state {
 	L := lua.NewState(lua.Options{SkipOpenLibs: true, RegistryMaxSize: registryMax, RegistryGrowStep: registryStep, CallStackSize: callStackMax})
 	for _, lib := range []struct {
 		name string
@@ -174,7 +179,8 @@ func (e *Engine) newState() *state {
 	}
 	st.protectStringMeta(store.RawGetString("string").(*lua.LTable))
 	store.RawSetString("bit", st.readOnly(st.bitLib()))
-	store.RawSetString("redis", st.readOnly(st.redisLib(e.version())))
+	store.RawSetString("struct", st.readOnly(st.structLib()))
+	store.RawSetString("redis", st.readOnly(st.redisLib(version)))
 
 	// The globals: reading a missing one and creating one are errors, as
 	// with Redis's scriptingEnableGlobalsProtection and read-only tables.
