@@ -48,9 +48,22 @@ type Engine struct {
 
 	mu      sync.Mutex
 	scripts map[string]*Script
-	bytes   int64  // bodies and SHAs of the cached scripts
-	idle    *state // the Lua state between runs (nil: make one)
-	gen     uint64 // incremented by Flush: a state checked out before is dropped
+	bytes   int64       // bodies and SHAs of the cached scripts
+	idle    *state      // the Lua state between runs (nil: make one)
+	gen     uint64      // incremented by Flush: a state checked out before is dropped
+	json    *jsonConfig // the global cjson's settings, until Flush (nil: defaults)
+}
+
+// jsonConfig returns the settings the scripts' cjson has: what
+// cjson.encode_max_depth and the others set stays, in a state made after
+// one was discarded too, until SCRIPT FLUSH, as Redis's Lua state keeps it.
+func (e *Engine) jsonConfig() *jsonConfig {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.json == nil {
+		e.json = newJSONConfig()
+	}
+	return e.json
 }
 
 // Stats returns the number of cached scripts and the bytes of their bodies.
@@ -82,6 +95,7 @@ func (e *Engine) Flush() {
 	defer e.mu.Unlock()
 	e.scripts = nil
 	e.bytes = 0
+	e.json = nil
 	if e.idle != nil {
 		e.idle.L.Close()
 		e.idle = nil

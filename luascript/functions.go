@@ -99,6 +99,10 @@ type Functions struct {
 	run  sync.Mutex // st and its use
 	st   *state
 	refs map[*Function]*lua.LFunction // the callbacks in st
+	// json is the global cjson's settings. Redis never replaces the
+	// functions' Lua state, so they last as long as the server, through
+	// FUNCTION FLUSH and the states sessiond discards.
+	json *jsonConfig
 }
 
 // errLoadTimeout is FUNCTION LOAD's error for a library that ran too long.
@@ -500,8 +504,11 @@ func (fs *Functions) ensureState() error {
 	if fs.st != nil {
 		return nil
 	}
+	if fs.json == nil {
+		fs.json = newJSONConfig()
+	}
 	e := &Engine{Version: fs.Version}
-	st := e.newState()
+	st := newState(e.version(), fs.json)
 	st.loadAPI = st.loadLib(e.version())
 	// Functions have no debugger and always replicate commands: Redis
 	// 7.0's function API has no redis.breakpoint, redis.debug or

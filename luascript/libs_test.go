@@ -40,7 +40,7 @@ func libCall(t testing.TB, st *state, lib, fn string, args ...lua.LValue) ([]lua
 	return out, err
 }
 
-func newTestState() *state { return newState("7.0.15") }
+func newTestState() *state { return newState("7.0.15", newJSONConfig()) }
 
 // boundedRun runs f and fails when it took too long or allocated far
 // more than its input could justify.
@@ -57,6 +57,35 @@ func boundedRun(t *testing.T, in int, f func()) {
 	if n := after.TotalAlloc - before.TotalAlloc; n > 32<<20+uint64(in)*4096 {
 		t.Fatalf("allocated %d bytes for %d bytes of input", n, in)
 	}
+}
+
+// FuzzCJSONDecode: cjson.decode of any bytes returns a value or an error,
+// never a panic or a hang; what it decodes encodes again, and decoding
+// that encoding encodes to the same text.
+func FuzzCJSONDecode(f *testing.F) {
+	for _, s := range []string{`{"a":[1,2,{"b":null}],"c":"\u00e9\ud83d\ude00"}`, `[1e400, -0, 0x10, nan, -inf]`,
+		`"\u12"`, `[[[[[[1]]]]]]`, "[1,\x00]", `{"a":1,"a":2}`, `  true `, `"\/\b\f\n\r\t\\\""`, `1.5e-7`} {
+		f.Add([]byte(s))
+	}
+	st := newTestState()
+	f.Fuzz(func(t *testing.T, in []byte) {
+		boundedRun(t, len(in), func() {
+			v, err := libCall(t, st, "cjson", "decode", lua.LString(in))
+			if err != nil {
+				return
+			}
+			require.Len(t, v, 1)
+			enc, err := libCall(t, st, "cjson", "encode", v[0])
+			if err != nil {
+				return // NaN, Inf, sparse arrays: errors, as in Redis
+			}
+			again, err := libCall(t, st, "cjson", "decode", enc[0])
+			require.NoError(t, err, "%q", enc[0])
+			enc2, err := libCall(t, st, "cjson", "encode", again[0])
+			require.NoError(t, err)
+			require.Equal(t, enc[0], enc2[0])
+		})
+	})
 }
 
 // FuzzStructUnpack: struct.unpack and struct.size of any format and data,
@@ -94,4 +123,26 @@ func TestFormatG(t *testing.T) {
 	} {
 		require.Equal(t, c.want, formatG(c.f, c.prec), "%v %d", c.f, c.prec)
 	}
+}
+
+func TestStrtodPrefix(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want float64
+		n    int
+	}{
+		{"1", 1, 1}, {"-1.5e3x", -1500, 6}, {"1e", 1, 1}, {"1e+", 1, 1}, {".5", 0.5, 2}, {"1.", 1, 2}, {"-", 0, 0},
+		{"0x10", 16, 4}, {"0x", 0, 1}, {"0x.8p1", 1, 6}, {"0x1p", 1, 3}, {"infinity", math.Inf(1), 8},
+		{"-INFx", math.Inf(-1), 4}, {"1e400", math.Inf(1), 5}, {"1e-400", 0, 6}, {"x", 0, 0},
+	} {
+		f, n := strtodPrefix(c.in)
+		require.Equal(t, c.n, n, "%q", c.in)
+		require.Equal(t, c.want, f, "%q", c.in)
+	}
+	f, n := strtodPrefix("nan(0x7)z")
+	require.Equal(t, 8, n)
+	require.Equal(t, uint64(0x7ff8000000000007), math.Float64bits(f))
+	f, n = strtodPrefix("-nan(")
+	require.Equal(t, 4, n)
+	require.Equal(t, uint64(0xfff8000000000000), math.Float64bits(f))
 }

@@ -19,6 +19,7 @@ type state struct {
 	env     *lua.LTable // the protected view of store every script runs in
 	handler *lua.LFunction
 	ro      map[*lua.LTable]bool // tables scripts may not modify
+	null    *lua.LUserData       // cjson.null, Lua CJSON's NULL light userdata
 
 	// Per run.
 	host   Host
@@ -108,11 +109,12 @@ var builtins = []string{
 }
 
 func (e *Engine) newState() *state {
-	return newState(e.version())
+	return newState(e.version(), e.jsonConfig())
 }
 
-// newState makes a Lua state with Redis's libraries and sandbox.
-func newState(version string) *state {
+// newState makes a Lua state with Redis's libraries and sandbox; json is
+// the global cjson's settings.
+func newState(version string, json *jsonConfig) *state {
 	L := lua.NewState(lua.Options{SkipOpenLibs: true, RegistryMaxSize: registryMax, RegistryGrowStep: registryStep, CallStackSize: callStackMax})
 	for _, lib := range []struct {
 		name string
@@ -123,7 +125,7 @@ func newState(version string) *state {
 		L.Push(lua.LString(lib.name))
 		L.Call(1, 0)
 	}
-	st := &state{L: L, ro: map[*lua.LTable]bool{}}
+	st := &state{L: L, ro: map[*lua.LTable]bool{}, null: L.NewUserData()}
 	opened := L.G.Global
 	store := L.NewTable()
 	for _, name := range builtins {
@@ -147,6 +149,16 @@ func newState(version string) *state {
 			return 1
 		}
 		L.Insert(baseToNumber, 1)
+		L.Call(L.GetTop()-1, 1)
+		return 1
+	}))
+	baseToString := store.RawGetString("tostring").(*lua.LFunction)
+	store.RawSetString("tostring", L.NewFunction(func(L *lua.LState) int {
+		if L.Get(1) == st.null { // C's "%p" of NULL
+			L.Push(lua.LString(nullString))
+			return 1
+		}
+		L.Insert(baseToString, 1)
 		L.Call(L.GetTop()-1, 1)
 		return 1
 	}))
@@ -179,6 +191,7 @@ func newState(version string) *state {
 	}
 	st.protectStringMeta(store.RawGetString("string").(*lua.LTable))
 	store.RawSetString("bit", st.readOnly(st.bitLib()))
+	store.RawSetString("cjson", st.readOnly(st.cjsonLib(json)))
 	store.RawSetString("struct", st.readOnly(st.structLib()))
 	store.RawSetString("redis", st.readOnly(st.redisLib(version)))
 
@@ -314,6 +327,10 @@ func (e *Engine) version() string {
 }
 
 const msgReadOnly = "Attempt to modify a readonly table"
+
+// nullString is tostring(cjson.null) in Redis: glibc prints a NULL
+// pointer as "(nil)".
+const nullString = "userdata: (nil)"
 
 func readOnlyError(L *lua.LState) int {
 	L.RaiseError(msgReadOnly)
@@ -797,6 +814,9 @@ func (st *state) errorHandler(L *lua.LState) int {
 		s, _ := luaString(errv)
 		if errv.Type() != lua.LTString && errv.Type() != lua.LTNumber {
 			s = errv.String()
+		}
+		if errv == st.null {
+			s = nullString
 		}
 		t = L.NewTable()
 		t.RawSetString("err", lua.LString("ERR "+lua51Message(s)))
