@@ -6,11 +6,14 @@
 // Invariants:
 //   - A script sees Redis 5.1+'s sandbox: base (without dofile, loadfile,
 //     print, require, module, getfenv, setfenv, newproxy), table, string,
-//     math, coroutine and bit. The globals table, the library tables and
-//     the strings' metatable are read-only (rawset, table.insert and
-//     setmetatable refuse them too); reading a global
-//     that does not exist and assigning any global are errors worded as
-//     Redis words them. KEYS and ARGV are fresh tables for every run.
+//     math, coroutine, bit, cjson, cmsgpack and struct (the last three in
+//     Go, as Redis 7.0.15's C versions behave on x86-64). The globals
+//     table, the library tables and the strings' metatable are read-only
+//     (rawset, table.insert and setmetatable refuse them too); reading a
+//     global that does not exist and assigning any global are errors
+//     worded as Redis words them. KEYS and ARGV are fresh tables for every
+//     run. The global cjson's settings outlive a discarded state, as
+//     Redis's never discarded one keeps them.
 //   - Compiled scripts are kept until Flush, as Redis keeps them until
 //     SCRIPT FLUSH. Compiling needs no Lua state, so Load runs concurrently
 //     with a script.

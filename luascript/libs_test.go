@@ -53,8 +53,9 @@ func boundedRun(t *testing.T, in int, f func()) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Fatalf("took %v for %d bytes", d, in)
 	}
-	// A generous factor of the input.
-	if n := after.TotalAlloc - before.TotalAlloc; n > 32<<20+uint64(in)*4096 {
+	// Padding (mpMaxPad slots of 16 bytes, appended one at a time) and a
+	// generous factor of the input.
+	if n := after.TotalAlloc - before.TotalAlloc; n > 6*16*mpMaxPad+32<<20+uint64(in)*4096 {
 		t.Fatalf("allocated %d bytes for %d bytes of input", n, in)
 	}
 }
@@ -88,6 +89,45 @@ func FuzzCJSONDecode(f *testing.F) {
 	})
 }
 
+// FuzzCmsgpackUnpack: cmsgpack.unpack, unpack_one and unpack_limit of any
+// bytes return values or an error, never a panic, a hang or an
+// allocation out of proportion to the input; what unpacks packs again,
+// and packing what that unpacks settles by the second time.
+func FuzzCmsgpackUnpack(f *testing.F) {
+	for _, s := range []string{"\x93\x01\xa1x\xc0", "\x81\xa1a\xcb\x3f\xb9\x99\x99\x99\x99\x99\x9a", "\xdc\x00\x02\x01\x02",
+		"\xcf\xff\xff\xff\xff\xff\xff\xff\xff", "\xdd\xff\xff\xff\xff", "\xdb\xff\xff\xff\xffab", "\x81\x05\x01",
+		"\x81\xc0\x01", strings.Repeat("\x91", 5000), "\x01\x02\x03", "\xc1"} {
+		f.Add([]byte(s), int64(0), int64(0))
+	}
+	st := newTestState()
+	f.Fuzz(func(t *testing.T, in []byte, offset, limit int64) {
+		boundedRun(t, len(in), func() {
+			libCall(t, st, "cmsgpack", "unpack_one", lua.LString(in), lua.LNumber(offset))
+			libCall(t, st, "cmsgpack", "unpack_limit", lua.LString(in), lua.LNumber(limit), lua.LNumber(offset))
+			v, err := libCall(t, st, "cmsgpack", "unpack", lua.LString(in))
+			if err != nil || len(v) == 0 {
+				return
+			}
+			// Packing drops what is nested past mpMaxNesting, and a nil
+			// in an array unpacks as a hole: the second packing is the
+			// one that packs to itself.
+			p, err := libCall(t, st, "cmsgpack", "pack", v...)
+			require.NoError(t, err)
+			for range 2 {
+				v2, err := libCall(t, st, "cmsgpack", "unpack", p[0])
+				require.NoError(t, err, "%q", p[0])
+				p2, err := libCall(t, st, "cmsgpack", "pack", v2...)
+				require.NoError(t, err)
+				if p2[0] == p[0] {
+					return
+				}
+				p = p2
+			}
+			t.Fatalf("packing %q does not settle: %q", in, p[0])
+		})
+	})
+}
+
 // FuzzStructUnpack: struct.unpack and struct.size of any format and data,
 // and struct.pack of the format with the unpacked values, never panic.
 func FuzzStructUnpack(f *testing.F) {
@@ -107,6 +147,25 @@ func FuzzStructUnpack(f *testing.F) {
 			libCall(t, st, "struct", "pack", args...)
 		})
 	})
+}
+
+// TestCmsgpackPaddingBounded: a map's integer key far past its table's
+// array part would make gopher-lua pad the array with nils up to it (a
+// gigabyte for 7 bytes); one unpack may pad with at most mpMaxPad.
+func TestCmsgpackPaddingBounded(t *testing.T) {
+	st := newTestState()
+	v, err := libCall(t, st, "cmsgpack", "unpack", lua.LString("\x81\xce\x00\x10\x00\x00\x01")) // {[1048576]=1}
+	require.NoError(t, err)
+	require.Equal(t, lua.LNumber(1), v[0].(*lua.LTable).RawGetInt(1048576))
+	for _, in := range []string{
+		"\x81\xce\x03\x93\x87\x00\x01",                                 // {[60000000]=1}
+		"\x92\x81\xce\x00\x09\x00\x00\x01\x81\xce\x00\x09\x00\x00\x01", // two maps of 589,823 nils each
+	} {
+		boundedRun(t, len(in), func() {
+			_, err := libCall(t, st, "cmsgpack", "unpack", lua.LString(in))
+			require.ErrorContains(t, err, "not enough memory")
+		})
+	}
 }
 
 func TestFormatG(t *testing.T) {

@@ -192,6 +192,7 @@ func newState(version string, json *jsonConfig) *state {
 	st.protectStringMeta(store.RawGetString("string").(*lua.LTable))
 	store.RawSetString("bit", st.readOnly(st.bitLib()))
 	store.RawSetString("cjson", st.readOnly(st.cjsonLib(json)))
+	store.RawSetString("cmsgpack", st.readOnly(st.cmsgpackLib()))
 	store.RawSetString("struct", st.readOnly(st.structLib()))
 	store.RawSetString("redis", st.readOnly(st.redisLib(version)))
 

@@ -150,7 +150,7 @@ var cjsonCases = []scriptCase{
 	cases("cjson null", each("return %s", "type(cjson.null)", "tostring(cjson.null)", "cjson.null == cjson.decode('null')",
 		"rawequal(cjson.null, cjson.decode('[null]')[1])", "cjson.null == nil", "cjson.null", "{1, cjson.null, 2}",
 		"cjson.decode('null')", "cjson.decode('[1,null,3]')", "cjson.decode('{\"a\":null}').a", "getmetatable(cjson.null)",
-		"cjson.encode({[cjson.null] = 1})", "cjson.null == cjson.new().null", "{pcall(error, cjson.null)}",
+		"cjson.encode({[cjson.null] = 1})", "cjson.null == cjson.new().null", "{pcall(error, cjson.null)}", "cmsgpack.pack(cjson.null)",
 		"{pcall(struct.pack, 'i', cjson.null)}"),
 		each("error(%s)", "cjson.null")),
 	sc3("cjson in resp3", ev("return cjson.null", "0"), ev("return cjson.decode('[true,false,null,1.5]')", "0"),
@@ -162,9 +162,86 @@ var cjsonCases = []scriptCase{
 			"local c = cjson.new() c.x = 1 c.encode = nil return {c.x, type(c.encode)}",
 			"local c = cjson.new() return {c.encode_max_depth(), c.encode({1, {a='b'}}), c.decode('[1]')[1]}")),
 	cases("library tables are read-only", each("%s", "cjson.x = 1", "cjson.encode = nil", "rawset(cjson, 'a', 1)",
-		"struct.x = 1", "struct.pack = struct.unpack", "table.insert(cjson, 1)",
+		"cmsgpack.x = 1", "cmsgpack.pack = nil", "struct.x = 1", "struct.pack = struct.unpack", "table.insert(cjson, 1)",
 		"setmetatable(struct, {})", "cjson = nil", "struct = {}", "return {pcall(function() cjson.null = 1 end)}",
-		"return type(cjson) .. type(struct)")),
+		"return type(cjson) .. type(cmsgpack) .. type(struct)")),
+}
+
+var cmsgpackNumbers = []string{"0", "1", "127", "128", "255", "256", "65535", "65536", "2^32-1", "2^32", "2^53", "2^53+2",
+	"9223372036854774784", "2^63", "2^64", "-1", "-32", "-33", "-128", "-129", "-32768", "-32769", "-2^31", "-2^31-1",
+	"-2^32", "-2^53", "-2^63", "-2^63-4096", "-0", "0.5", "-0.5", "0.1", "1/3", "1e300", "-1e300", "1/0", "-1/0", "0/0",
+	"-(0/0)", "3.4028234663852886e38", "3.4028235677973366e38", "1e-45", "2^-149", "2^-150", "1.5", "16777217", "16777216.5",
+	"2^24", "2^100"}
+
+var cmsgpackCases = []scriptCase{
+	cases("cmsgpack pack numbers", each("return hex(cmsgpack.pack(%s))", cmsgpackNumbers...)),
+	cases("cmsgpack pack strings", withArgs("return hex(cmsgpack.pack(ARGV[1]))", "", "a", strings.Repeat("x", 31),
+		strings.Repeat("x", 32), strings.Repeat("x", 255), strings.Repeat("y", 256), "a\x00b\xff", allBytes),
+		withArgs("local p = cmsgpack.pack(ARGV[1]) return {#p, hex(p:sub(1, 6))}", strings.Repeat("z", 65535), strings.Repeat("z", 65536))),
+	cases("cmsgpack pack values", each("return hex(cmsgpack.pack(%s))", "nil", "true", "false", "{}", "{{}}", "{1,2,3}",
+		"{a=1}", "{1,nil,3}", "{nil,2}", "{[0]=1}", "{[-1]=1}", "{[1.5]=1}", "{[2]=5}", "{[1]=1,[2]=2}", "{1,2,a=3}",
+		"{[2^31]=1}", "{[1/0]=1}", "{1,{2,{3,{4}}},'x'}", "{['1']=1}", "{{a={b=true}}}", "print", "coroutine.create(print)",
+		"cjson.null", "1, 2, 'three', {4}", "nil, nil", "{true, false}", "{[true]=false}", "{[{}]={}}")),
+	cases("cmsgpack pack sizes", each("local t = {} for i = 1, %s do t[i] = i end local p = cmsgpack.pack(t) return {#p, hex(p:sub(1, 5))}",
+		"15", "16", "65535", "65536"),
+		each("local t = {} for i = 1, %s do t['k'..i] = i end local p = cmsgpack.pack(t) return {#p, hex(p:sub(1, 1))}",
+			"15", "16", "65535", "65536")),
+	cases("cmsgpack pack nesting", each("%s", nested(15, "{", "}")+"return hex(cmsgpack.pack(t))",
+		nested(16, "{", "}")+"return hex(cmsgpack.pack(t))", nested(20, "{", "}")+"return hex(cmsgpack.pack(t))",
+		nested(20, "{a=", "}")+"return hex(cmsgpack.pack(t))", "local t = {} t[1] = t return hex(cmsgpack.pack(t))",
+		"local t = {} t[1] = t t[2] = t return #cmsgpack.pack(t)", "local t = {} t.x = t return hex(cmsgpack.pack(t))",
+		"local t = {} t[t] = 1 return hex(cmsgpack.pack(t))")),
+	cases("cmsgpack pack arguments", each("%s", "return {pcall(cmsgpack.pack)}", "return cmsgpack.pack()",
+		"local t = {} for i = 1, 4000 do t[i] = i end return #cmsgpack.pack(unpack(t))",
+		"local t = {} for i = 1, 4001 do t[i] = i end return #cmsgpack.pack(unpack(t))",
+		"local t = {} for i = 1, 3990 do t[i] = i end t[3990] = {{{{{{{{{{{{{{{1}}}}}}}}}}}}}}} return #cmsgpack.pack(unpack(t))",
+		"local t = {} for i = 1, 4000 do t[i] = i end t[4000] = {{{1}}} return {pcall(cmsgpack.pack, unpack(t))}",
+		"local t = {} for i = 1, 4000 do t[i] = i end t[4000] = {a={b=1}} return {pcall(cmsgpack.pack, unpack(t))}",
+		"local t = {} for i = 1, 3998 do t[i] = i end t[3998] = {a={b={c=1}}} return {pcall(cmsgpack.pack, unpack(t))}")),
+	cases("cmsgpack unpack values", withArgs(`local r = {pcall(cmsgpack.unpack, ARGV[1])} if not r[1] then return r[2] end
+for i = 2, #r do local v = r[i] if type(v) == 'number' then r[i] = 'n' .. num(v) elseif type(v) == 'table' then r[i] = 't' .. cjson.encode(v) else r[i] = type(v) .. tostring(v) end end
+return {#r - 1, unpack(r, 2)}`,
+		"", "\x00", "\x7f", "\xe0", "\xff", "\xcc\x80", "\xcd\x01\x00", "\xce\xff\xff\xff\xff", "\xcf\xff\xff\xff\xff\xff\xff\xff\xff",
+		"\xcf\x80\x00\x00\x00\x00\x00\x00\x00", "\xcf\x00\x20\x00\x00\x00\x00\x00\x01", "\xd0\x80", "\xd0\x7f", "\xd1\x80\x00", "\xd1\x7f\xff",
+		"\xd2\x80\x00\x00\x00", "\xd3\x80\x00\x00\x00\x00\x00\x00\x00", "\xd3\xff\xff\xff\xff\xff\xff\xff\xfe",
+		"\xca\x3f\x80\x00\x00", "\xca\x7f\xc0\x00\x01", "\xca\xff\x80\x00\x00", "\xcb\x3f\xb9\x99\x99\x99\x99\x99\x9a",
+		"\xcb\x7f\xf8\x00\x00\x00\x00\x00\x01", "\xc0", "\xc2", "\xc3", "\xa0", "\xa3abc", "\xd9\x03abc", "\xda\x00\x03abc",
+		"\xdb\x00\x00\x00\x03abc", "\x90", "\x93\x01\x02\x03", "\x93\x01\xc0\x03", "\x92\xc0\xc0", "\xdc\x00\x02\x01\x02",
+		"\xdd\x00\x00\x00\x01\x05", "\x80", "\x81\xa1a\x01", "\x81\x01\xa1x", "\x81\xa1a\xc0", "\x82\x01\x02\x01\xc0",
+		"\xde\x00\x01\xa1b\x02", "\xdf\x00\x00\x00\x01\xa1c\x03", "\x81\xc0\x01", "\x81\xcb\x7f\xf8\x00\x00\x00\x00\x00\x00\x01",
+		"\x81\xca\x7f\xc0\x00\x00\x01", "\x81\xc3\x01", "\x81\x91\x01\x02", "\x01\x02\xa1x", "\x92\x91\x01\x91\x02",
+		"\x81\xce\x00\x10\x00\x00\x01", "\x81\xcb\x41\x20\x00\x00\x00\x00\x00\x00\x01")),
+	cases("cmsgpack unpack errors", withArgs(`return {pcall(cmsgpack.unpack, ARGV[1])}`,
+		"\xc1", "\xc4\x01a", "\xc5", "\xc6", "\xc7", "\xc8", "\xc9", "\xd4\x01\x02", "\xd5", "\xd6", "\xd7", "\xd8",
+		"\xcc", "\xcd\x01", "\xce\x01\x02\x03", "\xcf\x01", "\xd0", "\xd1\x01", "\xd2\x01", "\xd3\x01", "\xca\x01", "\xcb\x01",
+		"\xa2a", "\xd9", "\xd9\x05abc", "\xda\x00", "\xda\x00\x05ab", "\xdb\x00\x00\x00", "\xdb\xff\xff\xff\xffab",
+		"\x91", "\x92\x01", "\xdc\x00", "\xdc\xff\xff\x01", "\xdd\xff\xff\xff\xff", "\x81", "\x81\x01", "\xde\x00\x01\x01",
+		"\xdf\xff\xff\xff\xff\x01\x02", "\x01\xc1", "\x93\x01\xc1\x02", "\x81\xc1\x01")),
+	cases("cmsgpack unpack limits", withArgs(`local r = {pcall(cmsgpack.unpack, ARGV[1])} return {r[1], #r, type(r[2]) == 'string' and r[2] or ''}`,
+		strings.Repeat("\x01", 7999), strings.Repeat("\x01", 8000), strings.Repeat("\x01", 9000),
+		strings.Repeat("\x91", 3998)+"\x01", strings.Repeat("\x91", 3999)+"\x01", strings.Repeat("\x91", 4000)+"\x01",
+		strings.Repeat("\x81\x01", 2666)+"\x01", strings.Repeat("\x81\x01", 2667)+"\x01", strings.Repeat("\x81\x01", 4000)+"\x01",
+		strings.Repeat("\x81", 3998)+"\x01"+strings.Repeat("\x01", 3998), strings.Repeat("\x81", 4000)+"\x01",
+		strings.Repeat("\x91", 100000))),
+	cases("cmsgpack unpack_one and unpack_limit", each(`local r = {pcall(function() return %s end)}
+for i = 2, #r do if type(r[i]) == 'table' then r[i] = cjson.encode(r[i]) end end return r`,
+		"cmsgpack.unpack_one('\\1\\2\\3')", "cmsgpack.unpack_one('\\1\\2\\3', 1)", "cmsgpack.unpack_one('\\1\\2\\3', 2)",
+		"cmsgpack.unpack_one('\\1\\2\\3', 3)", "cmsgpack.unpack_one('\\1\\2\\3', 4)", "cmsgpack.unpack_one('\\1\\2\\3', -1)",
+		"cmsgpack.unpack_one('')", "cmsgpack.unpack_one('\\1', 1)", "cmsgpack.unpack_one('\\1\\2', '1')", "cmsgpack.unpack_one('\\1\\2', 1.9)",
+		"cmsgpack.unpack_one('\\1\\2', {})", "cmsgpack.unpack_one('\\1\\2', nil)", "cmsgpack.unpack_one('\\1\\2', 0, 5, 6)",
+		"cmsgpack.unpack_one('\\145\\1\\2')", "cmsgpack.unpack_one('\\145')",
+		"cmsgpack.unpack_limit('\\1\\2\\3', 2)", "cmsgpack.unpack_limit('\\1\\2\\3', 5)", "cmsgpack.unpack_limit('\\1\\2\\3', 0)",
+		"cmsgpack.unpack_limit('\\1\\2\\3', 0, 0)", "cmsgpack.unpack_limit('\\1\\2\\3', 0, 1)", "cmsgpack.unpack_limit('\\1\\2\\3', 1, 2)",
+		"cmsgpack.unpack_limit('\\1\\2\\3', 2, 2)", "cmsgpack.unpack_limit('\\1\\2\\3', -1)", "cmsgpack.unpack_limit('\\1\\2\\3', 1, -5)",
+		"cmsgpack.unpack_limit('\\1\\2\\3', 1, 10)", "cmsgpack.unpack_limit('\\1\\2\\3')", "cmsgpack.unpack_limit('\\1\\2\\3', 'x')",
+		"cmsgpack.unpack_limit('\\1\\2\\3', 2^32+1)", "cmsgpack.unpack_limit('\\1\\2\\3', 1, 2^32+1)",
+		"cmsgpack.unpack()", "cmsgpack.unpack(nil)", "cmsgpack.unpack({})", "cmsgpack.unpack(5)", "cmsgpack.unpack(1.5)",
+		"cmsgpack.unpack('\\1', 2, 3)", "cmsgpack.unpack_one()")),
+	cases("cmsgpack round trips", each("return cjson.encode({cmsgpack.unpack(cmsgpack.pack(%s))})",
+		"1, -1, 0.5, 'x', true, false", "{1,2,{3,{4,{5}}}}", "{a={b={c='d'}}}", "{1.5, -2^40, 2^63, 1e300, 'é'}",
+		"{{},{{}}}", "2^64", "-2^63")),
+	cases("cmsgpack tables", each("return %s", "cmsgpack._NAME", "cmsgpack._VERSION", "cmsgpack._COPYRIGHT",
+		"cmsgpack._DESCRIPTION", "type(cmsgpack.unpack_limit)", "type(cmsgpack.safe)", "type(cmsgpack_safe)")),
 }
 
 var structIntValues = []string{"0", "1", "-1", "127", "128", "-128", "-129", "255", "256", "65535", "-32768", "2^31", "-2^31",
@@ -237,9 +314,31 @@ for i = 2, #r do if type(r[i]) == 'number' then r[i] = 'n' .. num(r[i]) elseif t
 		"type(struct.pack) .. type(struct.x)")),
 }
 
+// libsInFunctions are the libraries in FUNCTION libraries: not at load
+// time, where Redis gives only the redis table, but when a function runs.
+var libsInFunctions = []scriptCase{
+	sc("libraries in functions",
+		fload(lib("jl", `redis.register_function('je', function(keys, args) return cjson.encode({args[1], {a=cjson.decode(args[2])}}) end)
+redis.register_function('mp', function(keys, args) return cmsgpack.pack(cmsgpack.unpack(args[1]), {1, 2}) end)
+redis.register_function('st', function(keys, args) return {struct.unpack('>i2c0', args[1])} end)
+redis.register_function('depth', function(keys, args) return cjson.encode_max_depth(tonumber(args[1])) end)
+redis.register_function('nul', function() return {type(cjson.null), tostring(cjson.null), cjson.null} end)
+redis.register_function('ro', function() cjson.x = 1 end)`)),
+		[]string{"FCALL", "je", "0", "a/b", `[1,"x",null]`}, []string{"FCALL", "mp", "0", "\x93\x01\xa1x\xc0"},
+		[]string{"FCALL", "st", "0", "\x00\x03abcdef"}, []string{"FCALL", "nul", "0"}, []string{"FCALL", "ro", "0"},
+		[]string{"FCALL", "depth", "0", "1"}, []string{"FCALL", "je", "0", "x", "[]"}, []string{"EVAL", "return cjson.encode({{}})", "0"},
+		[]string{"FUNCTION", "FLUSH"},
+		fload(lib("jl2", `redis.register_function('je', function(keys, args) return {pcall(cjson.encode, {{}})} end)
+redis.register_function('depth', function(keys, args) return cjson.encode_max_depth(tonumber(args[1])) end)`)),
+		[]string{"FCALL", "je", "0"}, []string{"FCALL", "depth", "0", "1000"}, []string{"FCALL", "je", "0"}),
+	sc("libraries at load time",
+		fload(lib("l1", "cjson.encode({})")), fload(lib("l2", "local x = cmsgpack")), fload(lib("l3", "return struct.pack('b', 1)")),
+		fload(lib("l4", "local c = cjson\nredis.register_function('f', function() return 1 end)"))),
+}
+
 // TestScriptLibsMatchRedis compares the libraries Redis bundles with
 // redis-server 7.0.15: every case, byte for byte.
 func TestScriptLibsMatchRedis(t *testing.T) {
-	all := append(append([]scriptCase{}, cjsonCases...), structCases...)
+	all := append(append(append(append([]scriptCase{}, cjsonCases...), cmsgpackCases...), structCases...), libsInFunctions...)
 	compareCases(t, all)
 }
