@@ -96,6 +96,57 @@ func strRep(L *lua.LState) int {
 	return 1
 }
 
+// tableConcat is Lua 5.1's table.concat (ltablib.c's tconcat). gopher-lua's
+// pushed every element on the Lua stack, so a table of some 130,000
+// strings failed with "registry overflow" (Redis's builds the string in a
+// buffer), and it clamped the range, refused a number as the separator or
+// a bound, printed numbers in Go's form and worded its errors otherwise.
+// The result is bounded by maxString and SCRIPT KILL stops a long one,
+// as the libraries' encoders are.
+func tableConcat(L *lua.LState) int {
+	sep := ""
+	if L.Get(2) != lua.LNil { // luaL_optlstring, checked before the table
+		sep = checkString(L, 2)
+	}
+	t, ok := L.Get(1).(*lua.LTable)
+	if !ok {
+		typeError(L, 1, "table")
+	}
+	i := int64(int32(optInteger(L, 3, 1))) // luaL_optint: a C int
+	last := int64(t.Len())
+	if L.Get(4) != lua.LNil {
+		last = int64(int32(checkInteger(L, 4)))
+	}
+	var b strings.Builder
+	add := func(i int64) {
+		switch v := t.RawGetInt(int(i)).(type) {
+		case lua.LString:
+			b.WriteString(string(v))
+		case lua.LNumber:
+			b.WriteString(formatG(float64(v), 14))
+		default:
+			libError(L, "invalid value (%s) at index %d in table for 'concat'", v.Type(), i)
+		}
+		if b.Len() > maxString {
+			libError(L, "not enough memory")
+		}
+		if i%1024 == 0 {
+			if ctx := L.Context(); ctx != nil && ctx.Err() != nil {
+				libError(L, "%s", context.Cause(ctx))
+			}
+		}
+	}
+	for ; i < last; i++ {
+		add(i)
+		b.WriteString(sep)
+	}
+	if i == last {
+		add(i)
+	}
+	L.Push(lua.LString(b.String()))
+	return 1
+}
+
 // builtins are the base library functions Redis 7.0 keeps (its
 // lua_builtins_allow_list less what luaRemoveUnsupportedFunctions and
 // the sandbox take away); dofile, loadfile, print, require, module,
@@ -174,6 +225,7 @@ func newState(version string, json *jsonConfig) *state {
 	strlib := opened.RawGetString("string").(*lua.LTable)
 	strlib.RawSetString("rep", L.NewFunction(strRep))
 	tablib := opened.RawGetString("table").(*lua.LTable)
+	tablib.RawSetString("concat", L.NewFunction(tableConcat))
 	// table.insert writes raw, past the views' __newindex. (remove and
 	// sort find a view empty and write nothing, as Redis's do.)
 	insert := tablib.RawGetString("insert").(*lua.LFunction)

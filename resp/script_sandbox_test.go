@@ -80,6 +80,17 @@ var limitCases = []scriptCase{
 		ev("local function f(n) if n == 0 then return 0 end return 1 + f(n - 1) end return f(tonumber(ARGV[1]))", "0", "15000"),
 		ev("return {pcall(function() local function f() f() end f() end)}", "0"),
 		ev("local ok, e = pcall(function() local function f() f() end f() end) return e", "0")),
+	// table.concat is Lua 5.1's: no stack per element (gopher-lua's failed
+	// past some 130,000), numbers as "%.14g", its bounds and errors.
+	sc("table.concat", ev("local t = {} for i = 1, 300000 do t[i] = 'ab' end return #table.concat(t, ',')", "0"),
+		ev("return table.concat({1, 2.5, 1/3, 1e100, 'x'}, ', ', 2)", "0"), ev("return table.concat({1, 2, 3}, 5)", "0"),
+		ev("return table.concat({1, 2, 3}, ',', '2', '3')", "0"), ev("return table.concat({1, 2, 3}, ',', 1.5, 2.7)", "0"),
+		ev("return table.concat({1, 2, 3}, ',', 3, 1)", "0"), ev("return table.concat({1, 2, 3}, nil, 2)", "0"),
+		ev("return table.concat({}, '', 1, 3)", "0"), ev("return table.concat({1, 2, 3}, ',', 0)", "0"),
+		ev("return table.concat({1, {}, 3}, ',')", "0"), ev("return table.concat({true}, ',')", "0"),
+		ev("return table.concat(nil)", "0"), ev("return table.concat()", "0"), ev("return table.concat({1}, {})", "0"),
+		ev("return table.concat({1, 2, 3}, ',', 'x')", "0"), ev("return {pcall(table.concat, {1, nil, 3}, ',', 1, 3)}", "0"),
+		ev("local t = setmetatable({}, {__index = function() return 'x' end}) return table.concat(t, ',', 1, 2)", "0")),
 	// The 199th nested pcall or xpcall fails: LUAI_MAXCCALLS.
 	sc("nested pcall", ev(nestedPcall, "0", "198"), ev(nestedPcall, "0", "199"), ev(nestedPcall, "0", "250"),
 		ev(nestedXpcall, "0", "198"), ev(nestedXpcall, "0", "199"),
