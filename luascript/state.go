@@ -224,6 +224,7 @@ func newState(version string, json *jsonConfig) *state {
 	}))
 	strlib := opened.RawGetString("string").(*lua.LTable)
 	strlib.RawSetString("rep", L.NewFunction(strRep))
+	strlib.RawSetString("gsub", L.NewFunction(strGsub))
 	tablib := opened.RawGetString("table").(*lua.LTable)
 	tablib.RawSetString("concat", L.NewFunction(tableConcat))
 	// table.insert writes raw, past the views' __newindex. (remove and
