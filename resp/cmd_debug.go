@@ -143,37 +143,46 @@ func (x *call) debugReload() {
 			return
 		}
 	}
-	if save {
-		if x.s.persist == nil {
-			x.r.error("ERR snapshots are not configured")
-			return
+	var loadErr error
+	reload := func() error {
+		if flush {
+			x.s.ks.FlushAll()
+			x.s.functions().Flush()
+			x.s.trackFlush()
 		}
-		if err := x.s.persist.Save(); err != nil {
-			x.r.error("ERR") // Redis's shared.err; the log says why
-			return
+		path := filepath.Join(x.s.cfg.Get("dir"), x.s.cfg.Get("dbfilename"))
+		if _, err := os.Stat(path); err != nil { // LoadFile takes a missing file for an empty one
+			loadErr = err
+			return err
 		}
+		_, loadErr = snapshot.LoadFile(path, x.s.ks, snapshot.LoadOptions{
+			SkipUnsupported: x.s.cfg.Bool("rdb-skip-unsupported"), Logger: x.s.log.With("component", "snapshot"),
+			OnFunction: func(code []byte) error {
+				_, err := x.s.functions().Load(code, merge, 0)
+				return err
+			},
+		})
+		return loadErr
 	}
-	if flush {
-		x.s.ks.FlushAll()
-		x.s.functions().Flush()
-		x.s.trackFlush()
+	// No save may run meanwhile: it would write what is half flushed or
+	// half loaded (Redis's fork saves the state from before).
+	var err error
+	switch {
+	case x.s.persist != nil:
+		err = x.s.persist.Exclusive(save, reload)
+	case save:
+		x.r.error("ERR snapshots are not configured")
+		return
+	default:
+		err = reload()
 	}
-	path := filepath.Join(x.s.cfg.Get("dir"), x.s.cfg.Get("dbfilename"))
-	if _, err := os.Stat(path); err != nil { // LoadFile takes a missing file for an empty one
-		x.s.log.Warn("DEBUG RELOAD", "err", err)
+	if loadErr != nil {
+		x.s.log.Warn("DEBUG RELOAD", "err", loadErr)
 		x.r.error("ERR Error trying to load the RDB dump")
 		return
 	}
-	_, err := snapshot.LoadFile(path, x.s.ks, snapshot.LoadOptions{
-		SkipUnsupported: x.s.cfg.Bool("rdb-skip-unsupported"), Logger: x.s.log.With("component", "snapshot"),
-		OnFunction: func(code []byte) error {
-			_, err := x.s.functions().Load(code, merge, 0)
-			return err
-		},
-	})
-	if err != nil {
-		x.s.log.Warn("DEBUG RELOAD", "err", err)
-		x.r.error("ERR Error trying to load the RDB dump")
+	if err != nil { // the save failed, and the snapshot manager logged why
+		x.r.error("ERR") // Redis's shared.err
 		return
 	}
 	x.s.log.Warn("DB reloaded by DEBUG RELOAD")

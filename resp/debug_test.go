@@ -258,8 +258,11 @@ func TestDebugSetActiveExpireMatchesRedis(t *testing.T) {
 // testPersistence is cmd/sessiond's adapter of the snapshot manager.
 type testPersistence struct{ m *snapshot.Manager }
 
-func (p testPersistence) Save() error     { return p.m.Save() }
-func (p testPersistence) BGSave() error   { return p.m.BGSave() }
+func (p testPersistence) Save() error   { return p.m.Save() }
+func (p testPersistence) BGSave() error { return p.m.BGSave() }
+func (p testPersistence) Exclusive(save bool, fn func() error) error {
+	return p.m.Exclusive(save, fn)
+}
 func (p testPersistence) LastSave() int64 { return p.m.LastSave() }
 func (p testPersistence) Info() resp.PersistInfo {
 	return resp.PersistInfo{LastSaveTime: p.m.LastSave()}
@@ -302,4 +305,36 @@ func TestDebugReloadMatchesRedis(t *testing.T) {
 	require.NoError(t, os.Remove(filepath.Join(red.Dir, "dump.rdb")))
 	p.same(t, "DEBUG", "RELOAD", "NOSAVE")
 	p.same(t, "DBSIZE")
+}
+
+// TestDebugReloadWaitsForSaves: a background save that walked the keyspace
+// while DEBUG RELOAD emptied and refilled it wrote a partial snapshot (the
+// next reload then had 36k of 200k keys), and a DEBUG RELOAD while one
+// ran answered a bare "ERR". The reload now waits for the save and holds
+// new ones off until it is done.
+func TestDebugReloadWaitsForSaves(t *testing.T) {
+	sd := testserver.Start(t, testserver.WithConfig("enable-debug-command", "yes"))
+	m := snapshot.NewManager(snapshot.ManagerOptions{
+		Keyspace: sd.Keyspace, Dir: func() string { return sd.Config.Get("dir") },
+		File: func() string { return sd.Config.Get("dbfilename") }, Functions: sd.Server.Functions,
+	})
+	sd.Server.SetPersistence(testPersistence{m})
+	c := dialRaw(t, sd.Addr)
+	do := func(want string, args ...string) {
+		t.Helper()
+		v, err := c.do(args...)
+		require.NoError(t, err)
+		require.Equal(t, want, string(v.raw), "%q", args)
+	}
+	const keys = "200000"
+	do(":"+keys+"\r\n", "EVAL", "for i = 1, tonumber(ARGV[1]) do redis.call('SET', 'k' .. i, i) end return redis.call('DBSIZE')", "0", keys)
+	do("+OK\r\n", "SAVE")
+	for _, reload := range [][]string{{"DEBUG", "RELOAD", "NOSAVE"}, {"DEBUG", "RELOAD"}} {
+		do("+Background saving started\r\n", "BGSAVE")
+		do("+OK\r\n", reload...)
+		do(":"+keys+"\r\n", "DBSIZE")
+		m.Wait()
+		do("+OK\r\n", "DEBUG", "RELOAD", "NOSAVE") // what the save wrote
+		do(":"+keys+"\r\n", "DBSIZE")
+	}
 }

@@ -34,6 +34,9 @@ type Persistence interface {
 	BGSave() error // BGSAVE: start one in the background; an error if one is running
 	LastSave() int64
 	Info() PersistInfo
+	// Exclusive runs fn with no snapshot being written, after one (if
+	// save) that it writes first (DEBUG RELOAD).
+	Exclusive(save bool, fn func() error) error
 }
 
 // PersistInfo is INFO's persistence section.

@@ -416,6 +416,27 @@ func (m *Manager) Save() error {
 	return m.save(false)
 }
 
+// Exclusive runs fn while no snapshot is being written: it waits for a
+// save under way to end, and until fn returns a BGSAVE answers
+// ErrInProgress and the periodic save waits for its next turn. With save
+// set it writes a snapshot first (an error stops it before fn). DEBUG
+// RELOAD runs in it: a background save walking the keyspace while the
+// reload empties and refills it would write a partial file, and one that
+// started before would not be the file the reload loads.
+func (m *Manager) Exclusive(save bool, fn func() error) error {
+	for !m.running.CompareAndSwap(false, true) {
+		m.wg.Wait() // a background save; a foreground one ends on its own
+		time.Sleep(time.Millisecond)
+	}
+	defer m.running.Store(false)
+	if save {
+		if err := m.save(false); err != nil {
+			return err
+		}
+	}
+	return fn()
+}
+
 // BGSave starts a snapshot in the background.
 func (m *Manager) BGSave() error {
 	if !m.running.CompareAndSwap(false, true) {

@@ -286,8 +286,11 @@ func changedParams(cfg *config.Config) []string {
 // persistence adapts the snapshot manager to what the command layer needs.
 type persistence struct{ m *snapshot.Manager }
 
-func (p persistence) Save() error     { return p.m.Save() }
-func (p persistence) BGSave() error   { return p.m.BGSave() }
+func (p persistence) Save() error   { return p.m.Save() }
+func (p persistence) BGSave() error { return p.m.BGSave() }
+func (p persistence) Exclusive(save bool, fn func() error) error {
+	return p.m.Exclusive(save, fn)
+}
 func (p persistence) LastSave() int64 { return p.m.LastSave() }
 func (p persistence) Info() resp.PersistInfo {
 	st := p.m.Status()
