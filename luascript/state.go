@@ -39,10 +39,13 @@ type state struct {
 // (LUAI_MAXCSTACK, unpack's bound): a script that needs more gets an
 // error, not the server a panic.
 //
-// callStackMax is Lua 5.1's LUAI_MAXCALLS: Redis runs a recursion some
-// 20,000 calls deep before "stack overflow" (gopher-lua's default is 256).
-// The frames are one array per state (1.6 MB), allocated when the first
-// script runs; only the part a deep recursion reaches is ever touched.
+// callStackMax bounds nested calls: Redis's Lua 5.1 runs a recursion some
+// 20,000 calls deep before "stack overflow" (LUAI_MAXCALLS), gopher-lua's
+// default is 256. Not 20,000: when the stack is full, gopher-lua's error
+// path formats a traceback with a walk from the top per frame, quadratic
+// in the depth (an overflow at 20,000 took 0.7 s, 13 s under -race; at
+// 4,000, 30 ms). The frames are one array per state (320 KB), allocated
+// when the first script runs.
 // (gopher-lua's growing stack, MinimizeStackMemory, panics at its limit
 // instead of raising the Lua error.) maxNestedCalls is what is left of
 // LUAI_MAXCCALLS (200) for pcall and xpcall, the script's own call
@@ -51,7 +54,7 @@ type state struct {
 const (
 	maxCStack      = 8000
 	registryMax    = 256 * 1024
-	callStackMax   = 20000
+	callStackMax   = 4000
 	maxNestedCalls = 198
 	registryStep   = 4096
 	coRegistry     = 1024
@@ -297,7 +300,7 @@ func (st *state) globalsView(src func() *lua.LTable) *lua.LTable {
 // FUNCTION KILL still stops a loop inside it.
 func wrapCoroutines(L *lua.LState, co *lua.LTable) {
 	// A coroutine is a gopher-lua state made with its creator's options:
-	// it would get callStackMax frames (1.6 MB) and 5,120 registry slots,
+	// it would get callStackMax frames (320 KB) and 5,120 registry slots,
 	// all counted in used_memory. It gets gopher-lua's default 256 frames
 	// and a registry that starts at coRegistry slots and grows on demand,
 	// about 45 KB of used_memory (Redis's: about 22 KB).
