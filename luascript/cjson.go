@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"sessiond/internal/cnum"
 )
 
 // cjson is Lua CJSON 2.1.0 as Redis 7.0.15 bundles it (deps/lua/src/
@@ -511,7 +513,7 @@ func (d *jsonDecoder) invalidNumber() bool {
 }
 
 func (d *jsonDecoder) number(tok *token) {
-	f, n := strtodPrefix(d.data[d.p:])
+	f, n := cnum.StrtodPrefix(d.data[d.p:])
 	if n == 0 {
 		d.tokenError(tok, "invalid number")
 		return

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"sessiond/internal/cnum"
 	"sessiond/keyspace"
 	"sessiond/snapshot"
 )
@@ -422,65 +423,14 @@ func cAtoi(b []byte) int32 {
 }
 
 // cStrtodPrefix is C's strtod with its end pointer ignored, as DEBUG
-// SLEEP reads its argument: the longest leading number (after white
-// space) in decimal or hexadecimal, inf or nan, and 0 if there is none.
+// SLEEP reads its argument: white space, then the longest leading number
+// (cnum.StrtodPrefix), and 0 if there is none.
 func cStrtodPrefix(b []byte) float64 {
 	b = cprefix(b)
 	i := 0
 	for i < len(b) && isCSpace(b[i]) {
 		i++
 	}
-	s := b[i:]
-	j := 0
-	if j < len(s) && (s[j] == '+' || s[j] == '-') {
-		j++
-	}
-	rest := strings.ToLower(string(s[j:min(len(s), j+8)]))
-	switch {
-	case strings.HasPrefix(rest, "infinity"):
-		j += 8
-	case strings.HasPrefix(rest, "inf"), strings.HasPrefix(rest, "nan"):
-		j += 3
-	default:
-		hexa := strings.HasPrefix(rest, "0x") && len(rest) > 2 && (isHexDigit(rest[2]) || rest[2] == '.' && len(rest) > 3 && isHexDigit(rest[3]))
-		digit, exp := isDecDigit, byte('e')
-		if hexa {
-			j += 2
-			digit, exp = isHexDigit, 'p'
-		}
-		start, seen := j, false
-		for j < len(s) && digit(s[j]) {
-			j, seen = j+1, true
-		}
-		if j < len(s) && s[j] == '.' {
-			j++
-			for j < len(s) && digit(s[j]) {
-				j, seen = j+1, true
-			}
-		}
-		if !seen {
-			return 0
-		}
-		if j < len(s) && (s[j]|0x20) == exp {
-			k := j + 1
-			if k < len(s) && (s[k] == '+' || s[k] == '-') {
-				k++
-			}
-			if k < len(s) && isDecDigit(s[k]) {
-				for k < len(s) && isDecDigit(s[k]) {
-					k++
-				}
-				j = k
-			}
-		}
-		if j == start {
-			return 0
-		}
-	}
-	f, _, _ := strtod(s[:j])
+	f, _ := cnum.StrtodPrefix(string(b[i:]))
 	return f
 }
-
-func isDecDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-func isHexDigit(c byte) bool { return isDecDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'f' }
