@@ -330,15 +330,6 @@ func (ks *Keyspace) NowMsAt(t time.Time) int64 {
 	return ks.clock.Now().UnixMilli()
 }
 
-// ClockMs is the clock's time in Unix ms, never the frozen one (Freeze):
-// the time something happened, for a record kept of it (the ACL log).
-func (ks *Keyspace) ClockMs() int64 {
-	if ks.clock == nil {
-		return wallMs()
-	}
-	return ks.clock.Now().UnixMilli()
-}
-
 // Freeze stops the keyspace's time at nowMs until Thaw: every access judges
 // expiry, and counts relative TTLs, at nowMs, and the expiry wheel (on
 // Now) deletes no key that is live at nowMs. The front end freezes the

@@ -104,7 +104,7 @@ func (s *Server) logAuthFailure(c *client, inExec bool, args [][]byte, user []by
 // addACLLog counts e in a like entry among the newest, or adds it.
 func (s *Server) addACLLog(e *aclLogEntry, c *client) {
 	e.count = 1
-	e.ms = s.ks.ClockMs()
+	e.ms = s.ks.ClockNow().UnixMilli()
 	e.client = c.info(time.Now(), s.trackModeOf(c))
 	l := &s.acllog
 	l.mu.Lock()
@@ -165,7 +165,7 @@ func cmdACLLog(x *call) {
 		entries = append(entries, *el.Value.(*aclLogEntry))
 	}
 	l.mu.Unlock()
-	now := x.s.ks.ClockMs()
+	now := x.s.ks.ClockNow().UnixMilli()
 	x.r.array(len(entries))
 	for _, e := range entries {
 		x.r.mapLen(7)
