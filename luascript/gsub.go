@@ -1,12 +1,14 @@
 package luascript
 
 import (
-	"context"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/pm"
 )
+
+// gsubChunk is how many matches strGsub asks pm.Find for at a time.
+const gsubChunk = 1024
 
 // strGsub is string.gsub: gopher-lua's pattern matcher (pm) finds the
 // matches, and the rest is Lua 5.1's str_gsub (lstrlib.c). gopher-lua's
@@ -15,8 +17,8 @@ import (
 // held off; it also refused a number as the replacement, kept "%x" whole
 // where Lua 5.1 writes "x", and wrote any replacement value a function or
 // table gave where Lua 5.1 refuses one that is not a string or number.
-// The result is bounded by maxString and SCRIPT KILL stops a long one, as
-// table.concat's is.
+// The result is bounded by maxString and SCRIPT KILL stops a long one
+// (checkRun).
 func strGsub(L *lua.LState) int {
 	src := checkString(L, 1)
 	pat := checkString(L, 2)
@@ -32,33 +34,35 @@ func strGsub(L *lua.LState) int {
 		L.Push(lua.LNumber(0))
 		return 2
 	}
-	limit := -1
-	if maxN <= int64(len(src)) {
-		limit = int(maxN)
-	}
-	matches, err := pm.Find(pat, []byte(src), 0, limit)
-	if err != nil {
-		L.RaiseError("%s", err.Error())
-	}
+	// The matches are found gsubChunk at a time, so that memory does not
+	// grow with their number; a chunk resumes where pm.Find's own loop
+	// would go on (past an empty match, or at the end of the last one).
+	anchored := strings.HasPrefix(pat, "^") // pm.Find tries once
+	data := []byte(src)
 	var b strings.Builder
-	last := 0
-	for n, m := range matches {
-		start, end := m.Capture(0), m.Capture(1)
-		b.WriteString(src[last:start])
-		gsubValue(L, &b, src, m, repl)
-		last = end
-		if b.Len() > maxString {
-			libError(L, "not enough memory")
+	last, n, off := 0, 0, 0
+	for int64(n) < maxN {
+		chunk := int(min(maxN-int64(n), gsubChunk))
+		matches, err := pm.Find(pat, data, off, chunk)
+		if err != nil {
+			L.RaiseError("%s", err.Error())
 		}
-		if n%1024 == 1023 {
-			if ctx := L.Context(); ctx != nil && ctx.Err() != nil {
-				libError(L, "%s", context.Cause(ctx))
-			}
+		for _, m := range matches {
+			b.WriteString(src[last:m.Capture(0)])
+			gsubValue(L, &b, src, m, repl)
+			last = m.Capture(1)
+			n++
+			checkRun(L, b.Len(), n)
 		}
+		if len(matches) < chunk || anchored {
+			break
+		}
+		m := matches[len(matches)-1]
+		off = max(m.Capture(0)+1, m.Capture(1))
 	}
 	b.WriteString(src[last:])
 	L.Push(lua.LString(b.String()))
-	L.Push(lua.LNumber(len(matches)))
+	L.Push(lua.LNumber(n))
 	return 2
 }
 
@@ -75,12 +79,8 @@ func gsubValue(L *lua.LState, b *strings.Builder, src string, m *pm.MatchData, r
 		return
 	case *lua.LFunction:
 		L.Push(r)
-		n := gsubCaptures(m) // push_captures: the whole match when there are none
-		if n == 0 {
-			L.Push(lua.LString(whole))
-			n = 1
-		}
-		for i := 1; i <= gsubCaptures(m); i++ {
+		n := max(gsubCaptures(m), 1) // push_captures: capture 1 is the whole match when there are none
+		for i := 1; i <= n; i++ {
 			L.Push(gsubCapture(L, src, m, i))
 		}
 		L.Call(n, 1)
