@@ -1,7 +1,6 @@
 package luascript
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"strings"
@@ -46,7 +45,7 @@ func (st *state) cjsonLib(cfg *jsonConfig) *lua.LTable {
 		"decode": func(L *lua.LState) int { return st.jsonDecode(L, cfg) },
 		"encode_sparse_array": func(L *lua.LState) int {
 			jsonArgs(L, 3)
-			enumOption(L, 1, &cfg.sparseConvert, nil, 1)
+			enumOption(L, 1, &cfg.sparseConvert, nil)
 			intOption(L, 2, &cfg.sparseRatio, 0, math.MaxInt32)
 			intOption(L, 3, &cfg.sparseSafe, 0, math.MaxInt32)
 			return 3
@@ -65,15 +64,15 @@ func (st *state) cjsonLib(cfg *jsonConfig) *lua.LTable {
 		},
 		"encode_keep_buffer": func(L *lua.LState) int {
 			jsonArgs(L, 1)
-			return enumOption(L, 1, &cfg.keepBuffer, nil, 1)
+			return enumOption(L, 1, &cfg.keepBuffer, nil)
 		},
 		"encode_invalid_numbers": func(L *lua.LState) int {
 			jsonArgs(L, 1)
-			return enumOption(L, 1, &cfg.encodeInvalid, []string{"off", "on", "null"}, 1)
+			return enumOption(L, 1, &cfg.encodeInvalid, []string{"off", "on", "null"})
 		},
 		"decode_invalid_numbers": func(L *lua.LState) int {
 			jsonArgs(L, 1)
-			return enumOption(L, 1, &cfg.decodeInvalid, nil, 1)
+			return enumOption(L, 1, &cfg.decodeInvalid, nil)
 		},
 		"new": func(L *lua.LState) int {
 			L.Push(st.cjsonLib(newJSONConfig()))
@@ -114,18 +113,21 @@ func intOption(L *lua.LState, i int, setting *int32, lo, hi int32) int {
 	return 1
 }
 
+// offOn are json_enum_option's default options.
+var offOn = []string{"off", "on"}
+
 // enumOption is json_enum_option: a boolean, or one of options (by
 // default "off" and "on"); it pushes the setting as a boolean when it is
 // off or on, else as its name.
-func enumOption(L *lua.LState, i int, setting *int32, options []string, boolTrue int32) int {
+func enumOption(L *lua.LState, i int, setting *int32, options []string) int {
 	if options == nil {
-		options = []string{"off", "on"}
+		options = offOn
 	}
 	if v := L.Get(i); v != lua.LNil {
 		if b, ok := v.(lua.LBool); ok {
 			*setting = 0
 			if b {
-				*setting = boolTrue
+				*setting = 1
 			}
 		} else {
 			name := checkString(L, i)
@@ -141,7 +143,7 @@ func enumOption(L *lua.LState, i int, setting *int32, options []string, boolTrue
 			}
 		}
 	}
-	if *setting == 0 || *setting == boolTrue {
+	if *setting <= 1 {
 		L.Push(lua.LBool(*setting != 0))
 	} else {
 		L.Push(lua.LString(options[*setting]))
@@ -192,7 +194,7 @@ func (e *jsonEncoder) value(v lua.LValue, depth, top int) {
 	case lua.LString:
 		e.str(string(v))
 	case lua.LNumber:
-		e.number(float64(v), lua.LTNumber)
+		e.number(float64(v))
 	case lua.LBool:
 		if v {
 			e.buf = append(e.buf, "true"...)
@@ -222,17 +224,10 @@ func (e *jsonEncoder) value(v lua.LValue, depth, top int) {
 }
 
 // check stops an encoding that SCRIPT KILL cancelled or that grew past
-// maxString: Redis's, in C, would run on until done or out of memory.
+// maxString (checkRun).
 func (e *jsonEncoder) check() {
 	e.steps++
-	if len(e.buf) > maxString {
-		libError(e.L, "not enough memory")
-	}
-	if e.steps%1024 == 0 {
-		if ctx := e.L.Context(); ctx != nil && ctx.Err() != nil {
-			libError(e.L, "%s", context.Cause(ctx))
-		}
-	}
+	checkRun(e.L, len(e.buf), e.steps)
 }
 
 // arrayLength is lua_array_length: the highest key when every key is a
@@ -287,7 +282,7 @@ func (e *jsonEncoder) object(t *lua.LTable, depth, top int) {
 		switch k := k.(type) {
 		case lua.LNumber:
 			e.buf = append(e.buf, '"')
-			e.number(float64(k), lua.LTNumber)
+			e.number(float64(k))
 			e.buf = append(e.buf, '"', ':')
 		case lua.LString:
 			e.str(string(k))
@@ -317,12 +312,12 @@ func (e *jsonEncoder) str(s string) {
 
 // number is json_append_number: "%.<precision>g", NaN and Inf as
 // encode_invalid_numbers says.
-func (e *jsonEncoder) number(f float64, typ lua.LValueType) {
+func (e *jsonEncoder) number(f float64) {
 	invalid := math.IsNaN(f) || math.IsInf(f, 0)
 	switch e.cfg.encodeInvalid {
 	case 0:
 		if invalid {
-			e.fail(typ, "must not be NaN or Inf")
+			e.fail(lua.LTNumber, "must not be NaN or Inf")
 		}
 	case 1:
 		if math.IsNaN(f) {
@@ -415,9 +410,7 @@ func (st *state) jsonDecode(L *lua.LState, cfg *jsonConfig) int {
 	if len(s) >= 2 && (s[0] == 0 || s[1] == 0) {
 		libError(L, "JSON parser does not support UTF-16 or UTF-32")
 	}
-	if i := strings.IndexByte(s, 0); i >= 0 {
-		s = s[:i]
-	}
+	s = cstr(s)
 	d := &jsonDecoder{L: L, st: st, cfg: cfg, data: s}
 	var tok token
 	d.next(&tok)
@@ -520,16 +513,6 @@ func (d *jsonDecoder) number(tok *token) {
 	}
 	tok.typ, tok.num = tNumber, f
 	d.p += n
-}
-
-func hexDigit(c byte) int {
-	switch {
-	case '0' <= c && c <= '9':
-		return int(c - '0')
-	case 'a' <= c|0x20 && c|0x20 <= 'f':
-		return int(c|0x20-'a') + 10
-	}
-	return -1
 }
 
 func (d *jsonDecoder) hex4(i int) int {

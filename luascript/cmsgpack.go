@@ -1,7 +1,6 @@
 package luascript
 
 import (
-	"context"
 	"encoding/binary"
 	"math"
 
@@ -108,11 +107,7 @@ func (e *mpEncoder) value(v lua.LValue, level, top int) {
 			return
 		}
 		e.steps++
-		if e.steps%1024 == 0 {
-			if ctx := e.L.Context(); ctx != nil && ctx.Err() != nil {
-				libError(e.L, "%s", context.Cause(ctx))
-			}
-		}
+		checkRun(e.L, len(e.buf), e.steps)
 		e.table(v, level, top)
 	default:
 		e.buf = append(e.buf, 0xc0)

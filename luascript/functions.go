@@ -272,8 +272,8 @@ func splitArgs(line string) ([]string, bool) {
 			c := line[i]
 			switch {
 			case inq:
-				if c == '\\' && i+3 < len(line) && line[i+1] == 'x' && isHex(line[i+2]) && isHex(line[i+3]) {
-					b.WriteByte(unhex(line[i+2])<<4 | unhex(line[i+3]))
+				if c == '\\' && i+3 < len(line) && line[i+1] == 'x' && hexDigit(line[i+2]) >= 0 && hexDigit(line[i+3]) >= 0 {
+					b.WriteByte(byte(hexDigit(line[i+2])<<4 | hexDigit(line[i+3])))
 					i += 3
 				} else if c == '\\' && i+1 < len(line) {
 					i++
@@ -327,20 +327,6 @@ func splitArgs(line string) ([]string, bool) {
 		}
 		out = append(out, b.String())
 	}
-}
-
-func isHex(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c >= 'a':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
 }
 
 func isSpace(c byte) bool {
@@ -507,13 +493,13 @@ func (fs *Functions) ensureState() error {
 	if fs.json == nil {
 		fs.json = newJSONConfig()
 	}
-	e := &Engine{Version: fs.Version}
-	st := newState(e.version(), fs.json)
-	st.loadAPI = st.loadLib(e.version())
+	version := (&Engine{Version: fs.Version}).version()
+	st := newState(version, fs.json)
+	st.loadAPI = st.loadLib(version)
 	// Functions have no debugger and always replicate commands: Redis
 	// 7.0's function API has no redis.breakpoint, redis.debug or
 	// redis.replicate_commands.
-	api := st.redisLib(e.version())
+	api := st.redisLib(version)
 	for _, name := range []string{"breakpoint", "debug", "replicate_commands"} {
 		api.RawSetString(name, lua.LNil)
 	}

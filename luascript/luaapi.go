@@ -1,6 +1,7 @@
 package luascript
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strconv"
@@ -38,6 +39,33 @@ func argError(L *lua.LState, n int, msg string) {
 // line's position when the caller is Lua's.
 func libError(L *lua.LState, format string, args ...any) {
 	errorAt(L, lua.LString(fmt.Sprintf(format, args...)), 1)
+}
+
+// checkRun stops a long encoding, pack or replacement (cjson, cmsgpack,
+// struct, string.gsub, table.concat) whose result has reached size bytes
+// at its step'th step: past maxString it fails with Lua's "not enough
+// memory" (Redis's C would run on until done or out of memory), and every
+// 1024th step it stops for SCRIPT KILL.
+func checkRun(L *lua.LState, size, step int) {
+	if size > maxString {
+		libError(L, "not enough memory")
+	}
+	if step%1024 == 0 {
+		if ctx := L.Context(); ctx != nil && ctx.Err() != nil {
+			libError(L, "%s", context.Cause(ctx))
+		}
+	}
+}
+
+// hexDigit is c's value as a hexadecimal digit, -1 if it is not one.
+func hexDigit(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c|0x20 && c|0x20 <= 'f':
+		return int(c|0x20-'a') + 10
+	}
+	return -1
 }
 
 // typeName is luaL_typename: "no value" past the arguments.

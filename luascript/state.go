@@ -130,14 +130,7 @@ func tableConcat(L *lua.LState) int {
 		default:
 			libError(L, "invalid value (%s) at index %d in table for 'concat'", v.Type(), i)
 		}
-		if b.Len() > maxString {
-			libError(L, "not enough memory")
-		}
-		if i%1024 == 0 {
-			if ctx := L.Context(); ctx != nil && ctx.Err() != nil {
-				libError(L, "%s", context.Cause(ctx))
-			}
-		}
+		checkRun(L, b.Len(), int(i))
 	}
 	for ; i < last; i++ {
 		add(i)
@@ -202,9 +195,7 @@ func newState(version string, json *jsonConfig) *state {
 			}
 			return 1
 		}
-		L.Insert(baseToNumber, 1)
-		L.Call(L.GetTop()-1, 1)
-		return 1
+		return callBase(L, baseToNumber, 1)
 	}))
 	baseToString := store.RawGetString("tostring").(*lua.LFunction)
 	store.RawSetString("tostring", L.NewFunction(func(L *lua.LState) int {
@@ -212,18 +203,14 @@ func newState(version string, json *jsonConfig) *state {
 			L.Push(lua.LString(nullString))
 			return 1
 		}
-		L.Insert(baseToString, 1)
-		L.Call(L.GetTop()-1, 1)
-		return 1
+		return callBase(L, baseToString, 1)
 	}))
 	baseSetMetatable := store.RawGetString("setmetatable").(*lua.LFunction)
 	store.RawSetString("setmetatable", L.NewFunction(func(L *lua.LState) int {
 		if t, ok := L.Get(1).(*lua.LTable); ok && st.ro[t] {
 			refuseReadOnly(L)
 		}
-		L.Insert(baseSetMetatable, 1)
-		L.Call(L.GetTop()-1, 1)
-		return 1
+		return callBase(L, baseSetMetatable, 1)
 	}))
 	strlib := opened.RawGetString("string").(*lua.LTable)
 	strlib.RawSetString("rep", L.NewFunction(strRep))
@@ -237,9 +224,7 @@ func newState(version string, json *jsonConfig) *state {
 		if t, ok := L.Get(1).(*lua.LTable); ok && st.ro[t] {
 			refuseReadOnly(L)
 		}
-		L.Insert(insert, 1)
-		L.Call(L.GetTop()-1, 0)
-		return 0
+		return callBase(L, insert, 0)
 	}))
 	wrapCoroutines(L, opened.RawGetString("coroutine").(*lua.LTable))
 	for _, name := range []string{"string", "table", "math", "coroutine"} {
@@ -309,9 +294,7 @@ func wrapCoroutines(L *lua.LState, co *lua.LTable) {
 		saved := L.Options
 		defer func() { L.Options = saved }()
 		L.Options.CallStackSize, L.Options.RegistrySize = lua.CallStackSize, coRegistry
-		L.Insert(baseCreate, 1)
-		L.Call(L.GetTop()-1, 1)
-		return 1
+		return callBase(L, baseCreate, 1)
 	})
 	co.RawSetString("create", create)
 	resume := co.RawGetString("resume").(*lua.LFunction)
@@ -330,10 +313,7 @@ func wrapCoroutines(L *lua.LState, co *lua.LTable) {
 				th.SetContext(ctx)
 			}
 		}
-		top := L.GetTop()
-		L.Insert(resume, 1)
-		L.Call(top, lua.MultRet)
-		return L.GetTop()
+		return callBase(L, resume, lua.MultRet)
 	}
 	co.RawSetString("resume", L.NewFunction(resumeIn))
 	// wrap is Lua 5.1's auxwrap on that resume: an error is raised again,
@@ -417,10 +397,7 @@ func (st *state) readOnly(t *lua.LTable) *lua.LTable {
 // hexadecimal integer, with white space around. gopher-lua's tonumber
 // rejects exponents. Lua reads the string as C does, up to a NUL.
 func str2number(s string) (float64, bool) {
-	if i := strings.IndexByte(s, 0); i >= 0 {
-		s = s[:i]
-	}
-	t := strings.Trim(s, " \t\n\v\f\r")
+	t := strings.Trim(cstr(s), " \t\n\v\f\r")
 	if t == "" {
 		return 0, false
 	}
@@ -511,6 +488,17 @@ func (st *state) pcall(L *lua.LState) int {
 	return L.GetTop()
 }
 
+// callBase calls base, the function a wrapper stands in for, with the
+// wrapper's arguments, and returns its nret results (lua.MultRet: all).
+func callBase(L *lua.LState, base *lua.LFunction, nret int) int {
+	L.Insert(base, 1)
+	L.Call(L.GetTop()-1, nret)
+	if nret == lua.MultRet {
+		return L.GetTop()
+	}
+	return nret
+}
+
 // msgCStack is Lua 5.1's error for a call past LUAI_MAXCCALLS. It has no
 // position: the call that fails is made from C (pcall's).
 const msgCStack = "C stack overflow"
@@ -532,9 +520,7 @@ func (st *state) xpcall(base *lua.LFunction) lua.LGFunction {
 		}
 		st.nested++
 		defer func() { st.nested-- }()
-		L.Insert(base, 1)
-		L.Call(L.GetTop()-1, lua.MultRet)
-		return L.GetTop()
+		return callBase(L, base, lua.MultRet)
 	}
 }
 

@@ -37,11 +37,7 @@ type structFormat struct {
 }
 
 func newStructFormat(L *lua.LState) *structFormat {
-	f := checkString(L, 1)
-	if i := strings.IndexByte(f, 0); i >= 0 {
-		f = f[:i]
-	}
-	return &structFormat{L: L, f: f, little: true, align: 1}
+	return &structFormat{L: L, f: cstr(checkString(L, 1)), little: true, align: 1}
 }
 
 // num is getnum: the digits at the cursor, or df when there are none.
@@ -122,13 +118,11 @@ func structPack(L *lua.LState) int {
 	L.Push(lua.LNil)
 	arg := 2
 	var out []byte
-	var total uint64
 	for s.i < len(s.f) {
 		opt := s.f[s.i]
 		s.i++
 		size := s.size(opt)
-		pad := s.pad(total, opt, size)
-		total += pad
+		pad := s.pad(uint64(len(out)), opt, size)
 		for range pad {
 			out = append(out, 0)
 		}
@@ -168,7 +162,6 @@ func structPack(L *lua.LState) int {
 		default:
 			s.control(opt)
 		}
-		total += size
 		if len(out) > maxString {
 			libError(L, "not enough memory")
 		}
